@@ -1,0 +1,43 @@
+//! `campaigns`: a merchant's rule for when and how to ask for testimonials.
+
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "campaigns")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub shop_id: Uuid,
+    pub name: String,
+    pub status: CampaignStatus,
+    pub trigger: CampaignTrigger,
+    pub delay_days: i32,
+    pub channel: Channel,
+    pub fallback_days: i32,
+    pub reminder_enabled: bool,
+    pub reminder_delay_days: i32,
+    pub max_reminders: i32,
+    pub postpone_days: i32,
+    pub max_postpones: i32,
+    pub token_ttl_days: i32,
+    pub frequency_cap_30d: Option<i32>,
+    /// Eligibility rules as JSON (include/exclude products, min total, skips, consent).
+    pub eligibility: Json,
+    pub request_email_template_id: Option<Uuid>,
+    pub reminder_email_template_id: Option<Uuid>,
+    pub request_sms_template_id: Option<Uuid>,
+    pub reminder_sms_template_id: Option<Uuid>,
+    pub consent_text: String,
+    pub consent_version: i32,
+    pub prompt: String,
+    pub incentive: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,44 @@
+//! `testimonial_submissions`: what the customer sent back; moderated and published by the merchant.
+
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "testimonial_submissions")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub shop_id: Uuid,
+    #[sea_orm(unique)]
+    pub request_id: Option<Uuid>,
+    pub campaign_id: Option<Uuid>,
+    /// Rebindable by the merchant.
+    pub product_id: i64,
+    pub display_name: String,
+    pub rating: Option<i16>,
+    pub quote: Option<String>,
+    pub has_video: bool,
+    pub consent_publish: bool,
+    pub consent_text: String,
+    pub consent_version: i32,
+    pub consented_at: Option<DateTimeUtc>,
+    pub flagged: bool,
+    pub flagged_reason: Option<String>,
+    pub status: SubmissionStatus,
+    pub published: bool,
+    pub published_at: Option<DateTimeUtc>,
+    pub placement_home: bool,
+    pub placement_product: bool,
+    pub featured: bool,
+    pub sort_order: i32,
+    pub moderated_at: Option<DateTimeUtc>,
+    pub source: SubmissionSource,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,16 @@
+//! Schema migrations. Each migration must run, unchanged, on SQLite and PostgreSQL: use only
+//! the portable column types of sea-query (no native enums, no Postgres-only SQL), and store
+//! enums as strings. `server` runs them at start-up; `reelproof migrate` runs them alone.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_initial_schema;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_initial_schema::Migration)]
+    }
+}

@@ -1,0 +1,238 @@
+//! Configuration: environment first, flags second, one typed struct per concern.
+//!
+//! `RawConfig` is what clap reads (every flag also has its environment variable);
+//! [`RawConfig::resolve`] turns it into a [`Config`] where every value is parsed and every
+//! default applied, so nothing downstream re-reads the environment or re-validates.
+
+use crate::domain::secrets::{EncryptionKey, SecretError};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Args)]
+pub struct RawConfig {
+    /// Directory for the SQLite database, local media and the outbox.
+    #[arg(long, env = "REELPROOF_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub shopify: ShopifyArgs,
+    /// 32 bytes, base64: encrypts shop access tokens at rest. Required in production mode.
+    #[arg(long, env = "REELPROOF_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `postgres://…` or `sqlite://…`; default: a SQLite file under the data dir.
+    #[arg(long = "database-url", env = "DATABASE_URL", hide_env_values = true)]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// Address to listen on.
+    #[arg(long, env = "REELPROOF_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The public base URL (used in capture links and the admin app); default `http://<listen>`.
+    #[arg(long, env = "REELPROOF_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+    /// Where Trunk put the built UIs (`app/` and `widget/` inside).
+    #[arg(long, env = "REELPROOF_UI_DIR", default_value = "./dist")]
+    pub ui_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ShopifyArgs {
+    /// The app's client id. With no key and no secret the server runs in dev mode.
+    #[arg(long, env = "SHOPIFY_API_KEY")]
+    pub api_key: Option<String>,
+    /// The app's client secret (signs session tokens and webhooks).
+    #[arg(long, env = "SHOPIFY_API_SECRET", hide_env_values = true)]
+    pub api_secret: Option<String>,
+}
+
+/// Dev mode exists only when no Shopify credentials are configured (DESIGN.md §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Dev,
+    Production,
+}
+
+#[derive(Clone)]
+pub struct ShopifyCredentials {
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+impl std::fmt::Debug for ShopifyCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopifyCredentials").field("api_key", &self.api_key).finish_non_exhaustive()
+    }
+}
+
+/// Fully resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// `None`: derive from the bound address (useful with port 0 in tests).
+    pub public_url: Option<url::Url>,
+    pub ui_dir: PathBuf,
+    pub shopify: ShopifyCredentials,
+    pub encryption_key: EncryptionKey,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("SHOPIFY_API_KEY and SHOPIFY_API_SECRET must be set together (or both left unset for dev mode)")]
+    HalfShopifyCredentials,
+    #[error("REELPROOF_ENCRYPTION_KEY is required when Shopify credentials are set: {0}")]
+    MissingEncryptionKey(SecretError),
+    #[error("REELPROOF_ENCRYPTION_KEY: {0}")]
+    BadEncryptionKey(SecretError),
+    #[error("dev credentials file {path}: {source}")]
+    DevCredentials { path: PathBuf, source: std::io::Error },
+}
+
+/// Generated once per data dir in dev mode and kept there, so restarts keep sessions and
+/// encrypted values readable.
+#[derive(Serialize, Deserialize)]
+struct DevCredentials {
+    api_key: String,
+    api_secret: String,
+    encryption_key: String,
+}
+
+impl RawConfig {
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let database_url = self.database.url.unwrap_or_else(|| sqlite_url(&self.data_dir.join("reelproof.db")));
+        let (mode, shopify, encryption_key) = match (self.shopify.api_key, self.shopify.api_secret) {
+            (Some(api_key), Some(api_secret)) => {
+                let key = self
+                    .encryption_key
+                    .as_deref()
+                    .ok_or(ConfigError::MissingEncryptionKey(SecretError::BadKey))
+                    .and_then(|k| EncryptionKey::from_base64(k).map_err(ConfigError::MissingEncryptionKey))?;
+                (Mode::Production, ShopifyCredentials { api_key, api_secret }, key)
+            }
+            (None, None) => {
+                let dev = load_or_create_dev_credentials(&self.data_dir)?;
+                let key = match self.encryption_key.as_deref() {
+                    Some(k) => EncryptionKey::from_base64(k).map_err(ConfigError::BadEncryptionKey)?,
+                    None => EncryptionKey::from_base64(&dev.encryption_key).map_err(ConfigError::BadEncryptionKey)?,
+                };
+                let creds = ShopifyCredentials { api_key: dev.api_key, api_secret: dev.api_secret };
+                (Mode::Dev, creds, key)
+            }
+            _ => return Err(ConfigError::HalfShopifyCredentials),
+        };
+        Ok(Config {
+            mode,
+            data_dir: self.data_dir,
+            database_url,
+            listen: self.http.listen,
+            public_url: self.http.public_url,
+            ui_dir: self.http.ui_dir,
+            shopify,
+            encryption_key,
+        })
+    }
+}
+
+/// A SQLite URL that creates the file when missing.
+pub fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+fn load_or_create_dev_credentials(data_dir: &Path) -> Result<DevCredentials, ConfigError> {
+    let path = data_dir.join("dev-credentials.json");
+    let io_err = |source| ConfigError::DevCredentials { path: path.clone(), source };
+    if let Ok(text) = std::fs::read_to_string(&path)
+        && let Ok(creds) = serde_json::from_str::<DevCredentials>(&text)
+    {
+        return Ok(creds);
+    }
+    std::fs::create_dir_all(data_dir).map_err(io_err)?;
+    let creds = DevCredentials {
+        api_key: format!("dev-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]),
+        api_secret: hex::encode(rand::random::<[u8; 32]>()),
+        encryption_key: EncryptionKey::generate().to_base64(),
+    };
+    let text = serde_json::to_string_pretty(&creds).expect("serialisable");
+    write_private(&path, &text).map_err(io_err)?;
+    Ok(creds)
+}
+
+/// Writes a file readable by the owner only (it holds secrets).
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        raw: RawConfig,
+    }
+
+    fn parse(args: &[&str]) -> RawConfig {
+        Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap().raw
+    }
+
+    #[test]
+    fn no_credentials_means_dev_mode_with_stable_generated_secrets() {
+        let dir = std::env::temp_dir().join(format!("rp-cfg-{}", uuid::Uuid::new_v4()));
+        let d = dir.to_str().unwrap();
+        let a = parse(&["--data-dir", d]).resolve().unwrap();
+        assert_eq!(a.mode, Mode::Dev);
+        assert!(a.database_url.starts_with("sqlite://") && a.database_url.ends_with("reelproof.db?mode=rwc"));
+        assert_eq!(a.listen.to_string(), "127.0.0.1:8080");
+        let b = parse(&["--data-dir", d]).resolve().unwrap();
+        assert_eq!(a.shopify.api_secret, b.shopify.api_secret, "dev secrets survive a restart");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn production_needs_both_credentials_and_an_encryption_key() {
+        let key = EncryptionKey::generate().to_base64();
+        let ok = parse(&["--api-key", "k", "--api-secret", "s", "--encryption-key", &key]).resolve().unwrap();
+        assert_eq!(ok.mode, Mode::Production);
+        assert!(matches!(
+            parse(&["--api-key", "k"]).resolve(),
+            Err(ConfigError::HalfShopifyCredentials)
+        ));
+        assert!(matches!(
+            parse(&["--api-key", "k", "--api-secret", "s"]).resolve(),
+            Err(ConfigError::MissingEncryptionKey(_))
+        ));
+        assert!(matches!(
+            parse(&["--api-key", "k", "--api-secret", "s", "--encryption-key", "short"]).resolve(),
+            Err(ConfigError::MissingEncryptionKey(_))
+        ));
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let creds = ShopifyCredentials { api_key: "key".into(), api_secret: "topsecret".into() };
+        assert!(!format!("{creds:?}").contains("topsecret"));
+    }
+}

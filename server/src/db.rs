@@ -1,0 +1,48 @@
+//! Connecting to the database and keeping its schema current.
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use std::time::Duration;
+
+/// Connects to SQLite or Postgres; for SQLite, turns on WAL, foreign keys and a busy timeout
+/// so concurrent writers wait for each other instead of failing.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    if let Some(path) = url.strip_prefix("sqlite://").and_then(|rest| rest.split('?').next())
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|e| DbErr::Custom(format!("creating {}: {e}", parent.display())))?;
+    }
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(10));
+    let is_sqlite = url.starts_with("sqlite:");
+    if is_sqlite {
+        // One file, one writer: a small pool avoids lock contention; busy_timeout makes the
+        // rare concurrent writer wait rather than fail with SQLITE_BUSY.
+        opts.max_connections(8).min_connections(1);
+    } else {
+        opts.max_connections(20).min_connections(1);
+    }
+    let db = Database::connect(opts).await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 10000", "PRAGMA foreign_keys = ON"] {
+            db.execute_unprepared(pragma).await?;
+        }
+    }
+    Ok(db)
+}
+
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Readiness: the database answers and no migration is pending.
+pub async fn readiness(db: &DatabaseConnection) -> Result<(), String> {
+    db.ping().await.map_err(|e| format!("database unreachable: {e}"))?;
+    let pending = Migrator::get_pending_migrations(db).await.map_err(|e| format!("migration check failed: {e}"))?;
+    if pending.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} migration(s) pending", pending.len()))
+    }
+}

@@ -1,0 +1,16 @@
+//! Pure business logic: no I/O, no clock, no randomness that the caller cannot inject.
+//!
+//! Architecture invariant: nothing in `domain` touches the database, the network or the file
+//! system, so every rule here is unit-tested exhaustively and reused by services, jobs and
+//! resolvers alike. Randomness and "now" are parameters.
+
+pub mod asset_state;
+pub mod reminders;
+pub mod request_state;
+pub mod retry;
+pub mod secrets;
+pub mod settings;
+pub mod shop_domain;
+pub mod submission_state;
+pub mod tokens;
+pub mod visibility;

@@ -1,0 +1,115 @@
+//! Encryption at rest for shop credentials (Shopify access and refresh tokens).
+//!
+//! AES-256-GCM with a random 96-bit nonce per value; the stored text is
+//! `v1.<base64 nonce‖ciphertext‖tag>` so the format can change later without guessing.
+//! The key comes from `REELPROOF_ENCRYPTION_KEY` (32 bytes, base64).
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use rand::RngCore;
+
+const PREFIX: &str = "v1.";
+const NONCE_LEN: usize = 12;
+
+#[derive(Clone)]
+pub struct EncryptionKey([u8; 32]);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("the encryption key must be 32 bytes encoded as base64 (e.g. `openssl rand -base64 32`)")]
+    BadKey,
+    #[error("stored secret is not in a known format")]
+    BadFormat,
+    #[error("stored secret could not be decrypted (wrong key or tampered value)")]
+    Decrypt,
+}
+
+impl EncryptionKey {
+    pub fn from_base64(text: &str) -> Result<Self, SecretError> {
+        let bytes = STANDARD.decode(text.trim()).map_err(|_| SecretError::BadKey)?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| SecretError::BadKey)?;
+        Ok(Self(key))
+    }
+
+    pub fn generate() -> Self {
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        Self(key)
+    }
+
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.0)
+    }
+
+    pub fn encrypt(&self, plain: &str) -> String {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rng().fill_bytes(&mut nonce);
+        self.encrypt_with_nonce(plain, nonce)
+    }
+
+    fn encrypt_with_nonce(&self, plain: &str, nonce: [u8; NONCE_LEN]) -> String {
+        let cipher = Aes256Gcm::new((&self.0).into());
+        let sealed = cipher
+            .encrypt(&Nonce::from(nonce), plain.as_bytes())
+            .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        format!("{PREFIX}{}", STANDARD.encode(out))
+    }
+
+    pub fn decrypt(&self, stored: &str) -> Result<String, SecretError> {
+        let body = stored.strip_prefix(PREFIX).ok_or(SecretError::BadFormat)?;
+        let raw = STANDARD.decode(body).map_err(|_| SecretError::BadFormat)?;
+        if raw.len() < NONCE_LEN + 16 {
+            return Err(SecretError::BadFormat);
+        }
+        let (nonce, sealed) = raw.split_at(NONCE_LEN);
+        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SecretError::BadFormat)?;
+        let cipher = Aes256Gcm::new((&self.0).into());
+        let plain = cipher.decrypt(&Nonce::from(nonce), sealed).map_err(|_| SecretError::Decrypt)?;
+        String::from_utf8(plain).map_err(|_| SecretError::Decrypt)
+    }
+}
+
+impl std::fmt::Debug for EncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EncryptionKey(…)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_never_stores_the_plain_text() {
+        let key = EncryptionKey::generate();
+        let stored = key.encrypt("shpat_secret_token");
+        assert!(stored.starts_with("v1."));
+        assert!(!stored.contains("shpat"));
+        assert_eq!(key.decrypt(&stored).unwrap(), "shpat_secret_token");
+        assert_ne!(key.encrypt("same"), key.encrypt("same"), "fresh nonce per value");
+    }
+
+    #[test]
+    fn wrong_key_or_tampering_is_detected() {
+        let key = EncryptionKey::generate();
+        let stored = key.encrypt_with_nonce("token", [1; 12]);
+        assert_eq!(EncryptionKey::generate().decrypt(&stored), Err(SecretError::Decrypt));
+        let mut raw = STANDARD.decode(&stored[3..]).unwrap();
+        raw[14] ^= 1;
+        assert_eq!(key.decrypt(&format!("v1.{}", STANDARD.encode(raw))), Err(SecretError::Decrypt));
+        assert_eq!(key.decrypt("plain"), Err(SecretError::BadFormat));
+        assert_eq!(key.decrypt("v1.AAAA"), Err(SecretError::BadFormat));
+    }
+
+    #[test]
+    fn keys_parse_from_base64_of_exactly_32_bytes() {
+        let key = EncryptionKey::generate();
+        assert!(EncryptionKey::from_base64(&key.to_base64()).is_ok());
+        assert_eq!(EncryptionKey::from_base64("c2hvcnQ=").unwrap_err(), SecretError::BadKey);
+        assert_eq!(EncryptionKey::from_base64("%%%").unwrap_err(), SecretError::BadKey);
+    }
+}

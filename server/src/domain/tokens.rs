@@ -1,0 +1,168 @@
+//! Capture tokens and other bearer secrets.
+//!
+//! A token is 256 random bits, sent to the customer as unpadded base64url (43 characters) and
+//! stored only as its SHA-256 (hex). A database leak therefore never yields a working link,
+//! and lookups stay a plain unique-index hit on the hash.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+const TOKEN_BYTES: usize = 32;
+/// Length of the base64url text of 32 bytes without padding.
+pub const TOKEN_TEXT_LEN: usize = 43;
+
+/// A raw capture token. Deliberately not `Display`/`Debug`-printable in full, so it cannot end
+/// up in a log line by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CaptureToken(String);
+
+/// SHA-256 of a token, hex-encoded: what the database stores and indexes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TokenHash(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("token is malformed")]
+    Malformed,
+}
+
+impl CaptureToken {
+    /// A fresh token from the given random source (the OS RNG in production).
+    pub fn generate_with(rng: &mut impl RngCore) -> Self {
+        let mut bytes = [0u8; TOKEN_BYTES];
+        rng.fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub fn generate() -> Self {
+        Self::generate_with(&mut rand::rng())
+    }
+
+    /// Parses a token from a URL; anything that is not exactly 32 bytes of base64url is refused
+    /// before it reaches the database.
+    pub fn parse(text: &str) -> Result<Self, TokenError> {
+        if text.len() != TOKEN_TEXT_LEN {
+            return Err(TokenError::Malformed);
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| TokenError::Malformed)?;
+        if bytes.len() != TOKEN_BYTES {
+            return Err(TokenError::Malformed);
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The text that goes into the customer's link; callers must not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> TokenHash {
+        TokenHash::of(&self.0)
+    }
+}
+
+impl std::fmt::Debug for CaptureToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Enough to tell two tokens apart in a test failure, never enough to use one.
+        write!(f, "CaptureToken({}…)", &self.0[..4])
+    }
+}
+
+impl TokenHash {
+    pub fn of(secret: &str) -> Self {
+        Self(hex::encode(Sha256::digest(secret.as_bytes())))
+    }
+
+    pub fn from_stored(hex: String) -> Self {
+        Self(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Constant-time check that `candidate` hashes to this value.
+    pub fn matches(&self, candidate: &str) -> bool {
+        constant_time_eq(Self::of(candidate).0.as_bytes(), self.0.as_bytes())
+    }
+}
+
+/// Compares two secrets without leaking, through timing, where they first differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    // Length is not secret for our uses (fixed-length MACs and hashes).
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+    use std::collections::HashSet;
+
+    #[test]
+    fn tokens_are_256_bit_url_safe_and_unique() {
+        let mut seen = HashSet::new();
+        for _ in 0..2000 {
+            let t = CaptureToken::generate();
+            assert_eq!(t.expose().len(), TOKEN_TEXT_LEN);
+            assert!(t.expose().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            assert_eq!(URL_SAFE_NO_PAD.decode(t.expose()).unwrap().len(), 32);
+            assert!(seen.insert(t.expose().to_owned()), "duplicate token");
+        }
+    }
+
+    #[test]
+    fn stored_form_is_sha256_hex_and_never_the_token() {
+        let t = CaptureToken::generate_with(&mut StdRng::seed_from_u64(7));
+        let h = t.hash();
+        assert_eq!(h.as_str().len(), 64);
+        assert!(h.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(h.as_str(), t.expose());
+        assert_eq!(h, TokenHash::of(t.expose()), "hashing is deterministic");
+        // Known vector: SHA-256("abc").
+        assert_eq!(
+            TokenHash::of("abc").as_str(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn matching_accepts_the_token_and_refuses_others() {
+        let t = CaptureToken::generate();
+        let h = t.hash();
+        assert!(h.matches(t.expose()));
+        assert!(!h.matches(CaptureToken::generate().expose()));
+        let mut tampered = t.expose().to_owned();
+        tampered.replace_range(0..1, if tampered.starts_with('A') { "B" } else { "A" });
+        assert!(!h.matches(&tampered));
+    }
+
+    #[test]
+    fn parse_refuses_anything_but_a_real_token() {
+        let t = CaptureToken::generate();
+        assert_eq!(CaptureToken::parse(t.expose()).unwrap(), t);
+        for bad in ["", "short", &"A".repeat(44), &format!("{}=", &t.expose()[..42]), &"+".repeat(43)] {
+            assert_eq!(CaptureToken::parse(bad), Err(TokenError::Malformed), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn debug_never_prints_the_whole_token() {
+        let t = CaptureToken::generate();
+        let shown = format!("{t:?}");
+        assert!(!shown.contains(t.expose()));
+        assert!(shown.len() < 20);
+    }
+
+    #[test]
+    fn constant_time_eq_is_plain_equality() {
+        assert!(constant_time_eq(b"same", b"same"));
+        assert!(!constant_time_eq(b"same", b"sama"));
+        assert!(!constant_time_eq(b"same", b"same+"));
+        assert!(constant_time_eq(b"", b""));
+    }
+}

@@ -1,0 +1,99 @@
+//! The admin schema, served at `/api/graphql` behind admin authentication.
+
+use crate::domain::settings::ShopSettings;
+use crate::graphql::error::ToApiError;
+use crate::services;
+use crate::state::AppState;
+use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Result, Schema, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub type AdminSchema = Schema<AdminQuery, EmptyMutation, EmptySubscription>;
+
+/// Who is calling: set by the auth middleware from a verified credential only.
+#[derive(Debug, Clone)]
+pub struct AdminPrincipal {
+    pub shop_id: Uuid,
+    pub shop_domain: String,
+    /// For audit records: `user:<id>` for staff sessions.
+    pub actor: String,
+}
+
+pub fn build_schema(state: AppState) -> AdminSchema {
+    Schema::build(AdminQuery, EmptyMutation, EmptySubscription)
+        .data(state)
+        .limit_depth(12)
+        .limit_complexity(1000)
+        .finish()
+}
+
+pub struct AdminQuery;
+
+#[Object]
+impl AdminQuery {
+    /// The calling merchant's shop.
+    async fn shop(&self, ctx: &Context<'_>) -> Result<Shop> {
+        let principal = ctx.data::<AdminPrincipal>()?;
+        let state = ctx.data::<AppState>()?;
+        let profile = services::shops::get(state.db(), principal.shop_id)
+            .await
+            .map_err(ToApiError::to_api_error)?;
+        Ok(Shop {
+            id: profile.id,
+            domain: profile.domain.to_string(),
+            installed_at: profile.installed_at,
+            timezone: profile.timezone,
+            send_window_start: profile.send_window_start,
+            send_window_end: profile.send_window_end,
+            settings: profile.settings.into(),
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Shop {
+    pub id: Uuid,
+    /// `<name>.myshopify.com`.
+    pub domain: String,
+    pub installed_at: DateTime<Utc>,
+    /// IANA time zone used for the send window.
+    pub timezone: String,
+    /// Local `HH:MM` start of the daily send window.
+    pub send_window_start: String,
+    pub send_window_end: String,
+    pub settings: ShopSettingsObject,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "ShopSettings")]
+pub struct ShopSettingsObject {
+    pub sender_name: Option<String>,
+    pub reply_to: Option<String>,
+    pub brand_colour: String,
+    pub logo_url: Option<String>,
+    pub locale: String,
+    pub default_placement_home: bool,
+    pub default_placement_product: bool,
+    pub auto_publish_enabled: bool,
+    pub auto_publish_min_rating: i16,
+    pub alert_email: Option<String>,
+    pub daily_alert_summary: bool,
+}
+
+impl From<ShopSettings> for ShopSettingsObject {
+    fn from(s: ShopSettings) -> Self {
+        Self {
+            sender_name: s.sender_name,
+            reply_to: s.reply_to,
+            brand_colour: s.brand_colour,
+            logo_url: s.logo_url,
+            locale: s.locale,
+            default_placement_home: s.default_placement_home,
+            default_placement_product: s.default_placement_product,
+            auto_publish_enabled: s.auto_publish.enabled,
+            auto_publish_min_rating: s.auto_publish.min_rating,
+            alert_email: s.alert_email,
+            daily_alert_summary: s.daily_alert_summary,
+        }
+    }
+}

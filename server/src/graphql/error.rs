@@ -1,0 +1,52 @@
+//! Typed GraphQL error codes, sent in `extensions.code` so clients can branch on them.
+
+use async_graphql::ErrorExtensions;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Validation,
+    InvalidTransition,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::Validation => "VALIDATION",
+            Self::InvalidTransition => "INVALID_TRANSITION",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// A GraphQL error with a code. Internal errors are logged here with their detail and sent to
+/// the client without it.
+pub fn api_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message.into()).extend_with(|_, ext| ext.set("code", code.as_str()))
+}
+
+pub fn internal(err: impl std::fmt::Display) -> async_graphql::Error {
+    tracing::error!(error = %err, "internal error in a GraphQL resolver");
+    api_error(ErrorCode::Internal, "internal error")
+}
+
+/// Maps a service error to a coded GraphQL error. (A blanket `From<Display>` in async-graphql
+/// rules out `From` impls, so resolvers call `.map_err(ToApiError::to_api_error)`.)
+pub trait ToApiError {
+    fn to_api_error(self) -> async_graphql::Error;
+}
+
+impl ToApiError for crate::services::shops::ShopError {
+    fn to_api_error(self) -> async_graphql::Error {
+        match self {
+            Self::NotFound => api_error(ErrorCode::NotFound, "shop not found"),
+            other => internal(other),
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! GraphQL schemas: admin (`/api/graphql`) now; public capture and storefront schemas follow.
+//!
+//! Resolvers are thin: read the principal from the context, call one service function, map the
+//! result or error. No SQL and no business rule lives here.
+
+pub mod admin;
+pub mod error;

@@ -1,0 +1,35 @@
+//! `/api/graphql` (admin) and `/graphiql`.
+
+use crate::graphql::admin::{AdminPrincipal, AdminSchema};
+use crate::shopify::session_token;
+use crate::state::AppState;
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Extension;
+use axum::extract::State;
+use axum::response::Html;
+
+pub async fn graphql(
+    State(schema): State<AdminSchema>,
+    Extension(principal): Extension<AdminPrincipal>,
+    req: GraphQLRequest,
+) -> GraphQLResponse {
+    let span = tracing::info_span!("graphql", shop_id = %principal.shop_id);
+    let _enter = span.enter();
+    schema.execute(req.into_inner().data(principal)).await.into()
+}
+
+/// GraphiQL. In dev mode it is pre-authorised for the demo shop (a one-hour token); in
+/// production the integrator pastes an `Authorization` header.
+pub async fn graphiql(State(state): State<AppState>) -> Html<String> {
+    let mut source = GraphiQLSource::build().endpoint("/api/graphql").title("Reelproof GraphiQL");
+    let header;
+    if state.is_dev() {
+        let creds = &state.config().shopify;
+        let shop = crate::domain::shop_domain::ShopDomain::parse(crate::DEV_SHOP).expect("constant is valid");
+        let token = session_token::mint(&creds.api_key, &creds.api_secret, &shop, chrono::Utc::now().timestamp(), 3600);
+        header = format!("Bearer {token}");
+        source = source.header("Authorization", &header);
+    }
+    Html(source.finish())
+}

@@ -1,0 +1,68 @@
+//! Admin authentication: `Authorization: Bearer <Shopify session token>`.
+//!
+//! The shop comes only from the verified token (its `dest`), and must be installed. Every
+//! failure is the same 401 to the client; the reason goes to the log and a metric.
+
+use super::JsonError;
+use crate::domain::shop_domain::ShopDomain;
+use crate::graphql::admin::AdminPrincipal;
+use crate::services;
+use crate::shopify::session_token;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+
+pub async fn require_admin(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    match authenticate(&state, req.headers()).await {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            next.run(req).await
+        }
+        Err(reason) => {
+            tracing::info!(reason, "admin request refused");
+            metrics::counter!("reelproof_admin_auth_failures_total", "reason" => reason).increment(1);
+            let mut resp =
+                JsonError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "missing or invalid session token").into_response();
+            resp.headers_mut()
+                .insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
+            resp
+        }
+    }
+}
+
+async fn authenticate(state: &AppState, headers: &http::HeaderMap) -> Result<AdminPrincipal, &'static str> {
+    let value = headers.get(http::header::AUTHORIZATION).ok_or("missing")?;
+    let text = value.to_str().map_err(|_| "malformed")?;
+    let token = text
+        .strip_prefix("Bearer ")
+        .or_else(|| text.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or("not_bearer")?;
+    let creds = &state.config().shopify;
+    let session = session_token::verify(token, &creds.api_key, &creds.api_secret).map_err(|e| match e {
+        session_token::SessionTokenError::Expired => "expired",
+        session_token::SessionTokenError::NotYetValid => "not_yet_valid",
+        session_token::SessionTokenError::BadSignature => "bad_signature",
+        session_token::SessionTokenError::WrongAudience => "wrong_audience",
+        _ => "malformed",
+    })?;
+    principal_for(state, &session.shop, session.user_id).await
+}
+
+async fn principal_for(state: &AppState, shop: &ShopDomain, user_id: Option<String>) -> Result<AdminPrincipal, &'static str> {
+    let profile = services::shops::find_installed(state.db(), shop)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "shop lookup failed during authentication");
+            "lookup_failed"
+        })?
+        .ok_or("unknown_shop")?;
+    Ok(AdminPrincipal {
+        shop_id: profile.id,
+        shop_domain: profile.domain.to_string(),
+        actor: format!("user:{}", user_id.unwrap_or_else(|| "unknown".into())),
+    })
+}

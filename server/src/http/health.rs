@@ -1,0 +1,22 @@
+//! `/healthz` (the process answers) and `/readyz` (it can do its work).
+
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match crate::db::readiness(state.db()).await {
+        Ok(()) => Json(serde_json::json!({ "status": "ready", "database": "ok", "migrations": "current" })).into_response(),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "not_ready", "reason": reason })))
+                .into_response()
+        }
+    }
+}

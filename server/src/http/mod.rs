@@ -1,0 +1,53 @@
+//! The axum router: health, metrics, GraphQL, static UIs, dev conveniences.
+//!
+//! Handlers parse, authorize, call one service and map the result; they hold no business rule.
+
+mod admin_api;
+mod auth;
+mod dev;
+mod error;
+mod health;
+mod observe;
+mod static_ui;
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::JsonError;
+
+/// GraphQL documents and webhook bodies are small; anything bigger is a mistake or an attack.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let schema = crate::graphql::admin::build_schema(state.clone());
+    let admin_api = Router::new()
+        .route("/api/graphql", axum::routing::post(admin_api::graphql).get(admin_api::graphql))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin))
+        .with_state(schema);
+
+    let mut app = Router::new()
+        .route("/", get(|| async { axum::response::Redirect::temporary("/app/") }))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(observe::metrics))
+        .route("/graphiql", get(admin_api::graphiql))
+        .route("/app", get(static_ui::admin_app))
+        .route("/app/{*path}", get(static_ui::admin_app))
+        .route("/widget/{*path}", get(static_ui::widget_asset));
+    if state.is_dev() {
+        app = app.merge(dev::routes());
+    }
+    let request_id = http::HeaderName::from_static("x-request-id");
+    app.with_state(state)
+        .merge(admin_api)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(observe::track))
+        .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

@@ -1,0 +1,131 @@
+//! The Trunk-built UIs: the admin SPA at `/app/*` and the storefront widget at `/widget/*`.
+//!
+//! Trunk names every asset with a content hash, so those are cached for a year (`immutable`);
+//! `index.html` is never cached, so a deploy is picked up on the next load. Unknown paths under
+//! `/app` get `index.html` (client-side routes). MIME types come from the file extension
+//! (`.wasm` → `application/wasm`, needed for streaming compilation).
+
+use super::JsonError;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::response::{Html, IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
+use std::path::{Component, Path, PathBuf};
+use tower::ServiceExt;
+use tower_http::services::ServeFile;
+
+const LONG_CACHE: &str = "public, max-age=31536000, immutable";
+const NO_CACHE: &str = "no-cache";
+
+pub async fn admin_app(State(state): State<AppState>, req: Request) -> Response {
+    let dir = state.config().ui_dir.join("app");
+    let rel = req.uri().path().trim_start_matches("/app").trim_start_matches('/').to_owned();
+    if let Some(file) = existing_file(&dir, &rel)
+        && rel != "index.html"
+    {
+        return serve_file(file, req).await;
+    }
+    // Not a file: a client-side route (or the root) gets the app shell.
+    match tokio::fs::read_to_string(dir.join("index.html")).await {
+        Ok(html) => {
+            let mut resp = Html(inject_head(&html, &state)).into_response();
+            resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
+            resp
+        }
+        Err(_) => JsonError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UI_NOT_BUILT",
+            format!("the admin UI is not built in {} (run `bash .ci/dev` or `trunk build --release`)", dir.display()),
+        )
+        .into_response(),
+    }
+}
+
+pub async fn widget_asset(State(state): State<AppState>, req: Request) -> Response {
+    let dir = state.config().ui_dir.join("widget");
+    let rel = req.uri().path().trim_start_matches("/widget/").to_owned();
+    let Some(file) = existing_file(&dir, &rel) else {
+        return JsonError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such widget asset").into_response();
+    };
+    let mut resp = serve_file(file, req).await;
+    // Themes load the widget from the shop's own domain.
+    resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    resp
+}
+
+/// Adds what the server knows at run time to the app shell: in production the App Bridge
+/// script and our API key (App Bridge reads it from the meta tag); in dev mode a marker that
+/// tells the app to take session tokens from `/dev/session-token`.
+fn inject_head(html: &str, state: &AppState) -> String {
+    let extra = if state.is_dev() {
+        r#"<meta name="reelproof-dev-mode" content="1">"#.to_owned()
+    } else {
+        let key = html_escape(&state.config().shopify.api_key);
+        format!(
+            r#"<meta name="shopify-api-key" content="{key}"><script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>"#
+        )
+    };
+    match html.find("</head>") {
+        Some(at) => format!("{}{extra}{}", &html[..at], &html[at..]),
+        None => format!("{extra}{html}"),
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// Resolves `rel` inside `dir`, refusing anything that could climb out of it.
+fn existing_file(dir: &Path, rel: &str) -> Option<PathBuf> {
+    if rel.is_empty() {
+        return None;
+    }
+    let rel = Path::new(rel);
+    if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        return None;
+    }
+    let path = dir.join(rel);
+    path.is_file().then_some(path)
+}
+
+async fn serve_file(path: PathBuf, req: Request) -> Response {
+    let hashed = path.file_name().and_then(|n| n.to_str()).is_some_and(is_hashed_name);
+    let mut resp = match ServeFile::new(&path).oneshot(req).await {
+        Ok(r) => r.into_response(),
+        Err(never) => match never {},
+    };
+    let cache = if hashed { LONG_CACHE } else { NO_CACHE };
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    resp
+}
+
+/// Trunk's hashed names look like `admin-ui-0123456789abcdef.js` or
+/// `admin-ui-0123456789abcdef_bg.wasm`: a dash-separated 16-hex-digit segment.
+fn is_hashed_name(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or_default();
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit('-').next().is_some_and(|seg| seg.len() == 16 && seg.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_trunk_hashed_names() {
+        assert!(is_hashed_name("admin-ui-0123456789abcdef.js"));
+        assert!(is_hashed_name("admin-ui-0123456789abcdef_bg.wasm"));
+        assert!(is_hashed_name("style-fedcba9876543210.css"));
+        assert!(!is_hashed_name("index.html"));
+        assert!(!is_hashed_name("favicon.ico"));
+        assert!(!is_hashed_name("admin-ui.js"));
+    }
+
+    #[test]
+    fn refuses_paths_that_leave_the_directory() {
+        let dir = std::env::temp_dir();
+        assert!(existing_file(&dir, "../etc/passwd").is_none());
+        assert!(existing_file(&dir, "/etc/passwd").is_none());
+        assert!(existing_file(&dir, "").is_none());
+    }
+}

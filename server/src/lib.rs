@@ -1,0 +1,126 @@
+//! Reelproof server library: everything `reelproof` runs, importable by the test harness.
+//!
+//! Layering (DESIGN.md §2): `http`/`graphql`/`jobs` → `services` → `store` → `entity`, and all
+//! may use `domain`. See ARCHITECTURE.md for the codemap.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod graphql;
+pub mod http;
+pub mod jobs;
+pub mod services;
+pub mod shopify;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+use crate::config::{Config, Mode};
+use crate::domain::shop_domain::ShopDomain;
+use crate::state::AppState;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The shop dev mode provisions so a newcomer can use the app at once.
+pub const DEV_SHOP: &str = "demo.myshopify.com";
+
+/// Which loops a process runs; a deployment may split web and workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// HTTP only.
+    Web,
+    /// Background work only (the HTTP server still answers health and metrics).
+    Worker,
+    /// Both (the default).
+    All,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("provisioning the dev shop: {0}")]
+    DevShop(#[from] services::shops::ShopError),
+}
+
+/// A built, bound, migrated server that has not started serving yet.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates, provisions the dev shop in dev mode, and binds the listener (port 0
+    /// picks a free port, which tests use).
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let db = db::connect(&config.database_url).await?;
+        db::migrate(&db).await?;
+        if config.mode == Mode::Dev {
+            let shop = ShopDomain::parse(DEV_SHOP).expect("constant is valid");
+            services::shops::provision(&db, &shop, chrono::Utc::now()).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartupError::Bind { addr: config.listen, source })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.listen, source })?;
+        let public_url = config.public_url.clone().unwrap_or_else(|| {
+            url::Url::parse(&format!("http://{addr}")).expect("a socket address makes a valid URL")
+        });
+        let state = AppState::new(db, config, public_url, telemetry::metrics_handle(), jobs::JobRunner::new(Vec::new()));
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then drains in-flight requests and stops the
+    /// background loops.
+    pub async fn run(self, role: Role, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let workers = if role == Role::Web {
+            None
+        } else {
+            let runner = Arc::clone(self.state.jobs());
+            Some(tokio::spawn(runner.run_loop(self.state.clone(), stop_rx)))
+        };
+        let router = http::router(self.state.clone());
+        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        let _ = stop_tx.send(true);
+        if let Some(handle) = workers {
+            let _ = handle.await;
+        }
+        self.state.db().clone().close().await.ok();
+        served
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; draining");
+}

@@ -1,0 +1,5 @@
+//! One module per step of the sequence of truth; the functions that resolvers, handlers and
+//! jobs call. A service never imports a transport (`http`, `graphql`): it takes parsed,
+//! authorized input and returns typed results or a `thiserror` error.
+
+pub mod shops;

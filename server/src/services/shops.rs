@@ -1,0 +1,74 @@
+//! Shops: provisioning (install or `reelproof shops add`) and reading a shop's profile.
+
+use crate::domain::settings::ShopSettings;
+use crate::domain::shop_domain::ShopDomain;
+use crate::store;
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShopError {
+    #[error("shop not found")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+/// What the admin sees of its own shop.
+#[derive(Debug, Clone)]
+pub struct ShopProfile {
+    pub id: Uuid,
+    pub domain: ShopDomain,
+    pub installed_at: DateTime<Utc>,
+    pub uninstalled_at: Option<DateTime<Utc>>,
+    pub timezone: String,
+    pub send_window_start: String,
+    pub send_window_end: String,
+    pub settings: ShopSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    pub profile: ShopProfile,
+    pub created: bool,
+}
+
+fn profile(row: entity::shops::Model) -> Result<ShopProfile, ShopError> {
+    // A stored domain that no longer parses would be a bug in a migration; treat it as missing
+    // rather than panic.
+    let domain = ShopDomain::parse(&row.shop_domain).map_err(|_| ShopError::NotFound)?;
+    Ok(ShopProfile {
+        id: row.id,
+        domain,
+        installed_at: row.installed_at,
+        uninstalled_at: row.uninstalled_at,
+        timezone: row.timezone,
+        send_window_start: row.send_window_start,
+        send_window_end: row.send_window_end,
+        settings: ShopSettings::from_json(&row.settings),
+    })
+}
+
+/// Provisions a shop without Shopify (dev mode's demo shop, `reelproof shops add`). Idempotent.
+pub async fn provision(db: &DatabaseConnection, domain: &ShopDomain, now: DateTime<Utc>) -> Result<Provisioned, ShopError> {
+    let (row, created) = store::shops::insert_if_absent(db, domain, now).await?;
+    if created {
+        tracing::info!(shop_id = %row.id, shop = %domain, "shop provisioned");
+    }
+    Ok(Provisioned { profile: profile(row)?, created })
+}
+
+pub async fn get(db: &DatabaseConnection, shop_id: Uuid) -> Result<ShopProfile, ShopError> {
+    let row = store::shops::get(db, shop_id).await?.ok_or(ShopError::NotFound)?;
+    profile(row)
+}
+
+/// The installed (not uninstalled) shop with this domain, if any: the tenant behind a
+/// credential.
+pub async fn find_installed(db: &DatabaseConnection, domain: &ShopDomain) -> Result<Option<ShopProfile>, ShopError> {
+    match store::shops::find_by_domain(db, domain).await? {
+        Some(row) if row.uninstalled_at.is_none() => Ok(Some(profile(row)?)),
+        _ => Ok(None),
+    }
+}

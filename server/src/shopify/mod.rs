@@ -1,0 +1,4 @@
+//! The platform's protocols: session tokens now; webhook verification, OAuth, the Admin API
+//! client and the app proxy signature as their issues land.
+
+pub mod session_token;

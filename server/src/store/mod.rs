@@ -1,0 +1,8 @@
+//! Database access, one module per aggregate.
+//!
+//! Architecture invariant: every function takes the shop id (the tenant) explicitly and filters
+//! by it. The few global functions say so in their name (`…_all_shops`, `…_by_domain` for the
+//! lookup that *finds* the tenant). Services call these; resolvers and handlers never do.
+
+pub mod jobs;
+pub mod shops;

@@ -1,0 +1,51 @@
+//! The `shops` aggregate.
+
+use crate::domain::settings::ShopSettings;
+use crate::domain::shop_domain::ShopDomain;
+use chrono::{DateTime, Utc};
+use entity::shops;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TryInsertResult};
+use uuid::Uuid;
+
+/// Finds the tenant by its domain (how webhooks and session tokens name a shop).
+pub async fn find_by_domain(db: &impl ConnectionTrait, domain: &ShopDomain) -> Result<Option<shops::Model>, DbErr> {
+    shops::Entity::find().filter(shops::Column::ShopDomain.eq(domain.as_str())).one(db).await
+}
+
+pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Option<shops::Model>, DbErr> {
+    shops::Entity::find_by_id(shop_id).one(db).await
+}
+
+/// Inserts the shop unless it exists (the unique domain makes concurrent installs safe) and
+/// returns the row plus whether this call created it.
+pub async fn insert_if_absent(
+    db: &impl ConnectionTrait,
+    domain: &ShopDomain,
+    now: DateTime<Utc>,
+) -> Result<(shops::Model, bool), DbErr> {
+    let row = shops::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_domain: Set(domain.as_str().to_owned()),
+        access_token: Set(None),
+        refresh_token: Set(None),
+        access_token_expires_at: Set(None),
+        scopes: Set(None),
+        installed_at: Set(now),
+        uninstalled_at: Set(None),
+        timezone: Set("UTC".into()),
+        send_window_start: Set("09:00".into()),
+        send_window_end: Set("20:00".into()),
+        settings: Set(ShopSettings::default().to_json()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let result = shops::Entity::insert(row)
+        .on_conflict_do_nothing_on([shops::Column::ShopDomain])
+        .exec_without_returning(db)
+        .await?;
+    let created = matches!(result, TryInsertResult::Inserted(n) if n > 0);
+    let shop = find_by_domain(db, domain)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("shop {domain} vanished right after insert")))?;
+    Ok((shop, created))
+}
