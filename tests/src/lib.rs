@@ -1,1 +1,231 @@
+//! The end-to-end test harness.
+//!
+//! [`TestApp`] starts the real server (router, database, background runner) on port 0 against a
+//! fresh database: a temporary SQLite file, or — when `TEST_DATABASE_URL` is set, as in CI — a
+//! freshly created PostgreSQL database that is dropped afterwards. Tests speak HTTP to it like
+//! any client and drive background work deterministically with
+//! [`TestApp::run_background_until_idle`]. A test must end with [`TestApp::finish`], which
+//! refuses to pass while jobs are left unprocessed (the crates.io pattern).
 
+pub mod browser;
+pub mod db;
+pub mod fixtures;
+
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+use server::config::{Config, Mode, ShopifyCredentials};
+use server::domain::secrets::EncryptionKey;
+use server::domain::shop_domain::ShopDomain;
+use server::shopify::session_token;
+use server::state::AppState;
+use server::{Application, Role};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use uuid::Uuid;
+
+pub use db::TestDb;
+
+/// The shop every production-mode TestApp provisions.
+pub const TEST_SHOP: &str = "test-shop.myshopify.com";
+pub const TEST_API_KEY: &str = "test-api-key";
+pub const TEST_API_SECRET: &str = "test-api-secret-0123456789abcdef";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    state: AppState,
+    shop: ShopDomain,
+    shop_id: Uuid,
+    db: TestDb,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _data_dir: tempfile::TempDir,
+    finished: bool,
+}
+
+impl TestApp {
+    /// Production mode (Shopify credentials set) with one installed shop, [`TEST_SHOP`].
+    pub async fn spawn() -> Self {
+        Self::start(Mode::Production).await
+    }
+
+    /// Dev mode: no Shopify credentials, the demo shop provisioned, dev routes mounted.
+    pub async fn spawn_dev() -> Self {
+        Self::start(Mode::Dev).await
+    }
+
+    async fn start(mode: Mode) -> Self {
+        let db = TestDb::create().await;
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let shopify = match mode {
+            Mode::Production => ShopifyCredentials { api_key: TEST_API_KEY.into(), api_secret: TEST_API_SECRET.into() },
+            Mode::Dev => ShopifyCredentials {
+                api_key: format!("dev-{}", Uuid::new_v4().simple()),
+                api_secret: Uuid::new_v4().simple().to_string(),
+            },
+        };
+        let config = Config {
+            mode,
+            data_dir: data_dir.path().to_owned(),
+            database_url: db.url().to_owned(),
+            listen: "127.0.0.1:0".parse().expect("valid address"),
+            public_url: None,
+            ui_dir: ui_dir(),
+            shopify,
+            encryption_key: EncryptionKey::generate(),
+        };
+        let app = Application::build(config).await.expect("server starts");
+        let addr = app.local_addr();
+        let state = app.state().clone();
+        let shop = ShopDomain::parse(if mode == Mode::Dev { server::DEV_SHOP } else { TEST_SHOP }).expect("valid");
+        let shop_id = server::services::shops::provision(state.db(), &shop, Utc::now())
+            .await
+            .expect("provision test shop")
+            .profile
+            .id;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        // Background loops stay off: tests run jobs explicitly, so outcomes are deterministic.
+        let server = tokio::spawn(app.run(Role::Web, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client"),
+            state,
+            shop,
+            shop_id,
+            db,
+            stop: Some(stop),
+            server: Some(server),
+            _data_dir: data_dir,
+            finished: false,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        self.state.db()
+    }
+
+    pub fn shop(&self) -> &ShopDomain {
+        &self.shop
+    }
+
+    pub fn shop_id(&self) -> Uuid {
+        self.shop_id
+    }
+
+    /// Provisions another shop (for tenant-isolation tests); returns its id.
+    pub async fn add_shop(&self, domain: &str) -> Uuid {
+        let shop = ShopDomain::parse(domain).expect("valid test domain");
+        server::services::shops::provision(self.db(), &shop, Utc::now()).await.expect("provision").profile.id
+    }
+
+    /// A fresh, valid session token for the app's shop, as App Bridge would send.
+    pub fn session_token(&self) -> String {
+        self.session_token_for(&self.shop)
+    }
+
+    pub fn session_token_for(&self, shop: &ShopDomain) -> String {
+        let creds = &self.state.config().shopify;
+        session_token::mint(&creds.api_key, &creds.api_secret, shop, Utc::now().timestamp(), 60)
+    }
+
+    /// Signs arbitrary claims with the given secret (for forged-token tests).
+    pub fn sign_claims(claims: &serde_json::Value, secret: &str) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .expect("encode")
+    }
+
+    /// POSTs a GraphQL operation to the admin API with the shop's session token and returns
+    /// the JSON body; panics unless the answer is 200.
+    pub async fn graphql(&self, query: &str, variables: serde_json::Value) -> serde_json::Value {
+        let resp = self.graphql_with(Some(&self.session_token()), query, variables).await;
+        let status = resp.status();
+        let body: serde_json::Value = resp.json().await.expect("JSON body");
+        assert_eq!(status, 200, "GraphQL answered {status}: {body}");
+        body
+    }
+
+    /// POSTs a GraphQL operation with the given bearer token (or none) and returns the raw
+    /// response.
+    pub async fn graphql_with(&self, bearer: Option<&str>, query: &str, variables: serde_json::Value) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url("/api/graphql"))
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(token) = bearer {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("request reaches the server")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("request reaches the server")
+    }
+
+    /// Runs background jobs until none is due; returns how many ran.
+    pub async fn run_background_until_idle(&self) -> usize {
+        self.state.jobs().run_until_idle(&self.state).await.expect("job runner")
+    }
+
+    /// Ends the test: refuses to pass with unprocessed jobs, stops the server gracefully, and
+    /// drops the database.
+    pub async fn finish(mut self) {
+        self.finished = true;
+        let left = server::store::jobs::count_unfinished_all_shops(self.db()).await.expect("count jobs");
+        assert_eq!(left, 0, "the test left {left} background job(s) unprocessed; call run_background_until_idle");
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stopped cleanly");
+        }
+        self.db.drop_now().await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if !self.finished && !std::thread::panicking() {
+            panic!("a TestApp must end with `app.finish().await` (it checks for unprocessed jobs)");
+        }
+    }
+}
+
+/// Where the Trunk-built UIs are: `REELPROOF_UI_DIR`, or `dist/` at the workspace root.
+pub fn ui_dir() -> PathBuf {
+    std::env::var_os("REELPROOF_UI_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("dist"))
+}
+
+/// Polls `check` until it returns `Some`, or panics after `timeout` naming `what`.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: std::time::Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -15,6 +15,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(observe::metrics))
         .route("/graphiql", get(admin_api::graphiql))
         .route("/app", get(static_ui::admin_app))
+        .route("/app/", get(static_ui::admin_app))
         .route("/app/{*path}", get(static_ui::admin_app))
         .route("/widget/{*path}", get(static_ui::widget_asset));
     if state.is_dev() {
@@ -46,6 +48,9 @@ pub fn router(state: AppState) -> Router {
     app.with_state(state)
         .merge(admin_api)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Enforced on the body stream itself, so extractors that read the body their own way
+        // (GraphQL) are limited too and the client gets 413, not a parse error.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(observe::track))
         .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

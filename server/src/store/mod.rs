@@ -5,4 +5,6 @@
 //! lookup that *finds* the tenant). Services call these; resolvers and handlers never do.
 
 pub mod jobs;
+pub mod request_events;
+pub mod requests;
 pub mod shops;

@@ -1,0 +1,108 @@
+//! Rows the later pipeline will create for real (campaigns, requests), inserted directly so
+//! foundation tests can exercise the store against both databases.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{CampaignStatus, CampaignTrigger, Channel, RequestStatus, campaigns, testimonial_requests};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use server::domain::tokens::TokenHash;
+use uuid::Uuid;
+
+pub async fn campaign(db: &impl ConnectionTrait, shop_id: Uuid) -> campaigns::Model {
+    let now = Utc::now();
+    campaigns::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        name: Set("Ask after delivery".into()),
+        status: Set(CampaignStatus::Active),
+        trigger: Set(CampaignTrigger::OrderPaid),
+        delay_days: Set(7),
+        channel: Set(Channel::Email),
+        fallback_days: Set(14),
+        reminder_enabled: Set(true),
+        reminder_delay_days: Set(3),
+        max_reminders: Set(2),
+        postpone_days: Set(7),
+        max_postpones: Set(1),
+        token_ttl_days: Set(30),
+        frequency_cap_30d: Set(None),
+        eligibility: Set(serde_json::json!({})),
+        request_email_template_id: Set(None),
+        reminder_email_template_id: Set(None),
+        request_sms_template_id: Set(None),
+        reminder_sms_template_id: Set(None),
+        consent_text: Set("You may show my video on the store.".into()),
+        consent_version: Set(1),
+        prompt: Set("How do you like it?".into()),
+        incentive: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .expect("insert campaign")
+}
+
+/// A request for `product_id` of order 1 in `status`, with the given token hash.
+pub async fn request(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    campaign_id: Uuid,
+    product_id: i64,
+    token_hash: &TokenHash,
+    status: RequestStatus,
+) -> testimonial_requests::Model {
+    try_request(db, shop_id, campaign_id, product_id, token_hash, status).await.expect("insert request")
+}
+
+pub async fn try_request(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    campaign_id: Uuid,
+    product_id: i64,
+    token_hash: &TokenHash,
+    status: RequestStatus,
+) -> Result<testimonial_requests::Model, sea_orm::DbErr> {
+    let now: DateTime<Utc> = Utc::now();
+    testimonial_requests::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        campaign_id: Set(campaign_id),
+        // Real Shopify ids are above 2^53; make sure they round-trip exactly.
+        shopify_order_id: Set(9_007_199_254_740_993),
+        order_name: Set(Some("#1001".into())),
+        line_item_id: Set(9_007_199_254_740_995 + product_id),
+        product_id: Set(product_id),
+        variant_id: Set(String::new()),
+        product_title: Set("Walnut desk".into()),
+        product_image_url: Set(None),
+        shopify_customer_id: Set(Some(7)),
+        customer_first_name: Set(Some("Ada".into())),
+        customer_last_name: Set(Some("Lovelace".into())),
+        customer_email: Set(Some("ada@example.com".into())),
+        customer_phone: Set(None),
+        locale: Set(Some("en".into())),
+        channel: Set(Channel::Email),
+        token_hash: Set(token_hash.as_str().to_owned()),
+        status: Set(status),
+        scheduled_for: Set(now),
+        next_attempt_at: Set(Some(now)),
+        attempts: Set(0),
+        lease_until: Set(None),
+        first_sent_at: Set(None),
+        last_sent_at: Set(None),
+        clicked_at: Set(None),
+        submitted_at: Set(None),
+        expires_at: Set(now + Duration::days(30)),
+        expired_at: Set(None),
+        expire_reason: Set(None),
+        reminder_count: Set(0),
+        next_reminder_at: Set(None),
+        postpone_count: Set(0),
+        last_error: Set(None),
+        provider_message_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}

@@ -1,0 +1,30 @@
+//! Headless Chromium against the real server: the WASM admin app renders the shop.
+
+use reelproof_tests::TestApp;
+use reelproof_tests::browser::Browser;
+use std::time::Duration;
+
+#[tokio::test]
+async fn the_admin_app_renders_the_shop_domain_in_chromium() {
+    let app = TestApp::spawn_dev().await;
+    let browser = Browser::launch(&[]).await;
+    browser.client.goto(&app.url("/app/")).await.expect("page loads");
+    let domain = browser.text_of("[data-testid=shop-domain]", Duration::from_secs(30)).await;
+    assert_eq!(domain, "demo.myshopify.com");
+    // A client-side route loads the same app.
+    browser.client.goto(&app.url("/app/some/route")).await.unwrap();
+    assert_eq!(browser.text_of("[data-testid=shop-domain]", Duration::from_secs(30)).await, "demo.myshopify.com");
+    browser.close().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_widget_mounts_into_its_container() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::launch(&[]).await;
+    browser.client.goto(&app.url("/widget/index.html")).await.expect("page loads");
+    let text = browser.text_of("[data-testid=reelproof-widget]", Duration::from_secs(30)).await;
+    assert!(text.contains("testimonials"), "{text}");
+    browser.close().await;
+    app.finish().await;
+}

@@ -1,0 +1,44 @@
+use reelproof_tests::TestApp;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_when_the_database_is_current() {
+    let app = TestApp::spawn().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["migrations"], "current");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_metrics_count_requests() {
+    let app = TestApp::spawn().await;
+    let resp = app.get("/healthz").await;
+    let id = resp.headers().get("x-request-id").expect("request id header").to_str().unwrap().to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    // A caller's own id is kept, so logs can be joined across systems.
+    let resp = app.client.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "abc-123");
+
+    let metrics = app.get("/metrics").await;
+    assert_eq!(metrics.status(), 200);
+    assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains(r#"reelproof_http_requests_total{method="GET",route="/healthz",status="200"}"#),
+        "metrics:\n{text}"
+    );
+    assert!(text.contains("reelproof_http_request_duration_seconds_bucket"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn unknown_paths_are_404_not_500() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/nope").await.status(), 404);
+    assert_eq!(app.get("/widget/../../etc/passwd").await.status(), 404);
+    app.finish().await;
+}

@@ -1,0 +1,96 @@
+//! The job runner against the real database.
+
+use chrono::{Duration, Utc};
+use entity::{JobStatus, jobs};
+use reelproof_tests::TestApp;
+use sea_orm::EntityTrait;
+use server::store::jobs::{NewJob, claim_next_all_shops, enqueue};
+
+fn job<'a>(kind: &'a str, key: Option<&str>) -> NewJob<'a> {
+    NewJob {
+        shop_id: None,
+        kind,
+        dedupe_key: key.map(str::to_owned),
+        payload: serde_json::json!({"n": 1}),
+        run_at: Utc::now(),
+        max_attempts: 5,
+    }
+}
+
+#[tokio::test]
+async fn a_job_nobody_handles_is_buried_with_a_readable_error() {
+    let app = TestApp::spawn().await;
+    assert!(enqueue(app.db(), job("mystery", Some("k1")), Utc::now()).await.unwrap());
+    assert!(!enqueue(app.db(), job("mystery", Some("k1")), Utc::now()).await.unwrap(), "dedupe key");
+    assert_eq!(app.run_background_until_idle().await, 1);
+    let all = jobs::Entity::find().all(app.db()).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].status, JobStatus::Dead);
+    assert_eq!(all[0].last_error.as_deref(), Some(r#"no handler for job kind "mystery""#));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_claim_is_exclusive_until_its_lease_runs_out() {
+    let app = TestApp::spawn().await;
+    let db = app.db();
+    enqueue(db, job("k", None), Utc::now()).await.unwrap();
+    let now = Utc::now();
+    let first = claim_next_all_shops(db, "w1", now, now + Duration::minutes(5)).await.unwrap().expect("claimed");
+    assert_eq!(first.status, JobStatus::Running);
+    assert_eq!(first.attempts, 1);
+    assert!(claim_next_all_shops(db, "w2", now, now + Duration::minutes(5)).await.unwrap().is_none(), "leased");
+    // Worker 1 died; after its lease, worker 2 takes over.
+    let later = now + Duration::minutes(6);
+    let second = claim_next_all_shops(db, "w2", later, later + Duration::minutes(5)).await.unwrap().expect("reclaimed");
+    assert_eq!(second.id, first.id);
+    assert_eq!(second.attempts, 2);
+    assert_eq!(second.locked_by.as_deref(), Some("w2"));
+    server::store::jobs::complete(db, second.id, "w2", later).await.unwrap();
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn concurrent_workers_never_claim_the_same_job() {
+    let app = TestApp::spawn().await;
+    let db = app.db();
+    for _ in 0..40 {
+        enqueue(db, job("k", None), Utc::now()).await.unwrap();
+    }
+    let mut handles = Vec::new();
+    for w in 0..4 {
+        let db = db.clone();
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let now = Utc::now();
+                match claim_next_all_shops(&db, &format!("w{w}"), now, now + Duration::minutes(5)).await {
+                    Ok(Some(j)) => {
+                        server::store::jobs::complete(&db, j.id, &format!("w{w}"), now).await.unwrap();
+                        mine.push(j.id);
+                    }
+                    Ok(None) => return mine,
+                    // SQLite may report a busy database under contention; try again.
+                    Err(e) if e.to_string().contains("locked") => continue,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.unwrap());
+    }
+    let unique: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!(all.len(), 40, "every job claimed");
+    assert_eq!(unique.len(), 40, "no job claimed twice");
+    app.finish().await;
+}
+
+#[tokio::test]
+#[should_panic(expected = "unprocessed")]
+async fn finishing_with_unprocessed_jobs_fails_the_test() {
+    let app = TestApp::spawn().await;
+    enqueue(app.db(), job("k", None), Utc::now()).await.unwrap();
+    app.finish().await;
+}

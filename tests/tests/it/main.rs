@@ -1,0 +1,12 @@
+//! The integration suite: one test binary (faster to link than one per file). Every test runs
+//! on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set (`.ci/run` does both).
+
+mod admin_auth;
+mod browser;
+mod dev_mode;
+mod health;
+mod jobs;
+mod migrations;
+mod request_transitions;
+mod static_ui;
+mod tokens;
