@@ -55,7 +55,8 @@ pub async fn graphql<T: for<'de> Deserialize<'de>>(query: &str, variables: serde
     if resp.status() == 401 {
         return Err("your session has expired; reload the page".into());
     }
-    let parsed: GraphQlResponse<T> = resp.json().await.map_err(|e| format!("unexpected answer from the server: {e}"))?;
+    let parsed: GraphQlResponse<T> =
+        resp.json().await.map_err(|e| format!("unexpected answer from the server: {e}"))?;
     if let Some(first) = parsed.errors.into_iter().next() {
         return Err(first.message);
     }
@@ -103,6 +104,7 @@ async fn app_bridge_token() -> Result<String, String> {
         .ok()
         .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
         .ok_or("idToken() did not return a promise")?;
-    let token = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|_| "App Bridge refused a session token")?;
+    let token =
+        wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|_| "App Bridge refused a session token")?;
     token.as_string().ok_or_else(|| "App Bridge returned no token".into())
 }

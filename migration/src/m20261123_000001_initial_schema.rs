@@ -48,13 +48,13 @@ fn tenant_table(name: &'static str, shop_nullable: bool) -> TableCreateStatement
     t.to_owned()
 }
 
-fn fk(table: &'static str, col: &'static str, to: &'static str, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_{col}"))
-        .from(table, col)
-        .to(to, "id")
-        .on_delete(on_delete)
-        .to_owned()
+fn fk(
+    table: &'static str,
+    col: &'static str,
+    to: &'static str,
+    on_delete: ForeignKeyAction,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create().name(format!("fk_{table}_{col}")).from(table, col).to(to, "id").on_delete(on_delete).to_owned()
 }
 
 fn index(table: &'static str, name: &str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
@@ -122,8 +122,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("campaigns", "idx_campaigns_shop_status", &["shop_id", "status"], false))
-            .await?;
+        m.create_index(index("campaigns", "idx_campaigns_shop_status", &["shop_id", "status"], false)).await?;
 
         m.create_table(
             tenant_table("message_templates", false)
@@ -266,10 +265,8 @@ impl MigrationTrait for Migration {
         )
         .await?;
         let s = "testimonial_submissions";
-        m.create_index(index(s, "idx_submissions_queue", &["shop_id", "status", "created_at"], false))
-            .await?;
-        m.create_index(index(s, "idx_submissions_storefront", &["shop_id", "published", "product_id"], false))
-            .await?;
+        m.create_index(index(s, "idx_submissions_queue", &["shop_id", "status", "created_at"], false)).await?;
+        m.create_index(index(s, "idx_submissions_storefront", &["shop_id", "published", "product_id"], false)).await?;
 
         m.create_table(
             tenant_table("testimonial_media_assets", false)
@@ -303,8 +300,7 @@ impl MigrationTrait for Migration {
         .await?;
         let a = "testimonial_media_assets";
         m.create_index(index(a, "idx_assets_submission", &["submission_id"], false)).await?;
-        m.create_index(index(a, "idx_assets_claim", &["processing_status", "lease_until"], false))
-            .await?;
+        m.create_index(index(a, "idx_assets_claim", &["processing_status", "lease_until"], false)).await?;
 
         m.create_table(
             tenant_table("moderation_log", false)
@@ -324,8 +320,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("moderation_log", "idx_modlog_submission", &["submission_id", "at"], false))
-            .await?;
+        m.create_index(index("moderation_log", "idx_modlog_submission", &["submission_id", "at"], false)).await?;
 
         m.create_table(
             tenant_table("webhook_deliveries", true)
@@ -341,13 +336,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "webhook_deliveries",
-            "uq_deliveries_source_external",
-            &["source", "external_id"],
-            true,
-        ))
-        .await?;
+        m.create_index(index("webhook_deliveries", "uq_deliveries_source_external", &["source", "external_id"], true))
+            .await?;
 
         m.create_table(
             tenant_table("jobs", true)
@@ -420,8 +410,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("alerts", "idx_alerts_shop_created", &["shop_id", "created_at"], false))
-            .await?;
+        m.create_index(index("alerts", "idx_alerts_shop_created", &["shop_id", "created_at"], false)).await?;
         Ok(())
     }
 

@@ -216,10 +216,7 @@ mod tests {
         let key = EncryptionKey::generate().to_base64();
         let ok = parse(&["--api-key", "k", "--api-secret", "s", "--encryption-key", &key]).resolve().unwrap();
         assert_eq!(ok.mode, Mode::Production);
-        assert!(matches!(
-            parse(&["--api-key", "k"]).resolve(),
-            Err(ConfigError::HalfShopifyCredentials)
-        ));
+        assert!(matches!(parse(&["--api-key", "k"]).resolve(), Err(ConfigError::HalfShopifyCredentials)));
         assert!(matches!(
             parse(&["--api-key", "k", "--api-secret", "s"]).resolve(),
             Err(ConfigError::MissingEncryptionKey(_))

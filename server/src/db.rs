@@ -40,9 +40,5 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 pub async fn readiness(db: &DatabaseConnection) -> Result<(), String> {
     db.ping().await.map_err(|e| format!("database unreachable: {e}"))?;
     let pending = Migrator::get_pending_migrations(db).await.map_err(|e| format!("migration check failed: {e}"))?;
-    if pending.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("{} migration(s) pending", pending.len()))
-    }
+    if pending.is_empty() { Ok(()) } else { Err(format!("{} migration(s) pending", pending.len())) }
 }

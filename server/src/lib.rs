@@ -66,10 +66,12 @@ impl Application {
             .await
             .map_err(|source| StartupError::Bind { addr: config.listen, source })?;
         let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.listen, source })?;
-        let public_url = config.public_url.clone().unwrap_or_else(|| {
-            url::Url::parse(&format!("http://{addr}")).expect("a socket address makes a valid URL")
-        });
-        let state = AppState::new(db, config, public_url, telemetry::metrics_handle(), jobs::JobRunner::new(Vec::new()));
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| url::Url::parse(&format!("http://{addr}")).expect("a socket address makes a valid URL"));
+        let state =
+            AppState::new(db, config, public_url, telemetry::metrics_handle(), jobs::JobRunner::new(Vec::new()));
         Ok(Self { listener, state })
     }
 

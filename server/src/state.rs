@@ -18,7 +18,13 @@ struct Inner {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config, public_url: url::Url, metrics: PrometheusHandle, jobs: JobRunner) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        config: Config,
+        public_url: url::Url,
+        metrics: PrometheusHandle,
+        jobs: JobRunner,
+    ) -> Self {
         Self(Arc::new(Inner { db, config, public_url, metrics, jobs: Arc::new(jobs) }))
     }
 

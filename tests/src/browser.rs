@@ -17,13 +17,14 @@ impl Browser {
     /// (e.g. a fake camera) go in `extra_args`.
     pub async fn launch(extra_args: &[&str]) -> Self {
         let port = free_port();
-        let driver = tokio::process::Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("chromedriver is installed (apt-get install chromium chromium-driver; .ci/lib.sh does it)");
+        let driver =
+            tokio::process::Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("chromedriver is installed (apt-get install chromium chromium-driver; .ci/lib.sh does it)");
         let profile = tempfile::tempdir().expect("profile dir");
         let mut args = vec![
             "--headless".to_owned(),

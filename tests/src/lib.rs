@@ -160,7 +160,12 @@ impl TestApp {
 
     /// POSTs a GraphQL operation with the given bearer token (or none) and returns the raw
     /// response.
-    pub async fn graphql_with(&self, bearer: Option<&str>, query: &str, variables: serde_json::Value) -> reqwest::Response {
+    pub async fn graphql_with(
+        &self,
+        bearer: Option<&str>,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> reqwest::Response {
         let mut req = self
             .client
             .post(self.url("/api/graphql"))

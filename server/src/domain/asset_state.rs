@@ -28,7 +28,11 @@ pub struct InvalidAssetTransition {
 }
 
 /// Checks one asset status change; returns `to` when allowed.
-pub fn transition(from: AssetStatus, to: AssetStatus, cause: AssetCause) -> Result<AssetStatus, InvalidAssetTransition> {
+pub fn transition(
+    from: AssetStatus,
+    to: AssetStatus,
+    cause: AssetCause,
+) -> Result<AssetStatus, InvalidAssetTransition> {
     use AssetCause::*;
     use AssetStatus::*;
     let ok = match (from, to, cause) {
@@ -50,8 +54,8 @@ pub fn is_playable(status: AssetStatus) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::Iterable;
     use AssetStatus::*;
+    use sea_orm::Iterable;
 
     fn causes() -> Vec<AssetCause> {
         vec![

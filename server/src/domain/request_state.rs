@@ -42,8 +42,8 @@ pub fn is_terminal(status: RequestStatus) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::Iterable;
     use RequestStatus::*;
+    use sea_orm::Iterable;
 
     /// DESIGN.md §4, written out pair by pair, independently of the `match` above.
     const ALLOWED: &[(RequestStatus, RequestStatus, RequestEventType)] = &[

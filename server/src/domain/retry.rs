@@ -24,12 +24,8 @@ pub enum RetryDecision {
 }
 
 impl RetryPolicy {
-    pub const SENDS: Self = Self {
-        base: Duration::from_secs(60),
-        factor: 4,
-        cap: Duration::from_secs(6 * 3600),
-        max_attempts: 3,
-    };
+    pub const SENDS: Self =
+        Self { base: Duration::from_secs(60), factor: 4, cap: Duration::from_secs(6 * 3600), max_attempts: 3 };
     pub const JOBS: Self = Self { max_attempts: 5, ..Self::SENDS };
 
     /// The ceiling of the delay after the `attempt`-th failure (1-based):

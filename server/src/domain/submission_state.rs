@@ -41,8 +41,8 @@ pub fn can_publish(status: SubmissionStatus) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sea_orm::Iterable;
     use SubmissionStatus::*;
+    use sea_orm::Iterable;
 
     const ALLOWED: &[(SubmissionStatus, SubmissionStatus)] = &[
         (Pending, Approved),

@@ -124,10 +124,7 @@ mod tests {
         assert_ne!(h.as_str(), t.expose());
         assert_eq!(h, TokenHash::of(t.expose()), "hashing is deterministic");
         // Known vector: SHA-256("abc").
-        assert_eq!(
-            TokenHash::of("abc").as_str(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(TokenHash::of("abc").as_str(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

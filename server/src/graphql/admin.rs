@@ -35,9 +35,7 @@ impl AdminQuery {
     async fn shop(&self, ctx: &Context<'_>) -> Result<Shop> {
         let principal = ctx.data::<AdminPrincipal>()?;
         let state = ctx.data::<AppState>()?;
-        let profile = services::shops::get(state.db(), principal.shop_id)
-            .await
-            .map_err(ToApiError::to_api_error)?;
+        let profile = services::shops::get(state.db(), principal.shop_id).await.map_err(ToApiError::to_api_error)?;
         Ok(Shop {
             id: profile.id,
             domain: profile.domain.to_string(),

@@ -24,9 +24,9 @@ pub async fn require_admin(State(state): State<AppState>, mut req: Request, next
             tracing::info!(reason, "admin request refused");
             metrics::counter!("reelproof_admin_auth_failures_total", "reason" => reason).increment(1);
             let mut resp =
-                JsonError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "missing or invalid session token").into_response();
-            resp.headers_mut()
-                .insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
+                JsonError::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "missing or invalid session token")
+                    .into_response();
+            resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, http::HeaderValue::from_static("Bearer"));
             resp
         }
     }
@@ -52,7 +52,11 @@ async fn authenticate(state: &AppState, headers: &http::HeaderMap) -> Result<Adm
     principal_for(state, &session.shop, session.user_id).await
 }
 
-async fn principal_for(state: &AppState, shop: &ShopDomain, user_id: Option<String>) -> Result<AdminPrincipal, &'static str> {
+async fn principal_for(
+    state: &AppState,
+    shop: &ShopDomain,
+    user_id: Option<String>,
+) -> Result<AdminPrincipal, &'static str> {
     let profile = services::shops::find_installed(state.db(), shop)
         .await
         .map_err(|e| {

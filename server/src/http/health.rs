@@ -12,7 +12,9 @@ pub async fn healthz() -> Json<serde_json::Value> {
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match crate::db::readiness(state.db()).await {
-        Ok(()) => Json(serde_json::json!({ "status": "ready", "database": "ok", "migrations": "current" })).into_response(),
+        Ok(()) => {
+            Json(serde_json::json!({ "status": "ready", "database": "ok", "migrations": "current" })).into_response()
+        }
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
             (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "not_ready", "reason": reason })))

@@ -77,7 +77,8 @@ impl JobRunner {
             Err(failure) => {
                 let permanent = matches!(failure, JobFailure::Permanent(_));
                 let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
-                let policy = RetryPolicy { max_attempts: u32::try_from(job.max_attempts).unwrap_or(1), ..RetryPolicy::JOBS };
+                let policy =
+                    RetryPolicy { max_attempts: u32::try_from(job.max_attempts).unwrap_or(1), ..RetryPolicy::JOBS };
                 let message = failure.to_string();
                 match policy.decide(attempts, permanent, rand::random::<f64>()) {
                     RetryDecision::RetryAfter(delay) => {
@@ -94,7 +95,8 @@ impl JobRunner {
                 }
             }
         };
-        metrics::counter!("reelproof_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome_label(&outcome)).increment(1);
+        metrics::counter!("reelproof_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome_label(&outcome))
+            .increment(1);
         Ok(Some(outcome))
     }
 

@@ -51,7 +51,11 @@ fn profile(row: entity::shops::Model) -> Result<ShopProfile, ShopError> {
 }
 
 /// Provisions a shop without Shopify (dev mode's demo shop, `reelproof shops add`). Idempotent.
-pub async fn provision(db: &DatabaseConnection, domain: &ShopDomain, now: DateTime<Utc>) -> Result<Provisioned, ShopError> {
+pub async fn provision(
+    db: &DatabaseConnection,
+    domain: &ShopDomain,
+    now: DateTime<Utc>,
+) -> Result<Provisioned, ShopError> {
     let (row, created) = store::shops::insert_if_absent(db, domain, now).await?;
     if created {
         tracing::info!(shop_id = %row.id, shop = %domain, "shop provisioned");

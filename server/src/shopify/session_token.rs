@@ -144,12 +144,19 @@ mod tests {
     #[test]
     fn wrong_secret_audience_or_algorithm_is_refused() {
         let t = now();
-        assert_eq!(verify(&sign(&claims(t), "other", Algorithm::HS256), KEY, SECRET), Err(SessionTokenError::BadSignature));
-        assert_eq!(verify(&mint("other-app", SECRET, &shop(), t, 60), KEY, SECRET), Err(SessionTokenError::WrongAudience));
+        assert_eq!(
+            verify(&sign(&claims(t), "other", Algorithm::HS256), KEY, SECRET),
+            Err(SessionTokenError::BadSignature)
+        );
+        assert_eq!(
+            verify(&mint("other-app", SECRET, &shop(), t, 60), KEY, SECRET),
+            Err(SessionTokenError::WrongAudience)
+        );
         assert!(verify(&sign(&claims(t), SECRET, Algorithm::HS512), KEY, SECRET).is_err(), "alg pinned to HS256");
         // alg=none: a header-only token with no signature.
         let parts: Vec<_> = sign(&claims(t), SECRET, Algorithm::HS256).split('.').map(str::to_owned).collect();
-        let none_header = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, r#"{"alg":"none","typ":"JWT"}"#);
+        let none_header =
+            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, r#"{"alg":"none","typ":"JWT"}"#);
         assert!(verify(&format!("{none_header}.{}.", parts[1]), KEY, SECRET).is_err());
         assert!(verify("garbage", KEY, SECRET).is_err());
     }
@@ -159,7 +166,10 @@ mod tests {
         let t = now();
         let mut c = claims(t);
         c["dest"] = "https://evil.example.com".into();
-        assert!(matches!(verify(&sign(&c, SECRET, Algorithm::HS256), KEY, SECRET), Err(SessionTokenError::BadDestination(_))));
+        assert!(matches!(
+            verify(&sign(&c, SECRET, Algorithm::HS256), KEY, SECRET),
+            Err(SessionTokenError::BadDestination(_))
+        ));
         let mut c = claims(t);
         c["iss"] = "https://other.myshopify.com/admin".into();
         assert_eq!(verify(&sign(&c, SECRET, Algorithm::HS256), KEY, SECRET), Err(SessionTokenError::IssuerMismatch));

@@ -108,11 +108,7 @@ async fn finish(
     if let Some(at) = run_at {
         update = update.col_expr(jobs::Column::RunAt, at.into());
     }
-    update
-        .filter(jobs::Column::Id.eq(id))
-        .filter(jobs::Column::LockedBy.eq(worker))
-        .exec(db)
-        .await?;
+    update.filter(jobs::Column::Id.eq(id)).filter(jobs::Column::LockedBy.eq(worker)).exec(db).await?;
     Ok(())
 }
 

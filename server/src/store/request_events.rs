@@ -18,7 +18,12 @@ pub struct NewEvent {
     pub payload: Option<serde_json::Value>,
 }
 
-pub async fn append(db: &impl ConnectionTrait, shop_id: Uuid, request_id: Uuid, e: NewEvent) -> Result<events::Model, DbErr> {
+pub async fn append(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    request_id: Uuid,
+    e: NewEvent,
+) -> Result<events::Model, DbErr> {
     let payload = e.payload.map(|p| {
         let size = serde_json::to_vec(&p).map(|v| v.len()).unwrap_or(usize::MAX);
         if size <= MAX_PAYLOAD_BYTES { p } else { serde_json::json!({ "truncated": true, "original_bytes": size }) }

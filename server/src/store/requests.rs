@@ -6,8 +6,8 @@ use crate::store::request_events;
 use chrono::{DateTime, Utc};
 use entity::{ExpireReason, RequestStatus, testimonial_requests as requests};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter, TransactionSession,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
+    TransactionSession, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -37,7 +37,10 @@ pub struct ChangeDetails {
 
 /// The capture link's lookup: by token hash. Global by nature (the token names the tenant),
 /// hence the name.
-pub async fn find_by_token_hash_all_shops(db: &impl ConnectionTrait, hash: &TokenHash) -> Result<Option<requests::Model>, DbErr> {
+pub async fn find_by_token_hash_all_shops(
+    db: &impl ConnectionTrait,
+    hash: &TokenHash,
+) -> Result<Option<requests::Model>, DbErr> {
     requests::Entity::find().filter(requests::Column::TokenHash.eq(hash.as_str())).one(db).await
 }
 
@@ -109,7 +112,12 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
         &txn,
         shop_id,
         request_id,
-        request_events::NewEvent { event_type: event, at: now, provider_message_id: details.provider_message_id, payload: details.payload },
+        request_events::NewEvent {
+            event_type: event,
+            at: now,
+            provider_message_id: details.provider_message_id,
+            payload: details.payload,
+        },
     )
     .await?;
     let after = get(&txn, shop_id, request_id).await?.ok_or(TransitionError::NotFound)?;

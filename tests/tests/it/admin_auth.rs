@@ -83,7 +83,8 @@ async fn missing_forged_expired_or_foreign_tokens_get_401() {
 async fn a_token_within_the_clock_skew_leeway_is_accepted() {
     let app = TestApp::spawn().await;
     let now = chrono::Utc::now().timestamp();
-    let just_expired = TestApp::sign_claims(&claims("test-shop.myshopify.com", TEST_API_KEY, now - 65, 60), TEST_API_SECRET);
+    let just_expired =
+        TestApp::sign_claims(&claims("test-shop.myshopify.com", TEST_API_KEY, now - 65, 60), TEST_API_SECRET);
     let resp = app.graphql_with(Some(&just_expired), SHOP_QUERY, json!({})).await;
     assert_eq!(resp.status(), 200, "5 s past exp is inside the 10 s leeway");
     app.finish().await;

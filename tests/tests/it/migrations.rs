@@ -29,10 +29,7 @@ async fn our_tables(db: &DatabaseConnection) -> Vec<String> {
         _ => "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1",
     };
     let rows = db.query_all_raw(Statement::from_string(backend, sql.to_owned())).await.unwrap();
-    rows.iter()
-        .map(|r| r.try_get::<String>("", "name").unwrap())
-        .filter(|n| TABLES.contains(&n.as_str()))
-        .collect()
+    rows.iter().map(|r| r.try_get::<String>("", "name").unwrap()).filter(|n| TABLES.contains(&n.as_str())).collect()
 }
 
 async fn index_names(db: &DatabaseConnection) -> Vec<String> {
@@ -86,10 +83,17 @@ async fn the_idempotency_key_refuses_a_second_request_for_the_same_product() {
     let app = TestApp::spawn().await;
     let db = app.db();
     let campaign = fixtures::campaign(db, app.shop_id()).await;
-    fixtures::request(db, app.shop_id(), campaign.id, 5, &CaptureToken::generate().hash(), RequestStatus::Scheduled).await;
-    let again =
-        fixtures::try_request(db, app.shop_id(), campaign.id, 5, &CaptureToken::generate().hash(), RequestStatus::Scheduled)
-            .await;
+    fixtures::request(db, app.shop_id(), campaign.id, 5, &CaptureToken::generate().hash(), RequestStatus::Scheduled)
+        .await;
+    let again = fixtures::try_request(
+        db,
+        app.shop_id(),
+        campaign.id,
+        5,
+        &CaptureToken::generate().hash(),
+        RequestStatus::Scheduled,
+    )
+    .await;
     assert!(again.is_err(), "(shop, campaign, order, product, variant) is unique");
     app.finish().await;
 }
@@ -105,10 +109,18 @@ async fn deleting_a_shop_cascades_to_all_of_its_rows() {
     let other = app.add_shop("keeper.myshopify.com").await;
     for shop in [app.shop_id(), other] {
         let campaign = fixtures::campaign(db, shop).await;
-        let req = fixtures::request(db, shop, campaign.id, 1, &CaptureToken::generate().hash(), RequestStatus::Queued).await;
-        server::store::requests::transition(db, shop, req.id, RequestStatus::Sent, chrono::Utc::now(), Default::default())
-            .await
-            .unwrap();
+        let req =
+            fixtures::request(db, shop, campaign.id, 1, &CaptureToken::generate().hash(), RequestStatus::Queued).await;
+        server::store::requests::transition(
+            db,
+            shop,
+            req.id,
+            RequestStatus::Sent,
+            chrono::Utc::now(),
+            Default::default(),
+        )
+        .await
+        .unwrap();
     }
     entity::shops::Entity::delete_by_id(app.shop_id()).exec(db).await.unwrap();
     assert_eq!(entity::campaigns::Entity::find().count(db).await.unwrap(), 1);

@@ -49,7 +49,8 @@ async fn transitions_stamp_their_times_and_are_scoped_by_shop() {
     let shop = app.shop_id();
     let other_shop = app.add_shop("other.myshopify.com").await;
     let campaign = fixtures::campaign(db, shop).await;
-    let req = fixtures::request(db, shop, campaign.id, 1, &CaptureToken::generate().hash(), RequestStatus::Queued).await;
+    let req =
+        fixtures::request(db, shop, campaign.id, 1, &CaptureToken::generate().hash(), RequestStatus::Queued).await;
     let now = chrono::Utc::now();
 
     let err = requests::transition(db, other_shop, req.id, RequestStatus::Sent, now, ChangeDetails::default()).await;
@@ -66,7 +67,8 @@ async fn transitions_stamp_their_times_and_are_scoped_by_shop() {
     // Big Shopify ids survive the round trip on both databases.
     assert_eq!(expired.shopify_order_id, 9_007_199_254_740_993);
 
-    let timeline: Vec<_> = request_events::timeline(db, shop, req.id).await.unwrap().into_iter().map(|e| e.event_type).collect();
+    let timeline: Vec<_> =
+        request_events::timeline(db, shop, req.id).await.unwrap().into_iter().map(|e| e.event_type).collect();
     assert_eq!(timeline, vec![RequestEventType::Sent, RequestEventType::Expired]);
     assert_eq!(timeline.len(), request_events::timeline(db, shop, req.id).await.unwrap().len());
     assert!(request_events::timeline(db, other_shop, req.id).await.unwrap().is_empty(), "timeline is tenant-scoped");
@@ -86,7 +88,8 @@ async fn a_concurrent_status_change_is_detected_not_overwritten() {
         let db = db.clone();
         let id = req.id;
         handles.push(tokio::spawn(async move {
-            requests::transition(&db, shop, id, RequestStatus::Submitted, chrono::Utc::now(), ChangeDetails::default()).await
+            requests::transition(&db, shop, id, RequestStatus::Submitted, chrono::Utc::now(), ChangeDetails::default())
+                .await
         }));
     }
     let mut won = 0;

@@ -1,0 +1,94 @@
+# Shared steps for .ci/dev, .ci/test and .ci/run. Every step is idempotent: it checks first and
+# installs only what is missing, saying what it does. Nothing is downloaded except from the
+# package registries (crates.io, npm, Debian).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="${REELPROOF_TOOLS_DIR:-$HOME/.cache/reelproof-tools}"
+TRUNK_VERSION="0.21.14"
+BINARYEN_VERSION="132.0.0"
+export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=0
+apt_install() {
+  if [ "$APT_UPDATED" = 0 ]; then
+    say "apt-get update"
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  say "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+# The wasm-bindgen version Cargo.lock resolved; the CLI must match it exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_ui_tools() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
+    say "cargo install trunk $TRUNK_VERSION (about 8 minutes, once)"
+    cargo install trunk --version "$TRUNK_VERSION" --locked
+  fi
+  local wb
+  wb="$(wasm_bindgen_version)"
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$wb"; then
+    say "cargo install wasm-bindgen-cli $wb (about 3 minutes, once)"
+    # No --locked: the registry mirror lags some of its locked dependencies.
+    cargo install wasm-bindgen-cli --version "$wb" --force
+  fi
+  # Debian's binaryen (108) produces broken modules; npm's binaryen 132 is the one Trunk.toml names.
+  if ! "$TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version 132"; then
+    say "npm install binaryen@$BINARYEN_VERSION (wasm-opt) into $TOOLS"
+    mkdir -p "$TOOLS"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION" >/dev/null
+  fi
+}
+
+ensure_test_tools() {
+  if ! command -v cargo-nextest >/dev/null; then
+    say "cargo install cargo-nextest"
+    cargo install cargo-nextest --locked
+  fi
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    apt_install chromium chromium-driver
+  fi
+}
+
+# Builds the admin app into dist/app and the widget into dist/widget (Trunk, release, offline).
+build_uis() {
+  cd "$ROOT"
+  say "cargo fetch (Trunk builds offline)"
+  cargo fetch --quiet
+  say "trunk build: admin app -> dist/app"
+  trunk build --quiet
+  say "trunk build: widget -> dist/widget"
+  trunk build --quiet widget/index.html --dist dist/widget --public-url /widget/
+}
+
+ensure_postgres() {
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    local ver
+    ver="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1 || true)"
+    if [ -n "$ver" ]; then
+      say "starting PostgreSQL $ver"
+      as_root pg_ctlcluster --skip-systemctl-redirect "$ver" main start || as_root pg_ctlcluster "$ver" main start
+    else
+      say "installing PostgreSQL"
+      apt_install postgresql
+      ver="$(ls /etc/postgresql | sort -V | tail -n1)"
+      as_root pg_ctlcluster "$ver" main start || true
+    fi
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  fi
+}
