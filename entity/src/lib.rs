@@ -12,6 +12,7 @@ pub mod enums;
 pub mod jobs;
 pub mod message_templates;
 pub mod moderation_log;
+pub mod privacy_exports;
 pub mod shops;
 pub mod testimonial_media_assets;
 pub mod testimonial_request_events;

@@ -21,6 +21,9 @@ pub struct Model {
     pub product_title: String,
     pub product_image_url: Option<String>,
     pub shopify_customer_id: Option<i64>,
+    /// SHA-256 of the normalised email/phone/customer id: matches the same customer across
+    /// orders for frequency caps without indexing contact data.
+    pub customer_key: Option<String>,
     pub customer_first_name: Option<String>,
     pub customer_last_name: Option<String>,
     pub customer_email: Option<String>,

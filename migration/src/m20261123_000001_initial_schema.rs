@@ -23,6 +23,7 @@ const TABLES: &[&str] = &[
     "daily_analytics",
     "api_tokens",
     "alerts",
+    "privacy_exports",
 ];
 
 fn ts(col: &'static str) -> ColumnDef {
@@ -157,6 +158,7 @@ impl MigrationTrait for Migration {
                 .col(text("product_title"))
                 .col(text_null("product_image_url"))
                 .col(big_integer_null("shopify_customer_id"))
+                .col(string_null("customer_key"))
                 .col(string_null("customer_first_name"))
                 .col(string_null("customer_last_name"))
                 .col(string_null("customer_email"))
@@ -199,6 +201,7 @@ impl MigrationTrait for Migration {
             ("idx_requests_expiry", &["status", "expires_at"][..], false),
             ("idx_requests_log", &["shop_id", "created_at"][..], false),
             ("idx_requests_order", &["shop_id", "shopify_order_id"][..], false),
+            ("idx_requests_customer", &["shop_id", "customer_key", "created_at"][..], false),
         ] {
             m.create_index(index(r, name, cols, unique)).await?;
         }
@@ -411,6 +414,16 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(index("alerts", "idx_alerts_shop_created", &["shop_id", "created_at"], false)).await?;
+        m.create_table(
+            tenant_table("privacy_exports", false)
+                .col(big_integer_null("data_request_id"))
+                .col(big_integer_null("shopify_customer_id"))
+                .col(json_binary("export"))
+                .col(ts("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("privacy_exports", "idx_privacy_exports_shop", &["shop_id", "created_at"], false)).await?;
         Ok(())
     }
 

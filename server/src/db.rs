@@ -1,7 +1,7 @@
 //! Connecting to the database and keeping its schema current.
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
 /// Connects to SQLite or Postgres; for SQLite, turns on WAL, foreign keys and a busy timeout
@@ -17,19 +17,20 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     opts.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(10));
     let is_sqlite = url.starts_with("sqlite:");
     if is_sqlite {
-        // One file, one writer: a small pool avoids lock contention; busy_timeout makes the
-        // rare concurrent writer wait rather than fail with SQLITE_BUSY.
+        // One file, one writer: a small pool avoids lock contention; busy_timeout (set on every
+        // pooled connection, pragmas are per connection) makes a concurrent writer wait rather
+        // than fail with SQLITE_BUSY; WAL lets readers proceed during a write.
         opts.max_connections(8).min_connections(1);
+        opts.map_sqlx_sqlite_opts(|o| {
+            o.busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+        });
     } else {
         opts.max_connections(20).min_connections(1);
     }
-    let db = Database::connect(opts).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA busy_timeout = 10000", "PRAGMA foreign_keys = ON"] {
-            db.execute_unprepared(pragma).await?;
-        }
-    }
-    Ok(db)
+    Database::connect(opts).await
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

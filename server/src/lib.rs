@@ -3,12 +3,14 @@
 //! Layering (DESIGN.md §2): `http`/`graphql`/`jobs` → `services` → `store` → `entity`, and all
 //! may use `domain`. See ARCHITECTURE.md for the codemap.
 
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod providers;
 pub mod services;
 pub mod shopify;
 pub mod state;
@@ -44,6 +46,8 @@ pub enum StartupError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("provisioning the dev shop: {0}")]
     DevShop(#[from] services::shops::ShopError),
+    #[error(transparent)]
+    Storage(#[from] providers::storage::StorageError),
 }
 
 /// A built, bound, migrated server that has not started serving yet.
@@ -56,11 +60,16 @@ impl Application {
     /// Connects, migrates, provisions the dev shop in dev mode, and binds the listener (port 0
     /// picks a free port, which tests use).
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with_clock(config, clock::Clock::system()).await
+    }
+
+    /// As [`Application::build`], with a given clock (tests use a manual one).
+    pub async fn build_with_clock(config: Config, clock: clock::Clock) -> Result<Self, StartupError> {
         let db = db::connect(&config.database_url).await?;
         db::migrate(&db).await?;
         if config.mode == Mode::Dev {
             let shop = ShopDomain::parse(DEV_SHOP).expect("constant is valid");
-            services::shops::provision(&db, &shop, chrono::Utc::now()).await?;
+            services::shops::provision(&db, &shop, clock.now()).await?;
         }
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
@@ -70,8 +79,16 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| url::Url::parse(&format!("http://{addr}")).expect("a socket address makes a valid URL"));
-        let state =
-            AppState::new(db, config, public_url, telemetry::metrics_handle(), jobs::JobRunner::new(Vec::new()));
+        let storage = providers::storage::Storage::local(&config.data_dir.join("media"))?;
+        let state = AppState::new(state::Parts {
+            db,
+            config,
+            public_url,
+            metrics: telemetry::metrics_handle(),
+            jobs: jobs::JobRunner::new(jobs::handlers()),
+            clock,
+            storage,
+        });
         Ok(Self { listener, state })
     }
 

@@ -1,7 +1,9 @@
 //! Shared application state, cheap to clone (one `Arc`).
 
+use crate::clock::Clock;
 use crate::config::{Config, Mode};
 use crate::jobs::JobRunner;
+use crate::providers::storage::Storage;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -15,17 +17,45 @@ struct Inner {
     public_url: url::Url,
     metrics: PrometheusHandle,
     jobs: Arc<JobRunner>,
+    clock: Clock,
+    storage: Storage,
+}
+
+/// Everything `AppState` is made of; built once by `Application::build`.
+pub struct Parts {
+    pub db: DatabaseConnection,
+    pub config: Config,
+    pub public_url: url::Url,
+    pub metrics: PrometheusHandle,
+    pub jobs: JobRunner,
+    pub clock: Clock,
+    pub storage: Storage,
 }
 
 impl AppState {
-    pub fn new(
-        db: DatabaseConnection,
-        config: Config,
-        public_url: url::Url,
-        metrics: PrometheusHandle,
-        jobs: JobRunner,
-    ) -> Self {
-        Self(Arc::new(Inner { db, config, public_url, metrics, jobs: Arc::new(jobs) }))
+    pub fn new(p: Parts) -> Self {
+        Self(Arc::new(Inner {
+            db: p.db,
+            config: p.config,
+            public_url: p.public_url,
+            metrics: p.metrics,
+            jobs: Arc::new(p.jobs),
+            clock: p.clock,
+            storage: p.storage,
+        }))
+    }
+
+    /// "Now", from the one clock (a manual one in tests).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.clock.now()
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.0.clock
+    }
+
+    pub fn storage(&self) -> &Storage {
+        &self.0.storage
     }
 
     pub fn db(&self) -> &DatabaseConnection {

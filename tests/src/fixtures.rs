@@ -76,6 +76,7 @@ pub async fn try_request(
         product_title: Set("Walnut desk".into()),
         product_image_url: Set(None),
         shopify_customer_id: Set(Some(7)),
+        customer_key: Set(None),
         customer_first_name: Set(Some("Ada".into())),
         customer_last_name: Set(Some("Lovelace".into())),
         customer_email: Set(Some("ada@example.com".into())),
@@ -105,4 +106,54 @@ pub async fn try_request(
     }
     .insert(db)
     .await
+}
+
+/// An `orders/paid`-shaped payload (ids above 2^53 where Shopify uses them) with one line item
+/// per `(line_item_id, product_id)`.
+pub fn order(order_id: i64, items: &[(i64, i64)], email: Option<&str>) -> serde_json::Value {
+    let line_items: Vec<_> = items
+        .iter()
+        .map(|(li, p)| {
+            serde_json::json!({
+                "id": li, "product_id": p, "variant_id": p * 10 + 1, "title": format!("Product {p}"),
+                "quantity": 2, "price": "19.99", "requires_shipping": true, "gift_card": false,
+                "admin_graphql_api_id": format!("gid://shopify/LineItem/{li}"), "properties": [], "tax_lines": []
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "id": order_id, "admin_graphql_api_id": format!("gid://shopify/Order/{order_id}"),
+        "name": "#1001", "email": email, "contact_email": email, "phone": null, "customer_locale": "en",
+        "buyer_accepts_marketing": false, "cancelled_at": null, "test": false, "financial_status": "paid",
+        "total_price": "59.97", "current_total_price": "59.97", "currency": "USD", "tags": "vip, repeat",
+        "processed_at": "2026-11-20T10:00:00-05:00",
+        "customer": { "id": 7_200_000_000_000_001i64, "email": email, "first_name": "Ada", "last_name": "Lovelace",
+                      "phone": "+15550101234", "email_marketing_consent": {"state": "subscribed"} },
+        "shipping_address": { "first_name": "Ada", "last_name": "Lovelace", "phone": "+15550101234", "city": "London" },
+        "line_items": line_items, "fulfillments": [], "refunds": []
+    })
+}
+
+/// A `fulfillments/create`-shaped payload shipping the given `(line_item_id, product_id)`s.
+pub fn fulfillment(
+    fulfillment_id: i64,
+    order_id: i64,
+    items: &[(i64, i64)],
+    email: &str,
+    at: DateTime<Utc>,
+) -> serde_json::Value {
+    let line_items: Vec<_> = items
+        .iter()
+        .map(|(li, p)| {
+            serde_json::json!({"id": li, "product_id": p, "variant_id": p * 10 + 1, "title": format!("Product {p}"),
+            "quantity": 1, "requires_shipping": true, "gift_card": false})
+        })
+        .collect();
+    serde_json::json!({
+        "id": fulfillment_id, "order_id": order_id, "status": "success", "shipment_status": null,
+        "created_at": at.to_rfc3339(), "updated_at": at.to_rfc3339(), "name": "#1001.1",
+        "email": email, "tracking_company": "UPS", "tracking_number": "1Z999",
+        "destination": { "first_name": "Ada", "last_name": "Lovelace", "phone": "+15550101234" },
+        "line_items": line_items
+    })
 }

@@ -74,7 +74,9 @@ impl TestApp {
             shopify,
             encryption_key: EncryptionKey::generate(),
         };
-        let app = Application::build(config).await.expect("server starts");
+        // A manual clock: tests move time forward instead of waiting.
+        let clock = server::clock::Clock::manual(Utc::now());
+        let app = Application::build_with_clock(config, clock).await.expect("server starts");
         let addr = app.local_addr();
         let state = app.state().clone();
         let shop = ShopDomain::parse(if mode == Mode::Dev { server::DEV_SHOP } else { TEST_SHOP }).expect("valid");
@@ -178,6 +180,53 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("request reaches the server")
+    }
+
+    /// The server's "now" (a manual clock).
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.state.now()
+    }
+
+    /// Moves the server's clock forward.
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.state.clock().advance(by);
+    }
+
+    /// Sends a Shopify webhook signed with the app secret, with a fresh webhook id.
+    pub async fn webhook(&self, topic: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.webhook_as(topic, &Uuid::new_v4().to_string(), body).await
+    }
+
+    /// Sends a signed Shopify webhook with the given webhook id (replays reuse one).
+    pub async fn webhook_as(&self, topic: &str, webhook_id: &str, body: &serde_json::Value) -> reqwest::Response {
+        let bytes = serde_json::to_vec(body).expect("serialisable");
+        let sig = server::shopify::webhooks::sign(&self.state.config().shopify.api_secret, &bytes);
+        self.raw_webhook(topic, webhook_id, bytes, Some(&sig)).await
+    }
+
+    /// Sends raw bytes with the given signature header (or none).
+    pub async fn raw_webhook(
+        &self,
+        topic: &str,
+        webhook_id: &str,
+        body: Vec<u8>,
+        sig: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url("/webhooks/shopify"))
+            .header("content-type", "application/json")
+            .header("X-Shopify-Topic", topic)
+            .header("X-Shopify-Shop-Domain", self.shop.as_str())
+            .header("X-Shopify-Webhook-Id", webhook_id)
+            .header("X-Shopify-Event-Id", Uuid::new_v4().to_string())
+            .header("X-Shopify-Triggered-At", self.now().to_rfc3339())
+            .header("X-Shopify-API-Version", "2026-10")
+            .body(body);
+        if let Some(s) = sig {
+            req = req.header("X-Shopify-Hmac-Sha256", s);
+        }
+        req.send().await.expect("request reaches the server")
     }
 
     /// Runs background jobs until none is due; returns how many ran.

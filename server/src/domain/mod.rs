@@ -5,6 +5,8 @@
 //! resolvers alike. Randomness and "now" are parameters.
 
 pub mod asset_state;
+pub mod campaign;
+pub mod planner;
 pub mod reminders;
 pub mod request_state;
 pub mod retry;

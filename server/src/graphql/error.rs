@@ -9,6 +9,7 @@ pub enum ErrorCode {
     NotFound,
     Validation,
     InvalidTransition,
+    Conflict,
     Internal,
 }
 
@@ -20,6 +21,7 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::Validation => "VALIDATION",
             Self::InvalidTransition => "INVALID_TRANSITION",
+            Self::Conflict => "CONFLICT",
             Self::Internal => "INTERNAL",
         }
     }

@@ -9,6 +9,7 @@ mod error;
 mod health;
 mod observe;
 mod static_ui;
+mod webhooks;
 
 use crate::state::AppState;
 use axum::Router;
@@ -40,7 +41,8 @@ pub fn router(state: AppState) -> Router {
         .route("/app", get(static_ui::admin_app))
         .route("/app/", get(static_ui::admin_app))
         .route("/app/{*path}", get(static_ui::admin_app))
-        .route("/widget/{*path}", get(static_ui::widget_asset));
+        .route("/widget/{*path}", get(static_ui::widget_asset))
+        .route("/webhooks/shopify", axum::routing::post(webhooks::shopify));
     if state.is_dev() {
         app = app.merge(dev::routes());
     }

@@ -7,7 +7,6 @@
 use crate::domain::retry::{RetryDecision, RetryPolicy};
 use crate::state::AppState;
 use crate::store;
-use chrono::Utc;
 use sea_orm::DbErr;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,6 +39,11 @@ pub enum JobOutcome {
     Dead(String),
 }
 
+/// Every job handler the server knows, registered once.
+pub fn handlers() -> Vec<Arc<dyn JobHandler>> {
+    vec![Arc::new(crate::services::planning::DeliveryFallback)]
+}
+
 pub struct JobRunner {
     handlers: HashMap<&'static str, Arc<dyn JobHandler>>,
     worker_id: String,
@@ -57,7 +61,7 @@ impl JobRunner {
 
     /// Claims and runs one due job; `None` when nothing is due.
     pub async fn run_next(&self, state: &AppState) -> Result<Option<JobOutcome>, DbErr> {
-        let now = Utc::now();
+        let now = state.now();
         let lease_until = now + chrono::Duration::from_std(self.lease).unwrap_or_default();
         let Some(job) = store::jobs::claim_next_all_shops(state.db(), &self.worker_id, now, lease_until).await? else {
             return Ok(None);
@@ -68,7 +72,7 @@ impl JobRunner {
             Some(handler) => handler.run(state, &job).await,
             None => Err(JobFailure::Permanent(format!("no handler for job kind {:?}", job.kind))),
         };
-        let done_at = Utc::now();
+        let done_at = state.now();
         let outcome = match result {
             Ok(()) => {
                 store::jobs::complete(state.db(), job.id, &self.worker_id, done_at).await?;

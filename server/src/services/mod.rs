@@ -2,4 +2,8 @@
 //! jobs call. A service never imports a transport (`http`, `graphql`): it takes parsed,
 //! authorized input and returns typed results or a `thiserror` error.
 
+pub mod campaigns;
+pub mod intake;
+pub mod planning;
+pub mod privacy;
 pub mod shops;

@@ -56,9 +56,14 @@ pub async fn provision(
     domain: &ShopDomain,
     now: DateTime<Utc>,
 ) -> Result<Provisioned, ShopError> {
-    let (row, created) = store::shops::insert_if_absent(db, domain, now).await?;
+    let (mut row, created) = store::shops::insert_if_absent(db, domain, now).await?;
     if created {
         tracing::info!(shop_id = %row.id, shop = %domain, "shop provisioned");
+    } else if row.uninstalled_at.is_some() {
+        // Provisioning an uninstalled shop reinstalls it: sending resumes.
+        store::shops::mark_installed(db, row.id, now).await?;
+        row = store::shops::get(db, row.id).await?.ok_or(ShopError::NotFound)?;
+        tracing::info!(shop_id = %row.id, shop = %domain, "shop reinstalled");
     }
     Ok(Provisioned { profile: profile(row)?, created })
 }

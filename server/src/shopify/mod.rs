@@ -1,4 +1,6 @@
 //! The platform's protocols: session tokens now; webhook verification, OAuth, the Admin API
 //! client and the app proxy signature as their issues land.
 
+pub mod payloads;
 pub mod session_token;
+pub mod webhooks;

@@ -119,3 +119,35 @@ pub async fn count_unfinished_all_shops(db: &impl ConnectionTrait) -> Result<u64
         .count(db)
         .await
 }
+
+/// Pending jobs of one kind for one shop.
+pub async fn pending_of_kind(db: &impl ConnectionTrait, shop_id: Uuid, kind: &str) -> Result<Vec<jobs::Model>, DbErr> {
+    jobs::Entity::find()
+        .filter(jobs::Column::ShopId.eq(shop_id))
+        .filter(jobs::Column::Kind.eq(kind))
+        .filter(jobs::Column::Status.eq(JobStatus::Pending.as_str()))
+        .all(db)
+        .await
+}
+
+/// Marks a pending job done without running it (its work was done another way).
+pub async fn retire_pending(db: &impl ConnectionTrait, id: Uuid, why: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, JobStatus::Done.as_str().into())
+        .col_expr(jobs::Column::LastError, why.into())
+        .col_expr(jobs::Column::UpdatedAt, now.into())
+        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::Status.eq(JobStatus::Pending.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<(), DbErr> {
+    jobs::Entity::delete_many()
+        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::ShopId.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

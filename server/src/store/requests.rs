@@ -59,8 +59,10 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
     now: DateTime<Utc>,
     details: ChangeDetails,
 ) -> Result<requests::Model, TransitionError> {
-    let txn = db.begin().await?;
-    let current = get(&txn, shop_id, request_id).await?.ok_or(TransitionError::NotFound)?;
+    // Read and decide outside the transaction, then write with a compare-and-set: the first
+    // statement of the transaction is a write, so SQLite takes its write lock up front instead
+    // of failing a read-to-write upgrade, and a racing writer is detected by the CAS.
+    let current = get(db, shop_id, request_id).await?.ok_or(TransitionError::NotFound)?;
     let from = current.status;
     let event = request_state::transition(from, to)?;
 
@@ -98,6 +100,7 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
     if let Some(err) = &details.last_error {
         row.last_error = Set(Some(err.chars().take(2000).collect()));
     }
+    let txn = db.begin().await?;
     let updated = requests::Entity::update_many()
         .set(row)
         .filter(requests::Column::Id.eq(request_id))
@@ -123,4 +126,149 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
     let after = get(&txn, shop_id, request_id).await?.ok_or(TransitionError::NotFound)?;
     txn.commit().await?;
     Ok(after)
+}
+
+/// A planned request ready to be written (the planner's output plus order context).
+pub struct NewRequest<'a> {
+    pub campaign_id: Uuid,
+    pub order: &'a crate::domain::planner::OrderFacts,
+    pub planned: &'a crate::domain::planner::PlannedRequest,
+    pub customer_key: Option<String>,
+    pub token_hash: TokenHash,
+}
+
+/// Inserts a planned request unless its idempotency key `(shop, campaign, order, product,
+/// variant)` exists, and appends its `scheduled` event. Returns whether a row was created —
+/// a replayed or concurrent webhook gets `false` and changes nothing.
+pub async fn insert_planned(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    new: NewRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let p = new.planned;
+    let c = &new.order.customer;
+    let id = entity::new_id();
+    let row = requests::ActiveModel {
+        id: Set(id),
+        shop_id: Set(shop_id),
+        campaign_id: Set(new.campaign_id),
+        shopify_order_id: Set(new.order.order_id),
+        order_name: Set(new.order.order_name.clone()),
+        line_item_id: Set(p.line_item_id),
+        product_id: Set(p.product_id),
+        variant_id: Set(p.variant_id.map(|v| v.to_string()).unwrap_or_default()),
+        product_title: Set(p.product_title.clone()),
+        product_image_url: Set(None),
+        shopify_customer_id: Set(c.id),
+        customer_key: Set(new.customer_key),
+        customer_first_name: Set(c.first_name.clone()),
+        customer_last_name: Set(c.last_name.clone()),
+        customer_email: Set(c.email.clone()),
+        customer_phone: Set(c.phone.clone()),
+        locale: Set(c.locale.clone()),
+        channel: Set(p.channel),
+        token_hash: Set(new.token_hash.as_str().to_owned()),
+        status: Set(RequestStatus::Scheduled),
+        scheduled_for: Set(p.scheduled_for),
+        next_attempt_at: Set(Some(p.scheduled_for)),
+        attempts: Set(0),
+        lease_until: Set(None),
+        first_sent_at: Set(None),
+        last_sent_at: Set(None),
+        clicked_at: Set(None),
+        submitted_at: Set(None),
+        expires_at: Set(p.expires_at),
+        expired_at: Set(None),
+        expire_reason: Set(None),
+        reminder_count: Set(0),
+        next_reminder_at: Set(None),
+        postpone_count: Set(0),
+        last_error: Set(None),
+        provider_message_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    use requests::Column as C;
+    let result = requests::Entity::insert(row)
+        .on_conflict_do_nothing_on([C::ShopId, C::CampaignId, C::ShopifyOrderId, C::ProductId, C::VariantId])
+        .exec_without_returning(db)
+        .await?;
+    let created = matches!(result, sea_orm::TryInsertResult::Inserted(n) if n > 0);
+    if created {
+        request_events::append(
+            db,
+            shop_id,
+            id,
+            request_events::NewEvent {
+                event_type: entity::RequestEventType::Scheduled,
+                at: now,
+                provider_message_id: None,
+                payload: Some(serde_json::json!({ "scheduled_for": p.scheduled_for })),
+            },
+        )
+        .await?;
+    }
+    Ok(created)
+}
+
+/// What this shop already asked the customer behind `customer_key`: every product ever, and
+/// how many requests in the 30 days before `now`.
+pub async fn customer_history(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    customer_key: &str,
+    now: DateTime<Utc>,
+) -> Result<crate::domain::planner::CustomerHistory, DbErr> {
+    use sea_orm::QuerySelect;
+    let rows: Vec<(i64, DateTime<Utc>)> = requests::Entity::find()
+        .select_only()
+        .column(requests::Column::ProductId)
+        .column(requests::Column::CreatedAt)
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .filter(requests::Column::CustomerKey.eq(customer_key))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let since = now - chrono::Duration::days(30);
+    Ok(crate::domain::planner::CustomerHistory {
+        asked_products: rows.iter().map(|(p, _)| *p).collect(),
+        requests_last_30d: u32::try_from(rows.iter().filter(|(_, at)| *at > since).count()).unwrap_or(u32::MAX),
+    })
+}
+
+/// Requests of an order (optionally only some line items) that have not been submitted and can
+/// still be expired.
+pub async fn open_for_order(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    order_id: i64,
+    line_items: Option<&[i64]>,
+) -> Result<Vec<requests::Model>, DbErr> {
+    let mut q = requests::Entity::find()
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .filter(requests::Column::ShopifyOrderId.eq(order_id))
+        .filter(requests::Column::Status.is_in(OPEN.iter().map(|s| s.as_str())));
+    if let Some(ids) = line_items {
+        q = q.filter(requests::Column::LineItemId.is_in(ids.iter().copied()));
+    }
+    q.all(db).await
+}
+
+/// Statuses a request can still be expired from (not yet submitted, failed or expired).
+pub const OPEN: [RequestStatus; 4] =
+    [RequestStatus::Scheduled, RequestStatus::Queued, RequestStatus::Sent, RequestStatus::Clicked];
+
+/// Requests of a campaign that were never sent (scheduled or queued).
+pub async fn unsent_for_campaign(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    campaign_id: Uuid,
+) -> Result<Vec<requests::Model>, DbErr> {
+    requests::Entity::find()
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .filter(requests::Column::CampaignId.eq(campaign_id))
+        .filter(requests::Column::Status.is_in([RequestStatus::Scheduled.as_str(), RequestStatus::Queued.as_str()]))
+        .all(db)
+        .await
 }

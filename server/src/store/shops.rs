@@ -49,3 +49,33 @@ pub async fn insert_if_absent(
         .ok_or_else(|| DbErr::RecordNotFound(format!("shop {domain} vanished right after insert")))?;
     Ok((shop, created))
 }
+
+/// `app/uninstalled`: the shop stays (its data until `shop/redact`), but nothing is sent.
+pub async fn mark_uninstalled(db: &impl ConnectionTrait, shop_id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    shops::Entity::update_many()
+        .col_expr(shops::Column::UninstalledAt, Some(now).into())
+        .col_expr(shops::Column::UpdatedAt, now.into())
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A reinstall: the shop is active again from `now`.
+pub async fn mark_installed(db: &impl ConnectionTrait, shop_id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    shops::Entity::update_many()
+        .col_expr(shops::Column::UninstalledAt, Option::<DateTime<Utc>>::None.into())
+        .col_expr(shops::Column::InstalledAt, now.into())
+        .col_expr(shops::Column::UpdatedAt, now.into())
+        .filter(shops::Column::Id.eq(shop_id))
+        .filter(shops::Column::UninstalledAt.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes the shop; every other table cascades (`shop/redact`).
+pub async fn delete(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<(), DbErr> {
+    shops::Entity::delete_by_id(shop_id).exec(db).await?;
+    Ok(())
+}

@@ -12,7 +12,7 @@ fn job<'a>(kind: &'a str, key: Option<&str>) -> NewJob<'a> {
         kind,
         dedupe_key: key.map(str::to_owned),
         payload: serde_json::json!({"n": 1}),
-        run_at: Utc::now(),
+        run_at: Utc::now() - Duration::days(1),
         max_attempts: 5,
     }
 }

@@ -3,10 +3,13 @@
 
 mod admin_auth;
 mod browser;
+mod campaigns;
 mod dev_mode;
 mod health;
+mod intake;
 mod jobs;
 mod migrations;
+mod privacy;
 mod request_transitions;
 mod static_ui;
 mod tokens;

@@ -12,6 +12,7 @@ const TABLES: &[&str] = &[
     "jobs",
     "message_templates",
     "moderation_log",
+    "privacy_exports",
     "shops",
     "testimonial_media_assets",
     "testimonial_request_events",
@@ -60,6 +61,7 @@ async fn all_migrations_run_up_down_and_up_again() {
         "uq_deliveries_source_external",
         "uq_analytics_shop_campaign_day",
         "idx_jobs_claim",
+        "idx_requests_customer",
     ] {
         assert!(indexes.iter().any(|i| i == name), "index {name} missing: {indexes:?}");
     }

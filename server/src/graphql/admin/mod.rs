@@ -4,11 +4,25 @@ use crate::domain::settings::ShopSettings;
 use crate::graphql::error::ToApiError;
 use crate::services;
 use crate::state::AppState;
-use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Result, Schema, SimpleObject};
+use async_graphql::{Context, EmptySubscription, MergedObject, Object, Result, Schema, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub type AdminSchema = Schema<AdminQuery, EmptyMutation, EmptySubscription>;
+mod campaigns;
+mod privacy;
+
+pub type AdminSchema = Schema<AdminQuery, AdminMutation, EmptySubscription>;
+
+#[derive(MergedObject, Default)]
+pub struct AdminQuery(ShopQuery, campaigns::CampaignQuery, privacy::PrivacyQuery);
+
+#[derive(MergedObject, Default)]
+pub struct AdminMutation(campaigns::CampaignMutation);
+
+/// The caller's principal and the app state, which every resolver needs.
+pub(crate) fn ctx<'a>(ctx: &'a Context<'_>) -> Result<(&'a AdminPrincipal, &'a AppState)> {
+    Ok((ctx.data::<AdminPrincipal>()?, ctx.data::<AppState>()?))
+}
 
 /// Who is calling: set by the auth middleware from a verified credential only.
 #[derive(Debug, Clone)]
@@ -20,21 +34,21 @@ pub struct AdminPrincipal {
 }
 
 pub fn build_schema(state: AppState) -> AdminSchema {
-    Schema::build(AdminQuery, EmptyMutation, EmptySubscription)
+    Schema::build(AdminQuery::default(), AdminMutation::default(), EmptySubscription)
         .data(state)
         .limit_depth(12)
         .limit_complexity(1000)
         .finish()
 }
 
-pub struct AdminQuery;
+#[derive(Default)]
+pub struct ShopQuery;
 
 #[Object]
-impl AdminQuery {
+impl ShopQuery {
     /// The calling merchant's shop.
-    async fn shop(&self, ctx: &Context<'_>) -> Result<Shop> {
-        let principal = ctx.data::<AdminPrincipal>()?;
-        let state = ctx.data::<AppState>()?;
+    async fn shop(&self, context: &Context<'_>) -> Result<Shop> {
+        let (principal, state) = ctx(context)?;
         let profile = services::shops::get(state.db(), principal.shop_id).await.map_err(ToApiError::to_api_error)?;
         Ok(Shop {
             id: profile.id,

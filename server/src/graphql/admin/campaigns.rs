@@ -1,0 +1,388 @@
+//! Campaign queries and mutations (DESIGN.md §6 names).
+
+use super::ctx;
+use crate::domain::campaign::{self, CampaignSettings, Eligibility};
+use crate::graphql::error::{ErrorCode, ToApiError, api_error};
+use crate::services::campaigns::{self as service, CampaignError};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::campaigns;
+use uuid::Uuid;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::CampaignStatus")]
+pub enum CampaignStatus {
+    Draft,
+    Active,
+    Paused,
+    Archived,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::CampaignTrigger")]
+pub enum CampaignTrigger {
+    OrderPaid,
+    OrderFulfilled,
+    OrderDelivered,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "entity::Channel")]
+pub enum Channel {
+    Email,
+    Sms,
+    Both,
+}
+
+pub struct Campaign(pub campaigns::Model);
+
+#[Object]
+impl Campaign {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn status(&self) -> CampaignStatus {
+        self.0.status.into()
+    }
+    async fn trigger(&self) -> CampaignTrigger {
+        self.0.trigger.into()
+    }
+    async fn channel(&self) -> Channel {
+        self.0.channel.into()
+    }
+    /// Days between the trigger and the first message (UTC days).
+    async fn delay_days(&self) -> i32 {
+        self.0.delay_days
+    }
+    /// Delivered trigger only: plan this many days after fulfillment when no delivery event
+    /// arrives (carriers without tracking).
+    async fn fallback_days(&self) -> i32 {
+        self.0.fallback_days
+    }
+    async fn reminder_enabled(&self) -> bool {
+        self.0.reminder_enabled
+    }
+    async fn reminder_delay_days(&self) -> i32 {
+        self.0.reminder_delay_days
+    }
+    async fn max_reminders(&self) -> i32 {
+        self.0.max_reminders
+    }
+    async fn postpone_days(&self) -> i32 {
+        self.0.postpone_days
+    }
+    async fn max_postpones(&self) -> i32 {
+        self.0.max_postpones
+    }
+    async fn token_ttl_days(&self) -> i32 {
+        self.0.token_ttl_days
+    }
+    /// At most this many requests per customer in any 30 days (none: no cap).
+    #[graphql(name = "frequencyCap30d")]
+    async fn frequency_cap_30d(&self) -> Option<i32> {
+        self.0.frequency_cap_30d
+    }
+    async fn eligibility(&self) -> EligibilityRules {
+        EligibilityRules(Eligibility::from_json(&self.0.eligibility))
+    }
+    async fn consent_text(&self) -> &str {
+        &self.0.consent_text
+    }
+    async fn consent_version(&self) -> i32 {
+        self.0.consent_version
+    }
+    async fn prompt(&self) -> &str {
+        &self.0.prompt
+    }
+    async fn incentive(&self) -> Option<&str> {
+        self.0.incentive.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub struct EligibilityRules(Eligibility);
+
+fn ids_out(v: &[i64]) -> Vec<ID> {
+    v.iter().map(|i| ID(i.to_string())).collect()
+}
+
+#[Object]
+impl EligibilityRules {
+    /// Product ids as strings: Shopify ids exceed JavaScript's safe integers.
+    async fn include_product_ids(&self) -> Vec<ID> {
+        ids_out(&self.0.include_product_ids)
+    }
+    async fn exclude_product_ids(&self) -> Vec<ID> {
+        ids_out(&self.0.exclude_product_ids)
+    }
+    /// Decimal string in the shop currency, e.g. "25.00".
+    async fn min_order_total(&self) -> Option<String> {
+        self.0.min_order_total_cents.map(|c| format!("{}.{:02}", c / 100, (c % 100).abs()))
+    }
+    async fn skip_gift_cards(&self) -> bool {
+        self.0.skip_gift_cards
+    }
+    async fn skip_test_orders(&self) -> bool {
+        self.0.skip_test_orders
+    }
+    async fn skip_items_not_requiring_shipping(&self) -> bool {
+        self.0.skip_items_not_requiring_shipping
+    }
+    async fn require_contact_consent(&self) -> bool {
+        self.0.require_contact_consent
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct EligibilityInput {
+    pub include_product_ids: Option<Vec<ID>>,
+    pub exclude_product_ids: Option<Vec<ID>>,
+    /// Decimal string; null removes the minimum.
+    pub min_order_total: MaybeUndefined<String>,
+    pub skip_gift_cards: Option<bool>,
+    pub skip_test_orders: Option<bool>,
+    pub skip_items_not_requiring_shipping: Option<bool>,
+    pub require_contact_consent: Option<bool>,
+}
+
+#[derive(InputObject)]
+pub struct CreateCampaignInput {
+    pub name: String,
+    pub trigger: CampaignTrigger,
+    pub channel: Channel,
+    #[graphql(default = 7)]
+    pub delay_days: i32,
+    #[graphql(default = 14)]
+    pub fallback_days: i32,
+    #[graphql(default = true)]
+    pub reminder_enabled: bool,
+    #[graphql(default = 3)]
+    pub reminder_delay_days: i32,
+    #[graphql(default = 1)]
+    pub max_reminders: i32,
+    #[graphql(default = 7)]
+    pub postpone_days: i32,
+    #[graphql(default = 1)]
+    pub max_postpones: i32,
+    #[graphql(default = 30)]
+    pub token_ttl_days: i32,
+    #[graphql(name = "frequencyCap30d")]
+    pub frequency_cap_30d: Option<i32>,
+    pub eligibility: Option<EligibilityInput>,
+    pub consent_text: Option<String>,
+    pub prompt: Option<String>,
+    pub incentive: Option<String>,
+}
+
+/// Every field optional: only what is given changes.
+#[derive(InputObject)]
+pub struct UpdateCampaignInput {
+    pub name: Option<String>,
+    pub trigger: Option<CampaignTrigger>,
+    pub channel: Option<Channel>,
+    pub delay_days: Option<i32>,
+    pub fallback_days: Option<i32>,
+    pub reminder_enabled: Option<bool>,
+    pub reminder_delay_days: Option<i32>,
+    pub max_reminders: Option<i32>,
+    pub postpone_days: Option<i32>,
+    pub max_postpones: Option<i32>,
+    pub token_ttl_days: Option<i32>,
+    #[graphql(name = "frequencyCap30d")]
+    pub frequency_cap_30d: MaybeUndefined<i32>,
+    pub eligibility: Option<EligibilityInput>,
+    pub consent_text: Option<String>,
+    pub prompt: Option<String>,
+    pub incentive: MaybeUndefined<String>,
+}
+
+fn parse_ids(field: &str, ids: Vec<ID>) -> Result<Vec<i64>> {
+    ids.into_iter()
+        .map(|id| {
+            let text = id.0.rsplit('/').next().unwrap_or(&id.0).to_owned();
+            text.parse::<i64>()
+                .map_err(|_| api_error(ErrorCode::Validation, format!("{field}: {:?} is not a product id", id.0)))
+        })
+        .collect()
+}
+
+fn apply_eligibility(e: &mut Eligibility, input: EligibilityInput) -> Result<()> {
+    if let Some(ids) = input.include_product_ids {
+        e.include_product_ids = parse_ids("eligibility.includeProductIds", ids)?;
+    }
+    if let Some(ids) = input.exclude_product_ids {
+        e.exclude_product_ids = parse_ids("eligibility.excludeProductIds", ids)?;
+    }
+    match input.min_order_total {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => e.min_order_total_cents = None,
+        MaybeUndefined::Value(m) => {
+            e.min_order_total_cents = Some(campaign::parse_money_cents(&m).ok_or_else(|| {
+                api_error(ErrorCode::Validation, format!("eligibility.minOrderTotal: {m:?} is not an amount"))
+            })?)
+        }
+    }
+    let set = |slot: &mut bool, v: Option<bool>| {
+        if let Some(v) = v {
+            *slot = v;
+        }
+    };
+    set(&mut e.skip_gift_cards, input.skip_gift_cards);
+    set(&mut e.skip_test_orders, input.skip_test_orders);
+    set(&mut e.skip_items_not_requiring_shipping, input.skip_items_not_requiring_shipping);
+    set(&mut e.require_contact_consent, input.require_contact_consent);
+    Ok(())
+}
+
+fn parse_id(id: &ID) -> Result<Uuid> {
+    Uuid::parse_str(&id.0).map_err(|_| api_error(ErrorCode::NotFound, "campaign not found"))
+}
+
+impl ToApiError for CampaignError {
+    fn to_api_error(self) -> async_graphql::Error {
+        use async_graphql::ErrorExtensions;
+        match self {
+            CampaignError::NotFound => api_error(ErrorCode::NotFound, "campaign not found"),
+            CampaignError::Invalid(e) => {
+                let fields: Vec<_> =
+                    e.0.iter().map(|f| serde_json::json!({ "field": f.field, "message": f.message })).collect();
+                api_error(ErrorCode::Validation, e.to_string()).extend_with(|_, ext| {
+                    ext.set(
+                        "fields",
+                        async_graphql::Value::from_json(serde_json::Value::from(fields)).unwrap_or_default(),
+                    )
+                })
+            }
+            CampaignError::Transition(e) => api_error(ErrorCode::InvalidTransition, e.to_string()),
+            CampaignError::Archived => {
+                api_error(ErrorCode::InvalidTransition, "an archived campaign cannot be changed")
+            }
+            CampaignError::Conflict => {
+                api_error(ErrorCode::Conflict, "the campaign changed meanwhile; reload and try again")
+            }
+            CampaignError::Database(e) => crate::graphql::error::internal(e),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct CampaignQuery;
+
+#[Object]
+impl CampaignQuery {
+    /// The shop's campaigns, newest first.
+    async fn campaigns(&self, context: &Context<'_>) -> Result<Vec<Campaign>> {
+        let (p, state) = ctx(context)?;
+        let list = service::list(state.db(), p.shop_id).await.map_err(ToApiError::to_api_error)?;
+        Ok(list.into_iter().map(Campaign).collect())
+    }
+
+    async fn campaign(&self, context: &Context<'_>, id: ID) -> Result<Campaign> {
+        let (p, state) = ctx(context)?;
+        let c = service::get(state.db(), p.shop_id, parse_id(&id)?).await.map_err(ToApiError::to_api_error)?;
+        Ok(Campaign(c))
+    }
+}
+
+#[derive(Default)]
+pub struct CampaignMutation;
+
+#[Object]
+impl CampaignMutation {
+    /// Creates a campaign in `DRAFT`; activate it to start planning requests.
+    async fn create_campaign(&self, context: &Context<'_>, input: CreateCampaignInput) -> Result<Campaign> {
+        let (p, state) = ctx(context)?;
+        let mut eligibility = Eligibility::default();
+        if let Some(e) = input.eligibility {
+            apply_eligibility(&mut eligibility, e)?;
+        }
+        let settings = CampaignSettings {
+            name: input.name,
+            trigger: input.trigger.into(),
+            channel: input.channel.into(),
+            delay_days: input.delay_days,
+            fallback_days: input.fallback_days,
+            reminder_enabled: input.reminder_enabled,
+            reminder_delay_days: input.reminder_delay_days,
+            max_reminders: input.max_reminders,
+            postpone_days: input.postpone_days,
+            max_postpones: input.max_postpones,
+            token_ttl_days: input.token_ttl_days,
+            frequency_cap_30d: input.frequency_cap_30d,
+            eligibility,
+            consent_text: input.consent_text.unwrap_or_else(|| campaign::DEFAULT_CONSENT_TEXT.into()),
+            prompt: input.prompt.unwrap_or_else(|| campaign::DEFAULT_PROMPT.into()),
+            incentive: input.incentive,
+        };
+        let c =
+            service::create(state.db(), p.shop_id, settings, state.now()).await.map_err(ToApiError::to_api_error)?;
+        Ok(Campaign(c))
+    }
+
+    async fn update_campaign(&self, context: &Context<'_>, id: ID, input: UpdateCampaignInput) -> Result<Campaign> {
+        let (p, state) = ctx(context)?;
+        let id = parse_id(&id)?;
+        // Parse the eligibility change before touching anything, so bad ids fail cleanly.
+        let current = service::get(state.db(), p.shop_id, id).await.map_err(ToApiError::to_api_error)?;
+        let mut eligibility = Eligibility::from_json(&current.eligibility);
+        if let Some(e) = input.eligibility {
+            apply_eligibility(&mut eligibility, e)?;
+        }
+        let change = move |s: &mut CampaignSettings| {
+            macro_rules! take {
+                ($($f:ident),*) => { $( if let Some(v) = input.$f { s.$f = v.into(); } )* };
+            }
+            take!(name, delay_days, fallback_days, reminder_enabled, reminder_delay_days, max_reminders);
+            take!(postpone_days, max_postpones, token_ttl_days, consent_text, prompt);
+            if let Some(t) = input.trigger {
+                s.trigger = t.into();
+            }
+            if let Some(c) = input.channel {
+                s.channel = c.into();
+            }
+            match input.frequency_cap_30d {
+                MaybeUndefined::Undefined => {}
+                MaybeUndefined::Null => s.frequency_cap_30d = None,
+                MaybeUndefined::Value(v) => s.frequency_cap_30d = Some(v),
+            }
+            match input.incentive {
+                MaybeUndefined::Undefined => {}
+                MaybeUndefined::Null => s.incentive = None,
+                MaybeUndefined::Value(v) => s.incentive = Some(v),
+            }
+            s.eligibility = eligibility;
+        };
+        let c =
+            service::update(state.db(), p.shop_id, id, change, state.now()).await.map_err(ToApiError::to_api_error)?;
+        Ok(Campaign(c))
+    }
+
+    async fn activate_campaign(&self, context: &Context<'_>, id: ID) -> Result<Campaign> {
+        set_status(context, id, entity::CampaignStatus::Active).await
+    }
+
+    async fn pause_campaign(&self, context: &Context<'_>, id: ID) -> Result<Campaign> {
+        set_status(context, id, entity::CampaignStatus::Paused).await
+    }
+
+    /// Archives the campaign for good; its requests that were never sent are expired.
+    async fn archive_campaign(&self, context: &Context<'_>, id: ID) -> Result<Campaign> {
+        set_status(context, id, entity::CampaignStatus::Archived).await
+    }
+}
+
+async fn set_status(context: &Context<'_>, id: ID, to: entity::CampaignStatus) -> Result<Campaign> {
+    let (p, state) = ctx(context)?;
+    let c = service::set_status(state.db(), p.shop_id, parse_id(&id)?, to, state.now())
+        .await
+        .map_err(ToApiError::to_api_error)?;
+    Ok(Campaign(c))
+}

@@ -1,0 +1,4 @@
+//! Outside systems behind small interfaces: object storage now; email, SMS and ffmpeg as
+//! their issues land.
+
+pub mod storage;

@@ -1,0 +1,267 @@
+//! Shopify's privacy webhooks: what remains afterwards, in every table and in storage.
+
+use super::campaigns::active;
+use bytes::Bytes;
+use entity::{AssetStatus, RequestStatus, SubmissionSource, SubmissionStatus};
+use reelproof_tests::{TestApp, fixtures};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Statement};
+use serde_json::json;
+use uuid::Uuid;
+
+const ORDER: i64 = 6_000_000_000_000_000_001;
+const EMAIL: &str = "grace@example.com";
+
+const TABLES: &[&str] = &[
+    "shops",
+    "campaigns",
+    "message_templates",
+    "testimonial_requests",
+    "testimonial_request_events",
+    "testimonial_submissions",
+    "testimonial_media_assets",
+    "moderation_log",
+    "webhook_deliveries",
+    "jobs",
+    "daily_analytics",
+    "api_tokens",
+    "alerts",
+    "privacy_exports",
+];
+
+/// Every row of every table as text, to search for traces of a person or shop.
+async fn dump(app: &TestApp) -> String {
+    let db = app.db();
+    let backend = db.get_database_backend();
+    let mut out = String::new();
+    for t in TABLES {
+        let sql = match backend {
+            sea_orm::DbBackend::Postgres => format!("SELECT row_to_json(t)::text AS j FROM {t} t"),
+            _ => format!("SELECT * FROM {t}"),
+        };
+        for row in db.query_all_raw(Statement::from_string(backend, sql)).await.unwrap() {
+            out.push_str(t);
+            out.push_str(": ");
+            // Every column as text, whatever its type (SQLite stores uuids as blobs).
+            for i in 0..row.column_names().len() {
+                let cell = row
+                    .try_get_by_index::<Option<String>>(i)
+                    .map(|v| v.unwrap_or_default())
+                    .or_else(|_| {
+                        row.try_get_by_index::<Option<i64>>(i).map(|v| v.map(|n| n.to_string()).unwrap_or_default())
+                    })
+                    .or_else(|_| {
+                        row.try_get_by_index::<Option<Uuid>>(i).map(|v| v.map(|u| u.to_string()).unwrap_or_default())
+                    })
+                    .or_else(|_| {
+                        row.try_get_by_index::<Option<f64>>(i).map(|v| v.map(|n| n.to_string()).unwrap_or_default())
+                    })
+                    .unwrap_or_else(|_| "?".into());
+                out.push_str(&cell);
+                out.push('|');
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// A submitted testimonial with a video in storage for one of the customer's requests.
+async fn give_testimonial(app: &TestApp, request_id: Uuid) -> Vec<String> {
+    let db = app.db();
+    let now = app.now();
+    let shop = app.shop_id();
+    let sub = entity::testimonial_submissions::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop),
+        request_id: Set(Some(request_id)),
+        campaign_id: Set(None),
+        product_id: Set(101),
+        display_name: Set("Grace H.".into()),
+        rating: Set(Some(5)),
+        quote: Set(Some("Love it".into())),
+        has_video: Set(true),
+        consent_publish: Set(true),
+        consent_text: Set("ok".into()),
+        consent_version: Set(1),
+        consented_at: Set(Some(now)),
+        flagged: Set(false),
+        flagged_reason: Set(None),
+        status: Set(SubmissionStatus::Approved),
+        published: Set(true),
+        published_at: Set(Some(now)),
+        placement_home: Set(true),
+        placement_product: Set(true),
+        featured: Set(false),
+        sort_order: Set(0),
+        moderated_at: Set(Some(now)),
+        source: Set(SubmissionSource::Capture),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    let base = format!("{}{}", server::providers::storage::shop_prefix(shop), Uuid::new_v4());
+    let keys = vec![format!("{base}/original.webm"), format!("{base}/playback.mp4"), format!("{base}/poster.jpg")];
+    for k in &keys {
+        app.state().storage().put(k, Bytes::from_static(b"video bytes")).await.unwrap();
+    }
+    entity::testimonial_media_assets::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop),
+        submission_id: Set(sub.id),
+        original_key: Set(keys[0].clone()),
+        content_type: Set("video/webm".into()),
+        size_bytes: Set(11),
+        processing_status: Set(AssetStatus::Ready),
+        processing_error: Set(None),
+        attempts: Set(1),
+        lease_until: Set(None),
+        duration_ms: Set(Some(3000)),
+        width: Set(Some(720)),
+        height: Set(Some(1280)),
+        rotation: Set(Some(0)),
+        video_codec: Set(Some("h264".into())),
+        audio_codec: Set(Some("aac".into())),
+        playback_key: Set(Some(keys[1].clone())),
+        poster_key: Set(Some(keys[2].clone())),
+        ready_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    entity::moderation_log::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop),
+        submission_id: Set(sub.id),
+        action: Set("approve".into()),
+        actor: Set("user:1".into()),
+        from_status: Set(Some(SubmissionStatus::Pending)),
+        to_status: Set(Some(SubmissionStatus::Approved)),
+        note: Set(None),
+        at: Set(now),
+    }
+    .insert(db)
+    .await
+    .unwrap();
+    keys
+}
+
+async fn setup(app: &TestApp) -> (Uuid, Vec<String>) {
+    active(app, json!({})).await;
+    // Grace, whose data will be redacted, and Alan, whose must stay.
+    app.webhook("orders/paid", &fixtures::order(ORDER, &[(11, 101), (12, 102)], Some(EMAIL))).await;
+    let mut alan = fixtures::order(ORDER + 1, &[(21, 101)], Some("alan@example.com"));
+    alan["customer"]["id"] = json!(42);
+    alan["customer"]["first_name"] = json!("Alan");
+    alan["customer"]["last_name"] = json!("Turing");
+    alan["customer"]["phone"] = json!("+441234567890");
+    alan["shipping_address"] = json!({"first_name": "Alan", "last_name": "Turing", "phone": "+441234567890"});
+    app.webhook("orders/paid", &alan).await;
+    let grace_req = entity::testimonial_requests::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.customer_email.as_deref() == Some(EMAIL))
+        .unwrap();
+    // Her request was sent and answered.
+    let shop = app.shop_id();
+    for to in [RequestStatus::Queued, RequestStatus::Sent, RequestStatus::Submitted] {
+        server::store::requests::transition(app.db(), shop, grace_req.id, to, app.now(), Default::default())
+            .await
+            .unwrap();
+    }
+    let keys = give_testimonial(app, grace_req.id).await;
+    (grace_req.id, keys)
+}
+
+use sea_orm::EntityTrait;
+
+#[tokio::test]
+async fn a_data_request_exports_everything_held_about_the_customer() {
+    let app = TestApp::spawn().await;
+    let (_, keys) = setup(&app).await;
+    let req = json!({"shop_id": 1, "shop_domain": app.shop().as_str(), "customer": {"id": 7_200_000_000_000_001i64,
+        "email": EMAIL, "phone": "+15550101234"}, "orders_requested": [ORDER], "data_request": {"id": 9999}});
+    assert_eq!(app.webhook("customers/data_request", &req).await.status(), 200);
+    let body = app.graphql("{ privacyExports { id dataRequestId customerId export } }", json!({})).await;
+    let exports = body["data"]["privacyExports"].as_array().unwrap();
+    assert_eq!(exports.len(), 1, "{body}");
+    assert_eq!(exports[0]["dataRequestId"], "9999");
+    let export = &exports[0]["export"];
+    let reqs = export["testimonial_requests"].as_array().unwrap();
+    assert_eq!(reqs.len(), 2, "both of Grace's requests, none of Alan's: {export}");
+    let text = export.to_string();
+    assert!(text.contains(EMAIL) && !text.contains("alan@example.com"));
+    assert!(text.contains(&keys[1]), "media keys are listed");
+    assert!(text.contains("Love it"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn customer_redact_leaves_nothing_of_the_customer_in_any_table_or_in_storage() {
+    let app = TestApp::spawn().await;
+    let (_, keys) = setup(&app).await;
+    // A data request first, so an export holding her data exists too.
+    let who = json!({"id": 7_200_000_000_000_001i64, "email": EMAIL, "phone": "+15550101234"});
+    app.webhook(
+        "customers/data_request",
+        &json!({"customer": who, "orders_requested": [ORDER], "data_request": {"id": 1}}),
+    )
+    .await;
+    let before = dump(&app).await;
+    assert!(before.contains(EMAIL) && before.contains("Lovelace"));
+    for k in &keys {
+        assert!(app.state().storage().exists(k).await.unwrap());
+    }
+
+    let redact =
+        json!({"shop_id": 1, "shop_domain": app.shop().as_str(), "customer": who, "orders_to_redact": [ORDER]});
+    assert_eq!(app.webhook("customers/redact", &redact).await.status(), 200);
+
+    let after = dump(&app).await;
+    for trace in [EMAIL, "Grace H.", "Love it", "+15550101234", &ORDER.to_string(), "7200000000000000001"] {
+        assert!(!after.contains(trace), "{trace:?} is still stored:\n{after}");
+    }
+    for k in &keys {
+        assert!(!app.state().storage().exists(k).await.unwrap(), "{k} still in storage");
+    }
+    assert!(after.contains("alan@example.com"), "another customer's data stays");
+    // Replaying the redact is harmless.
+    assert_eq!(app.webhook("customers/redact", &redact).await.status(), 200);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn shop_redact_leaves_nothing_of_the_shop_in_any_table_or_in_storage() {
+    let app = TestApp::spawn().await;
+    let (_, keys) = setup(&app).await;
+    // Another shop's data must survive.
+    let keeper = app.add_shop("keeper.myshopify.com").await;
+    let keeper_key = format!("{}x/original.mp4", server::providers::storage::shop_prefix(keeper));
+    app.state().storage().put(&keeper_key, Bytes::from_static(b"x")).await.unwrap();
+
+    app.webhook("app/uninstalled", &json!({"id": 1})).await;
+    // 48 hours later Shopify asks for erasure; the shop is uninstalled but this must still work.
+    app.advance_clock(chrono::Duration::hours(48));
+    let resp = app.webhook("shop/redact", &json!({"shop_id": 1, "shop_domain": app.shop().as_str()})).await;
+    assert_eq!(resp.status(), 200);
+
+    let after = dump(&app).await;
+    let shop_id = app.shop_id().to_string();
+    for trace in [app.shop().as_str(), shop_id.as_str(), EMAIL, "alan@example.com"] {
+        assert!(!after.contains(trace), "{trace:?} is still stored:\n{after}");
+    }
+    for k in &keys {
+        assert!(!app.state().storage().exists(k).await.unwrap());
+    }
+    assert!(
+        app.state().storage().list(&server::providers::storage::shop_prefix(app.shop_id())).await.unwrap().is_empty()
+    );
+    assert!(after.contains("keeper.myshopify.com"));
+    assert!(app.state().storage().exists(&keeper_key).await.unwrap());
+    app.finish().await;
+}
