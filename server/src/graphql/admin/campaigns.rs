@@ -18,6 +18,8 @@ pub enum CampaignStatus {
     Archived,
 }
 
+/// The names integrators rely on (DESIGN.md §6): `ORDER_PAID`, `ORDER_FULFILLED`, `ORDER_DELIVERED`.
+#[allow(clippy::enum_variant_names)]
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::CampaignTrigger")]
 pub enum CampaignTrigger {
