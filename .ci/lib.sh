@@ -63,6 +63,11 @@ ensure_test_tools() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     apt_install chromium chromium-driver
   fi
+  # A real SMTP server for the messaging tests.
+  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    say "pip install aiosmtpd"
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+  fi
 }
 
 # Builds the admin app into dist/app and the widget into dist/widget (Trunk, release, offline).

@@ -21,6 +21,8 @@ pub struct RawConfig {
     pub http: HttpArgs,
     #[command(flatten)]
     pub shopify: ShopifyArgs,
+    #[command(flatten)]
+    pub messaging: MessagingArgs,
     /// 32 bytes, base64: encrypts shop access tokens at rest. Required in production mode.
     #[arg(long, env = "REELPROOF_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
@@ -44,6 +46,17 @@ pub struct HttpArgs {
     /// Where Trunk put the built UIs (`app/` and `widget/` inside).
     #[arg(long, env = "REELPROOF_UI_DIR", default_value = "./dist")]
     pub ui_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MessagingArgs {
+    /// `outbox` (files under the data dir) or an SMTP URL: `smtp://user:pass@host:port`,
+    /// `smtps://…`, `smtp://host:port?tls=required`.
+    #[arg(long, env = "EMAIL_TRANSPORT", default_value = "outbox", hide_env_values = true)]
+    pub email_transport: String,
+    /// The From address of requests (the shop's sender name is put in front of it).
+    #[arg(long, env = "EMAIL_FROM", default_value = "no-reply@reelproof.localhost")]
+    pub email_from: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -87,6 +100,27 @@ pub struct Config {
     pub ui_dir: PathBuf,
     pub shopify: ShopifyCredentials,
     pub encryption_key: EncryptionKey,
+    pub email: EmailConfig,
+}
+
+#[derive(Clone)]
+pub struct EmailConfig {
+    /// `None`: the outbox.
+    pub smtp_url: Option<String>,
+    pub from: String,
+}
+
+impl std::fmt::Debug for EmailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The SMTP URL may carry a password.
+        f.debug_struct("EmailConfig").field("smtp", &self.smtp_url.is_some()).field("from", &self.from).finish()
+    }
+}
+
+impl EmailConfig {
+    pub fn outbox() -> Self {
+        Self { smtp_url: None, from: "no-reply@reelproof.localhost".into() }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +176,10 @@ impl RawConfig {
             ui_dir: self.http.ui_dir,
             shopify,
             encryption_key,
+            email: EmailConfig {
+                smtp_url: (self.messaging.email_transport != "outbox").then_some(self.messaging.email_transport),
+                from: self.messaging.email_from,
+            },
         })
     }
 }

@@ -48,6 +48,8 @@ pub enum StartupError {
     DevShop(#[from] services::shops::ShopError),
     #[error(transparent)]
     Storage(#[from] providers::storage::StorageError),
+    #[error("{0}")]
+    Email(String),
 }
 
 /// A built, bound, migrated server that has not started serving yet.
@@ -80,6 +82,10 @@ impl Application {
             .clone()
             .unwrap_or_else(|| url::Url::parse(&format!("http://{addr}")).expect("a socket address makes a valid URL"));
         let storage = providers::storage::Storage::local(&config.data_dir.join("media"))?;
+        let email: Arc<dyn providers::email::EmailSender> = match &config.email.smtp_url {
+            Some(url) => Arc::new(providers::email::Smtp::from_url(url).map_err(StartupError::Email)?),
+            None => Arc::new(providers::email::Outbox::new(config.data_dir.join("outbox"))),
+        };
         let state = AppState::new(state::Parts {
             db,
             config,
@@ -88,6 +94,7 @@ impl Application {
             jobs: jobs::JobRunner::new(jobs::handlers()),
             clock,
             storage,
+            email,
         });
         Ok(Self { listener, state })
     }
@@ -108,13 +115,15 @@ impl Application {
             None
         } else {
             let runner = Arc::clone(self.state.jobs());
-            Some(tokio::spawn(runner.run_loop(self.state.clone(), stop_rx)))
+            let scheduler = tokio::spawn(services::messaging::run_loop(self.state.clone(), stop_rx.clone()));
+            Some((tokio::spawn(runner.run_loop(self.state.clone(), stop_rx)), scheduler))
         };
         let router = http::router(self.state.clone());
         let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
         let _ = stop_tx.send(true);
-        if let Some(handle) = workers {
-            let _ = handle.await;
+        if let Some((jobs, scheduler)) = workers {
+            let _ = jobs.await;
+            let _ = scheduler.await;
         }
         self.state.db().clone().close().await.ok();
         served

@@ -3,6 +3,7 @@
 use crate::clock::Clock;
 use crate::config::{Config, Mode};
 use crate::jobs::JobRunner;
+use crate::providers::email::EmailSender;
 use crate::providers::storage::Storage;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
@@ -19,6 +20,7 @@ struct Inner {
     jobs: Arc<JobRunner>,
     clock: Clock,
     storage: Storage,
+    email: Arc<dyn EmailSender>,
 }
 
 /// Everything `AppState` is made of; built once by `Application::build`.
@@ -30,6 +32,7 @@ pub struct Parts {
     pub jobs: JobRunner,
     pub clock: Clock,
     pub storage: Storage,
+    pub email: Arc<dyn EmailSender>,
 }
 
 impl AppState {
@@ -42,6 +45,7 @@ impl AppState {
             jobs: Arc::new(p.jobs),
             clock: p.clock,
             storage: p.storage,
+            email: p.email,
         }))
     }
 
@@ -56,6 +60,10 @@ impl AppState {
 
     pub fn storage(&self) -> &Storage {
         &self.0.storage
+    }
+
+    pub fn email(&self) -> &dyn EmailSender {
+        self.0.email.as_ref()
     }
 
     pub fn db(&self) -> &DatabaseConnection {

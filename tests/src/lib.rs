@@ -10,6 +10,7 @@
 pub mod browser;
 pub mod db;
 pub mod fixtures;
+pub mod smtp;
 
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
@@ -46,15 +47,20 @@ pub struct TestApp {
 impl TestApp {
     /// Production mode (Shopify credentials set) with one installed shop, [`TEST_SHOP`].
     pub async fn spawn() -> Self {
-        Self::start(Mode::Production).await
+        Self::start(Mode::Production, |_| {}).await
+    }
+
+    /// Production mode with a configuration tweak (e.g. an SMTP transport).
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start(Mode::Production, tweak).await
     }
 
     /// Dev mode: no Shopify credentials, the demo shop provisioned, dev routes mounted.
     pub async fn spawn_dev() -> Self {
-        Self::start(Mode::Dev).await
+        Self::start(Mode::Dev, |_| {}).await
     }
 
-    async fn start(mode: Mode) -> Self {
+    async fn start(mode: Mode, tweak: impl FnOnce(&mut Config)) -> Self {
         let db = TestDb::create().await;
         let data_dir = tempfile::tempdir().expect("temp dir");
         let shopify = match mode {
@@ -64,7 +70,7 @@ impl TestApp {
                 api_secret: Uuid::new_v4().simple().to_string(),
             },
         };
-        let config = Config {
+        let mut config = Config {
             mode,
             data_dir: data_dir.path().to_owned(),
             database_url: db.url().to_owned(),
@@ -73,7 +79,9 @@ impl TestApp {
             ui_dir: ui_dir(),
             shopify,
             encryption_key: EncryptionKey::generate(),
+            email: server::config::EmailConfig::outbox(),
         };
+        tweak(&mut config);
         // A manual clock: tests move time forward instead of waiting.
         let clock = server::clock::Clock::manual(Utc::now());
         let app = Application::build_with_clock(config, clock).await.expect("server starts");
@@ -227,6 +235,11 @@ impl TestApp {
             req = req.header("X-Shopify-Hmac-Sha256", s);
         }
         req.send().await.expect("request reaches the server")
+    }
+
+    /// One scheduler round (claim, send, record; expiry sweep), as `serve` runs on a timer.
+    pub async fn run_scheduler_once(&self) -> server::services::messaging::DispatchReport {
+        server::services::messaging::run_once(&self.state).await.expect("scheduler round")
     }
 
     /// Runs background jobs until none is due; returns how many ran.

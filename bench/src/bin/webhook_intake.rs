@@ -55,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         ui_dir: data.path().join("dist"),
         shopify: ShopifyCredentials { api_key: "bench".into(), api_secret: SECRET.into() },
         encryption_key: EncryptionKey::generate(),
+        email: server::config::EmailConfig::outbox(),
     };
     let app = server::Application::build(config).await?;
     let addr = app.local_addr();

@@ -14,5 +14,6 @@ pub mod secrets;
 pub mod settings;
 pub mod shop_domain;
 pub mod submission_state;
+pub mod templates;
 pub mod tokens;
 pub mod visibility;

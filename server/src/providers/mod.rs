@@ -1,4 +1,6 @@
 //! Outside systems behind small interfaces: object storage now; email, SMS and ffmpeg as
 //! their issues land.
 
+pub mod email;
+pub mod sms;
 pub mod storage;

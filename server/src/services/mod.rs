@@ -4,6 +4,7 @@
 
 pub mod campaigns;
 pub mod intake;
+pub mod messaging;
 pub mod planning;
 pub mod privacy;
 pub mod shops;

@@ -4,6 +4,7 @@
 //! by it. The few global functions say so in their name (`…_all_shops`, `…_by_domain` for the
 //! lookup that *finds* the tenant). Services call these; resolvers and handlers never do.
 
+pub mod alerts;
 pub mod campaigns;
 pub mod deliveries;
 pub mod jobs;

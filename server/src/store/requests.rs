@@ -33,6 +33,8 @@ pub struct ChangeDetails {
     pub last_error: Option<String>,
     /// Redacted event payload (see `request_events::append`).
     pub payload: Option<serde_json::Value>,
+    /// For a retry (`queued → queued`): when to try again.
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 /// The capture link's lookup: by token hash. Global by nature (the token names the tenant),
@@ -92,7 +94,11 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
             row.scheduled_for = Set(now);
             row.next_attempt_at = Set(Some(now));
         }
-        RequestStatus::Queued => {}
+        RequestStatus::Queued => {
+            // A transient failure: release the claim and come back at `retry_at`.
+            row.lease_until = Set(None);
+            row.next_attempt_at = Set(details.retry_at.or(Some(now)));
+        }
     }
     if let Some(id) = &details.provider_message_id {
         row.provider_message_id = Set(Some(id.clone()));
@@ -269,6 +275,105 @@ pub async fn unsent_for_campaign(
         .filter(requests::Column::ShopId.eq(shop_id))
         .filter(requests::Column::CampaignId.eq(campaign_id))
         .filter(requests::Column::Status.is_in([RequestStatus::Scheduled.as_str(), RequestStatus::Queued.as_str()]))
+        .all(db)
+        .await
+}
+
+/// Claims due requests of any shop for sending (global by design: one sender pool serves every
+/// shop). Fresh ones move `scheduled → queued` with their `queued` event — the batch form of
+/// [`transition`]; queued ones whose retry time has come (or whose sender died, lease expired)
+/// are re-claimed. Each claim takes a lease and counts an attempt. On Postgres the selection is
+/// `FOR UPDATE SKIP LOCKED`, so concurrent senders never claim the same row.
+pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<requests::Model>, DbErr> {
+    use sea_orm::{DbBackend, Statement, Value};
+    let backend = db.get_database_backend();
+    let lock = if backend == DbBackend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let claim = |condition: &str| {
+        format!(
+            "UPDATE testimonial_requests SET status = 'queued', lease_until = $1, attempts = attempts + 1, updated_at = $2 \
+             WHERE id IN (SELECT id FROM testimonial_requests WHERE {condition} \
+                          ORDER BY next_attempt_at LIMIT $3 {lock}) \
+             RETURNING *"
+        )
+    };
+    let values = || -> Vec<Value> { vec![lease_until.into(), now.into(), (limit as i64).into()] };
+    let txn = db.begin().await?;
+    let fresh = requests::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            backend,
+            claim("status = 'scheduled' AND next_attempt_at <= $2"),
+            values(),
+        ))
+        .all(&txn)
+        .await?;
+    let event = request_state::transition(RequestStatus::Scheduled, RequestStatus::Queued)
+        .expect("scheduled -> queued is in the table");
+    for r in &fresh {
+        let e = request_events::NewEvent { event_type: event, at: now, provider_message_id: None, payload: None };
+        request_events::append(&txn, r.shop_id, r.id, e).await?;
+    }
+    let room = limit.saturating_sub(fresh.len() as u64);
+    let mut retries = Vec::new();
+    if room > 0 {
+        let mut v = values();
+        v[2] = (room as i64).into();
+        retries = requests::Entity::find()
+            .from_raw_sql(Statement::from_sql_and_values(
+                backend,
+                claim("status = 'queued' AND next_attempt_at <= $2 AND (lease_until IS NULL OR lease_until < $2)"),
+                v,
+            ))
+            .all(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(fresh.into_iter().chain(retries).collect())
+}
+
+/// Replaces the token hash: the sender mints the customer's token at send time.
+pub async fn set_token_hash(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, hash: &TokenHash) -> Result<(), DbErr> {
+    requests::Entity::update_many()
+        .col_expr(requests::Column::TokenHash, hash.as_str().into())
+        .filter(requests::Column::Id.eq(id))
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Puts a claimed request back without counting the attempt (the shop is paused or
+/// uninstalled): not a status change, so no event.
+pub async fn defer(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, until: DateTime<Utc>) -> Result<(), DbErr> {
+    requests::Entity::update_many()
+        .col_expr(requests::Column::NextAttemptAt, Some(until).into())
+        .col_expr(requests::Column::LeaseUntil, Option::<DateTime<Utc>>::None.into())
+        .col_expr(requests::Column::Attempts, {
+            use sea_orm::sea_query::ExprTrait;
+            sea_orm::sea_query::Expr::col(requests::Column::Attempts).sub(1)
+        })
+        .filter(requests::Column::Id.eq(id))
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Open requests whose token expired, across shops (the expiry sweeper).
+pub async fn overdue_all_shops(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<requests::Model>, DbErr> {
+    use sea_orm::QuerySelect;
+    requests::Entity::find()
+        .filter(requests::Column::Status.is_in(OPEN.iter().map(|s| s.as_str())))
+        .filter(requests::Column::ExpiresAt.lte(now))
+        .limit(limit)
         .all(db)
         .await
 }

@@ -8,6 +8,7 @@ mod dev_mode;
 mod health;
 mod intake;
 mod jobs;
+mod messaging;
 mod migrations;
 mod privacy;
 mod request_transitions;

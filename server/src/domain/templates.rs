@@ -1,0 +1,178 @@
+//! Message templates: rendering with minijinja, validation at save time, SMS length.
+//!
+//! Templates are checked when saved (syntax and a trial render with sample data), so a broken
+//! template is the merchant's clear error at save time, never a failed send days later.
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+/// The variables a template may use (DESIGN.md §3).
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageVars {
+    pub customer_first_name: String,
+    pub product_title: String,
+    pub product_image: Option<String>,
+    pub shop_name: String,
+    pub capture_link: String,
+    /// Human date, e.g. "22 December 2026".
+    pub expiry_date: String,
+    pub incentive: Option<String>,
+}
+
+impl MessageVars {
+    pub fn sample() -> Self {
+        Self {
+            customer_first_name: "Ada".into(),
+            product_title: "Walnut desk".into(),
+            product_image: Some("https://cdn.example.com/desk.jpg".into()),
+            shop_name: "Acme Furniture".into(),
+            capture_link: "https://reelproof.example.com/t/SAMPLE".into(),
+            expiry_date: "22 December 2026".into(),
+            incentive: Some("10% off your next order".into()),
+        }
+    }
+}
+
+/// A template as the merchant wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateSource {
+    pub subject: Option<String>,
+    pub body: String,
+    pub body_text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: Option<String>,
+    pub body: String,
+    pub body_text: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{part}: {message}")]
+pub struct TemplateError {
+    pub part: &'static str,
+    pub message: String,
+}
+
+fn render_one(part: &'static str, src: &str, vars: &MessageVars, html: bool) -> Result<String, TemplateError> {
+    let mut env = Environment::new();
+    // A misspelt variable is an error, not an empty string in a customer's inbox.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    let name = if html { "t.html" } else { "t.txt" };
+    env.add_template(name, src).map_err(|e| TemplateError { part, message: e.to_string() })?;
+    let t = env.get_template(name).map_err(|e| TemplateError { part, message: e.to_string() })?;
+    t.render(vars).map_err(|e| TemplateError { part, message: e.to_string() })
+}
+
+/// Renders every part; HTML bodies escape variables, text parts and subjects do not.
+pub fn render(src: &TemplateSource, vars: &MessageVars, body_is_html: bool) -> Result<Rendered, TemplateError> {
+    Ok(Rendered {
+        subject: src.subject.as_deref().map(|s| render_one("subject", s, vars, false)).transpose()?,
+        body: render_one("body", &src.body, vars, body_is_html)?,
+        body_text: src.body_text.as_deref().map(|s| render_one("bodyText", s, vars, false)).transpose()?,
+    })
+}
+
+/// Save-time check: renders with sample data (and with optional variables absent) and insists
+/// that the capture link appears, since a request without it is useless.
+pub fn validate(src: &TemplateSource, body_is_html: bool) -> Result<(), TemplateError> {
+    // A link without characters HTML escaping would change, so its presence is plain to see.
+    const LINK: &str = "CAPTURELINK";
+    let r = render(src, &MessageVars { capture_link: LINK.into(), ..MessageVars::sample() }, body_is_html)?;
+    let bare = MessageVars { product_image: None, incentive: None, ..MessageVars::sample() };
+    render(src, &bare, body_is_html)?;
+    if !r.body.contains(LINK) {
+        return Err(TemplateError { part: "body", message: "must contain {{ capture_link }}".into() });
+    }
+    Ok(())
+}
+
+/// SMS segments: GSM-7 text fits 160 characters in one message and 153 per part when split;
+/// anything outside GSM-7 switches the whole message to UCS-2 (70, then 67).
+pub fn sms_segments(text: &str) -> u32 {
+    const GSM: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    const GSM_EXT: &str = "^{}\\[~]|€";
+    let gsm = text.chars().all(|c| GSM.contains(c) || GSM_EXT.contains(c));
+    let (len, single, multi) = if gsm {
+        (text.chars().map(|c| if GSM_EXT.contains(c) { 2 } else { 1 }).sum::<usize>(), 160, 153)
+    } else {
+        (text.encode_utf16().count(), 70, 67)
+    };
+    if len <= single { 1 } else { len.div_ceil(multi) as u32 }
+}
+
+/// Built-in templates, created for every shop at install and used as the fallback.
+pub mod defaults {
+    pub const EMAIL_REQUEST_SUBJECT: &str = "{{ customer_first_name }}, how do you like your {{ product_title }}?";
+    pub const EMAIL_REQUEST_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>Thanks for shopping at {{ shop_name }}! Would you record a short video about your <strong>{{ product_title }}</strong>? It takes 30 seconds.</p>\n{% if incentive %}<p>As a thank-you: {{ incentive }}.</p>\n{% endif %}<p><a href=\"{{ capture_link }}\">Record your video</a></p>\n<p>This link works until {{ expiry_date }}.</p>";
+    pub const EMAIL_REQUEST_TEXT: &str = "Hi {{ customer_first_name }},\n\nThanks for shopping at {{ shop_name }}! Would you record a short video about your {{ product_title }}? It takes 30 seconds.\n{% if incentive %}As a thank-you: {{ incentive }}.\n{% endif %}\nRecord it here: {{ capture_link }}\n\nThis link works until {{ expiry_date }}.";
+    pub const EMAIL_REMINDER_SUBJECT: &str = "A quick reminder about your {{ product_title }}";
+    pub const EMAIL_REMINDER_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>We'd still love to hear about your <strong>{{ product_title }}</strong>.</p>\n<p><a href=\"{{ capture_link }}\">Record your video</a> (until {{ expiry_date }})</p>";
+    pub const EMAIL_REMINDER_TEXT: &str = "Hi {{ customer_first_name }},\n\nWe'd still love to hear about your {{ product_title }}.\nRecord your video: {{ capture_link }} (until {{ expiry_date }})";
+    pub const SMS_REQUEST: &str =
+        "{{ shop_name }}: how is your {{ product_title }}? Share a 30s video: {{ capture_link }}";
+    pub const SMS_REMINDER: &str = "{{ shop_name }}: a quick video about your {{ product_title }}? {{ capture_link }}";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email() -> TemplateSource {
+        TemplateSource {
+            subject: Some(defaults::EMAIL_REQUEST_SUBJECT.into()),
+            body: defaults::EMAIL_REQUEST_HTML.into(),
+            body_text: Some(defaults::EMAIL_REQUEST_TEXT.into()),
+        }
+    }
+
+    #[test]
+    fn defaults_render_every_variable_and_escape_html() {
+        assert!(validate(&email(), true).is_ok());
+        let vars = MessageVars { product_title: "Desk <b>&</b>".into(), ..MessageVars::sample() };
+        let r = render(&email(), &vars, true).unwrap();
+        assert_eq!(r.subject.as_deref(), Some("Ada, how do you like your Desk <b>&</b>?"), "subjects are plain text");
+        assert!(r.body.contains("Desk &lt;b&gt;&amp;&lt;&#x2f;b&gt;"), "{}", r.body);
+        // minijinja escapes `/` in HTML; browsers decode it in href attributes.
+        assert!(r.body.contains("https:&#x2f;&#x2f;reelproof.example.com&#x2f;t&#x2f;SAMPLE"), "{}", r.body);
+        assert!(r.body.contains("10% off"));
+        assert!(r.body_text.unwrap().contains("Record it here: https://reelproof.example.com/t/SAMPLE"));
+        let no_incentive = render(&email(), &MessageVars { incentive: None, ..MessageVars::sample() }, true).unwrap();
+        assert!(!no_incentive.body.contains("thank-you"));
+    }
+
+    #[test]
+    fn broken_templates_are_refused_at_save_with_the_part_named() {
+        let bad_syntax = TemplateSource { body: "Hi {{ customer_first_name ".into(), ..email() };
+        assert_eq!(validate(&bad_syntax, true).unwrap_err().part, "body");
+        let unknown = TemplateSource { subject: Some("{{ customer_frist_name }}".into()), ..email() };
+        let err = validate(&unknown, true).unwrap_err();
+        assert_eq!(err.part, "subject");
+        assert!(err.message.contains("undefined"), "{err}");
+        let no_link = TemplateSource { body: "Hi {{ customer_first_name }}".into(), ..email() };
+        assert_eq!(validate(&no_link, true).unwrap_err().message, "must contain {{ capture_link }}");
+    }
+
+    #[test]
+    fn sms_segments_follow_gsm7_and_ucs2_limits() {
+        assert_eq!(sms_segments(&"a".repeat(160)), 1);
+        assert_eq!(sms_segments(&"a".repeat(161)), 2);
+        assert_eq!(sms_segments(&"a".repeat(306)), 2);
+        assert_eq!(sms_segments(&"a".repeat(307)), 3);
+        assert_eq!(sms_segments(&"€".repeat(80)), 1, "extension characters count double");
+        assert_eq!(sms_segments(&"€".repeat(81)), 2);
+        assert_eq!(sms_segments(&"é".repeat(160)), 1, "é is GSM-7");
+        assert_eq!(sms_segments(&"ł".repeat(70)), 1, "ł forces UCS-2");
+        assert_eq!(sms_segments(&"ł".repeat(71)), 2);
+        assert_eq!(sms_segments("Great 👍"), 1);
+        let sms = render(
+            &TemplateSource { subject: None, body: defaults::SMS_REQUEST.into(), body_text: None },
+            &MessageVars::sample(),
+            false,
+        )
+        .unwrap();
+        assert!(sms.body.ends_with("https://reelproof.example.com/t/SAMPLE"), "link intact at the end");
+        assert_eq!(sms_segments(&sms.body), 1);
+    }
+}
