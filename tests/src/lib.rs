@@ -93,6 +93,9 @@ impl TestApp {
             .expect("provision test shop")
             .profile
             .id;
+        // Tests run at any hour: the test shop's send window is always open (a dedicated test
+        // covers the window itself).
+        server::store::shops::set_send_window(state.db(), shop_id, "UTC", "00:00", "00:00").await.expect("window");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         // Background loops stay off: tests run jobs explicitly, so outcomes are deterministic.
         let server = tokio::spawn(app.run(Role::Web, async {

@@ -11,6 +11,7 @@ pub mod reminders;
 pub mod request_state;
 pub mod retry;
 pub mod secrets;
+pub mod send_window;
 pub mod settings;
 pub mod shop_domain;
 pub mod submission_state;

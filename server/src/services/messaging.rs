@@ -4,6 +4,7 @@
 //! the merchant, and the expiry sweeper.
 
 use crate::domain::retry::{RetryDecision, RetryPolicy};
+use crate::domain::send_window::SendWindow;
 use crate::domain::settings::ShopSettings;
 use crate::domain::templates::{self, MessageVars, TemplateSource, defaults};
 use crate::domain::tokens::CaptureToken;
@@ -36,7 +37,8 @@ enum Outcome {
     Retry(DateTime<Utc>, String),
     Failed(String),
     Expired(ExpireReason),
-    Deferred,
+    /// Not now (outside the send window, campaign paused, shop uninstalled): back at this time.
+    Deferred(DateTime<Utc>),
 }
 
 /// One round: claim up to `BATCH` due requests and handle each.
@@ -65,17 +67,23 @@ async fn decide_and_send(state: &AppState, r: &requests::Model) -> Result<Outcom
     if r.expires_at <= now {
         return Ok(Outcome::Expired(ExpireReason::TokenExpired));
     }
-    let Some(shop) = store::shops::get(state.db(), r.shop_id).await? else { return Ok(Outcome::Deferred) };
+    let Some(shop) = store::shops::get(state.db(), r.shop_id).await? else {
+        return Ok(Outcome::Deferred(now + Duration::hours(1)));
+    };
     if shop.uninstalled_at.is_some() {
         // Stopped, not cancelled: a reinstall resumes sending.
-        return Ok(Outcome::Deferred);
+        return Ok(Outcome::Deferred(now + Duration::hours(1)));
+    }
+    let window = SendWindow::parse(&shop.timezone, &shop.send_window_start, &shop.send_window_end);
+    if let Some(opening) = window.next_opening(now) {
+        return Ok(Outcome::Deferred(opening));
     }
     let Some(campaign) = store::campaigns::get(state.db(), r.shop_id, r.campaign_id).await? else {
         return Ok(Outcome::Expired(ExpireReason::CampaignArchived));
     };
     match campaign.status {
         CampaignStatus::Archived => return Ok(Outcome::Expired(ExpireReason::CampaignArchived)),
-        CampaignStatus::Paused | CampaignStatus::Draft => return Ok(Outcome::Deferred),
+        CampaignStatus::Paused | CampaignStatus::Draft => return Ok(Outcome::Deferred(now + Duration::hours(1))),
         CampaignStatus::Active => {}
     }
     let settings = ShopSettings::from_json(&shop.settings);
@@ -165,8 +173,8 @@ async fn record(
 ) -> Result<(), DbErr> {
     let now = state.now();
     let (to, details) = match outcome {
-        Outcome::Deferred => {
-            store::requests::defer(state.db(), r.shop_id, r.id, now + Duration::hours(1)).await?;
+        Outcome::Deferred(until) => {
+            store::requests::defer(state.db(), r.shop_id, r.id, until).await?;
             report.deferred += 1;
             return Ok(());
         }

@@ -79,3 +79,21 @@ pub async fn delete(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<(), DbEr
     shops::Entity::delete_by_id(shop_id).exec(db).await?;
     Ok(())
 }
+
+/// Sets the shop's time zone and daily send window (`HH:MM` local; equal ends mean always).
+pub async fn set_send_window(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    timezone: &str,
+    start: &str,
+    end: &str,
+) -> Result<(), DbErr> {
+    shops::Entity::update_many()
+        .col_expr(shops::Column::Timezone, timezone.into())
+        .col_expr(shops::Column::SendWindowStart, start.into())
+        .col_expr(shops::Column::SendWindowEnd, end.into())
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -183,6 +183,32 @@ async fn paused_campaigns_wait_archived_ones_expire_and_old_links_expire() {
 }
 
 #[tokio::test]
+async fn sends_wait_for_the_shops_local_send_window() {
+    let app = TestApp::spawn().await;
+    active(&app, json!({"delayDays": 0})).await;
+    // A one-hour window starting two hours from now, in Tokyo local time.
+    let tokyo: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
+    let local = app.now().with_timezone(&tokyo);
+    let start = (local + Duration::hours(2)).format("%H:00").to_string();
+    let end = (local + Duration::hours(3)).format("%H:00").to_string();
+    server::store::shops::set_send_window(app.db(), app.shop_id(), "Asia/Tokyo", &start, &end).await.unwrap();
+    app.webhook("orders/paid", &fixtures::order(ORDER, &[(11, 101)], Some(EMAIL))).await;
+
+    let report = app.run_scheduler_once().await;
+    assert_eq!((report.deferred, report.sent), (1, 0), "{report:?}");
+    let r = only_request(&app).await;
+    assert_eq!(r.status, RequestStatus::Queued);
+    let opening = r.next_attempt_at.unwrap();
+    assert_eq!(opening.with_timezone(&tokyo).format("%H:%M").to_string(), start, "waits for local {start}");
+    assert!(opening > app.now() && opening - app.now() <= Duration::hours(2));
+    assert_eq!(r.attempts, 0, "waiting is not an attempt");
+    assert_eq!(app.run_scheduler_once().await.claimed, 0);
+    app.advance_clock(opening - app.now() + Duration::seconds(1));
+    assert_eq!(app.run_scheduler_once().await.sent, 1);
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn four_concurrent_schedulers_send_each_of_1000_requests_exactly_once() {
     let app = TestApp::spawn().await;
     let db = app.db();
