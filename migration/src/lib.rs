@@ -6,6 +6,9 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial_schema;
 
+/// Every table the migrations create, in creation order (tests walk them all).
+pub use m20261123_000001_initial_schema::TABLES;
+
 pub struct Migrator;
 
 #[async_trait::async_trait]

@@ -9,7 +9,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 /// Tables in creation order; `down` drops them in reverse.
-const TABLES: &[&str] = &[
+pub const TABLES: &[&str] = &[
     "shops",
     "campaigns",
     "message_templates",

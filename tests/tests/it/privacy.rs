@@ -11,29 +11,12 @@ use uuid::Uuid;
 const ORDER: i64 = 6_000_000_000_000_000_001;
 const EMAIL: &str = "grace@example.com";
 
-const TABLES: &[&str] = &[
-    "shops",
-    "campaigns",
-    "message_templates",
-    "testimonial_requests",
-    "testimonial_request_events",
-    "testimonial_submissions",
-    "testimonial_media_assets",
-    "moderation_log",
-    "webhook_deliveries",
-    "jobs",
-    "daily_analytics",
-    "api_tokens",
-    "alerts",
-    "privacy_exports",
-];
-
 /// Every row of every table as text, to search for traces of a person or shop.
 async fn dump(app: &TestApp) -> String {
     let db = app.db();
     let backend = db.get_database_backend();
     let mut out = String::new();
-    for t in TABLES {
+    for t in migration::TABLES {
         let sql = match backend {
             sea_orm::DbBackend::Postgres => format!("SELECT row_to_json(t)::text AS j FROM {t} t"),
             _ => format!("SELECT * FROM {t}"),
