@@ -222,6 +222,12 @@ async fn cancelling_an_order_expires_its_open_requests() {
         .await
         .unwrap();
     assert_eq!(sendable, 0);
+    // A later scheduler round, even days later, sends nothing.
+    app.advance_clock(Duration::days(8));
+    let report = app.run_scheduler_once().await;
+    assert_eq!((report.claimed, report.sent), (0, 0), "{report:?}");
+    let outbox = app.state().config().data_dir.join("outbox");
+    assert!(!outbox.exists() || std::fs::read_dir(&outbox).unwrap().count() == 0, "no message written");
     assert_eq!(app.run_background_until_idle().await, 0);
     app.finish().await;
 }
