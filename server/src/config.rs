@@ -67,6 +67,10 @@ pub struct ShopifyArgs {
     /// The app's client secret (signs session tokens and webhooks).
     #[arg(long, env = "SHOPIFY_API_SECRET", hide_env_values = true)]
     pub api_secret: Option<String>,
+    /// The secret before a rotation: Shopify may keep signing with it for up to an hour, so it
+    /// is accepted too while set. Remove it once the rotation has settled.
+    #[arg(long, env = "SHOPIFY_API_SECRET_PREVIOUS", hide_env_values = true)]
+    pub previous_api_secret: Option<String>,
 }
 
 /// Dev mode exists only when no Shopify credentials are configured (DESIGN.md §7).
@@ -80,6 +84,19 @@ pub enum Mode {
 pub struct ShopifyCredentials {
     pub api_key: String,
     pub api_secret: String,
+    /// Also accepted while a secret rotation settles.
+    pub previous_api_secret: Option<String>,
+}
+
+impl ShopifyCredentials {
+    pub fn new(api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
+        Self { api_key: api_key.into(), api_secret: api_secret.into(), previous_api_secret: None }
+    }
+
+    /// The secrets a Shopify signature may have been made with: the current one first.
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.api_secret.as_str()).chain(self.previous_api_secret.as_deref())
+    }
 }
 
 impl std::fmt::Debug for ShopifyCredentials {
@@ -147,6 +164,7 @@ struct DevCredentials {
 impl RawConfig {
     pub fn resolve(self) -> Result<Config, ConfigError> {
         let database_url = self.database.url.unwrap_or_else(|| sqlite_url(&self.data_dir.join("reelproof.db")));
+        let previous = self.shopify.previous_api_secret.filter(|s| !s.is_empty());
         let (mode, shopify, encryption_key) = match (self.shopify.api_key, self.shopify.api_secret) {
             (Some(api_key), Some(api_secret)) => {
                 let key = self
@@ -154,7 +172,11 @@ impl RawConfig {
                     .as_deref()
                     .ok_or(ConfigError::MissingEncryptionKey(SecretError::BadKey))
                     .and_then(|k| EncryptionKey::from_base64(k).map_err(ConfigError::MissingEncryptionKey))?;
-                (Mode::Production, ShopifyCredentials { api_key, api_secret }, key)
+                let creds = ShopifyCredentials {
+                    previous_api_secret: previous,
+                    ..ShopifyCredentials::new(api_key, api_secret)
+                };
+                (Mode::Production, creds, key)
             }
             (None, None) => {
                 let dev = load_or_create_dev_credentials(&self.data_dir)?;
@@ -162,7 +184,7 @@ impl RawConfig {
                     Some(k) => EncryptionKey::from_base64(k).map_err(ConfigError::BadEncryptionKey)?,
                     None => EncryptionKey::from_base64(&dev.encryption_key).map_err(ConfigError::BadEncryptionKey)?,
                 };
-                let creds = ShopifyCredentials { api_key: dev.api_key, api_secret: dev.api_secret };
+                let creds = ShopifyCredentials::new(dev.api_key, dev.api_secret);
                 (Mode::Dev, creds, key)
             }
             _ => return Err(ConfigError::HalfShopifyCredentials),
@@ -267,7 +289,11 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_secret() {
-        let creds = ShopifyCredentials { api_key: "key".into(), api_secret: "topsecret".into() };
-        assert!(!format!("{creds:?}").contains("topsecret"));
+        let creds = ShopifyCredentials {
+            previous_api_secret: Some("oldsecret".into()),
+            ..ShopifyCredentials::new("key", "topsecret")
+        };
+        let shown = format!("{creds:?}");
+        assert!(!shown.contains("topsecret") && !shown.contains("oldsecret"));
     }
 }

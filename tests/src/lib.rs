@@ -64,11 +64,10 @@ impl TestApp {
         let db = TestDb::create().await;
         let data_dir = tempfile::tempdir().expect("temp dir");
         let shopify = match mode {
-            Mode::Production => ShopifyCredentials { api_key: TEST_API_KEY.into(), api_secret: TEST_API_SECRET.into() },
-            Mode::Dev => ShopifyCredentials {
-                api_key: format!("dev-{}", Uuid::new_v4().simple()),
-                api_secret: Uuid::new_v4().simple().to_string(),
-            },
+            Mode::Production => ShopifyCredentials::new(TEST_API_KEY, TEST_API_SECRET),
+            Mode::Dev => {
+                ShopifyCredentials::new(format!("dev-{}", Uuid::new_v4().simple()), Uuid::new_v4().simple().to_string())
+            }
         };
         let mut config = Config {
             mode,

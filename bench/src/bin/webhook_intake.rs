@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
         listen: "127.0.0.1:0".parse()?,
         public_url: None,
         ui_dir: data.path().join("dist"),
-        shopify: ShopifyCredentials { api_key: "bench".into(), api_secret: SECRET.into() },
+        shopify: ShopifyCredentials::new("bench", SECRET),
         encryption_key: EncryptionKey::generate(),
         email: server::config::EmailConfig::outbox(),
     };

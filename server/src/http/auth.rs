@@ -42,7 +42,13 @@ async fn authenticate(state: &AppState, headers: &http::HeaderMap) -> Result<Adm
         .filter(|t| !t.is_empty())
         .ok_or("not_bearer")?;
     let creds = &state.config().shopify;
-    let session = session_token::verify(token, &creds.api_key, &creds.api_secret).map_err(|e| match e {
+    // The current secret first; during a rotation, the previous one too.
+    let mut result = session_token::verify(token, &creds.api_key, &creds.api_secret);
+    if let (Err(session_token::SessionTokenError::BadSignature), Some(previous)) = (&result, &creds.previous_api_secret)
+    {
+        result = session_token::verify(token, &creds.api_key, previous);
+    }
+    let session = result.map_err(|e| match e {
         session_token::SessionTokenError::Expired => "expired",
         session_token::SessionTokenError::NotYetValid => "not_yet_valid",
         session_token::SessionTokenError::BadSignature => "bad_signature",

@@ -17,7 +17,7 @@ use http::{HeaderMap, StatusCode};
 
 pub async fn shopify(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = headers.get("x-shopify-hmac-sha256").and_then(|v| v.to_str().ok());
-    if !verify_hmac(&state.config().shopify.api_secret, &body, signature) {
+    if !state.config().shopify.secrets().any(|secret| verify_hmac(secret, &body, signature)) {
         let reason = if signature.is_none() { "missing_hmac" } else { "bad_hmac" };
         metrics::counter!("reelproof_webhooks_rejected_total", "reason" => reason).increment(1);
         tracing::warn!(reason, "webhook refused");

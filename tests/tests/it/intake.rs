@@ -102,6 +102,25 @@ async fn bad_missing_or_misplaced_signatures_are_401_and_store_nothing() {
 }
 
 #[tokio::test]
+async fn during_a_secret_rotation_both_secrets_are_accepted() {
+    let app = TestApp::spawn_with(|c| c.shopify.previous_api_secret = Some("the-old-secret".into())).await;
+    active(&app, json!({})).await;
+    let body = serde_json::to_vec(&fixtures::order(ORDER, &[(11, 101)], Some(EMAIL))).unwrap();
+    let old = server::shopify::webhooks::sign("the-old-secret", &body);
+    assert_eq!(app.raw_webhook("orders/paid", "wh-old", body.clone(), Some(&old)).await.status(), 200);
+    assert_eq!(all_requests(&app).await.len(), 1);
+    let stranger = server::shopify::webhooks::sign("some-other-secret", &body);
+    assert_eq!(app.raw_webhook("orders/paid", "wh-other", body, Some(&stranger)).await.status(), 401);
+    // Session tokens signed with the old secret still open the admin.
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"iss": format!("https://{}/admin", app.shop()), "dest": format!("https://{}", app.shop()),
+        "aud": reelproof_tests::TEST_API_KEY, "sub": "1", "exp": now + 60, "nbf": now, "iat": now});
+    let token = TestApp::sign_claims(&claims, "the-old-secret");
+    assert_eq!(app.graphql_with(Some(&token), "{ shop { domain } }", json!({})).await.status(), 200);
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn unusable_deliveries_answer_200_and_say_why() {
     let app = TestApp::spawn().await;
     active(&app, json!({})).await;
