@@ -86,6 +86,8 @@ impl Application {
             Some(url) => Arc::new(providers::email::Smtp::from_url(url).map_err(StartupError::Email)?),
             None => Arc::new(providers::email::Outbox::new(config.data_dir.join("outbox"))),
         };
+        let sms: Arc<dyn providers::sms::SmsSender> =
+            Arc::new(providers::sms::SmsOutbox::new(config.data_dir.join("outbox")));
         let state = AppState::new(state::Parts {
             db,
             config,
@@ -95,6 +97,7 @@ impl Application {
             clock,
             storage,
             email,
+            sms,
         });
         Ok(Self { listener, state })
     }

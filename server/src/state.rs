@@ -4,6 +4,7 @@ use crate::clock::Clock;
 use crate::config::{Config, Mode};
 use crate::jobs::JobRunner;
 use crate::providers::email::EmailSender;
+use crate::providers::sms::SmsSender;
 use crate::providers::storage::Storage;
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
@@ -21,6 +22,7 @@ struct Inner {
     clock: Clock,
     storage: Storage,
     email: Arc<dyn EmailSender>,
+    sms: Arc<dyn SmsSender>,
 }
 
 /// Everything `AppState` is made of; built once by `Application::build`.
@@ -33,6 +35,7 @@ pub struct Parts {
     pub clock: Clock,
     pub storage: Storage,
     pub email: Arc<dyn EmailSender>,
+    pub sms: Arc<dyn SmsSender>,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             clock: p.clock,
             storage: p.storage,
             email: p.email,
+            sms: p.sms,
         }))
     }
 
@@ -64,6 +68,10 @@ impl AppState {
 
     pub fn email(&self) -> &dyn EmailSender {
         self.0.email.as_ref()
+    }
+
+    pub fn sms(&self) -> &dyn SmsSender {
+        self.0.sms.as_ref()
     }
 
     pub fn db(&self) -> &DatabaseConnection {

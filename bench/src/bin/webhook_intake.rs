@@ -14,7 +14,7 @@ use entity::{Channel, DeliveryStatus, RequestEventType, RequestStatus, WebhookSo
 use futures_util::StreamExt;
 use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
 use server::config::{Config, Mode, ShopifyCredentials};
-use server::domain::campaign::{CampaignSettings, DEFAULT_CONSENT_TEXT, DEFAULT_PROMPT, Eligibility};
+use server::domain::campaign::CampaignSettings;
 use server::domain::secrets::EncryptionKey;
 use server::domain::shop_domain::ShopDomain;
 use std::time::{Duration, Instant};
@@ -62,22 +62,9 @@ async fn main() -> anyhow::Result<()> {
     let state = app.state().clone();
     let shop = server::services::shops::provision(state.db(), &ShopDomain::parse(SHOP)?, Utc::now()).await?.profile;
     let settings = CampaignSettings {
-        name: "bench".into(),
-        trigger: entity::CampaignTrigger::OrderPaid,
-        channel: Channel::Email,
-        delay_days: 7,
-        fallback_days: 14,
         reminder_enabled: false,
-        reminder_delay_days: 3,
         max_reminders: 0,
-        postpone_days: 7,
-        max_postpones: 0,
-        token_ttl_days: 30,
-        frequency_cap_30d: None,
-        eligibility: Eligibility::default(),
-        consent_text: DEFAULT_CONSENT_TEXT.into(),
-        prompt: DEFAULT_PROMPT.into(),
-        incentive: None,
+        ..CampaignSettings::new("bench", entity::CampaignTrigger::OrderPaid, Channel::Email)
     };
     let c = server::services::campaigns::create(state.db(), shop.id, settings, Utc::now()).await?;
     server::services::campaigns::set_status(state.db(), shop.id, c.id, entity::CampaignStatus::Active, Utc::now())

@@ -84,6 +84,28 @@ pub const DEFAULT_CONSENT_TEXT: &str =
 pub const DEFAULT_PROMPT: &str = "How are you enjoying it? Tell others in 30 seconds.";
 
 impl CampaignSettings {
+    /// A campaign with the same defaults the admin API applies to omitted fields.
+    pub fn new(name: impl Into<String>, trigger: CampaignTrigger, channel: Channel) -> Self {
+        Self {
+            name: name.into(),
+            trigger,
+            channel,
+            delay_days: 7,
+            fallback_days: 14,
+            reminder_enabled: true,
+            reminder_delay_days: 3,
+            max_reminders: 1,
+            postpone_days: 7,
+            max_postpones: 1,
+            token_ttl_days: 30,
+            frequency_cap_30d: None,
+            eligibility: Eligibility::default(),
+            consent_text: DEFAULT_CONSENT_TEXT.into(),
+            prompt: DEFAULT_PROMPT.into(),
+            incentive: None,
+        }
+    }
+
     /// Checks every limit at once, so the merchant sees all problems in one answer.
     pub fn validate(self) -> Result<Self, InvalidCampaign> {
         let mut errors = Vec::new();
@@ -172,22 +194,8 @@ mod tests {
 
     pub(crate) fn settings() -> CampaignSettings {
         CampaignSettings {
-            name: "After delivery".into(),
-            trigger: CampaignTrigger::OrderPaid,
-            channel: Channel::Email,
-            delay_days: 7,
-            fallback_days: 14,
-            reminder_enabled: true,
-            reminder_delay_days: 3,
             max_reminders: 2,
-            postpone_days: 7,
-            max_postpones: 1,
-            token_ttl_days: 30,
-            frequency_cap_30d: None,
-            eligibility: Eligibility::default(),
-            consent_text: DEFAULT_CONSENT_TEXT.into(),
-            prompt: DEFAULT_PROMPT.into(),
-            incentive: None,
+            ..CampaignSettings::new("After delivery", CampaignTrigger::OrderPaid, Channel::Email)
         }
     }
 

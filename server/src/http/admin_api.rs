@@ -22,14 +22,15 @@ pub async fn graphql(
 /// GraphiQL. In dev mode it is pre-authorised for the demo shop (a one-hour token); in
 /// production the integrator pastes an `Authorization` header.
 pub async fn graphiql(State(state): State<AppState>) -> Html<String> {
-    let mut source = GraphiQLSource::build().endpoint("/api/graphql").title("Reelproof GraphiQL");
-    let header;
-    if state.is_dev() {
+    let dev_header = state.is_dev().then(|| {
         let creds = &state.config().shopify;
         let shop = crate::domain::shop_domain::ShopDomain::parse(crate::DEV_SHOP).expect("constant is valid");
         let token = session_token::mint(&creds.api_key, &creds.api_secret, &shop, chrono::Utc::now().timestamp(), 3600);
-        header = format!("Bearer {token}");
-        source = source.header("Authorization", &header);
+        format!("Bearer {token}")
+    });
+    let mut source = GraphiQLSource::build().endpoint("/api/graphql").title("Reelproof GraphiQL");
+    if let Some(h) = &dev_header {
+        source = source.header("Authorization", h);
     }
     Html(source.finish())
 }

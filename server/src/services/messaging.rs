@@ -9,7 +9,7 @@ use crate::domain::settings::ShopSettings;
 use crate::domain::templates::{self, MessageVars, TemplateSource, defaults};
 use crate::domain::tokens::CaptureToken;
 use crate::providers::email::{OutgoingEmail, SendError};
-use crate::providers::sms::{OutgoingSms, SmsOutbox, SmsSender};
+use crate::providers::sms::OutgoingSms;
 use crate::state::AppState;
 use crate::store;
 use crate::store::requests::{ChangeDetails, TransitionError};
@@ -30,6 +30,17 @@ pub struct DispatchReport {
     pub failed: usize,
     pub expired: usize,
     pub deferred: usize,
+}
+
+impl DispatchReport {
+    pub fn add(&mut self, r: &DispatchReport) {
+        self.claimed += r.claimed;
+        self.sent += r.sent;
+        self.retrying += r.retrying;
+        self.failed += r.failed;
+        self.expired += r.expired;
+        self.deferred += r.deferred;
+    }
 }
 
 enum Outcome {
@@ -162,7 +173,7 @@ async fn send_sms(state: &AppState, r: &requests::Model, vars: &MessageVars, slo
     let src = TemplateSource { subject: None, body: defaults::SMS_REQUEST.into(), body_text: None };
     let rendered = templates::render(&src, vars, false).map_err(|e| SendError::Permanent(e.to_string()))?;
     let sms = OutgoingSms { to, body: rendered.body, idempotency_key: slot.to_owned() };
-    SmsOutbox::new(state.config().data_dir.join("outbox")).send(&sms).await
+    state.sms().send(&sms).await
 }
 
 async fn record(
@@ -257,12 +268,7 @@ pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
     loop {
         let r = dispatch_due(state).await?;
         let done = r.claimed < BATCH as usize;
-        report.claimed += r.claimed;
-        report.sent += r.sent;
-        report.retrying += r.retrying;
-        report.failed += r.failed;
-        report.expired += r.expired;
-        report.deferred += r.deferred;
+        report.add(&r);
         if done {
             break;
         }
