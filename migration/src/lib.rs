@@ -5,6 +5,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial_schema;
+mod m20261123_000002_messaging_indexes;
 
 /// Every table the migrations create, in creation order (tests walk them all).
 pub use m20261123_000001_initial_schema::TABLES;
@@ -14,6 +15,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_initial_schema::Migration)]
+        vec![
+            Box::new(m20261123_000001_initial_schema::Migration),
+            Box::new(m20261123_000002_messaging_indexes::Migration),
+        ]
     }
 }

@@ -57,6 +57,28 @@ pub struct MessagingArgs {
     /// The From address of requests (the shop's sender name is put in front of it).
     #[arg(long, env = "EMAIL_FROM", default_value = "no-reply@reelproof.localhost")]
     pub email_from: String,
+    /// SendGrid's signed Event Webhook verification key (base64 DER, from SendGrid's settings).
+    #[arg(long, env = "SENDGRID_WEBHOOK_PUBLIC_KEY")]
+    pub sendgrid_webhook_public_key: Option<String>,
+    /// `user:password` that Postmark's webhook URL carries as basic auth.
+    #[arg(long, env = "POSTMARK_WEBHOOK_AUTH", hide_env_values = true)]
+    pub postmark_webhook_auth: Option<String>,
+    /// Twilio's auth token: signs its status callbacks (and authenticates sends).
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    pub twilio_auth_token: Option<String>,
+    /// `outbox` (`.sms.json` files under the data dir) or `twilio`.
+    #[arg(long, env = "SMS_TRANSPORT", default_value = "outbox")]
+    pub sms_transport: String,
+    #[arg(long, env = "TWILIO_ACCOUNT_SID")]
+    pub twilio_account_sid: Option<String>,
+    /// The sending number (E.164); or use a messaging service.
+    #[arg(long, env = "TWILIO_FROM_NUMBER")]
+    pub twilio_from_number: Option<String>,
+    #[arg(long, env = "TWILIO_MESSAGING_SERVICE_SID")]
+    pub twilio_messaging_service_sid: Option<String>,
+    /// Twilio's REST base URL (tests point it at a local fake).
+    #[arg(long, env = "TWILIO_API_BASE", default_value = "https://api.twilio.com")]
+    pub twilio_api_base: url::Url,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -118,6 +140,52 @@ pub struct Config {
     pub shopify: ShopifyCredentials,
     pub encryption_key: EncryptionKey,
     pub email: EmailConfig,
+    pub callbacks: CallbackConfig,
+    pub sms: SmsConfig,
+}
+
+#[derive(Clone, Debug)]
+pub enum SmsConfig {
+    Outbox,
+    Twilio(TwilioConfig),
+}
+
+#[derive(Clone)]
+pub struct TwilioConfig {
+    pub account_sid: String,
+    pub auth_token: String,
+    pub from_number: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    pub api_base: url::Url,
+}
+
+impl std::fmt::Debug for TwilioConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioConfig")
+            .field("account_sid", &self.account_sid)
+            .field("from_number", &self.from_number.is_some())
+            .field("messaging_service_sid", &self.messaging_service_sid)
+            .field("api_base", &self.api_base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What verifies provider callbacks; a provider without its secret has no callback endpoint.
+#[derive(Clone, Default)]
+pub struct CallbackConfig {
+    pub sendgrid_public_key: Option<crate::providers::callbacks::sendgrid::PublicKey>,
+    pub postmark_basic_auth: Option<String>,
+    pub twilio_auth_token: Option<String>,
+}
+
+impl std::fmt::Debug for CallbackConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackConfig")
+            .field("sendgrid", &self.sendgrid_public_key.is_some())
+            .field("postmark", &self.postmark_basic_auth.is_some())
+            .field("twilio", &self.twilio_auth_token.is_some())
+            .finish()
+    }
 }
 
 #[derive(Clone)]
@@ -148,6 +216,14 @@ pub enum ConfigError {
     MissingEncryptionKey(SecretError),
     #[error("REELPROOF_ENCRYPTION_KEY: {0}")]
     BadEncryptionKey(SecretError),
+    #[error(
+        "SMS_TRANSPORT=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"
+    )]
+    IncompleteTwilio,
+    #[error("SMS_TRANSPORT must be `outbox` or `twilio`, not `{0}`")]
+    UnknownSmsTransport(String),
+    #[error(transparent)]
+    SendGridKey(#[from] crate::providers::callbacks::sendgrid::BadPublicKey),
     #[error("dev credentials file {path}: {source}")]
     DevCredentials { path: PathBuf, source: std::io::Error },
 }
@@ -189,7 +265,40 @@ impl RawConfig {
             }
             _ => return Err(ConfigError::HalfShopifyCredentials),
         };
+        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        let m = self.messaging;
+        let callbacks = CallbackConfig {
+            sendgrid_public_key: nonempty(m.sendgrid_webhook_public_key)
+                .map(|k| crate::providers::callbacks::sendgrid::PublicKey::from_base64_der(&k))
+                .transpose()?,
+            postmark_basic_auth: nonempty(m.postmark_webhook_auth),
+            twilio_auth_token: nonempty(m.twilio_auth_token),
+        };
+        let sms = match m.sms_transport.as_str() {
+            "outbox" => SmsConfig::Outbox,
+            "twilio" => {
+                let from_number = nonempty(m.twilio_from_number);
+                let messaging_service_sid = nonempty(m.twilio_messaging_service_sid);
+                match (nonempty(m.twilio_account_sid), callbacks.twilio_auth_token.clone()) {
+                    (Some(account_sid), Some(auth_token))
+                        if from_number.is_some() || messaging_service_sid.is_some() =>
+                    {
+                        SmsConfig::Twilio(TwilioConfig {
+                            account_sid,
+                            auth_token,
+                            from_number,
+                            messaging_service_sid,
+                            api_base: m.twilio_api_base,
+                        })
+                    }
+                    _ => return Err(ConfigError::IncompleteTwilio),
+                }
+            }
+            other => return Err(ConfigError::UnknownSmsTransport(other.to_owned())),
+        };
         Ok(Config {
+            sms,
+            callbacks,
             mode,
             data_dir: self.data_dir,
             database_url,
@@ -199,8 +308,8 @@ impl RawConfig {
             shopify,
             encryption_key,
             email: EmailConfig {
-                smtp_url: (self.messaging.email_transport != "outbox").then_some(self.messaging.email_transport),
-                from: self.messaging.email_from,
+                smtp_url: (m.email_transport != "outbox").then_some(m.email_transport),
+                from: m.email_from,
             },
         })
     }

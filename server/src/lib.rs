@@ -86,8 +86,10 @@ impl Application {
             Some(url) => Arc::new(providers::email::Smtp::from_url(url).map_err(StartupError::Email)?),
             None => Arc::new(providers::email::Outbox::new(config.data_dir.join("outbox"))),
         };
-        let sms: Arc<dyn providers::sms::SmsSender> =
-            Arc::new(providers::sms::SmsOutbox::new(config.data_dir.join("outbox")));
+        let sms: Arc<dyn providers::sms::SmsSender> = match &config.sms {
+            config::SmsConfig::Outbox => Arc::new(providers::sms::SmsOutbox::new(config.data_dir.join("outbox"))),
+            config::SmsConfig::Twilio(t) => Arc::new(providers::twilio::Twilio::new(t.clone())),
+        };
         let state = AppState::new(state::Parts {
             db,
             config,

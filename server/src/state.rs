@@ -23,6 +23,7 @@ struct Inner {
     storage: Storage,
     email: Arc<dyn EmailSender>,
     sms: Arc<dyn SmsSender>,
+    links: crate::domain::tokens::LinkKey,
 }
 
 /// Everything `AppState` is made of; built once by `Application::build`.
@@ -40,7 +41,9 @@ pub struct Parts {
 
 impl AppState {
     pub fn new(p: Parts) -> Self {
+        let links = p.config.encryption_key.derive("links");
         Self(Arc::new(Inner {
+            links,
             db: p.db,
             config: p.config,
             public_url: p.public_url,
@@ -72,6 +75,16 @@ impl AppState {
 
     pub fn sms(&self) -> &dyn SmsSender {
         self.0.sms.as_ref()
+    }
+
+    /// Derives capture tokens and signs tracking links.
+    pub fn links(&self) -> &crate::domain::tokens::LinkKey {
+        &self.0.links
+    }
+
+    /// An absolute URL under the public base (`path` starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.public_url().as_str().trim_end_matches('/'), path)
     }
 
     pub fn db(&self) -> &DatabaseConnection {

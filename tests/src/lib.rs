@@ -79,6 +79,8 @@ impl TestApp {
             shopify,
             encryption_key: EncryptionKey::generate(),
             email: server::config::EmailConfig::outbox(),
+            sms: server::config::SmsConfig::Outbox,
+            callbacks: Default::default(),
         };
         tweak(&mut config);
         // A manual clock: tests move time forward instead of waiting.

@@ -56,6 +56,8 @@ async fn main() -> anyhow::Result<()> {
         shopify: ShopifyCredentials::new("bench", SECRET),
         encryption_key: EncryptionKey::generate(),
         email: server::config::EmailConfig::outbox(),
+        sms: server::config::SmsConfig::Outbox,
+        callbacks: Default::default(),
     };
     let app = server::Application::build(config).await?;
     let addr = app.local_addr();

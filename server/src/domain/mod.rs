@@ -6,6 +6,8 @@
 
 pub mod asset_state;
 pub mod campaign;
+pub mod engagement;
+pub mod event_payload;
 pub mod planner;
 pub mod reminders;
 pub mod request_state;

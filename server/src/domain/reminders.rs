@@ -2,7 +2,8 @@
 //!
 //! A reminder is due only when the campaign has reminders enabled and is active,
 //! `reminder_count < max_reminders`, the request is `sent` or `clicked`, and
-//! `first_sent_at + (reminder_count + 1) × reminder_delay_days ≤ now`.
+//! `first_sent_at + (reminder_count + 1) × reminder_delay_days ≤ now`. Each time the customer
+//! says "not arrived yet", every later reminder moves by the campaign's postpone days.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{CampaignStatus, RequestStatus};
@@ -17,6 +18,8 @@ pub struct ReminderFacts {
     pub request_status: RequestStatus,
     pub reminder_count: i32,
     pub first_sent_at: Option<DateTime<Utc>>,
+    /// Days the customer postponed by in total (`postpone_count × postpone_days`).
+    pub postponed_days: i64,
 }
 
 /// When the next reminder becomes due, or `None` when no reminder will ever be due.
@@ -30,7 +33,7 @@ pub fn next_reminder_at(f: &ReminderFacts) -> Option<DateTime<Utc>> {
         return None;
     }
     let first = f.first_sent_at?;
-    let days = i64::from(f.reminder_delay_days) * (i64::from(f.reminder_count) + 1);
+    let days = i64::from(f.reminder_delay_days) * (i64::from(f.reminder_count) + 1) + f.postponed_days.max(0);
     first.checked_add_signed(Duration::days(days))
 }
 
@@ -57,7 +60,15 @@ mod tests {
             request_status: RequestStatus::Sent,
             reminder_count: 0,
             first_sent_at: Some(t0()),
+            postponed_days: 0,
         }
+    }
+
+    #[test]
+    fn postponing_moves_the_reminders() {
+        let f = ReminderFacts { postponed_days: 7, ..facts() };
+        assert!(!reminder_due(&f, t0() + Duration::days(9)));
+        assert!(reminder_due(&f, t0() + Duration::days(10)));
     }
 
     #[test]

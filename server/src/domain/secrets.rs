@@ -39,6 +39,16 @@ impl EncryptionKey {
         Self(key)
     }
 
+    /// An independent key for one purpose, so the encryption key itself never signs anything
+    /// and one purpose's MACs are useless for another.
+    pub fn derive(&self, purpose: &str) -> crate::domain::tokens::LinkKey {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"reelproof/derive/");
+        mac.update(purpose.as_bytes());
+        crate::domain::tokens::LinkKey::new(mac.finalize().into_bytes().into())
+    }
+
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0)
     }

@@ -17,6 +17,8 @@ pub struct MessageVars {
     /// Human date, e.g. "22 December 2026".
     pub expiry_date: String,
     pub incentive: Option<String>,
+    /// "Not arrived yet?" link, present while the customer may still postpone.
+    pub postpone_link: Option<String>,
 }
 
 impl MessageVars {
@@ -29,6 +31,7 @@ impl MessageVars {
             capture_link: "https://reelproof.example.com/t/SAMPLE".into(),
             expiry_date: "22 December 2026".into(),
             incentive: Some("10% off your next order".into()),
+            postpone_link: Some("https://reelproof.example.com/t/SAMPLE/postpone".into()),
         }
     }
 }
@@ -80,12 +83,67 @@ pub fn validate(src: &TemplateSource, body_is_html: bool) -> Result<(), Template
     // A link without characters HTML escaping would change, so its presence is plain to see.
     const LINK: &str = "CAPTURELINK";
     let r = render(src, &MessageVars { capture_link: LINK.into(), ..MessageVars::sample() }, body_is_html)?;
-    let bare = MessageVars { product_image: None, incentive: None, ..MessageVars::sample() };
+    let bare = MessageVars { product_image: None, incentive: None, postpone_link: None, ..MessageVars::sample() };
     render(src, &bare, body_is_html)?;
     if !r.body.contains(LINK) {
         return Err(TemplateError { part: "body", message: "must contain {{ capture_link }}".into() });
     }
     Ok(())
+}
+
+/// The locales to try for a customer, best first: the customer's (`fr-CA`), its language
+/// (`fr`), the shop's, then English, which always exists.
+pub fn locale_chain(customer: Option<&str>, shop: &str) -> Vec<String> {
+    let mut chain: Vec<String> = Vec::new();
+    let mut push = |l: &str| {
+        let l = l.trim().replace('_', "-");
+        if !l.is_empty() && !chain.iter().any(|c| c.eq_ignore_ascii_case(&l)) {
+            chain.push(l);
+        }
+    };
+    for l in [customer, Some(shop)].into_iter().flatten() {
+        push(l);
+        if let Some((lang, _)) = l.split_once(['-', '_']) {
+            push(lang);
+        }
+    }
+    push("en");
+    chain
+}
+
+/// One built-in template: what every shop gets at install.
+pub struct DefaultTemplate {
+    pub channel: entity::TemplateChannel,
+    pub kind: entity::TemplateKind,
+    pub subject: Option<&'static str>,
+    pub body: &'static str,
+    pub body_text: Option<&'static str>,
+}
+
+/// The name the built-in templates are stored under.
+pub const DEFAULT_NAME: &str = "Default";
+
+pub fn builtin() -> [DefaultTemplate; 4] {
+    use defaults::*;
+    use entity::{TemplateChannel as C, TemplateKind as K};
+    [
+        DefaultTemplate {
+            channel: C::Email,
+            kind: K::Request,
+            subject: Some(EMAIL_REQUEST_SUBJECT),
+            body: EMAIL_REQUEST_HTML,
+            body_text: Some(EMAIL_REQUEST_TEXT),
+        },
+        DefaultTemplate {
+            channel: C::Email,
+            kind: K::Reminder,
+            subject: Some(EMAIL_REMINDER_SUBJECT),
+            body: EMAIL_REMINDER_HTML,
+            body_text: Some(EMAIL_REMINDER_TEXT),
+        },
+        DefaultTemplate { channel: C::Sms, kind: K::Request, subject: None, body: SMS_REQUEST, body_text: None },
+        DefaultTemplate { channel: C::Sms, kind: K::Reminder, subject: None, body: SMS_REMINDER, body_text: None },
+    ]
 }
 
 /// SMS segments: GSM-7 text fits 160 characters in one message and 153 per part when split;
@@ -105,11 +163,11 @@ pub fn sms_segments(text: &str) -> u32 {
 /// Built-in templates, created for every shop at install and used as the fallback.
 pub mod defaults {
     pub const EMAIL_REQUEST_SUBJECT: &str = "{{ customer_first_name }}, how do you like your {{ product_title }}?";
-    pub const EMAIL_REQUEST_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>Thanks for shopping at {{ shop_name }}! Would you record a short video about your <strong>{{ product_title }}</strong>? It takes 30 seconds.</p>\n{% if incentive %}<p>As a thank-you: {{ incentive }}.</p>\n{% endif %}<p><a href=\"{{ capture_link }}\">Record your video</a></p>\n<p>This link works until {{ expiry_date }}.</p>";
-    pub const EMAIL_REQUEST_TEXT: &str = "Hi {{ customer_first_name }},\n\nThanks for shopping at {{ shop_name }}! Would you record a short video about your {{ product_title }}? It takes 30 seconds.\n{% if incentive %}As a thank-you: {{ incentive }}.\n{% endif %}\nRecord it here: {{ capture_link }}\n\nThis link works until {{ expiry_date }}.";
+    pub const EMAIL_REQUEST_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>Thanks for shopping at {{ shop_name }}! Would you record a short video about your <strong>{{ product_title }}</strong>? It takes 30 seconds.</p>\n{% if incentive %}<p>As a thank-you: {{ incentive }}.</p>\n{% endif %}<p><a href=\"{{ capture_link }}\">Record your video</a></p>\n<p>This link works until {{ expiry_date }}.</p>\n{% if postpone_link %}<p>Not arrived yet? <a href=\"{{ postpone_link }}\">Ask me again later</a>.</p>\n{% endif %}";
+    pub const EMAIL_REQUEST_TEXT: &str = "Hi {{ customer_first_name }},\n\nThanks for shopping at {{ shop_name }}! Would you record a short video about your {{ product_title }}? It takes 30 seconds.\n{% if incentive %}As a thank-you: {{ incentive }}.\n{% endif %}\nRecord it here: {{ capture_link }}\n\nThis link works until {{ expiry_date }}.{% if postpone_link %}\nNot arrived yet? Ask me again later: {{ postpone_link }}{% endif %}";
     pub const EMAIL_REMINDER_SUBJECT: &str = "A quick reminder about your {{ product_title }}";
-    pub const EMAIL_REMINDER_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>We'd still love to hear about your <strong>{{ product_title }}</strong>.</p>\n<p><a href=\"{{ capture_link }}\">Record your video</a> (until {{ expiry_date }})</p>";
-    pub const EMAIL_REMINDER_TEXT: &str = "Hi {{ customer_first_name }},\n\nWe'd still love to hear about your {{ product_title }}.\nRecord your video: {{ capture_link }} (until {{ expiry_date }})";
+    pub const EMAIL_REMINDER_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>We'd still love to hear about your <strong>{{ product_title }}</strong>.</p>\n<p><a href=\"{{ capture_link }}\">Record your video</a> (until {{ expiry_date }})</p>\n{% if postpone_link %}<p>Not arrived yet? <a href=\"{{ postpone_link }}\">Ask me again later</a>.</p>\n{% endif %}";
+    pub const EMAIL_REMINDER_TEXT: &str = "Hi {{ customer_first_name }},\n\nWe'd still love to hear about your {{ product_title }}.\nRecord your video: {{ capture_link }} (until {{ expiry_date }}){% if postpone_link %}\nNot arrived yet? Ask me again later: {{ postpone_link }}{% endif %}";
     pub const SMS_REQUEST: &str =
         "{{ shop_name }}: how is your {{ product_title }}? Share a 30s video: {{ capture_link }}";
     pub const SMS_REMINDER: &str = "{{ shop_name }}: a quick video about your {{ product_title }}? {{ capture_link }}";
@@ -124,6 +182,27 @@ mod tests {
             subject: Some(defaults::EMAIL_REQUEST_SUBJECT.into()),
             body: defaults::EMAIL_REQUEST_HTML.into(),
             body_text: Some(defaults::EMAIL_REQUEST_TEXT.into()),
+        }
+    }
+
+    #[test]
+    fn locale_chain_falls_back_from_region_to_language_to_shop_to_english() {
+        assert_eq!(locale_chain(Some("fr-CA"), "de"), ["fr-CA", "fr", "de", "en"]);
+        assert_eq!(locale_chain(Some("fr_CA"), "en"), ["fr-CA", "fr", "en"]);
+        assert_eq!(locale_chain(None, "de-AT"), ["de-AT", "de", "en"]);
+        assert_eq!(locale_chain(Some(""), "en"), ["en"]);
+        assert_eq!(locale_chain(Some("EN"), "en"), ["EN"]);
+    }
+
+    #[test]
+    fn every_builtin_template_validates() {
+        for t in builtin() {
+            let src = TemplateSource {
+                subject: t.subject.map(Into::into),
+                body: t.body.into(),
+                body_text: t.body_text.map(Into::into),
+            };
+            validate(&src, t.channel == entity::TemplateChannel::Email).unwrap();
         }
     }
 

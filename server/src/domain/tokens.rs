@@ -90,6 +90,51 @@ impl TokenHash {
     }
 }
 
+/// Derives capture tokens and signs tracking links (the open pixel).
+///
+/// A capture token is `HMAC(link key, request id)`: the server can rebuild the same link for a
+/// reminder without the raw token ever being stored, while the database keeps only its SHA-256.
+/// Someone holding the database but not the key still cannot produce a working link.
+#[derive(Clone)]
+pub struct LinkKey([u8; 32]);
+
+impl LinkKey {
+    pub fn new(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        for p in parts {
+            mac.update(&(p.len() as u64).to_be_bytes());
+            mac.update(p);
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The capture token of a request: the same every time it is asked for.
+    pub fn capture_token(&self, request_id: uuid::Uuid) -> CaptureToken {
+        CaptureToken(URL_SAFE_NO_PAD.encode(self.mac(&[b"capture/v1", request_id.as_bytes()])))
+    }
+
+    /// A short signature (128 bits, base64url) binding `purpose` to an id, for links that name a
+    /// request directly.
+    pub fn sign(&self, purpose: &str, id: uuid::Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(&self.mac(&[purpose.as_bytes(), id.as_bytes()])[..16])
+    }
+
+    pub fn verify(&self, purpose: &str, id: uuid::Uuid, signature: &str) -> bool {
+        constant_time_eq(self.sign(purpose, id).as_bytes(), signature.as_bytes())
+    }
+}
+
+impl std::fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LinkKey(…)")
+    }
+}
+
 /// Compares two secrets without leaking, through timing, where they first differ.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     // Length is not secret for our uses (fixed-length MACs and hashes).
@@ -153,6 +198,31 @@ mod tests {
         let shown = format!("{t:?}");
         assert!(!shown.contains(t.expose()));
         assert!(shown.chars().count() < 20, "{shown}");
+    }
+
+    #[test]
+    fn derived_tokens_are_stable_per_request_and_key() {
+        let key = crate::domain::secrets::EncryptionKey::generate();
+        let links = key.derive("links");
+        let id = uuid::Uuid::now_v7();
+        let t = links.capture_token(id);
+        assert_eq!(t, links.capture_token(id), "a reminder rebuilds the same link");
+        assert_eq!(CaptureToken::parse(t.expose()).unwrap(), t, "derived tokens parse like random ones");
+        assert_ne!(t, links.capture_token(uuid::Uuid::now_v7()));
+        assert_ne!(t, key.derive("other").capture_token(id), "another purpose, another token");
+        assert_ne!(t, crate::domain::secrets::EncryptionKey::generate().derive("links").capture_token(id));
+    }
+
+    #[test]
+    fn signatures_bind_purpose_and_id() {
+        let links = crate::domain::secrets::EncryptionKey::generate().derive("links");
+        let id = uuid::Uuid::now_v7();
+        let sig = links.sign("open", id);
+        assert_eq!(sig.len(), 22);
+        assert!(links.verify("open", id, &sig));
+        assert!(!links.verify("click", id, &sig));
+        assert!(!links.verify("open", uuid::Uuid::now_v7(), &sig));
+        assert!(!links.verify("open", id, "AAAAAAAAAAAAAAAAAAAAAA"));
     }
 
     #[test]

@@ -7,6 +7,8 @@ mod auth;
 mod dev;
 mod error;
 mod health;
+mod links;
+mod messaging_webhooks;
 mod observe;
 mod static_ui;
 mod webhooks;
@@ -42,7 +44,11 @@ pub fn router(state: AppState) -> Router {
         .route("/app/", get(static_ui::admin_app))
         .route("/app/{*path}", get(static_ui::admin_app))
         .route("/widget/{*path}", get(static_ui::widget_asset))
-        .route("/webhooks/shopify", axum::routing::post(webhooks::shopify));
+        .route("/webhooks/shopify", axum::routing::post(webhooks::shopify))
+        .route("/webhooks/messaging/{provider}", axum::routing::post(messaging_webhooks::receive))
+        .route("/t/{token}", get(links::capture_link))
+        .route("/t/{token}/postpone", get(links::postpone_page).post(links::postpone))
+        .route("/o/{request_id}/{signature}", get(links::open_pixel));
     if state.is_dev() {
         app = app.merge(dev::routes());
     }

@@ -17,6 +17,9 @@ pub struct OutgoingEmail {
     /// Stable per request and slot (`request_id:slot`), used as the Message-ID so a resend after
     /// a crash can be recognised downstream.
     pub idempotency_key: String,
+    /// Echoed back by SendGrid (`X-SMTPAPI` unique args) and Postmark (`X-PM-Metadata-…`) in
+    /// their event callbacks, so an event finds its request even when relayed over SMTP.
+    pub request_id: Option<uuid::Uuid>,
 }
 
 /// How a send failed: retrying helps, or it never will.
@@ -33,6 +36,13 @@ pub trait EmailSender: Send + Sync {
     /// Sends and returns the provider's message id.
     async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError>;
     fn name(&self) -> &'static str;
+
+    /// Whether the message with this idempotency key was already accepted, and its id. After a
+    /// crash between the provider call and recording it, this prevents a second send. Providers
+    /// that cannot be asked (plain SMTP) answer `None`.
+    async fn accepted(&self, _idempotency_key: &str) -> Option<String> {
+        None
+    }
 }
 
 fn build(email: &OutgoingEmail) -> Result<(Message, String), SendError> {
@@ -48,6 +58,13 @@ fn build(email: &OutgoingEmail) -> Result<(Message, String), SendError> {
         .message_id(Some(message_id.clone()));
     if let Some(r) = &email.reply_to {
         b = b.reply_to(parse("reply-to", r)?);
+    }
+    if let Some(id) = email.request_id {
+        use lettre::message::header::{HeaderName, HeaderValue};
+        let smtpapi = serde_json::json!({ "unique_args": { "reelproof_request_id": id.to_string() } }).to_string();
+        b = b.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-SMTPAPI"), smtpapi)).raw_header(
+            HeaderValue::new(HeaderName::new_from_ascii_str("X-PM-Metadata-reelproof_request_id"), id.to_string()),
+        );
     }
     let body = MultiPart::alternative()
         .singlepart(SinglePart::builder().header(header::ContentType::TEXT_PLAIN).body(email.text.clone()))
@@ -65,6 +82,10 @@ impl Outbox {
     pub fn new(dir: PathBuf) -> Self {
         Self { dir }
     }
+
+    fn file(&self, idempotency_key: &str) -> PathBuf {
+        self.dir.join(format!("{}.eml", idempotency_key.replace(':', "_")))
+    }
 }
 
 #[async_trait::async_trait]
@@ -72,10 +93,19 @@ impl EmailSender for Outbox {
     async fn send(&self, email: &OutgoingEmail) -> Result<String, SendError> {
         let (msg, id) = build(email)?;
         tokio::fs::create_dir_all(&self.dir).await.map_err(|e| SendError::Transient(e.to_string()))?;
-        let file = self.dir.join(format!("{}.eml", email.idempotency_key.replace(':', "_")));
-        tokio::fs::write(&file, msg.formatted()).await.map_err(|e| SendError::Transient(e.to_string()))?;
+        let file = self.file(&email.idempotency_key);
+        // Written under a temporary name and renamed, so a crash never leaves half a message
+        // that `accepted` would take for a sent one.
+        let partial = file.with_extension("eml.partial");
+        tokio::fs::write(&partial, msg.formatted()).await.map_err(|e| SendError::Transient(e.to_string()))?;
+        tokio::fs::rename(&partial, &file).await.map_err(|e| SendError::Transient(e.to_string()))?;
         tracing::info!(file = %file.display(), "email written to the outbox");
         Ok(id)
+    }
+
+    async fn accepted(&self, idempotency_key: &str) -> Option<String> {
+        let text = tokio::fs::read_to_string(self.file(idempotency_key)).await.ok()?;
+        text.lines().find_map(|l| l.strip_prefix("Message-ID: ")).map(|id| id.trim().to_owned())
     }
 
     fn name(&self) -> &'static str {
@@ -130,6 +160,7 @@ mod tests {
             html: "<p>Hi</p>".into(),
             text: "Hi".into(),
             idempotency_key: "0190:1".into(),
+            request_id: None,
         }
     }
 
@@ -142,6 +173,15 @@ mod tests {
         assert!(eml.contains("To: ada@example.com"));
         assert!(eml.contains("Message-ID: <0190.1@acme.example>"));
         assert!(eml.contains("multipart/alternative"));
+    }
+
+    #[tokio::test]
+    async fn the_outbox_knows_what_it_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::new(dir.path().to_owned());
+        assert_eq!(outbox.accepted("0190:1").await, None);
+        let id = outbox.send(&email()).await.unwrap();
+        assert_eq!(outbox.accepted("0190:1").await, Some(id));
     }
 
     #[tokio::test]

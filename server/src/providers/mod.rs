@@ -1,6 +1,8 @@
-//! Outside systems behind small interfaces: object storage now; email, SMS and ffmpeg as
-//! their issues land.
+//! Outside systems behind small interfaces: object storage, email (outbox, SMTP), SMS
+//! (outbox, Twilio) and the parsers and signature checks of their event callbacks.
 
+pub mod callbacks;
 pub mod email;
 pub mod sms;
 pub mod storage;
+pub mod twilio;

@@ -1,26 +1,38 @@
 //! Sequence step 4: the sender. Claims due requests, re-checks that each may still be sent,
-//! mints the customer's capture token, renders, sends, and records the outcome through the one
-//! transition function — with retries (DESIGN.md §5), terminal failures raising an alert for
-//! the merchant, and the expiry sweeper.
+//! renders the shop's template in the customer's locale, sends on each channel, and records the
+//! outcome through the one transition function — with retries (DESIGN.md §5), terminal failures
+//! raising an alert for the merchant, reminders (spec 001 §5) and the expiry sweeper.
+//!
+//! A message's capture link is derived from the request id (`LinkKey::capture_token`), so the
+//! first message and every reminder carry the same working link while only its hash is stored.
+//! Each planned slot (`request`, `reminder-1`, …) has one idempotency key across its retries;
+//! before sending, the provider is asked whether it already accepted that key, so a sender that
+//! died after the provider call but before recording it does not send twice.
 
+use crate::domain::reminders::{self, ReminderFacts};
 use crate::domain::retry::{RetryDecision, RetryPolicy};
 use crate::domain::send_window::SendWindow;
 use crate::domain::settings::ShopSettings;
-use crate::domain::templates::{self, MessageVars, TemplateSource, defaults};
-use crate::domain::tokens::CaptureToken;
+use crate::domain::templates::{self, MessageVars, TemplateSource};
 use crate::providers::email::{OutgoingEmail, SendError};
 use crate::providers::sms::OutgoingSms;
 use crate::state::AppState;
 use crate::store;
+use crate::store::request_events::NewEvent;
 use crate::store::requests::{ChangeDetails, TransitionError};
 use chrono::{DateTime, Duration, Utc};
-use entity::{AlertSeverity, CampaignStatus, Channel, ExpireReason, RequestStatus, testimonial_requests as requests};
+use entity::{
+    AlertSeverity, CampaignStatus, Channel, ExpireReason, RequestEventType, RequestStatus, TemplateChannel,
+    TemplateKind, campaigns, shops, testimonial_requests as requests,
+};
 use sea_orm::DbErr;
 
 /// Claims per round; a round per loop tick.
 pub const BATCH: u64 = 50;
 /// How long a sender may hold a claim before another may take the row over.
 const LEASE: Duration = Duration::minutes(10);
+/// A reminder that failed for a passing reason is tried again this much later.
+const REMINDER_RETRY: Duration = Duration::minutes(30);
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DispatchReport {
@@ -30,6 +42,7 @@ pub struct DispatchReport {
     pub failed: usize,
     pub expired: usize,
     pub deferred: usize,
+    pub reminders_sent: usize,
 }
 
 impl DispatchReport {
@@ -40,16 +53,78 @@ impl DispatchReport {
         self.failed += r.failed;
         self.expired += r.expired;
         self.deferred += r.deferred;
+        self.reminders_sent += r.reminders_sent;
     }
 }
 
+/// What one channel's send produced.
+struct ChannelResult {
+    channel: TemplateChannel,
+    result: Result<String, SendError>,
+}
+
 enum Outcome {
-    Sent(String),
+    /// At least one channel accepted; the results of every channel.
+    Sent(Vec<ChannelResult>),
     Retry(DateTime<Utc>, String),
     Failed(String),
     Expired(ExpireReason),
     /// Not now (outside the send window, campaign paused, shop uninstalled): back at this time.
     Deferred(DateTime<Utc>),
+}
+
+/// Everything a message needs besides the request: the shop and campaign, read at send time.
+struct Context {
+    shop: shops::Model,
+    campaign: campaigns::Model,
+    settings: ShopSettings,
+}
+
+/// Why a claimed request cannot be sent right now.
+enum NotNow {
+    Expire(ExpireReason),
+    Defer(DateTime<Utc>),
+}
+
+/// The send-time eligibility check shared by first messages and reminders.
+async fn context(state: &AppState, r: &requests::Model, now: DateTime<Utc>) -> Result<Result<Context, NotNow>, DbErr> {
+    if r.expires_at <= now {
+        return Ok(Err(NotNow::Expire(ExpireReason::TokenExpired)));
+    }
+    let Some(shop) = store::shops::get(state.db(), r.shop_id).await? else {
+        return Ok(Err(NotNow::Defer(now + Duration::hours(1))));
+    };
+    if shop.uninstalled_at.is_some() {
+        // Stopped, not cancelled: a reinstall resumes sending.
+        return Ok(Err(NotNow::Defer(now + Duration::hours(1))));
+    }
+    let window = SendWindow::parse(&shop.timezone, &shop.send_window_start, &shop.send_window_end);
+    if let Some(opening) = window.next_opening(now) {
+        return Ok(Err(NotNow::Defer(opening)));
+    }
+    let Some(campaign) = store::campaigns::get(state.db(), r.shop_id, r.campaign_id).await? else {
+        return Ok(Err(NotNow::Expire(ExpireReason::CampaignArchived)));
+    };
+    match campaign.status {
+        CampaignStatus::Archived => return Ok(Err(NotNow::Expire(ExpireReason::CampaignArchived))),
+        CampaignStatus::Paused | CampaignStatus::Draft => return Ok(Err(NotNow::Defer(now + Duration::hours(1)))),
+        CampaignStatus::Active => {}
+    }
+    let settings = ShopSettings::from_json(&shop.settings);
+    Ok(Ok(Context { shop, campaign, settings }))
+}
+
+pub(crate) fn reminder_facts(r: &requests::Model, c: &campaigns::Model) -> ReminderFacts {
+    ReminderFacts {
+        campaign_status: c.status,
+        reminder_enabled: c.reminder_enabled,
+        reminder_delay_days: c.reminder_delay_days,
+        max_reminders: c.max_reminders,
+        request_status: r.status,
+        reminder_count: r.reminder_count,
+        first_sent_at: r.first_sent_at,
+        postponed_days: i64::from(r.postpone_count) * i64::from(c.postpone_days.max(0)),
+    }
 }
 
 /// One round: claim up to `BATCH` due requests and handle each.
@@ -75,62 +150,18 @@ pub async fn dispatch_due(state: &AppState) -> Result<DispatchReport, DbErr> {
 /// Re-checks eligibility at send time, then sends.
 async fn decide_and_send(state: &AppState, r: &requests::Model) -> Result<Outcome, DbErr> {
     let now = state.now();
-    if r.expires_at <= now {
-        return Ok(Outcome::Expired(ExpireReason::TokenExpired));
-    }
-    let Some(shop) = store::shops::get(state.db(), r.shop_id).await? else {
-        return Ok(Outcome::Deferred(now + Duration::hours(1)));
+    let ctx = match context(state, r, now).await? {
+        Ok(ctx) => ctx,
+        Err(NotNow::Expire(reason)) => return Ok(Outcome::Expired(reason)),
+        Err(NotNow::Defer(until)) => return Ok(Outcome::Deferred(until)),
     };
-    if shop.uninstalled_at.is_some() {
-        // Stopped, not cancelled: a reinstall resumes sending.
-        return Ok(Outcome::Deferred(now + Duration::hours(1)));
+    // The link's hash is what the capture page looks up; idempotent (derived from the id).
+    store::requests::set_token_hash(state.db(), r.shop_id, r.id, &state.links().capture_token(r.id).hash()).await?;
+    let results = deliver(state, r, &ctx, TemplateKind::Request, "request").await?;
+    if results.iter().any(|c| c.result.is_ok()) {
+        return Ok(Outcome::Sent(results));
     }
-    let window = SendWindow::parse(&shop.timezone, &shop.send_window_start, &shop.send_window_end);
-    if let Some(opening) = window.next_opening(now) {
-        return Ok(Outcome::Deferred(opening));
-    }
-    let Some(campaign) = store::campaigns::get(state.db(), r.shop_id, r.campaign_id).await? else {
-        return Ok(Outcome::Expired(ExpireReason::CampaignArchived));
-    };
-    match campaign.status {
-        CampaignStatus::Archived => return Ok(Outcome::Expired(ExpireReason::CampaignArchived)),
-        CampaignStatus::Paused | CampaignStatus::Draft => return Ok(Outcome::Deferred(now + Duration::hours(1))),
-        CampaignStatus::Active => {}
-    }
-    let settings = ShopSettings::from_json(&shop.settings);
-    // The customer's token exists only now, only in the message.
-    let token = CaptureToken::generate();
-    store::requests::set_token_hash(state.db(), r.shop_id, r.id, &token.hash()).await?;
-    let link = format!("{}/t/{}", state.public_url().as_str().trim_end_matches('/'), token.expose());
-    let shop_name =
-        settings.sender_name.clone().unwrap_or_else(|| shop.shop_domain.trim_end_matches(".myshopify.com").to_owned());
-    let vars = MessageVars {
-        customer_first_name: r.customer_first_name.clone().unwrap_or_else(|| "there".into()),
-        product_title: r.product_title.clone(),
-        product_image: r.product_image_url.clone(),
-        shop_name: shop_name.clone(),
-        capture_link: link,
-        expiry_date: r.expires_at.format("%-d %B %Y").to_string(),
-        incentive: campaign.incentive.clone(),
-    };
-    let slot = format!("{}:{}", r.id, r.attempts);
-    let mut provider_ids = Vec::new();
-    let mut errors = Vec::new();
-    if matches!(r.channel, Channel::Email | Channel::Both) {
-        match send_email(state, r, &vars, &settings, &shop_name, &slot).await {
-            Ok(id) => provider_ids.push(id),
-            Err(e) => errors.push(e),
-        }
-    }
-    if matches!(r.channel, Channel::Sms | Channel::Both) {
-        match send_sms(state, r, &vars, &slot).await {
-            Ok(id) => provider_ids.push(id),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !provider_ids.is_empty() {
-        return Ok(Outcome::Sent(provider_ids.join(",")));
-    }
+    let errors: Vec<&SendError> = results.iter().filter_map(|c| c.result.as_ref().err()).collect();
     let permanent = errors.iter().all(|e| matches!(e, SendError::Permanent(_)));
     let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
     let attempts = u32::try_from(r.attempts).unwrap_or(u32::MAX);
@@ -140,40 +171,124 @@ async fn decide_and_send(state: &AppState, r: &requests::Model) -> Result<Outcom
     })
 }
 
+/// Renders and sends one message (a request or a reminder) on each of the request's channels.
+async fn deliver(
+    state: &AppState,
+    r: &requests::Model,
+    ctx: &Context,
+    kind: TemplateKind,
+    slot: &str,
+) -> Result<Vec<ChannelResult>, DbErr> {
+    let token = state.links().capture_token(r.id);
+    let link = state.url(&format!("/t/{}", token.expose()));
+    let may_postpone = ctx.campaign.postpone_days > 0 && r.postpone_count < ctx.campaign.max_postpones;
+    let shop_name = ctx
+        .settings
+        .sender_name
+        .clone()
+        .unwrap_or_else(|| ctx.shop.shop_domain.trim_end_matches(".myshopify.com").to_owned());
+    let vars = MessageVars {
+        customer_first_name: r.customer_first_name.clone().unwrap_or_else(|| "there".into()),
+        product_title: r.product_title.clone(),
+        product_image: r.product_image_url.clone(),
+        shop_name: shop_name.clone(),
+        postpone_link: may_postpone.then(|| format!("{link}/postpone")),
+        capture_link: link,
+        expiry_date: r.expires_at.format("%-d %B %Y").to_string(),
+        incentive: ctx.campaign.incentive.clone(),
+    };
+    let key = format!("{}:{slot}", r.id);
+    let locales = templates::locale_chain(r.locale.as_deref(), &ctx.settings.locale);
+    let mut results = Vec::new();
+    for &channel in channels(r.channel) {
+        let preferred = match (channel, kind) {
+            (TemplateChannel::Email, TemplateKind::Request) => ctx.campaign.request_email_template_id,
+            (TemplateChannel::Email, TemplateKind::Reminder) => ctx.campaign.reminder_email_template_id,
+            (TemplateChannel::Sms, TemplateKind::Request) => ctx.campaign.request_sms_template_id,
+            (TemplateChannel::Sms, TemplateKind::Reminder) => ctx.campaign.reminder_sms_template_id,
+        };
+        let src = match store::templates::pick(state.db(), r.shop_id, channel, kind, preferred, &locales).await? {
+            Some(t) => TemplateSource { subject: t.subject, body: t.body, body_text: t.body_text },
+            None => builtin_source(channel, kind),
+        };
+        let result = match channel {
+            TemplateChannel::Email => send_email(state, r, &vars, &ctx.settings, &src, &key).await,
+            TemplateChannel::Sms => send_sms(state, r, &vars, &src, &key).await,
+        };
+        results.push(ChannelResult { channel, result });
+    }
+    Ok(results)
+}
+
+fn channels(c: Channel) -> &'static [TemplateChannel] {
+    match c {
+        Channel::Email => &[TemplateChannel::Email],
+        Channel::Sms => &[TemplateChannel::Sms],
+        Channel::Both => &[TemplateChannel::Email, TemplateChannel::Sms],
+    }
+}
+
+fn builtin_source(channel: TemplateChannel, kind: TemplateKind) -> TemplateSource {
+    let t = templates::builtin().into_iter().find(|t| t.channel == channel && t.kind == kind).expect("all four exist");
+    TemplateSource { subject: t.subject.map(Into::into), body: t.body.into(), body_text: t.body_text.map(Into::into) }
+}
+
 async fn send_email(
     state: &AppState,
     r: &requests::Model,
     vars: &MessageVars,
     settings: &ShopSettings,
-    shop_name: &str,
-    slot: &str,
+    src: &TemplateSource,
+    key: &str,
 ) -> Result<String, SendError> {
+    if let Some(id) = state.email().accepted(key).await {
+        tracing::warn!("the provider had already accepted this message; recording it instead of sending again");
+        return Ok(id);
+    }
     let to = r.customer_email.clone().ok_or_else(|| SendError::Permanent("no email address".into()))?;
-    let src = TemplateSource {
-        subject: Some(defaults::EMAIL_REQUEST_SUBJECT.into()),
-        body: defaults::EMAIL_REQUEST_HTML.into(),
-        body_text: Some(defaults::EMAIL_REQUEST_TEXT.into()),
-    };
-    let rendered = templates::render(&src, vars, true).map_err(|e| SendError::Permanent(e.to_string()))?;
+    let rendered = templates::render(src, vars, true).map_err(|e| SendError::Permanent(e.to_string()))?;
     let from_addr = &state.config().email.from;
+    let pixel = state.url(&format!("/o/{}/{}.gif", r.id, state.links().sign("open", r.id)));
     let email = OutgoingEmail {
-        from: format!("{} <{}>", shop_name.replace(['<', '>', '"'], ""), from_addr),
+        from: format!("{} <{}>", vars.shop_name.replace(['<', '>', '"'], ""), from_addr),
         reply_to: settings.reply_to.clone(),
         to,
         subject: rendered.subject.unwrap_or_default(),
-        html: rendered.body,
+        html: format!(
+            "{}\n<img src=\"{pixel}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\">",
+            rendered.body
+        ),
         text: rendered.body_text.unwrap_or_default(),
-        idempotency_key: slot.to_owned(),
+        idempotency_key: key.to_owned(),
+        request_id: Some(r.id),
     };
     state.email().send(&email).await
 }
 
-async fn send_sms(state: &AppState, r: &requests::Model, vars: &MessageVars, slot: &str) -> Result<String, SendError> {
+async fn send_sms(
+    state: &AppState,
+    r: &requests::Model,
+    vars: &MessageVars,
+    src: &TemplateSource,
+    key: &str,
+) -> Result<String, SendError> {
+    if let Some(id) = state.sms().accepted(key).await {
+        tracing::warn!("the provider had already accepted this SMS; recording it instead of sending again");
+        return Ok(id);
+    }
     let to = r.customer_phone.clone().ok_or_else(|| SendError::Permanent("no phone number".into()))?;
-    let src = TemplateSource { subject: None, body: defaults::SMS_REQUEST.into(), body_text: None };
-    let rendered = templates::render(&src, vars, false).map_err(|e| SendError::Permanent(e.to_string()))?;
-    let sms = OutgoingSms { to, body: rendered.body, idempotency_key: slot.to_owned() };
+    let rendered = templates::render(src, vars, false).map_err(|e| SendError::Permanent(e.to_string()))?;
+    let sms = OutgoingSms {
+        to,
+        body: rendered.body,
+        idempotency_key: key.to_owned(),
+        status_callback: Some(state.url(&format!("/webhooks/messaging/twilio?request_id={}", r.id))),
+    };
     state.sms().send(&sms).await
+}
+
+fn channel_payload(c: TemplateChannel) -> serde_json::Value {
+    serde_json::json!({ "channel": c.as_str() })
 }
 
 async fn record(
@@ -183,16 +298,55 @@ async fn record(
     report: &mut DispatchReport,
 ) -> Result<(), DbErr> {
     let now = state.now();
+    let mut extra_events = Vec::new();
     let (to, details) = match outcome {
         Outcome::Deferred(until) => {
             store::requests::defer(state.db(), r.shop_id, r.id, until).await?;
             report.deferred += 1;
             return Ok(());
         }
-        Outcome::Sent(id) => {
+        Outcome::Sent(results) => {
             report.sent += 1;
             metrics::counter!("reelproof_sends_total", "outcome" => "sent").increment(1);
-            (RequestStatus::Sent, ChangeDetails { provider_message_id: Some(id), ..Default::default() })
+            // The first accepted channel goes with the transition; the other channel (for
+            // `both`) is recorded as its own `sent` or `failed` event.
+            let first = results.iter().position(|c| c.result.is_ok()).expect("Sent has an accepted channel");
+            let mut primary = None;
+            for (i, c) in results.into_iter().enumerate() {
+                match c.result {
+                    Ok(id) if i == first => primary = Some((c.channel, id)),
+                    Ok(id) => extra_events.push(NewEvent {
+                        provider_message_id: Some(id),
+                        payload: Some(channel_payload(c.channel)),
+                        ..NewEvent::new(RequestEventType::Sent, now)
+                    }),
+                    Err(e) => extra_events.push(NewEvent {
+                        payload: Some(
+                            serde_json::json!({ "channel": c.channel.as_str(), "error": truncate(&e.to_string()) }),
+                        ),
+                        ..NewEvent::new(RequestEventType::Failed, now)
+                    }),
+                }
+            }
+            let (channel, id) = primary.expect("found above");
+            let campaign = store::campaigns::get(state.db(), r.shop_id, r.campaign_id).await?;
+            let next_reminder_at = campaign.and_then(|c| {
+                let sent = requests::Model {
+                    status: RequestStatus::Sent,
+                    first_sent_at: r.first_sent_at.or(Some(now)),
+                    ..r.clone()
+                };
+                reminders::next_reminder_at(&reminder_facts(&sent, &c))
+            });
+            (
+                RequestStatus::Sent,
+                ChangeDetails {
+                    provider_message_id: Some(id),
+                    payload: Some(channel_payload(channel)),
+                    next_reminder_at,
+                    ..Default::default()
+                },
+            )
         }
         Outcome::Retry(at, error) => {
             report.retrying += 1;
@@ -213,15 +367,7 @@ async fn record(
             report.failed += 1;
             metrics::counter!("reelproof_sends_total", "outcome" => "failed").increment(1);
             tracing::error!(%error, attempts = r.attempts, "send failed for good");
-            let msg = format!(
-                "Could not send the testimonial request for {} (order {}) after {} attempt(s): {}",
-                r.product_title,
-                r.order_name.clone().unwrap_or_else(|| r.shopify_order_id.to_string()),
-                r.attempts,
-                error
-            );
-            let meta = serde_json::json!({ "request_id": r.id, "attempts": r.attempts });
-            store::alerts::raise(state.db(), r.shop_id, "send_failed", AlertSeverity::Warning, msg, meta, now).await?;
+            raise_send_alert(state, r, &error, now).await?;
             let payload = serde_json::json!({ "attempts": r.attempts, "error": truncate(&error) });
             (
                 RequestStatus::Failed,
@@ -234,17 +380,144 @@ async fn record(
         }
     };
     match store::requests::transition(state.db(), r.shop_id, r.id, to, now, details).await {
-        Ok(_) => Ok(()),
-        Err(TransitionError::Database(e)) => Err(e),
+        Ok(_) => {}
+        Err(TransitionError::Database(e)) => return Err(e),
         Err(e) => {
             tracing::warn!(error = %e, "request changed while sending");
-            Ok(())
+            return Ok(());
         }
     }
+    for e in extra_events {
+        append(state, r, e).await?;
+    }
+    Ok(())
+}
+
+/// Appends an event to a request we just read; it cannot be missing or another shop's.
+async fn append(state: &AppState, r: &requests::Model, e: NewEvent) -> Result<(), DbErr> {
+    match store::request_events::append(state.db(), r.shop_id, r.id, e).await {
+        Ok(_) | Err(store::request_events::AppendError::NotFound) => Ok(()),
+        Err(store::request_events::AppendError::Database(e)) => Err(e),
+    }
+}
+
+/// The merchant's readable alert for a request that will not be delivered.
+pub(crate) async fn raise_send_alert(
+    state: &AppState,
+    r: &requests::Model,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let msg = format!(
+        "Could not deliver the testimonial request for {} (order {}) after {} attempt(s): {}",
+        r.product_title,
+        r.order_name.clone().unwrap_or_else(|| r.shopify_order_id.to_string()),
+        r.attempts,
+        error
+    );
+    let meta = serde_json::json!({ "request_id": r.id, "attempts": r.attempts });
+    store::alerts::raise(state.db(), r.shop_id, "send_failed", AlertSeverity::Warning, msg, meta, now).await?;
+    Ok(())
 }
 
 fn truncate(s: &str) -> String {
     s.chars().take(500).collect()
+}
+
+/// One reminder round (spec 001 §5): claim requests whose reminder is due and, after every
+/// hard stop is checked again at send time, send the reminder with the same capture link.
+pub async fn dispatch_reminders(state: &AppState) -> Result<DispatchReport, DbErr> {
+    let now = state.now();
+    let claimed = store::requests::claim_reminders_due_all_shops(state.db(), now, now + LEASE, BATCH).await?;
+    let mut report = DispatchReport { claimed: claimed.len(), ..Default::default() };
+    for r in claimed {
+        let span =
+            tracing::info_span!("remind", shop_id = %r.shop_id, request_id = %r.id, campaign_id = %r.campaign_id);
+        let _enter = span.enter();
+        if let Err(e) = remind(state, &r, now, &mut report).await {
+            tracing::error!(error = %e, "reminder failed for a request; the lease will let it be retried");
+        }
+    }
+    Ok(report)
+}
+
+async fn remind(
+    state: &AppState,
+    r: &requests::Model,
+    now: DateTime<Utc>,
+    report: &mut DispatchReport,
+) -> Result<(), DbErr> {
+    let ctx = match context(state, r, now).await? {
+        Ok(ctx) => ctx,
+        // Expiry is the sweeper's to record; a paused or archived campaign is a hard stop.
+        Err(NotNow::Expire(_)) => return store::requests::set_next_reminder(state.db(), r.shop_id, r.id, None).await,
+        Err(NotNow::Defer(until)) => {
+            let paused = store::campaigns::get(state.db(), r.shop_id, r.campaign_id)
+                .await?
+                .is_some_and(|c| c.status != CampaignStatus::Active);
+            report.deferred += 1;
+            let next = if paused { None } else { Some(until) };
+            return store::requests::set_next_reminder(state.db(), r.shop_id, r.id, next).await;
+        }
+    };
+    // The rule decides again with what is true now (a postponement, a changed campaign).
+    let facts = reminder_facts(r, &ctx.campaign);
+    match reminders::next_reminder_at(&facts) {
+        None => return store::requests::set_next_reminder(state.db(), r.shop_id, r.id, None).await,
+        Some(at) if at > now => return store::requests::set_next_reminder(state.db(), r.shop_id, r.id, Some(at)).await,
+        Some(_) => {}
+    }
+    let n = r.reminder_count + 1;
+    let results = deliver(state, r, &ctx, TemplateKind::Reminder, &format!("reminder-{n}")).await?;
+    let Some(accepted) = results.iter().find_map(|c| c.result.as_ref().ok().map(|id| (c.channel, id.clone()))) else {
+        let errors: Vec<String> =
+            results.iter().filter_map(|c| c.result.as_ref().err().map(ToString::to_string)).collect();
+        let permanent = results.iter().all(|c| matches!(c.result, Err(SendError::Permanent(_))));
+        let message = errors.join("; ");
+        tracing::warn!(error = %message, permanent, "reminder not sent");
+        let (event, next) = if permanent {
+            (RequestEventType::Failed, None)
+        } else {
+            (RequestEventType::Retrying, Some(now + REMINDER_RETRY))
+        };
+        let payload = serde_json::json!({ "reminder": n, "error": truncate(&message) });
+        append(state, r, NewEvent { payload: Some(payload), ..NewEvent::new(event, now) }).await?;
+        return store::requests::set_next_reminder(state.db(), r.shop_id, r.id, next).await;
+    };
+    let after = ReminderFacts { reminder_count: n, ..facts };
+    let payload = serde_json::json!({ "reminder": n, "channel": accepted.0.as_str() });
+    let recorded = store::requests::record_reminder(
+        state.db(),
+        r.shop_id,
+        r.id,
+        r.reminder_count,
+        reminders::next_reminder_at(&after),
+        Some(accepted.1.clone()),
+        payload,
+        now,
+    )
+    .await?;
+    if recorded {
+        report.reminders_sent += 1;
+        metrics::counter!("reelproof_reminders_sent_total").increment(1);
+        for c in results.into_iter().filter(|c| c.channel != accepted.0) {
+            let e = match c.result {
+                Ok(id) => NewEvent {
+                    provider_message_id: Some(id),
+                    payload: Some(serde_json::json!({ "reminder": n, "channel": c.channel.as_str() })),
+                    ..NewEvent::new(RequestEventType::ReminderSent, now)
+                },
+                Err(e) => NewEvent {
+                    payload: Some(
+                        serde_json::json!({ "reminder": n, "channel": c.channel.as_str(), "error": truncate(&e.to_string()) }),
+                    ),
+                    ..NewEvent::new(RequestEventType::Failed, now)
+                },
+            };
+            append(state, r, e).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The expiry sweeper: open requests past `expires_at` become `expired`.
@@ -262,14 +535,22 @@ pub async fn expire_overdue(state: &AppState) -> Result<usize, DbErr> {
     Ok(expired)
 }
 
-/// One full scheduler round (tests call this; `serve` runs it on a timer).
+/// One full scheduler round (tests call this; `serve` runs it on a timer): first messages,
+/// reminders, then expiry.
 pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
     let mut report = DispatchReport::default();
+    // Each round claims at most BATCH rows; a short round means nothing more is due.
     loop {
         let r = dispatch_due(state).await?;
-        let done = r.claimed < BATCH as usize;
         report.add(&r);
-        if done {
+        if r.claimed < BATCH as usize {
+            break;
+        }
+    }
+    loop {
+        let r = dispatch_reminders(state).await?;
+        report.add(&r);
+        if r.claimed < BATCH as usize {
             break;
         }
     }

@@ -65,6 +65,9 @@ pub async fn provision(
         row = store::shops::get(db, row.id).await?.ok_or(ShopError::NotFound)?;
         tracing::info!(shop_id = %row.id, shop = %domain, "shop reinstalled");
     }
+    // Every installed shop has the built-in templates in its own locale (idempotent).
+    let locale = ShopSettings::from_json(&row.settings).locale;
+    store::templates::insert_defaults(db, row.id, &locale, now).await?;
     Ok(Provisioned { profile: profile(row)?, created })
 }
 

@@ -11,3 +11,4 @@ pub mod jobs;
 pub mod request_events;
 pub mod requests;
 pub mod shops;
+pub mod templates;

@@ -1,33 +1,59 @@
-//! The append-only request timeline (spec 004).
+//! The append-only request timeline (spec 004): `append` is the one `append_request_event`
+//! helper of DESIGN.md §5. It checks the request belongs to the shop, redacts and bounds the
+//! payload, and — for events that may be replayed from outside (provider callbacks, tracking
+//! hits) — ignores a duplicate of the same request, type and provider id in the same minute.
 //!
-//! Payloads are bounded: anything over 4 KiB is replaced by a note saying so, so one noisy
-//! provider callback cannot bloat the table. (Redaction of personal fields and the
-//! same-minute dedupe rule arrive with the messaging pipeline.)
+//! Events written by the transition function are not deduplicated: the compare-and-set on the
+//! status already makes each of them happen once, and two genuine retries may fall in one minute.
 
+use crate::domain::event_payload;
 use chrono::{DateTime, Utc};
-use entity::{RequestEventType, testimonial_request_events as events};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use entity::{RequestEventType, testimonial_request_events as events, testimonial_requests as requests};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
 use uuid::Uuid;
 
-pub const MAX_PAYLOAD_BYTES: usize = 4096;
+pub use event_payload::MAX_PAYLOAD_BYTES;
 
 pub struct NewEvent {
     pub event_type: RequestEventType,
     pub at: DateTime<Utc>,
     pub provider_message_id: Option<String>,
     pub payload: Option<serde_json::Value>,
+    /// Apply the same-minute dedupe rule (for events that can arrive twice).
+    pub dedupe: bool,
 }
 
+impl NewEvent {
+    pub fn new(event_type: RequestEventType, at: DateTime<Utc>) -> Self {
+        Self { event_type, at, provider_message_id: None, payload: None, dedupe: false }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// The request does not exist in this shop: a wrong tenant is the same as a missing row.
+    #[error("request not found in this shop")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+/// Appends one event. Returns `Ok(None)` when it was a duplicate and nothing was written.
 pub async fn append(
     db: &impl ConnectionTrait,
     shop_id: Uuid,
     request_id: Uuid,
     e: NewEvent,
-) -> Result<events::Model, DbErr> {
-    let payload = e.payload.map(|p| {
-        let size = serde_json::to_vec(&p).map(|v| v.len()).unwrap_or(usize::MAX);
-        if size <= MAX_PAYLOAD_BYTES { p } else { serde_json::json!({ "truncated": true, "original_bytes": size }) }
-    });
+) -> Result<Option<events::Model>, AppendError> {
+    let owned = requests::Entity::find_by_id(request_id).filter(requests::Column::ShopId.eq(shop_id)).count(db).await?;
+    if owned == 0 {
+        return Err(AppendError::NotFound);
+    }
+    let dedupe_key = e
+        .dedupe
+        .then(|| event_payload::dedupe_key(request_id, e.event_type.as_str(), e.provider_message_id.as_deref(), e.at));
     let row = events::ActiveModel {
         id: Set(entity::new_id()),
         shop_id: Set(shop_id),
@@ -35,11 +61,19 @@ pub async fn append(
         event_type: Set(e.event_type),
         event_at: Set(e.at),
         provider_message_id: Set(e.provider_message_id),
-        payload: Set(payload),
-        dedupe_key: Set(None),
+        payload: Set(e.payload.map(event_payload::sanitise)),
+        dedupe_key: Set(dedupe_key),
         created_at: Set(Utc::now()),
     };
-    events::Entity::insert(row).exec_with_returning(db).await
+    match events::Entity::insert(row)
+        .on_conflict_do_nothing_on([events::Column::DedupeKey])
+        .exec_with_returning(db)
+        .await
+    {
+        Ok(sea_orm::TryInsertResult::Inserted(m)) => Ok(Some(m)),
+        Ok(_) | Err(DbErr::RecordNotInserted) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A request's timeline, oldest first.

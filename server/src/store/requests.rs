@@ -25,6 +25,22 @@ pub enum TransitionError {
     Database(#[from] DbErr),
 }
 
+fn event_error(e: request_events::AppendError) -> TransitionError {
+    match e {
+        request_events::AppendError::NotFound => TransitionError::NotFound,
+        request_events::AppendError::Database(e) => TransitionError::Database(e),
+    }
+}
+
+/// For callers that have just read or written the request in the same transaction, a missing
+/// request cannot happen; should it anyway, it surfaces as a database error.
+fn db_error(e: request_events::AppendError) -> DbErr {
+    match e {
+        request_events::AppendError::NotFound => DbErr::RecordNotFound("testimonial request".into()),
+        request_events::AppendError::Database(e) => e,
+    }
+}
+
 /// What goes with a status change besides the status itself.
 #[derive(Debug, Clone, Default)]
 pub struct ChangeDetails {
@@ -35,6 +51,8 @@ pub struct ChangeDetails {
     pub payload: Option<serde_json::Value>,
     /// For a retry (`queued → queued`): when to try again.
     pub retry_at: Option<DateTime<Utc>>,
+    /// For `sent`: when the first reminder is due (`None`: no reminders).
+    pub next_reminder_at: Option<DateTime<Utc>>,
 }
 
 /// The capture link's lookup: by token hash. Global by nature (the token names the tenant),
@@ -79,15 +97,22 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
             row.last_sent_at = Set(Some(now));
             row.lease_until = Set(None);
             row.last_error = Set(None);
+            row.next_reminder_at = Set(details.next_reminder_at);
         }
         RequestStatus::Clicked => row.clicked_at = Set(Some(now)),
-        RequestStatus::Submitted => row.submitted_at = Set(Some(now)),
+        RequestStatus::Submitted => {
+            row.submitted_at = Set(Some(now));
+            row.next_reminder_at = Set(None);
+        }
         RequestStatus::Expired => {
             row.expired_at = Set(Some(now));
             row.expire_reason = Set(details.expire_reason.or(Some(ExpireReason::TokenExpired)));
             row.next_reminder_at = Set(None);
         }
-        RequestStatus::Failed => row.lease_until = Set(None),
+        RequestStatus::Failed => {
+            row.lease_until = Set(None);
+            row.next_reminder_at = Set(None);
+        }
         RequestStatus::Scheduled => {
             // A resend starts a fresh attempt cycle.
             row.attempts = Set(0);
@@ -117,18 +142,12 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
     if updated.rows_affected != 1 {
         return Err(TransitionError::Conflict);
     }
-    request_events::append(
-        &txn,
-        shop_id,
-        request_id,
-        request_events::NewEvent {
-            event_type: event,
-            at: now,
-            provider_message_id: details.provider_message_id,
-            payload: details.payload,
-        },
-    )
-    .await?;
+    let e = request_events::NewEvent {
+        provider_message_id: details.provider_message_id,
+        payload: details.payload,
+        ..request_events::NewEvent::new(event, now)
+    };
+    request_events::append(&txn, shop_id, request_id, e).await.map_err(event_error)?;
     let after = get(&txn, shop_id, request_id).await?.ok_or(TransitionError::NotFound)?;
     txn.commit().await?;
     Ok(after)
@@ -202,18 +221,11 @@ pub async fn insert_planned(
         .await?;
     let created = matches!(result, sea_orm::TryInsertResult::Inserted(n) if n > 0);
     if created {
-        request_events::append(
-            db,
-            shop_id,
-            id,
-            request_events::NewEvent {
-                event_type: entity::RequestEventType::Scheduled,
-                at: now,
-                provider_message_id: None,
-                payload: Some(serde_json::json!({ "scheduled_for": p.scheduled_for })),
-            },
-        )
-        .await?;
+        let e = request_events::NewEvent {
+            payload: Some(serde_json::json!({ "scheduled_for": p.scheduled_for })),
+            ..request_events::NewEvent::new(entity::RequestEventType::Scheduled, now)
+        };
+        request_events::append(db, shop_id, id, e).await.map_err(db_error)?;
     }
     Ok(created)
 }
@@ -314,8 +326,9 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
     let event = request_state::transition(RequestStatus::Scheduled, RequestStatus::Queued)
         .expect("scheduled -> queued is in the table");
     for r in &fresh {
-        let e = request_events::NewEvent { event_type: event, at: now, provider_message_id: None, payload: None };
-        request_events::append(&txn, r.shop_id, r.id, e).await?;
+        request_events::append(&txn, r.shop_id, r.id, request_events::NewEvent::new(event, now))
+            .await
+            .map_err(db_error)?;
     }
     let room = limit.saturating_sub(fresh.len() as u64);
     let mut retries = Vec::new();
@@ -376,4 +389,156 @@ pub async fn overdue_all_shops(
         .limit(limit)
         .all(db)
         .await
+}
+
+/// A request by id alone — for callers that hold an id from outside (a provider callback, a
+/// signed tracking link) and learn the tenant from the row. Global by nature, hence the name.
+pub async fn find_all_shops(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<requests::Model>, DbErr> {
+    requests::Entity::find_by_id(id).one(db).await
+}
+
+/// The request a provider message id was recorded for (on its `sent` or `reminder_sent`
+/// event, so both messages of channel `both` and every reminder are found). Global by nature.
+pub async fn find_by_message_id_all_shops(
+    db: &impl ConnectionTrait,
+    message_id: &str,
+) -> Result<Option<requests::Model>, DbErr> {
+    use entity::testimonial_request_events as events;
+    let event = events::Entity::find()
+        .filter(events::Column::ProviderMessageId.eq(message_id))
+        .filter(events::Column::EventType.is_in(["sent", "reminder_sent"]))
+        .one(db)
+        .await?;
+    match event {
+        Some(e) => get(db, e.shop_id, e.request_id).await,
+        None => Ok(None),
+    }
+}
+
+/// Claims requests whose reminder is due, across shops: a lease, no status change. Same
+/// `SKIP LOCKED` discipline as [`claim_due_all_shops`].
+pub async fn claim_reminders_due_all_shops<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<requests::Model>, DbErr> {
+    use sea_orm::{DbBackend, Statement};
+    let backend = db.get_database_backend();
+    let lock = if backend == DbBackend::Postgres { "FOR UPDATE SKIP LOCKED" } else { "" };
+    let sql = format!(
+        "UPDATE testimonial_requests SET lease_until = $1 \
+         WHERE id IN (SELECT id FROM testimonial_requests \
+                      WHERE status IN ('sent', 'clicked') AND next_reminder_at <= $2 \
+                        AND (lease_until IS NULL OR lease_until < $2) \
+                      ORDER BY next_reminder_at LIMIT $3 {lock}) \
+         RETURNING *"
+    );
+    let txn = db.begin().await?;
+    let rows = requests::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            backend,
+            sql,
+            vec![lease_until.into(), now.into(), (limit as i64).into()],
+        ))
+        .all(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(rows)
+}
+
+/// Sets when the next reminder is due (`None`: never again) and releases the claim. Not a
+/// status change, so no event.
+pub async fn set_next_reminder(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    id: Uuid,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), DbErr> {
+    requests::Entity::update_many()
+        .col_expr(requests::Column::NextReminderAt, at.into())
+        .col_expr(requests::Column::LeaseUntil, Option::<DateTime<Utc>>::None.into())
+        .filter(requests::Column::Id.eq(id))
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A reminder went out: counts it, sets the next one and appends `reminder_sent`, in one
+/// transaction, with a compare-and-set on the count and the status so a reminder raced by a
+/// submission or another sender is never recorded twice. Returns whether it was recorded.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_reminder<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    shop_id: Uuid,
+    id: Uuid,
+    expected_count: i32,
+    next_reminder_at: Option<DateTime<Utc>>,
+    provider_message_id: Option<String>,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let updated = requests::Entity::update_many()
+        .col_expr(requests::Column::ReminderCount, (expected_count + 1).into())
+        .col_expr(requests::Column::NextReminderAt, next_reminder_at.into())
+        .col_expr(requests::Column::LastSentAt, Some(now).into())
+        .col_expr(requests::Column::LeaseUntil, Option::<DateTime<Utc>>::None.into())
+        .col_expr(requests::Column::UpdatedAt, now.into())
+        .filter(requests::Column::Id.eq(id))
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .filter(requests::Column::ReminderCount.eq(expected_count))
+        .filter(requests::Column::Status.is_in([RequestStatus::Sent.as_str(), RequestStatus::Clicked.as_str()]))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Ok(false);
+    }
+    let e = request_events::NewEvent {
+        provider_message_id,
+        payload: Some(payload),
+        ..request_events::NewEvent::new(entity::RequestEventType::ReminderSent, now)
+    };
+    request_events::append(&txn, shop_id, id, e).await.map_err(db_error)?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// The customer said the product has not arrived: the link's expiry and the reminders move by
+/// the postpone days. Compare-and-set on the postpone count, event in the same transaction
+/// (a `scheduled` event: the request is rescheduled, its status unchanged).
+#[allow(clippy::too_many_arguments)]
+pub async fn postpone<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    shop_id: Uuid,
+    id: Uuid,
+    expected_count: i32,
+    expires_at: DateTime<Utc>,
+    next_reminder_at: Option<DateTime<Utc>>,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let updated = requests::Entity::update_many()
+        .col_expr(requests::Column::PostponeCount, (expected_count + 1).into())
+        .col_expr(requests::Column::ExpiresAt, expires_at.into())
+        .col_expr(requests::Column::NextReminderAt, next_reminder_at.into())
+        .col_expr(requests::Column::UpdatedAt, now.into())
+        .filter(requests::Column::Id.eq(id))
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .filter(requests::Column::PostponeCount.eq(expected_count))
+        .filter(requests::Column::Status.is_in([RequestStatus::Sent.as_str(), RequestStatus::Clicked.as_str()]))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Ok(false);
+    }
+    let e = request_events::NewEvent {
+        payload: Some(payload),
+        ..request_events::NewEvent::new(entity::RequestEventType::Scheduled, now)
+    };
+    request_events::append(&txn, shop_id, id, e).await.map_err(db_error)?;
+    txn.commit().await?;
+    Ok(true)
 }
