@@ -67,8 +67,13 @@ impl Application {
 
     /// As [`Application::build`], with a given clock (tests use a manual one).
     pub async fn build_with_clock(config: Config, clock: clock::Clock) -> Result<Self, StartupError> {
+        // Migrate on a pool of its own, then serve from a fresh one: SQLite connections that
+        // loaded the schema before a migration may keep validating statements against the old
+        // schema (an `ON CONFLICT` on a just-created unique index is then refused).
+        let migrating = db::connect(&config.database_url).await?;
+        db::migrate(&migrating).await?;
+        migrating.close().await?;
         let db = db::connect(&config.database_url).await?;
-        db::migrate(&db).await?;
         if config.mode == Mode::Dev {
             let shop = ShopDomain::parse(DEV_SHOP).expect("constant is valid");
             services::shops::provision(&db, &shop, clock.now()).await?;

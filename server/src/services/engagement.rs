@@ -105,8 +105,8 @@ pub async fn record_provider_events(
             ..NewEvent::new(event_type, at)
         };
         match store::request_events::append(state.db(), r.shop_id, r.id, new).await {
-            Ok(Some(_)) => report.recorded += 1,
-            Ok(None) => report.duplicates += 1,
+            Ok(true) => report.recorded += 1,
+            Ok(false) => report.duplicates += 1,
             Err(AppendError::NotFound) => report.unmatched += 1,
             Err(AppendError::Database(e)) => return Err(e),
         }
@@ -226,7 +226,7 @@ pub async fn record_open(
     merge(&mut payload, actor.payload());
     let e = NewEvent { payload: Some(payload), dedupe: true, ..NewEvent::new(RequestEventType::Opened, now) };
     match store::request_events::append(state.db(), r.shop_id, r.id, e).await {
-        Ok(written) => Ok(written.is_some()),
+        Ok(written) => Ok(written),
         Err(AppendError::NotFound) => Ok(false),
         Err(AppendError::Database(e)) => Err(e),
     }

@@ -40,13 +40,13 @@ pub enum AppendError {
     Database(#[from] DbErr),
 }
 
-/// Appends one event. Returns `Ok(None)` when it was a duplicate and nothing was written.
+/// Appends one event. Returns `false` when it was a duplicate and nothing was written.
 pub async fn append(
     db: &impl ConnectionTrait,
     shop_id: Uuid,
     request_id: Uuid,
     e: NewEvent,
-) -> Result<Option<events::Model>, AppendError> {
+) -> Result<bool, AppendError> {
     let owned = requests::Entity::find_by_id(request_id).filter(requests::Column::ShopId.eq(shop_id)).count(db).await?;
     if owned == 0 {
         return Err(AppendError::NotFound);
@@ -65,15 +65,11 @@ pub async fn append(
         dedupe_key: Set(dedupe_key),
         created_at: Set(Utc::now()),
     };
-    match events::Entity::insert(row)
+    let result = events::Entity::insert(row)
         .on_conflict_do_nothing_on([events::Column::DedupeKey])
-        .exec_with_returning(db)
-        .await
-    {
-        Ok(sea_orm::TryInsertResult::Inserted(m)) => Ok(Some(m)),
-        Ok(_) | Err(DbErr::RecordNotInserted) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(result, sea_orm::TryInsertResult::Inserted(n) if n > 0))
 }
 
 /// A request's timeline, oldest first.

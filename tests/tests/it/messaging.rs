@@ -13,7 +13,7 @@ const ORDER: i64 = 7_000_000_000_000_000_001;
 const EMAIL: &str = "ada@example.com";
 
 /// Undoes quoted-printable soft line breaks and escapes, enough to read links and text.
-fn decode_qp(raw: &str) -> String {
+pub fn decode_qp(raw: &str) -> String {
     let joined = raw.replace("=\r\n", "").replace("=\n", "");
     let bytes = joined.as_bytes();
     let mut out = Vec::new();
@@ -33,13 +33,13 @@ fn decode_qp(raw: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn only_request(app: &TestApp) -> requests::Model {
+pub async fn only_request(app: &TestApp) -> requests::Model {
     let mut all = requests::Entity::find().all(app.db()).await.unwrap();
     assert_eq!(all.len(), 1);
     all.remove(0)
 }
 
-async fn timeline(app: &TestApp, id: uuid::Uuid) -> Vec<RequestEventType> {
+pub async fn timeline(app: &TestApp, id: uuid::Uuid) -> Vec<RequestEventType> {
     server::store::request_events::timeline(app.db(), app.shop_id(), id)
         .await
         .unwrap()
@@ -73,7 +73,7 @@ async fn a_due_request_is_sent_once_with_a_working_capture_link() {
     assert!(TokenHash::from_stored(r.token_hash.clone()).matches(token));
     assert!(CaptureToken::parse(token).is_ok());
     assert_eq!(r.status, RequestStatus::Sent);
-    assert!(r.provider_message_id.as_deref().unwrap().starts_with(&format!("<{}.1@", r.id)));
+    assert!(r.provider_message_id.as_deref().unwrap().starts_with(&format!("<{}.request@", r.id)));
     assert_eq!(
         timeline(&app, r.id).await,
         vec![RequestEventType::Scheduled, RequestEventType::Queued, RequestEventType::Sent]
