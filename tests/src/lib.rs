@@ -11,6 +11,7 @@ pub mod browser;
 pub mod db;
 pub mod fixtures;
 pub mod smtp;
+pub mod twilio;
 
 use chrono::Utc;
 use sea_orm::DatabaseConnection;

@@ -9,3 +9,4 @@ pub mod messaging;
 pub mod planning;
 pub mod privacy;
 pub mod shops;
+pub mod templates;

@@ -15,4 +15,5 @@ mod privacy;
 mod reminders;
 mod request_transitions;
 mod static_ui;
+mod templates;
 mod tokens;
