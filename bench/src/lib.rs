@@ -59,3 +59,147 @@ impl Latencies {
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
+
+/// The `testimonial_requests` row of line item `k` of bench order `i`, due at `due`: what the
+/// server writes for it, built directly for baselines and for seeding due work.
+pub fn request_row(
+    shop_id: uuid::Uuid,
+    campaign_id: uuid::Uuid,
+    i: usize,
+    k: i64,
+    due: chrono::DateTime<chrono::Utc>,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> entity::testimonial_requests::ActiveModel {
+    use entity::{Channel, RequestStatus};
+    use sea_orm::ActiveValue::Set;
+    entity::testimonial_requests::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        campaign_id: Set(campaign_id),
+        shopify_order_id: Set(5_000_000_000_000_000_000 + i as i64),
+        order_name: Set(Some(format!("#{i}"))),
+        line_item_id: Set(i as i64 * 10 + k + 1),
+        product_id: Set(9_000_000_000 + k),
+        variant_id: Set(((9_000_000_000 + k) * 10).to_string()),
+        product_title: Set(format!("Product {k}")),
+        product_image_url: Set(None),
+        shopify_customer_id: Set(Some(i as i64 + 1)),
+        customer_key: Set(Some(format!("{i:064}"))),
+        customer_first_name: Set(Some("C".into())),
+        customer_last_name: Set(None),
+        customer_email: Set(Some(format!("c{i}@example.com"))),
+        customer_phone: Set(None),
+        locale: Set(None),
+        channel: Set(Channel::Email),
+        token_hash: Set(format!("{:064x}", uuid::Uuid::new_v4().as_u128())),
+        status: Set(RequestStatus::Scheduled),
+        scheduled_for: Set(due),
+        next_attempt_at: Set(Some(due)),
+        attempts: Set(0),
+        lease_until: Set(None),
+        first_sent_at: Set(None),
+        last_sent_at: Set(None),
+        clicked_at: Set(None),
+        submitted_at: Set(None),
+        expires_at: Set(expires_at),
+        expired_at: Set(None),
+        expire_reason: Set(None),
+        reminder_count: Set(0),
+        next_reminder_at: Set(None),
+        postpone_count: Set(0),
+        last_error: Set(None),
+        provider_message_id: Set(None),
+        created_at: Set(due),
+        updated_at: Set(due),
+    }
+}
+
+/// A minimal SMTP server that accepts every message and counts it: the local sink both sides
+/// of `bench/dispatch` send to, so neither pays for a slow peer.
+pub struct SmtpSink {
+    pub addr: std::net::SocketAddr,
+    pub received: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> anyhow::Result<Self> {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = received.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let counter = counter.clone();
+                // lettre's client leaves Nagle on and writes a message in several pieces; if the
+                // sink delayed its ACKs (Linux does, 40 ms), that stall would set the pace of
+                // both sides and hide the cost we are here to measure. So: no delayed ACKs.
+                let _ = stream.set_nodelay(true);
+                let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
+                tokio::spawn(async move {
+                    let (r, mut w) = stream.into_split();
+                    let mut lines = BufReader::new(r).lines();
+                    let _ = w.write_all(b"220 sink ESMTP\r\n").await;
+                    let mut in_data = false;
+                    loop {
+                        quickack(fd);
+                        let Ok(Some(line)) = lines.next_line().await else { break };
+                        let reply: &[u8] = if in_data {
+                            if line != "." {
+                                continue;
+                            }
+                            in_data = false;
+                            counter.fetch_add(1, Ordering::Relaxed);
+                            b"250 queued\r\n"
+                        } else {
+                            match line.get(..4).map(|v| v.to_ascii_uppercase()).as_deref() {
+                                Some("EHLO") => b"250-sink\r\n250 8BITMIME\r\n",
+                                Some("DATA") => {
+                                    in_data = true;
+                                    b"354 go ahead\r\n"
+                                }
+                                Some("QUIT") => {
+                                    let _ = w.write_all(b"221 bye\r\n").await;
+                                    return;
+                                }
+                                _ => b"250 ok\r\n",
+                            }
+                        };
+                        if w.write_all(reply).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Ok(Self { addr, received, task })
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr)
+    }
+}
+
+/// TCP_QUICKACK is not sticky on Linux: it is set again before each read.
+fn quickack(fd: std::os::fd::RawFd) {
+    let one: libc::c_int = 1;
+    // SAFETY: `fd` is the sink's own open socket for the life of its connection task, and the
+    // option value is a properly sized int.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_QUICKACK,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -185,47 +185,7 @@ async fn plain_insert(
     .exec_without_returning(&txn)
     .await?;
     for k in 0..3i64 {
-        let id = entity::new_id();
-        entity::testimonial_requests::Entity::insert(entity::testimonial_requests::ActiveModel {
-            id: Set(id),
-            shop_id: Set(shop_id),
-            campaign_id: Set(campaign_id),
-            shopify_order_id: Set(5_000_000_000_000_000_000 + i as i64),
-            order_name: Set(Some(format!("#{i}"))),
-            line_item_id: Set(i as i64 * 10 + k + 1),
-            product_id: Set(9_000_000_000 + k),
-            variant_id: Set(((9_000_000_000 + k) * 10).to_string()),
-            product_title: Set(format!("Product {k}")),
-            product_image_url: Set(None),
-            shopify_customer_id: Set(Some(i as i64 + 1)),
-            customer_key: Set(Some(format!("{i:064}"))),
-            customer_first_name: Set(Some("C".into())),
-            customer_last_name: Set(None),
-            customer_email: Set(Some(format!("c{i}@example.com"))),
-            customer_phone: Set(None),
-            locale: Set(None),
-            channel: Set(Channel::Email),
-            token_hash: Set(format!("{:064x}", uuid::Uuid::new_v4().as_u128())),
-            status: Set(RequestStatus::Scheduled),
-            scheduled_for: Set(now),
-            next_attempt_at: Set(Some(now)),
-            attempts: Set(0),
-            lease_until: Set(None),
-            first_sent_at: Set(None),
-            last_sent_at: Set(None),
-            clicked_at: Set(None),
-            submitted_at: Set(None),
-            expires_at: Set(now),
-            expired_at: Set(None),
-            expire_reason: Set(None),
-            reminder_count: Set(0),
-            next_reminder_at: Set(None),
-            postpone_count: Set(0),
-            last_error: Set(None),
-            provider_message_id: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
+        entity::testimonial_requests::Entity::insert(bench::request_row(shop_id, campaign_id, i, k, now, now))
         .exec_without_returning(&txn)
         .await?;
         entity::testimonial_request_events::Entity::insert(entity::testimonial_request_events::ActiveModel {

@@ -1,0 +1,152 @@
+//! `cargo run --release -p bench --bin dispatch`
+//!
+//! N due requests on a fresh Postgres database, sent by W concurrent schedulers (as W replicas
+//! would) through SMTP into a local sink; prints sends/s and the due→sent lag p50/p99. Then, in
+//! the same run and into the same sink, a plain lettre loop (W tasks, one pooled transport)
+//! sends the same rendered messages with no database at all; prints its rate and the ratio.
+//!
+//! Environment: `BENCH_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`),
+//! `BENCH_N` (default 10000), `BENCH_WORKERS` (default 4).
+
+use bench::{Latencies, ScratchDb, SmtpSink, env_or};
+use chrono::{Duration as ChronoDuration, Utc};
+use entity::Channel;
+use futures_util::StreamExt;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use sea_orm::EntityTrait;
+use server::config::{Config, EmailConfig, Mode, ShopifyCredentials, SmsConfig};
+use server::domain::campaign::CampaignSettings;
+use server::domain::secrets::EncryptionKey;
+use server::domain::shop_domain::ShopDomain;
+use server::domain::templates::{self, MessageVars, TemplateSource, defaults};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+const SHOP: &str = "bench.myshopify.com";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let admin_url: String = env_or("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let n: usize = env_or("BENCH_N", 10_000);
+    let workers: usize = env_or("BENCH_WORKERS", 4);
+    println!("dispatch: {n} due requests, {workers} concurrent schedulers, SMTP into a local sink, Postgres");
+
+    // --- through the server's scheduler ---
+    let sink = SmtpSink::start().await?;
+    let scratch = ScratchDb::create(&admin_url).await?;
+    let data = tempfile::tempdir()?;
+    let config = Config {
+        mode: Mode::Production,
+        data_dir: data.path().to_owned(),
+        database_url: scratch.url.clone(),
+        listen: "127.0.0.1:0".parse()?,
+        public_url: Some("https://reelproof.example.com".parse()?),
+        ui_dir: data.path().join("dist"),
+        shopify: ShopifyCredentials::new("bench", "bench-secret"),
+        encryption_key: EncryptionKey::generate(),
+        email: EmailConfig { smtp_url: Some(sink.url()), from: "no-reply@reelproof.example.com".into() },
+        sms: SmsConfig::Outbox,
+        callbacks: Default::default(),
+    };
+    let app = server::Application::build(config).await?;
+    let state = app.state().clone();
+    let shop = server::services::shops::provision(state.db(), &ShopDomain::parse(SHOP)?, Utc::now()).await?.profile;
+    server::store::shops::set_send_window(state.db(), shop.id, "UTC", "00:00", "00:00").await?;
+    let settings = CampaignSettings {
+        delay_days: 0,
+        reminder_enabled: false,
+        max_reminders: 0,
+        ..CampaignSettings::new("bench", entity::CampaignTrigger::OrderPaid, Channel::Email)
+    };
+    let c = server::services::campaigns::create(state.db(), shop.id, settings, Utc::now()).await?;
+    server::services::campaigns::set_status(state.db(), shop.id, c.id, entity::CampaignStatus::Active, Utc::now())
+        .await?;
+    let due = Utc::now();
+    let rows: Vec<_> =
+        (0..n).map(|i| bench::request_row(shop.id, c.id, i, 0, due, due + ChronoDuration::days(30))).collect();
+    for chunk in rows.chunks(1000) {
+        entity::testimonial_requests::Entity::insert_many(chunk.to_vec()).exec_without_returning(state.db()).await?;
+    }
+
+    let start = Instant::now();
+    let started_at = Utc::now();
+    let rounds: Vec<anyhow::Result<()>> = futures_util::stream::iter(0..workers)
+        .map(|_| {
+            let state = state.clone();
+            async move {
+                loop {
+                    let r = server::services::messaging::dispatch_due(&state).await?;
+                    if r.claimed == 0 {
+                        return Ok(());
+                    }
+                }
+            }
+        })
+        .buffer_unordered(workers)
+        .collect()
+        .await;
+    for r in rounds {
+        r?;
+    }
+    let server_elapsed = start.elapsed();
+    let sent = entity::testimonial_requests::Entity::find().all(state.db()).await?;
+    let lags: Vec<Duration> =
+        sent.iter().filter_map(|r| r.first_sent_at).map(|t| (t - started_at).to_std().unwrap_or_default()).collect();
+    anyhow::ensure!(lags.len() == n, "{} of {n} requests were sent", lags.len());
+    anyhow::ensure!(sink.received.load(Ordering::Relaxed) == n, "the sink received {} messages", sink.received.load(Ordering::Relaxed));
+    let server_rate = n as f64 / server_elapsed.as_secs_f64();
+    let lag = Latencies::new(lags);
+    drop(app);
+    scratch.drop_now().await?;
+
+    // --- baseline: lettre alone, the same messages, the same sink ---
+    let sink = SmtpSink::start().await?;
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&sink.url())?.build();
+    let src = TemplateSource {
+        subject: Some(defaults::EMAIL_REQUEST_SUBJECT.into()),
+        body: defaults::EMAIL_REQUEST_HTML.into(),
+        body_text: Some(defaults::EMAIL_REQUEST_TEXT.into()),
+    };
+    let start = Instant::now();
+    let results: Vec<anyhow::Result<()>> = futures_util::stream::iter(0..workers)
+        .map(|w| {
+            let transport = transport.clone();
+            let src = src.clone();
+            async move {
+                for i in (w..n).step_by(workers) {
+                    let vars = MessageVars {
+                        customer_first_name: "C".into(),
+                        product_title: "Product 0".into(),
+                        shop_name: "bench".into(),
+                        capture_link: format!("https://reelproof.example.com/t/{i:043}"),
+                        ..MessageVars::sample()
+                    };
+                    let r = templates::render(&src, &vars, true)?;
+                    let msg = lettre::Message::builder()
+                        .from("bench <no-reply@reelproof.example.com>".parse()?)
+                        .to(format!("c{i}@example.com").parse()?)
+                        .subject(r.subject.unwrap_or_default())
+                        .multipart(lettre::message::MultiPart::alternative_plain_html(
+                            r.body_text.unwrap_or_default(),
+                            r.body,
+                        ))?;
+                    transport.send(msg).await?;
+                }
+                Ok(())
+            }
+        })
+        .buffer_unordered(workers)
+        .collect()
+        .await;
+    for r in results {
+        r?;
+    }
+    let plain_elapsed = start.elapsed();
+    anyhow::ensure!(sink.received.load(Ordering::Relaxed) == n, "the plain loop delivered {} messages", sink.received.load(Ordering::Relaxed));
+    let plain_rate = n as f64 / plain_elapsed.as_secs_f64();
+
+    println!("server:  {server_rate:>8.1} sends/s over {:.2} s; due->sent lag {}", server_elapsed.as_secs_f64(), lag.summary());
+    println!("plain:   {plain_rate:>8.1} sends/s over {:.2} s (lettre loop, no database)", plain_elapsed.as_secs_f64());
+    println!("ratio:   server / plain = {:.1} %", server_rate / plain_rate * 100.0);
+    Ok(())
+}
