@@ -93,7 +93,11 @@ async fn main() -> anyhow::Result<()> {
     let lags: Vec<Duration> =
         sent.iter().filter_map(|r| r.first_sent_at).map(|t| (t - started_at).to_std().unwrap_or_default()).collect();
     anyhow::ensure!(lags.len() == n, "{} of {n} requests were sent", lags.len());
-    anyhow::ensure!(sink.received.load(Ordering::Relaxed) == n, "the sink received {} messages", sink.received.load(Ordering::Relaxed));
+    anyhow::ensure!(
+        sink.received.load(Ordering::Relaxed) == n,
+        "the sink received {} messages",
+        sink.received.load(Ordering::Relaxed)
+    );
     let server_rate = n as f64 / server_elapsed.as_secs_f64();
     let lag = Latencies::new(lags);
     drop(app);
@@ -142,10 +146,18 @@ async fn main() -> anyhow::Result<()> {
         r?;
     }
     let plain_elapsed = start.elapsed();
-    anyhow::ensure!(sink.received.load(Ordering::Relaxed) == n, "the plain loop delivered {} messages", sink.received.load(Ordering::Relaxed));
+    anyhow::ensure!(
+        sink.received.load(Ordering::Relaxed) == n,
+        "the plain loop delivered {} messages",
+        sink.received.load(Ordering::Relaxed)
+    );
     let plain_rate = n as f64 / plain_elapsed.as_secs_f64();
 
-    println!("server:  {server_rate:>8.1} sends/s over {:.2} s; due->sent lag {}", server_elapsed.as_secs_f64(), lag.summary());
+    println!(
+        "server:  {server_rate:>8.1} sends/s over {:.2} s; due->sent lag {}",
+        server_elapsed.as_secs_f64(),
+        lag.summary()
+    );
     println!("plain:   {plain_rate:>8.1} sends/s over {:.2} s (lettre loop, no database)", plain_elapsed.as_secs_f64());
     println!("ratio:   server / plain = {:.1} %", server_rate / plain_rate * 100.0);
     Ok(())

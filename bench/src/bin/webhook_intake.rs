@@ -186,8 +186,8 @@ async fn plain_insert(
     .await?;
     for k in 0..3i64 {
         entity::testimonial_requests::Entity::insert(bench::request_row(shop_id, campaign_id, i, k, now, now))
-        .exec_without_returning(&txn)
-        .await?;
+            .exec_without_returning(&txn)
+            .await?;
         entity::testimonial_request_events::Entity::insert(entity::testimonial_request_events::ActiveModel {
             id: Set(entity::new_id()),
             shop_id: Set(shop_id),

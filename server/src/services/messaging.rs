@@ -64,8 +64,9 @@ struct ChannelResult {
 }
 
 enum Outcome {
-    /// At least one channel accepted; the results of every channel.
-    Sent(Vec<ChannelResult>),
+    /// At least one channel accepted; the results of every channel, and when the first
+    /// reminder is due.
+    Sent(Vec<ChannelResult>, Option<DateTime<Utc>>),
     Retry(DateTime<Utc>, String),
     Failed(String),
     Expired(ExpireReason),
@@ -130,7 +131,10 @@ pub(crate) fn reminder_facts(r: &requests::Model, c: &campaigns::Model) -> Remin
 /// One round: claim up to `BATCH` due requests and handle each.
 pub async fn dispatch_due(state: &AppState) -> Result<DispatchReport, DbErr> {
     let now = state.now();
-    let claimed = store::requests::claim_due_all_shops(state.db(), now, now + LEASE, BATCH).await?;
+    let links = state.links();
+    let claimed =
+        store::requests::claim_due_all_shops(state.db(), now, now + LEASE, BATCH, |id| links.capture_token(id).hash())
+            .await?;
     let mut report = DispatchReport { claimed: claimed.len(), ..Default::default() };
     for r in claimed {
         let span = tracing::info_span!("send", shop_id = %r.shop_id, request_id = %r.id, campaign_id = %r.campaign_id);
@@ -155,11 +159,12 @@ async fn decide_and_send(state: &AppState, r: &requests::Model) -> Result<Outcom
         Err(NotNow::Expire(reason)) => return Ok(Outcome::Expired(reason)),
         Err(NotNow::Defer(until)) => return Ok(Outcome::Deferred(until)),
     };
-    // The link's hash is what the capture page looks up; idempotent (derived from the id).
-    store::requests::set_token_hash(state.db(), r.shop_id, r.id, &state.links().capture_token(r.id).hash()).await?;
     let results = deliver(state, r, &ctx, TemplateKind::Request, "request").await?;
     if results.iter().any(|c| c.result.is_ok()) {
-        return Ok(Outcome::Sent(results));
+        let sent =
+            requests::Model { status: RequestStatus::Sent, first_sent_at: r.first_sent_at.or(Some(now)), ..r.clone() };
+        let next_reminder_at = reminders::next_reminder_at(&reminder_facts(&sent, &ctx.campaign));
+        return Ok(Outcome::Sent(results, next_reminder_at));
     }
     let errors: Vec<&SendError> = results.iter().filter_map(|c| c.result.as_ref().err()).collect();
     let permanent = errors.iter().all(|e| matches!(e, SendError::Permanent(_)));
@@ -305,7 +310,7 @@ async fn record(
             report.deferred += 1;
             return Ok(());
         }
-        Outcome::Sent(results) => {
+        Outcome::Sent(results, next_reminder_at) => {
             report.sent += 1;
             metrics::counter!("reelproof_sends_total", "outcome" => "sent").increment(1);
             // The first accepted channel goes with the transition; the other channel (for
@@ -329,15 +334,6 @@ async fn record(
                 }
             }
             let (channel, id) = primary.expect("found above");
-            let campaign = store::campaigns::get(state.db(), r.shop_id, r.campaign_id).await?;
-            let next_reminder_at = campaign.and_then(|c| {
-                let sent = requests::Model {
-                    status: RequestStatus::Sent,
-                    first_sent_at: r.first_sent_at.or(Some(now)),
-                    ..r.clone()
-                };
-                reminders::next_reminder_at(&reminder_facts(&sent, &c))
-            });
             (
                 RequestStatus::Sent,
                 ChangeDetails {

@@ -46,8 +46,9 @@ pub fn campaign_facts(c: &campaigns::Model) -> CampaignFacts {
 /// Plans `order` under `campaign` and writes the requests (insert-or-ignore on the
 /// idempotency key, so replays create nothing).
 ///
-/// The token hash written here belongs to a token nobody holds: the raw token is never stored,
-/// so the sender mints the customer's real token when it sends and replaces the hash then.
+/// The token hash written here belongs to a token nobody holds; when the sender claims the
+/// request it replaces it with the hash of the request's derived capture token, whose raw form
+/// only ever exists in the message.
 pub async fn plan_and_write(
     db: &impl ConnectionTrait,
     shop_id: Uuid,

@@ -301,6 +301,7 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u64,
+    token_hash: impl Fn(Uuid) -> TokenHash,
 ) -> Result<Vec<requests::Model>, DbErr> {
     use sea_orm::{DbBackend, Statement, Value};
     let backend = db.get_database_backend();
@@ -325,7 +326,17 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
         .await?;
     let event = request_state::transition(RequestStatus::Scheduled, RequestStatus::Queued)
         .expect("scheduled -> queued is in the table");
-    for r in &fresh {
+    let mut fresh = fresh;
+    for r in &mut fresh {
+        // The capture link's hash goes in with the claim, before any message can carry the
+        // link, and without a commit of its own.
+        let hash = token_hash(r.id);
+        requests::Entity::update_many()
+            .col_expr(requests::Column::TokenHash, hash.as_str().into())
+            .filter(requests::Column::Id.eq(r.id))
+            .exec(&txn)
+            .await?;
+        r.token_hash = hash.as_str().to_owned();
         request_events::append(&txn, r.shop_id, r.id, request_events::NewEvent::new(event, now))
             .await
             .map_err(db_error)?;
@@ -346,17 +357,6 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
     }
     txn.commit().await?;
     Ok(fresh.into_iter().chain(retries).collect())
-}
-
-/// Replaces the token hash: the sender mints the customer's token at send time.
-pub async fn set_token_hash(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, hash: &TokenHash) -> Result<(), DbErr> {
-    requests::Entity::update_many()
-        .col_expr(requests::Column::TokenHash, hash.as_str().into())
-        .filter(requests::Column::Id.eq(id))
-        .filter(requests::Column::ShopId.eq(shop_id))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// Puts a claimed request back without counting the attempt (the shop is paused or
