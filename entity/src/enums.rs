@@ -86,6 +86,7 @@ string_enum!(
         CampaignArchived = "campaign_archived",
         ShopUninstalled = "shop_uninstalled",
         MerchantCancelled = "merchant_cancelled",
+        Unsubscribed = "unsubscribed",
     }
 );
 string_enum!(

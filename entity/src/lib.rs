@@ -14,6 +14,7 @@ pub mod message_templates;
 pub mod moderation_log;
 pub mod privacy_exports;
 pub mod shops;
+pub mod suppressions;
 pub mod testimonial_media_assets;
 pub mod testimonial_request_events;
 pub mod testimonial_requests;

@@ -9,7 +9,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 /// Tables in creation order; `down` drops them in reverse.
-pub const TABLES: &[&str] = &[
+pub const INITIAL_TABLES: &[&str] = &[
     "shops",
     "campaigns",
     "message_templates",
@@ -26,7 +26,7 @@ pub const TABLES: &[&str] = &[
     "privacy_exports",
 ];
 
-fn ts(col: &'static str) -> ColumnDef {
+pub(crate) fn ts(col: &'static str) -> ColumnDef {
     timestamp_with_time_zone(col)
 }
 
@@ -35,7 +35,7 @@ fn ts_null(col: &'static str) -> ColumnDef {
 }
 
 /// A table with a UUID primary key and, unless it is `shops`, a cascading `shop_id`.
-fn tenant_table(name: &'static str, shop_nullable: bool) -> TableCreateStatement {
+pub(crate) fn tenant_table(name: &'static str, shop_nullable: bool) -> TableCreateStatement {
     let mut t = Table::create();
     t.table(name).col(pk_uuid("id"));
     t.col(if shop_nullable { uuid_null("shop_id") } else { uuid("shop_id") });
@@ -58,7 +58,7 @@ fn fk(
     ForeignKey::create().name(format!("fk_{table}_{col}")).from(table, col).to(to, "id").on_delete(on_delete).to_owned()
 }
 
-fn index(table: &'static str, name: &str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
+pub(crate) fn index(table: &'static str, name: &str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut i = Index::create();
     i.name(name).table(table);
     for c in cols {
@@ -428,7 +428,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in TABLES.iter().rev() {
+        for table in INITIAL_TABLES.iter().rev() {
             m.drop_table(Table::drop().table(*table).if_exists().to_owned()).await?;
         }
         Ok(())

@@ -1,8 +1,11 @@
-//! Indexes the messaging pipeline needs: provider callbacks find a request by the message id
-//! recorded on its `sent` event, and each shop has one template per (channel, kind, name,
-//! locale), which makes "create the defaults at install" idempotent.
+//! What the messaging pipeline adds: provider callbacks find a request by the message id
+//! recorded on its `sent` event; each shop has one template per (channel, kind, name, locale),
+//! which makes "create the defaults at install" idempotent; and `suppressions`, the customers
+//! of a shop who unsubscribed (by the same hashed `customer_key` the frequency cap uses).
 
+use crate::m20261123_000001_initial_schema::{index, tenant_table, ts};
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::string;
 
 pub struct Migration;
 
@@ -15,6 +18,18 @@ impl MigrationName for Migration {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .create_table(
+                tenant_table("suppressions", false)
+                    .col(string("customer_key"))
+                    .col(string("reason"))
+                    .col(ts("created_at"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index("suppressions", "uq_suppressions_shop_customer", &["shop_id", "customer_key"], true))
+            .await?;
         manager
             .create_index(
                 Index::create()
@@ -56,6 +71,7 @@ impl MigrationTrait for Migration {
                     .table("testimonial_request_events")
                     .to_owned(),
             )
-            .await
+            .await?;
+        manager.drop_table(Table::drop().table("suppressions").if_exists().to_owned()).await
     }
 }

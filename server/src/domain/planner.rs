@@ -64,6 +64,8 @@ pub struct CustomerHistory {
     pub asked_products: HashSet<i64>,
     /// Requests created for this customer in the last 30 days.
     pub requests_last_30d: u32,
+    /// The customer asked this shop for no more messages.
+    pub unsubscribed: bool,
 }
 
 /// Why an item was not planned. The names are stable: they are metric labels and appear in
@@ -84,6 +86,7 @@ pub enum SkipReason {
     DuplicateItem,
     AlreadyAsked,
     FrequencyCap,
+    Unsubscribed,
 }
 
 impl SkipReason {
@@ -102,6 +105,7 @@ impl SkipReason {
             Self::DuplicateItem => "duplicate_item",
             Self::AlreadyAsked => "already_asked",
             Self::FrequencyCap => "frequency_cap",
+            Self::Unsubscribed => "unsubscribed",
         }
     }
 }
@@ -190,6 +194,8 @@ pub fn plan(
 
     let order_level = if order.cancelled {
         Some(SkipReason::OrderCancelled)
+    } else if history.unsubscribed {
+        Some(SkipReason::Unsubscribed)
     } else if order.test && rules.skip_test_orders {
         Some(SkipReason::TestOrder)
     } else if rules.min_order_total_cents.is_some_and(|min| order.total_cents.unwrap_or(0) < min) {
@@ -399,12 +405,16 @@ mod tests {
 
     #[test]
     fn frequency_caps_never_repeat_a_product_and_limit_requests_per_30_days() {
-        let history = CustomerHistory { asked_products: [102].into_iter().collect(), requests_last_30d: 1 };
+        let history =
+            CustomerHistory { asked_products: [102].into_iter().collect(), requests_last_30d: 1, unsubscribed: false };
         let p = plan(&campaign(), &order(), t0(), None, &history);
         assert_eq!(p.requests.len(), 2);
         assert_eq!(skipped(&p), vec![(SkipReason::AlreadyAsked, 1)]);
         let c = CampaignFacts { frequency_cap_30d: Some(2), ..campaign() };
         let p = plan(&c, &order(), t0(), None, &CustomerHistory { requests_last_30d: 1, ..Default::default() });
+        let gone = plan(&c, &order(), t0(), None, &CustomerHistory { unsubscribed: true, ..Default::default() });
+        assert!(gone.requests.is_empty());
+        assert_eq!(skipped(&gone).first().map(|(r, _)| *r), Some(SkipReason::Unsubscribed));
         assert_eq!(p.requests.len(), 1, "cap 2 with 1 already sent leaves one");
         assert_eq!(skipped(&p), vec![(SkipReason::FrequencyCap, 2)]);
     }

@@ -19,6 +19,8 @@ pub struct MessageVars {
     pub incentive: Option<String>,
     /// "Not arrived yet?" link, present while the customer may still postpone.
     pub postpone_link: Option<String>,
+    /// Stops every message from this shop to the customer.
+    pub unsubscribe_link: Option<String>,
 }
 
 impl MessageVars {
@@ -32,6 +34,7 @@ impl MessageVars {
             expiry_date: "22 December 2026".into(),
             incentive: Some("10% off your next order".into()),
             postpone_link: Some("https://reelproof.example.com/t/SAMPLE/postpone".into()),
+            unsubscribe_link: Some("https://reelproof.example.com/u/SAMPLE".into()),
         }
     }
 }
@@ -83,7 +86,13 @@ pub fn validate(src: &TemplateSource, body_is_html: bool) -> Result<(), Template
     // A link without characters HTML escaping would change, so its presence is plain to see.
     const LINK: &str = "CAPTURELINK";
     let r = render(src, &MessageVars { capture_link: LINK.into(), ..MessageVars::sample() }, body_is_html)?;
-    let bare = MessageVars { product_image: None, incentive: None, postpone_link: None, ..MessageVars::sample() };
+    let bare = MessageVars {
+        product_image: None,
+        incentive: None,
+        postpone_link: None,
+        unsubscribe_link: None,
+        ..MessageVars::sample()
+    };
     render(src, &bare, body_is_html)?;
     if !r.body.contains(LINK) {
         return Err(TemplateError { part: "body", message: "must contain {{ capture_link }}".into() });
@@ -163,11 +172,11 @@ pub fn sms_segments(text: &str) -> u32 {
 /// Built-in templates, created for every shop at install and used as the fallback.
 pub mod defaults {
     pub const EMAIL_REQUEST_SUBJECT: &str = "{{ customer_first_name }}, how do you like your {{ product_title }}?";
-    pub const EMAIL_REQUEST_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>Thanks for shopping at {{ shop_name }}! Would you record a short video about your <strong>{{ product_title }}</strong>? It takes 30 seconds.</p>\n{% if incentive %}<p>As a thank-you: {{ incentive }}.</p>\n{% endif %}<p><a href=\"{{ capture_link }}\">Record your video</a></p>\n<p>This link works until {{ expiry_date }}.</p>\n{% if postpone_link %}<p>Not arrived yet? <a href=\"{{ postpone_link }}\">Ask me again later</a>.</p>\n{% endif %}";
-    pub const EMAIL_REQUEST_TEXT: &str = "Hi {{ customer_first_name }},\n\nThanks for shopping at {{ shop_name }}! Would you record a short video about your {{ product_title }}? It takes 30 seconds.\n{% if incentive %}As a thank-you: {{ incentive }}.\n{% endif %}\nRecord it here: {{ capture_link }}\n\nThis link works until {{ expiry_date }}.{% if postpone_link %}\nNot arrived yet? Ask me again later: {{ postpone_link }}{% endif %}";
+    pub const EMAIL_REQUEST_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>Thanks for shopping at {{ shop_name }}! Would you record a short video about your <strong>{{ product_title }}</strong>? It takes 30 seconds.</p>\n{% if incentive %}<p>As a thank-you: {{ incentive }}.</p>\n{% endif %}<p><a href=\"{{ capture_link }}\">Record your video</a></p>\n<p>This link works until {{ expiry_date }}.</p>\n{% if postpone_link %}<p>Not arrived yet? <a href=\"{{ postpone_link }}\">Ask me again later</a>.</p>\n{% endif %}{% if unsubscribe_link %}<p style=\"font-size:12px;color:#666\"><a href=\"{{ unsubscribe_link }}\">Unsubscribe</a> from {{ shop_name }}'s review requests.</p>\n{% endif %}";
+    pub const EMAIL_REQUEST_TEXT: &str = "Hi {{ customer_first_name }},\n\nThanks for shopping at {{ shop_name }}! Would you record a short video about your {{ product_title }}? It takes 30 seconds.\n{% if incentive %}As a thank-you: {{ incentive }}.\n{% endif %}\nRecord it here: {{ capture_link }}\n\nThis link works until {{ expiry_date }}.{% if postpone_link %}\nNot arrived yet? Ask me again later: {{ postpone_link }}{% endif %}{% if unsubscribe_link %}\n\nUnsubscribe: {{ unsubscribe_link }}{% endif %}";
     pub const EMAIL_REMINDER_SUBJECT: &str = "A quick reminder about your {{ product_title }}";
-    pub const EMAIL_REMINDER_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>We'd still love to hear about your <strong>{{ product_title }}</strong>.</p>\n<p><a href=\"{{ capture_link }}\">Record your video</a> (until {{ expiry_date }})</p>\n{% if postpone_link %}<p>Not arrived yet? <a href=\"{{ postpone_link }}\">Ask me again later</a>.</p>\n{% endif %}";
-    pub const EMAIL_REMINDER_TEXT: &str = "Hi {{ customer_first_name }},\n\nWe'd still love to hear about your {{ product_title }}.\nRecord your video: {{ capture_link }} (until {{ expiry_date }}){% if postpone_link %}\nNot arrived yet? Ask me again later: {{ postpone_link }}{% endif %}";
+    pub const EMAIL_REMINDER_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>We'd still love to hear about your <strong>{{ product_title }}</strong>.</p>\n<p><a href=\"{{ capture_link }}\">Record your video</a> (until {{ expiry_date }})</p>\n{% if postpone_link %}<p>Not arrived yet? <a href=\"{{ postpone_link }}\">Ask me again later</a>.</p>\n{% endif %}{% if unsubscribe_link %}<p style=\"font-size:12px;color:#666\"><a href=\"{{ unsubscribe_link }}\">Unsubscribe</a> from {{ shop_name }}'s review requests.</p>\n{% endif %}";
+    pub const EMAIL_REMINDER_TEXT: &str = "Hi {{ customer_first_name }},\n\nWe'd still love to hear about your {{ product_title }}.\nRecord your video: {{ capture_link }} (until {{ expiry_date }}){% if postpone_link %}\nNot arrived yet? Ask me again later: {{ postpone_link }}{% endif %}{% if unsubscribe_link %}\n\nUnsubscribe: {{ unsubscribe_link }}{% endif %}";
     pub const SMS_REQUEST: &str =
         "{{ shop_name }}: how is your {{ product_title }}? Share a 30s video: {{ capture_link }}";
     pub const SMS_REMINDER: &str = "{{ shop_name }}: a quick video about your {{ product_title }}? {{ capture_link }}";

@@ -98,6 +98,30 @@ fn done(v: &LinkView) -> Response {
     )
 }
 
+pub async fn unsubscribe_page(Path(token): Path<String>) -> Response {
+    page(
+        StatusCode::OK,
+        "Unsubscribe",
+        &format!(
+            "<p>Stop all review requests from this shop?</p>\
+             <form method=\"post\" action=\"/u/{}\"><button type=\"submit\">Unsubscribe</button></form>",
+            escape(&token)
+        ),
+    )
+}
+
+/// The confirmation form's POST and the one-click `List-Unsubscribe-Post` (RFC 8058) alike.
+pub async fn unsubscribe(State(state): State<AppState>, Path(token): Path<String>) -> Response {
+    match engagement::unsubscribe(&state, &token).await {
+        Ok(shop_name) => page(
+            StatusCode::OK,
+            "You are unsubscribed",
+            &format!("<p>{} will not send you review requests any more.</p>", escape(&shop_name)),
+        ),
+        Err(e) => link_error(e),
+    }
+}
+
 pub async fn open_pixel(
     State(state): State<AppState>,
     Path((request_id, signature)): Path<(String, String)>,

@@ -48,7 +48,8 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/messaging/{provider}", axum::routing::post(messaging_webhooks::receive))
         .route("/t/{token}", get(links::capture_link))
         .route("/t/{token}/postpone", get(links::postpone_page).post(links::postpone))
-        .route("/o/{request_id}/{signature}", get(links::open_pixel));
+        .route("/o/{request_id}/{signature}", get(links::open_pixel))
+        .route("/u/{token}", get(links::unsubscribe_page).post(links::unsubscribe));
     if state.is_dev() {
         app = app.merge(dev::routes());
     }

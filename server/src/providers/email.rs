@@ -20,6 +20,9 @@ pub struct OutgoingEmail {
     /// Echoed back by SendGrid (`X-SMTPAPI` unique args) and Postmark (`X-PM-Metadata-…`) in
     /// their event callbacks, so an event finds its request even when relayed over SMTP.
     pub request_id: Option<uuid::Uuid>,
+    /// One-click unsubscribe (RFC 8058): `List-Unsubscribe` + `List-Unsubscribe-Post`, which
+    /// Gmail and Yahoo require of bulk senders.
+    pub unsubscribe_url: Option<String>,
 }
 
 /// How a send failed: retrying helps, or it never will.
@@ -58,6 +61,15 @@ fn build(email: &OutgoingEmail) -> Result<(Message, String), SendError> {
         .message_id(Some(message_id.clone()));
     if let Some(r) = &email.reply_to {
         b = b.reply_to(parse("reply-to", r)?);
+    }
+    if let Some(url) = &email.unsubscribe_url {
+        use lettre::message::header::{HeaderName, HeaderValue};
+        b = b
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{url}>")))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".into(),
+            ));
     }
     if let Some(id) = email.request_id {
         use lettre::message::header::{HeaderName, HeaderValue};
@@ -161,6 +173,7 @@ mod tests {
             text: "Hi".into(),
             idempotency_key: "0190:1".into(),
             request_id: None,
+            unsubscribe_url: None,
         }
     }
 

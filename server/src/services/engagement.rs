@@ -58,6 +58,10 @@ pub async fn record_provider_events(
                 merge(&mut payload, actor.payload());
                 if e.kind == EventKind::Opened { RequestEventType::Opened } else { RequestEventType::Clicked }
             }
+            EventKind::Unsubscribed(how) => {
+                report.recorded += suppress_customer(state, &r, how, now).await?;
+                continue;
+            }
             EventKind::Failed(reason) => {
                 match r.status {
                     // Already recorded (a replay of the bounce, or a failure of our own).
@@ -230,6 +234,51 @@ pub async fn record_open(
         Err(AppendError::NotFound) => Ok(false),
         Err(AppendError::Database(e)) => Err(e),
     }
+}
+
+/// Stops every message to the request's customer at this shop: a suppression (so nothing new
+/// is planned and nothing due is sent) and each of their open requests expired with reason
+/// `unsubscribed`. Returns how many requests it ended; a repeat ends none.
+pub(crate) async fn suppress_customer(
+    state: &AppState,
+    r: &requests::Model,
+    how: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, DbErr> {
+    let open = match &r.customer_key {
+        Some(key) => {
+            store::suppressions::add(state.db(), r.shop_id, key, how, now).await?;
+            store::requests::open_for_customer(state.db(), r.shop_id, key).await?
+        }
+        None => vec![r.clone()],
+    };
+    let mut ended = 0;
+    for q in &open {
+        let details = ChangeDetails {
+            expire_reason: Some(entity::ExpireReason::Unsubscribed),
+            payload: Some(serde_json::json!({ "reason": how })),
+            ..Default::default()
+        };
+        match store::requests::transition(state.db(), q.shop_id, q.id, RequestStatus::Expired, now, details).await {
+            Ok(_) => ended += 1,
+            Err(TransitionError::Database(e)) => return Err(e),
+            Err(_) => {}
+        }
+    }
+    tracing::info!(shop_id = %r.shop_id, request_id = %r.id, ended, how, "customer unsubscribed");
+    Ok(ended)
+}
+
+/// The unsubscribe link (`/u/{token}`, also the one-click `List-Unsubscribe` target): works for
+/// any request the token names, whatever its status, so it never fails the customer.
+pub async fn unsubscribe(state: &AppState, token: &str) -> Result<String, LinkError> {
+    let token = CaptureToken::parse(token).map_err(|_| LinkError::NotFound)?;
+    let r =
+        store::requests::find_by_token_hash_all_shops(state.db(), &token.hash()).await?.ok_or(LinkError::NotFound)?;
+    suppress_customer(state, &r, "link", state.now()).await?;
+    let shop = store::shops::get(state.db(), r.shop_id).await?.ok_or(LinkError::NotFound)?;
+    let settings = crate::domain::settings::ShopSettings::from_json(&shop.settings);
+    Ok(settings.sender_name.unwrap_or_else(|| shop.shop_domain.trim_end_matches(".myshopify.com").to_owned()))
 }
 
 /// What the postpone confirmation page shows.

@@ -111,6 +111,11 @@ async fn context(state: &AppState, r: &requests::Model, now: DateTime<Utc>) -> R
         CampaignStatus::Paused | CampaignStatus::Draft => return Ok(Err(NotNow::Defer(now + Duration::hours(1)))),
         CampaignStatus::Active => {}
     }
+    if let Some(key) = &r.customer_key
+        && store::suppressions::contains(state.db(), r.shop_id, key).await?
+    {
+        return Ok(Err(NotNow::Expire(ExpireReason::Unsubscribed)));
+    }
     let settings = ShopSettings::from_json(&shop.settings);
     Ok(Ok(Context { shop, campaign, settings }))
 }
@@ -198,6 +203,7 @@ async fn deliver(
         product_image: r.product_image_url.clone(),
         shop_name: shop_name.clone(),
         postpone_link: may_postpone.then(|| format!("{link}/postpone")),
+        unsubscribe_link: Some(state.url(&format!("/u/{}", token.expose()))),
         capture_link: link,
         expiry_date: r.expires_at.format("%-d %B %Y").to_string(),
         incentive: ctx.campaign.incentive.clone(),
@@ -266,6 +272,7 @@ async fn send_email(
         text: rendered.body_text.unwrap_or_default(),
         idempotency_key: key.to_owned(),
         request_id: Some(r.id),
+        unsubscribe_url: vars.unsubscribe_link.clone(),
     };
     state.email().send(&email).await
 }

@@ -36,14 +36,7 @@ async fn customer_requests(
     if let Some(id) = r.customer_id {
         any = any.add(requests::Column::ShopifyCustomerId.eq(id));
     }
-    let keys: Vec<String> = [
-        CustomerFacts { email: r.email.clone(), ..Default::default() },
-        CustomerFacts { phone: r.phone.clone(), ..Default::default() },
-    ]
-    .iter()
-    .filter(|c| c.email.is_some() || c.phone.is_some())
-    .filter_map(customer_key)
-    .collect();
+    let keys = contact_keys(r);
     if !keys.is_empty() {
         any = any.add(requests::Column::CustomerKey.is_in(keys));
     }
@@ -51,6 +44,18 @@ async fn customer_requests(
         return Ok(Vec::new());
     }
     requests::Entity::find().filter(requests::Column::ShopId.eq(shop_id)).filter(any).all(db).await
+}
+
+/// The hashed customer keys of the contacts a privacy request names.
+fn contact_keys(r: &CustomerPrivacyRequest) -> Vec<String> {
+    [
+        CustomerFacts { email: r.email.clone(), ..Default::default() },
+        CustomerFacts { phone: r.phone.clone(), ..Default::default() },
+    ]
+    .iter()
+    .filter(|c| c.email.is_some() || c.phone.is_some())
+    .filter_map(customer_key)
+    .collect()
 }
 
 async fn submissions_of(
@@ -177,6 +182,14 @@ pub async fn redact_customer(
         .await?;
     summary.requests_deleted = reqs.len();
     summary.submissions_deleted = subs.len();
+    // Their unsubscribe goes too: it is keyed by the same hashed contact.
+    let mut keys: Vec<String> = reqs.iter().filter_map(|q| q.customer_key.clone()).collect();
+    keys.extend(contact_keys(r));
+    keys.sort();
+    keys.dedup();
+    for k in &keys {
+        store::suppressions::delete_for_customer(db, shop_id, k).await?;
+    }
     if let Some(cid) = r.customer_id {
         summary.exports_deleted = privacy_exports::Entity::delete_many()
             .filter(privacy_exports::Column::ShopId.eq(shop_id))

@@ -11,4 +11,5 @@ pub mod jobs;
 pub mod request_events;
 pub mod requests;
 pub mod shops;
+pub mod suppressions;
 pub mod templates;

@@ -249,10 +249,26 @@ pub async fn customer_history(
         .all(db)
         .await?;
     let since = now - chrono::Duration::days(30);
+    let unsubscribed = super::suppressions::contains(db, shop_id, customer_key).await?;
     Ok(crate::domain::planner::CustomerHistory {
+        unsubscribed,
         asked_products: rows.iter().map(|(p, _)| *p).collect(),
         requests_last_30d: u32::try_from(rows.iter().filter(|(_, at)| *at > since).count()).unwrap_or(u32::MAX),
     })
+}
+
+/// A customer's requests that can still be expired (an unsubscribe ends them all).
+pub async fn open_for_customer(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    customer_key: &str,
+) -> Result<Vec<requests::Model>, DbErr> {
+    requests::Entity::find()
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .filter(requests::Column::CustomerKey.eq(customer_key))
+        .filter(requests::Column::Status.is_in(OPEN.iter().map(|s| s.as_str())))
+        .all(db)
+        .await
 }
 
 /// Requests of an order (optionally only some line items) that have not been submitted and can

@@ -305,6 +305,7 @@ async fn a_send_the_provider_accepted_before_a_crash_is_not_repeated() {
         text: "Hi".into(),
         idempotency_key: format!("{}:request", r.id),
         request_id: Some(r.id),
+        unsubscribe_url: None,
     };
     let accepted_id = app.state().email().send(&email).await.unwrap();
     // Nobody else takes it while the lease holds.
@@ -318,5 +319,71 @@ async fn a_send_the_provider_accepted_before_a_crash_is_not_repeated() {
     assert_eq!(after.provider_message_id.as_deref(), Some(accepted_id.as_str()));
     let files = std::fs::read_dir(app.state().config().data_dir.join("outbox")).unwrap().count();
     assert_eq!(files, 1, "exactly one message left the building");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn one_click_unsubscribe_ends_the_customers_requests_and_plans_no_more() {
+    let app = TestApp::spawn().await;
+    active(&app, json!({"delayDays": 0})).await;
+    app.webhook("orders/paid", &fixtures::order(8_101, &[(11, 101), (12, 102)], Some(EMAIL))).await;
+    assert_eq!(app.run_scheduler_once().await.sent, 2);
+    let eml = std::fs::read_dir(app.state().config().data_dir.join("outbox"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .next()
+        .unwrap()
+        .replace("=\r\n", "");
+    let line = eml.lines().find(|l| l.starts_with("List-Unsubscribe: ")).expect("List-Unsubscribe header");
+    assert!(eml.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+    let url = line.trim_start_matches("List-Unsubscribe: <").trim_end_matches('>');
+    assert!(url.starts_with(&app.url("/u/")), "{url}");
+
+    // What a mailbox provider's one-click POST looks like (RFC 8058).
+    let res = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let rows = entity::testimonial_requests::Entity::find().all(app.db()).await.unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.status == RequestStatus::Expired && r.expire_reason == Some(entity::ExpireReason::Unsubscribed))
+    );
+
+    // A later order plans nothing for this customer; another customer is not affected.
+    app.webhook("orders/paid", &fixtures::order(8_102, &[(13, 103)], Some(EMAIL))).await;
+    app.webhook("orders/paid", &fixtures::order(8_103, &[(14, 104)], Some("bob@example.com"))).await;
+    let rows = entity::testimonial_requests::Entity::find().all(app.db()).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.iter().filter(|r| r.customer_email.as_deref() == Some("bob@example.com")).count(), 1);
+    let delivery = entity::webhook_deliveries::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.result.as_ref().is_some_and(|r| r.to_string().contains("unsubscribed")));
+    assert!(delivery.is_some(), "the delivery says why nothing was planned");
+    // Unsubscribing twice is harmless; an unknown token is 404.
+    assert_eq!(reqwest::Client::new().post(url).send().await.unwrap().status(), 200);
+    let unknown = app.url(&format!("/u/{}", server::domain::tokens::CaptureToken::generate().expose()));
+    assert_eq!(reqwest::Client::new().post(unknown).send().await.unwrap().status(), 404);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_spam_report_suppresses_the_customer() {
+    let kp = keypair();
+    let key = public_key(&kp);
+    let app = TestApp::spawn_with(|c| c.callbacks.sendgrid_public_key = Some(key)).await;
+    let r = sent_request(&app, "EMAIL").await;
+    let batch = json!([{ "event": "spamreport", "email": EMAIL, "timestamp": app.now().timestamp(), "reelproof_request_id": r.id.to_string() }]);
+    assert_eq!(post_sendgrid(&app, &kp, &batch.to_string()).await.status(), 200);
+    let after = only_request(&app).await;
+    assert_eq!((after.status, after.expire_reason), (RequestStatus::Expired, Some(entity::ExpireReason::Unsubscribed)));
+    assert_eq!(entity::suppressions::Entity::find().all(app.db()).await.unwrap().len(), 1);
     app.finish().await;
 }

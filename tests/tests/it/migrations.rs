@@ -14,6 +14,7 @@ const TABLES: &[&str] = &[
     "moderation_log",
     "privacy_exports",
     "shops",
+    "suppressions",
     "testimonial_media_assets",
     "testimonial_request_events",
     "testimonial_requests",

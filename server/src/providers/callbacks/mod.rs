@@ -46,6 +46,8 @@ pub enum EventKind {
     Clicked,
     /// The message will never arrive (hard bounce, drop, undelivered SMS); the text says why.
     Failed(String),
+    /// The recipient wants no more messages (unsubscribe, spam complaint); the text says how.
+    Unsubscribed(String),
 }
 
 /// One provider event, ready to be matched to a request.

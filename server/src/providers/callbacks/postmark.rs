@@ -25,6 +25,10 @@ pub fn parse(body: &[u8]) -> Result<Option<ProviderEvent>, ParseError> {
             let description = text("Description").unwrap_or("bounced");
             (EventKind::Failed(format!("{kind}: {description}")), "BouncedAt")
         }
+        "SpamComplaint" => (EventKind::Unsubscribed("postmark:SpamComplaint".into()), "BouncedAt"),
+        "SubscriptionChange" if v.get("SuppressSending").and_then(|s| s.as_bool()) == Some(true) => {
+            (EventKind::Unsubscribed("postmark:SubscriptionChange".into()), "ChangedAt")
+        }
         _ => return Ok(None),
     };
     let at = text(at_field).and_then(|t| DateTime::parse_from_rfc3339(t).ok()).map(|t| t.with_timezone(&Utc));
@@ -67,7 +71,9 @@ mod tests {
         let open = json!({ "RecordType": "Open", "UserAgent": "Mozilla/5.0", "ReceivedAt": "2026-11-23T11:00:00Z" });
         let e = parse(open.to_string().as_bytes()).unwrap().unwrap();
         assert_eq!((e.kind, e.user_agent.as_deref()), (EventKind::Opened, Some("Mozilla/5.0")));
-        assert!(parse(br#"{"RecordType":"SpamComplaint"}"#).unwrap().is_none());
+        let spam = parse(br#"{"RecordType":"SpamComplaint"}"#).unwrap().unwrap();
+        assert_eq!(spam.kind, EventKind::Unsubscribed("postmark:SpamComplaint".into()));
+        assert!(parse(br#"{"RecordType":"SubscriptionChange","SuppressSending":false}"#).unwrap().is_none());
         assert!(parse(b"[]").is_err());
     }
 }

@@ -81,8 +81,11 @@ pub fn parse(body: &[u8]) -> Result<Vec<ProviderEvent>, ParseError> {
                     .join(" ");
                 EventKind::Failed(if reason.is_empty() { "bounced".into() } else { format!("bounced: {reason}") })
             }
-            // processed, deferred (SendGrid keeps retrying), spam reports and subscription
-            // events do not change a request's timeline.
+            s @ ("unsubscribe" | "group_unsubscribe" | "spamreport") => {
+                EventKind::Unsubscribed(format!("sendgrid:{s}"))
+            }
+            // processed, deferred (SendGrid keeps retrying) and resubscribes do not change a
+            // request's timeline.
             _ => continue,
         };
         let at = item.get("timestamp").and_then(|v| v.as_i64()).and_then(|t| DateTime::<Utc>::from_timestamp(t, 0));
@@ -148,7 +151,8 @@ mod tests {
             { "event": "open", "timestamp": 1700000002, "useragent": "Mozilla/5.0", "sg_event_id": "e2" },
             { "event": "click", "timestamp": 1700000003, "url": "https://x/t/abc", "sg_event_id": "e3" },
             { "event": "bounce", "timestamp": 1700000004, "reason": "550 5.1.1 no such user", "type": "bounce" },
-            { "event": "deferred", "timestamp": 1700000005 }
+            { "event": "deferred", "timestamp": 1700000005 },
+            { "event": "spamreport", "timestamp": 1700000006 }
         ]);
         let events = parse(body.to_string().as_bytes()).unwrap();
         let kinds: Vec<_> = events.iter().map(|e| e.kind.clone()).collect();
@@ -158,7 +162,8 @@ mod tests {
                 EventKind::Delivered,
                 EventKind::Opened,
                 EventKind::Clicked,
-                EventKind::Failed("bounced: 550 5.1.1 no such user bounce".into())
+                EventKind::Failed("bounced: 550 5.1.1 no such user bounce".into()),
+                EventKind::Unsubscribed("sendgrid:spamreport".into())
             ]
         );
         assert_eq!(events[0].request_id, Some(id));

@@ -1,0 +1,47 @@
+//! `suppressions`: a shop's customers who asked for no more messages, by hashed customer key.
+
+use chrono::{DateTime, Utc};
+use entity::suppressions;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use uuid::Uuid;
+
+/// Records the suppression; a second one for the same customer changes nothing.
+pub async fn add(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    customer_key: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let row = suppressions::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        customer_key: Set(customer_key.to_owned()),
+        reason: Set(reason.chars().take(100).collect()),
+        created_at: Set(now),
+    };
+    suppressions::Entity::insert(row)
+        .on_conflict_do_nothing_on([suppressions::Column::ShopId, suppressions::Column::CustomerKey])
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn contains(db: &impl ConnectionTrait, shop_id: Uuid, customer_key: &str) -> Result<bool, DbErr> {
+    Ok(suppressions::Entity::find()
+        .filter(suppressions::Column::ShopId.eq(shop_id))
+        .filter(suppressions::Column::CustomerKey.eq(customer_key))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Compliance redaction (`customers/redact`): the customer's suppression goes too.
+pub async fn delete_for_customer(db: &impl ConnectionTrait, shop_id: Uuid, customer_key: &str) -> Result<u64, DbErr> {
+    Ok(suppressions::Entity::delete_many()
+        .filter(suppressions::Column::ShopId.eq(shop_id))
+        .filter(suppressions::Column::CustomerKey.eq(customer_key))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
