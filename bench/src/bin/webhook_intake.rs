@@ -10,7 +10,7 @@
 
 use bench::{Latencies, ScratchDb, env_or};
 use chrono::Utc;
-use entity::{Channel, DeliveryStatus, RequestEventType, RequestStatus, WebhookSource};
+use entity::{Channel, DeliveryStatus, RequestEventType, WebhookSource};
 use futures_util::StreamExt;
 use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
 use server::config::{Config, Mode, ShopifyCredentials};
@@ -185,9 +185,9 @@ async fn plain_insert(
     .exec_without_returning(&txn)
     .await?;
     for k in 0..3i64 {
-        entity::testimonial_requests::Entity::insert(bench::request_row(shop_id, campaign_id, i, k, now, now))
-            .exec_without_returning(&txn)
-            .await?;
+        let row = bench::request_row(shop_id, campaign_id, i, k, now, now);
+        let id = row.id.clone().unwrap();
+        entity::testimonial_requests::Entity::insert(row).exec_without_returning(&txn).await?;
         entity::testimonial_request_events::Entity::insert(entity::testimonial_request_events::ActiveModel {
             id: Set(entity::new_id()),
             shop_id: Set(shop_id),
