@@ -56,6 +56,49 @@ impl Latencies {
     }
 }
 
+/// The server's configuration for a benchmark: production mode with bench credentials, a
+/// scratch database, files under `data_dir`, outbox email unless the caller changes it.
+pub fn server_config(data_dir: &std::path::Path, database_url: &str, api_secret: &str) -> server::config::Config {
+    use server::config::{Config, EmailConfig, Mode, ShopifyCredentials, SmsConfig};
+    Config {
+        mode: Mode::Production,
+        data_dir: data_dir.to_owned(),
+        database_url: database_url.to_owned(),
+        listen: "127.0.0.1:0".parse().expect("valid address"),
+        public_url: None,
+        ui_dir: data_dir.join("dist"),
+        shopify: ShopifyCredentials::new("bench", api_secret),
+        encryption_key: server::domain::secrets::EncryptionKey::generate(),
+        email: EmailConfig::outbox(),
+        sms: SmsConfig::Outbox,
+        callbacks: Default::default(),
+    }
+}
+
+/// The bench shop (provisioned, send window always open) and an active email campaign with no
+/// reminders, `delay_days` after payment.
+pub async fn shop_with_campaign(
+    db: &sea_orm::DatabaseConnection,
+    domain: &str,
+    delay_days: i32,
+) -> anyhow::Result<(uuid::Uuid, entity::campaigns::Model)> {
+    use chrono::Utc;
+    use server::domain::campaign::CampaignSettings;
+    let domain = server::domain::shop_domain::ShopDomain::parse(domain)?;
+    let shop = server::services::shops::provision(db, &domain, Utc::now()).await?.profile;
+    server::store::shops::set_send_window(db, shop.id, "UTC", "00:00", "00:00").await?;
+    let settings = CampaignSettings {
+        delay_days,
+        reminder_enabled: false,
+        max_reminders: 0,
+        ..CampaignSettings::new("bench", entity::CampaignTrigger::OrderPaid, entity::Channel::Email)
+    };
+    let c = server::services::campaigns::create(db, shop.id, settings, Utc::now()).await?;
+    let c =
+        server::services::campaigns::set_status(db, shop.id, c.id, entity::CampaignStatus::Active, Utc::now()).await?;
+    Ok((shop.id, c))
+}
+
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }

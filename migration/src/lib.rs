@@ -8,23 +8,9 @@ mod m20261123_000001_initial_schema;
 mod m20261123_000002_messaging_indexes;
 
 /// Every table the migrations create, in creation order (tests walk them all).
-pub const TABLES: &[&str] = &[
-    "shops",
-    "campaigns",
-    "message_templates",
-    "testimonial_requests",
-    "testimonial_request_events",
-    "testimonial_submissions",
-    "testimonial_media_assets",
-    "moderation_log",
-    "webhook_deliveries",
-    "jobs",
-    "daily_analytics",
-    "api_tokens",
-    "alerts",
-    "privacy_exports",
-    "suppressions",
-];
+pub fn tables() -> impl Iterator<Item = &'static str> {
+    m20261123_000001_initial_schema::TABLES.iter().chain(m20261123_000002_messaging_indexes::TABLES).copied()
+}
 
 pub struct Migrator;
 

@@ -9,7 +9,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 /// Tables in creation order; `down` drops them in reverse.
-pub const INITIAL_TABLES: &[&str] = &[
+pub const TABLES: &[&str] = &[
     "shops",
     "campaigns",
     "message_templates",
@@ -428,7 +428,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in INITIAL_TABLES.iter().rev() {
+        for table in TABLES.iter().rev() {
             m.drop_table(Table::drop().table(*table).if_exists().to_owned()).await?;
         }
         Ok(())

@@ -9,6 +9,9 @@ use sea_orm_migration::schema::string;
 
 pub struct Migration;
 
+/// The tables this migration creates.
+pub const TABLES: &[&str] = &["suppressions"];
+
 impl MigrationName for Migration {
     fn name(&self) -> &str {
         "m20261123_000002_messaging_indexes"

@@ -10,14 +10,10 @@
 
 use bench::{Latencies, ScratchDb, SmtpSink, env_or};
 use chrono::{Duration as ChronoDuration, Utc};
-use entity::Channel;
 use futures_util::StreamExt;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sea_orm::EntityTrait;
-use server::config::{Config, EmailConfig, Mode, ShopifyCredentials, SmsConfig};
-use server::domain::campaign::CampaignSettings;
-use server::domain::secrets::EncryptionKey;
-use server::domain::shop_domain::ShopDomain;
+use server::config::{Config, EmailConfig};
 use server::domain::templates::{self, MessageVars, TemplateSource, defaults};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -36,34 +32,16 @@ async fn main() -> anyhow::Result<()> {
     let scratch = ScratchDb::create(&admin_url).await?;
     let data = tempfile::tempdir()?;
     let config = Config {
-        mode: Mode::Production,
-        data_dir: data.path().to_owned(),
-        database_url: scratch.url.clone(),
-        listen: "127.0.0.1:0".parse()?,
         public_url: Some("https://reelproof.example.com".parse()?),
-        ui_dir: data.path().join("dist"),
-        shopify: ShopifyCredentials::new("bench", "bench-secret"),
-        encryption_key: EncryptionKey::generate(),
         email: EmailConfig { smtp_url: Some(sink.url()), from: "no-reply@reelproof.example.com".into() },
-        sms: SmsConfig::Outbox,
-        callbacks: Default::default(),
+        ..bench::server_config(data.path(), &scratch.url, "bench-secret")
     };
     let app = server::Application::build(config).await?;
     let state = app.state().clone();
-    let shop = server::services::shops::provision(state.db(), &ShopDomain::parse(SHOP)?, Utc::now()).await?.profile;
-    server::store::shops::set_send_window(state.db(), shop.id, "UTC", "00:00", "00:00").await?;
-    let settings = CampaignSettings {
-        delay_days: 0,
-        reminder_enabled: false,
-        max_reminders: 0,
-        ..CampaignSettings::new("bench", entity::CampaignTrigger::OrderPaid, Channel::Email)
-    };
-    let c = server::services::campaigns::create(state.db(), shop.id, settings, Utc::now()).await?;
-    server::services::campaigns::set_status(state.db(), shop.id, c.id, entity::CampaignStatus::Active, Utc::now())
-        .await?;
+    let (shop_id, c) = bench::shop_with_campaign(state.db(), SHOP, 0).await?;
     let due = Utc::now();
     let rows: Vec<_> =
-        (0..n).map(|i| bench::request_row(shop.id, c.id, i, 0, due, due + ChronoDuration::days(30))).collect();
+        (0..n).map(|i| bench::request_row(shop_id, c.id, i, 0, due, due + ChronoDuration::days(30))).collect();
     for chunk in rows.chunks(1000) {
         entity::testimonial_requests::Entity::insert_many(chunk.to_vec()).exec_without_returning(state.db()).await?;
     }

@@ -10,12 +10,10 @@
 
 use bench::{Latencies, ScratchDb, env_or};
 use chrono::Utc;
-use entity::{Channel, DeliveryStatus, RequestEventType, WebhookSource};
+use entity::{DeliveryStatus, RequestEventType, WebhookSource};
 use futures_util::StreamExt;
 use sea_orm::{ActiveValue::Set, EntityTrait, TransactionTrait};
-use server::config::{Config, Mode, ShopifyCredentials};
 use server::domain::campaign::CampaignSettings;
-use server::domain::secrets::EncryptionKey;
 use server::domain::shop_domain::ShopDomain;
 use std::time::{Duration, Instant};
 
@@ -46,31 +44,11 @@ async fn main() -> anyhow::Result<()> {
     // --- through the server ---
     let scratch = ScratchDb::create(&admin_url).await?;
     let data = tempfile::tempdir()?;
-    let config = Config {
-        mode: Mode::Production,
-        data_dir: data.path().to_owned(),
-        database_url: scratch.url.clone(),
-        listen: "127.0.0.1:0".parse()?,
-        public_url: None,
-        ui_dir: data.path().join("dist"),
-        shopify: ShopifyCredentials::new("bench", SECRET),
-        encryption_key: EncryptionKey::generate(),
-        email: server::config::EmailConfig::outbox(),
-        sms: server::config::SmsConfig::Outbox,
-        callbacks: Default::default(),
-    };
+    let config = bench::server_config(data.path(), &scratch.url, SECRET);
     let app = server::Application::build(config).await?;
     let addr = app.local_addr();
     let state = app.state().clone();
-    let shop = server::services::shops::provision(state.db(), &ShopDomain::parse(SHOP)?, Utc::now()).await?.profile;
-    let settings = CampaignSettings {
-        reminder_enabled: false,
-        max_reminders: 0,
-        ..CampaignSettings::new("bench", entity::CampaignTrigger::OrderPaid, Channel::Email)
-    };
-    let c = server::services::campaigns::create(state.db(), shop.id, settings, Utc::now()).await?;
-    server::services::campaigns::set_status(state.db(), shop.id, c.id, entity::CampaignStatus::Active, Utc::now())
-        .await?;
+    let (_, c) = bench::shop_with_campaign(state.db(), SHOP, 7).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run(server::Role::Web, async {
         let _ = stopped.await;

@@ -495,28 +495,42 @@ pub async fn record_reminder<C: TransactionTrait + ConnectionTrait>(
     payload: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
-    let updated = requests::Entity::update_many()
+    let update = requests::Entity::update_many()
         .col_expr(requests::Column::ReminderCount, (expected_count + 1).into())
         .col_expr(requests::Column::NextReminderAt, next_reminder_at.into())
         .col_expr(requests::Column::LastSentAt, Some(now).into())
         .col_expr(requests::Column::LeaseUntil, Option::<DateTime<Utc>>::None.into())
-        .col_expr(requests::Column::UpdatedAt, now.into())
+        .filter(requests::Column::ReminderCount.eq(expected_count));
+    let e = request_events::NewEvent {
+        provider_message_id,
+        payload: Some(payload),
+        ..request_events::NewEvent::new(entity::RequestEventType::ReminderSent, now)
+    };
+    update_open_with_event(db, shop_id, id, update, e).await
+}
+
+/// The non-status changes of a `sent`/`clicked` request (a reminder, a postponement): the
+/// caller's update, which carries its own compare-and-set condition, and its event, in one
+/// transaction. Returns whether the row matched and was changed.
+async fn update_open_with_event<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    shop_id: Uuid,
+    id: Uuid,
+    update: sea_orm::UpdateMany<requests::Entity>,
+    event: request_events::NewEvent,
+) -> Result<bool, DbErr> {
+    let txn = db.begin().await?;
+    let updated = update
+        .col_expr(requests::Column::UpdatedAt, event.at.into())
         .filter(requests::Column::Id.eq(id))
         .filter(requests::Column::ShopId.eq(shop_id))
-        .filter(requests::Column::ReminderCount.eq(expected_count))
         .filter(requests::Column::Status.is_in([RequestStatus::Sent.as_str(), RequestStatus::Clicked.as_str()]))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
         return Ok(false);
     }
-    let e = request_events::NewEvent {
-        provider_message_id,
-        payload: Some(payload),
-        ..request_events::NewEvent::new(entity::RequestEventType::ReminderSent, now)
-    };
-    request_events::append(&txn, shop_id, id, e).await.map_err(db_error)?;
+    request_events::append(&txn, shop_id, id, event).await.map_err(db_error)?;
     txn.commit().await?;
     Ok(true)
 }
@@ -535,26 +549,14 @@ pub async fn postpone<C: TransactionTrait + ConnectionTrait>(
     payload: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
-    let updated = requests::Entity::update_many()
+    let update = requests::Entity::update_many()
         .col_expr(requests::Column::PostponeCount, (expected_count + 1).into())
         .col_expr(requests::Column::ExpiresAt, expires_at.into())
         .col_expr(requests::Column::NextReminderAt, next_reminder_at.into())
-        .col_expr(requests::Column::UpdatedAt, now.into())
-        .filter(requests::Column::Id.eq(id))
-        .filter(requests::Column::ShopId.eq(shop_id))
-        .filter(requests::Column::PostponeCount.eq(expected_count))
-        .filter(requests::Column::Status.is_in([RequestStatus::Sent.as_str(), RequestStatus::Clicked.as_str()]))
-        .exec(&txn)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Ok(false);
-    }
+        .filter(requests::Column::PostponeCount.eq(expected_count));
     let e = request_events::NewEvent {
         payload: Some(payload),
         ..request_events::NewEvent::new(entity::RequestEventType::Scheduled, now)
     };
-    request_events::append(&txn, shop_id, id, e).await.map_err(db_error)?;
-    txn.commit().await?;
-    Ok(true)
+    update_open_with_event(db, shop_id, id, update, e).await
 }

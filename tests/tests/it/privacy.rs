@@ -16,7 +16,7 @@ async fn dump(app: &TestApp) -> String {
     let db = app.db();
     let backend = db.get_database_backend();
     let mut out = String::new();
-    for t in migration::TABLES {
+    for t in migration::tables() {
         let sql = match backend {
             sea_orm::DbBackend::Postgres => format!("SELECT row_to_json(t)::text AS j FROM {t} t"),
             _ => format!("SELECT * FROM {t}"),
