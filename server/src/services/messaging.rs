@@ -222,10 +222,13 @@ async fn deliver(
             Some(t) => TemplateSource { subject: t.subject, body: t.body, body_text: t.body_text },
             None => builtin_source(channel, kind),
         };
+        let started = std::time::Instant::now();
         let result = match channel {
             TemplateChannel::Email => send_email(state, r, &vars, &ctx.settings, &src, &key).await,
             TemplateChannel::Sms => send_sms(state, r, &vars, &src, &key).await,
         };
+        metrics::histogram!("reelproof_send_duration_seconds", "channel" => channel.as_str())
+            .record(started.elapsed().as_secs_f64());
         results.push(ChannelResult { channel, result });
     }
     Ok(results)
