@@ -63,6 +63,10 @@ ensure_test_tools() {
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     apt_install chromium chromium-driver
   fi
+  # The media worker's tools (and the test media generator).
+  if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+    apt_install ffmpeg
+  fi
   # A real SMTP server for the messaging tests.
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     say "pip install aiosmtpd"

@@ -72,6 +72,7 @@ pub fn server_config(data_dir: &std::path::Path, database_url: &str, api_secret:
         email: EmailConfig::outbox(),
         sms: SmsConfig::Outbox,
         callbacks: Default::default(),
+        media: Default::default(),
     }
 }
 

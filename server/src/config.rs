@@ -76,6 +76,11 @@ pub struct MessagingArgs {
     pub twilio_from_number: Option<String>,
     #[arg(long, env = "TWILIO_MESSAGING_SERVICE_SID")]
     pub twilio_messaging_service_sid: Option<String>,
+    /// The ffmpeg binary the media worker runs.
+    #[arg(long, env = "FFMPEG_PATH", default_value = "ffmpeg")]
+    pub ffmpeg_path: PathBuf,
+    #[arg(long, env = "FFPROBE_PATH", default_value = "ffprobe")]
+    pub ffprobe_path: PathBuf,
     /// Twilio's REST base URL (tests point it at a local fake).
     #[arg(long, env = "TWILIO_API_BASE", default_value = "https://api.twilio.com")]
     pub twilio_api_base: url::Url,
@@ -142,6 +147,14 @@ pub struct Config {
     pub email: EmailConfig,
     pub callbacks: CallbackConfig,
     pub sms: SmsConfig,
+    pub media: MediaConfig,
+}
+
+/// The media worker's tools and limits.
+#[derive(Debug, Clone, Default)]
+pub struct MediaConfig {
+    pub tools: crate::providers::ffmpeg::Ffmpeg,
+    pub limits: crate::domain::media::MediaLimits,
 }
 
 #[derive(Clone, Debug)]
@@ -296,7 +309,12 @@ impl RawConfig {
             }
             other => return Err(ConfigError::UnknownSmsTransport(other.to_owned())),
         };
+        let media = MediaConfig {
+            tools: crate::providers::ffmpeg::Ffmpeg { ffmpeg: m.ffmpeg_path, ffprobe: m.ffprobe_path },
+            limits: Default::default(),
+        };
         Ok(Config {
+            media,
             sms,
             callbacks,
             mode,

@@ -10,6 +10,7 @@
 pub mod browser;
 pub mod db;
 pub mod fixtures;
+pub mod media;
 pub mod smtp;
 pub mod twilio;
 
@@ -82,6 +83,7 @@ impl TestApp {
             email: server::config::EmailConfig::outbox(),
             sms: server::config::SmsConfig::Outbox,
             callbacks: Default::default(),
+            media: Default::default(),
         };
         tweak(&mut config);
         // A manual clock: tests move time forward instead of waiting.

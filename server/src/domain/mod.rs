@@ -8,6 +8,7 @@ pub mod asset_state;
 pub mod campaign;
 pub mod engagement;
 pub mod event_payload;
+pub mod media;
 pub mod planner;
 pub mod reminders;
 pub mod request_state;

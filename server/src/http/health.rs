@@ -13,7 +13,12 @@ pub async fn healthz() -> Json<serde_json::Value> {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     match crate::db::readiness(state.db()).await {
         Ok(()) => {
-            Json(serde_json::json!({ "status": "ready", "database": "ok", "migrations": "current" })).into_response()
+            // Without ffmpeg the server still serves everything but media processing, so it stays
+            // ready and says so; assets fail with "ffmpeg not installed" until it is installed.
+            let media =
+                if state.config().media.tools.available().await { "ok" } else { "degraded: ffmpeg not installed" };
+            Json(serde_json::json!({ "status": "ready", "database": "ok", "migrations": "current", "media": media }))
+                .into_response()
         }
         Err(reason) => {
             tracing::warn!(%reason, "not ready");

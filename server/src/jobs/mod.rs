@@ -41,7 +41,7 @@ pub enum JobOutcome {
 
 /// Every job handler the server knows, registered once.
 pub fn handlers() -> Vec<Arc<dyn JobHandler>> {
-    vec![Arc::new(crate::services::planning::DeliveryFallback)]
+    vec![Arc::new(crate::services::planning::DeliveryFallback), Arc::new(crate::services::media::MediaJob)]
 }
 
 pub struct JobRunner {

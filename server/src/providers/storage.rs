@@ -39,6 +39,10 @@ impl Storage {
         Ok(())
     }
 
+    pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
+        Ok(self.store.get(&Path::from(key)).await?.bytes().await?)
+    }
+
     pub async fn exists(&self, key: &str) -> Result<bool, StorageError> {
         match self.store.head(&Path::from(key)).await {
             Ok(_) => Ok(true),

@@ -5,6 +5,7 @@
 pub mod campaigns;
 pub mod engagement;
 pub mod intake;
+pub mod media;
 pub mod messaging;
 pub mod planning;
 pub mod privacy;

@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod campaigns;
 pub mod deliveries;
 pub mod jobs;
+pub mod media_assets;
 pub mod request_events;
 pub mod requests;
 pub mod shops;

@@ -9,6 +9,7 @@ mod engagement;
 mod health;
 mod intake;
 mod jobs;
+mod media;
 mod messaging;
 mod migrations;
 mod privacy;

@@ -1,0 +1,234 @@
+//! What the media worker decides without running anything: reading ffprobe's report, checking
+//! an upload against the limits with a message a customer or merchant can act on, and the
+//! ffmpeg arguments of the transcode and the poster.
+
+use serde_json::Value;
+
+/// Limits every testimonial video must meet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaLimits {
+    pub max_duration_ms: i64,
+    pub max_bytes: i64,
+    /// Playback files are at most this tall (landscape) or wide (portrait): 1080p.
+    pub max_short_side: u32,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        Self { max_duration_ms: 180_000, max_bytes: 500 * 1024 * 1024, max_short_side: 1080 }
+    }
+}
+
+/// What ffprobe says about an upload.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MediaInfo {
+    pub duration_ms: Option<i64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// Degrees the player must rotate (phones record portrait as rotated landscape).
+    pub rotation: i32,
+    pub video_codec: Option<String>,
+    pub audio_codec: Option<String>,
+}
+
+/// Why an upload cannot become a playable video. The texts are shown to the merchant as the
+/// asset's `processing_error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("the file is not a video we can read ({0})")]
+    Unreadable(String),
+    #[error("the file has no video track (audio only?)")]
+    NoVideo,
+    #[error("the video is {actual_s} s long; the limit is {limit_s} s")]
+    TooLong { actual_s: i64, limit_s: i64 },
+    #[error("the file is {actual_mb} MB; the limit is {limit_mb} MB")]
+    TooBig { actual_mb: i64, limit_mb: i64 },
+    #[error("the video's length cannot be determined")]
+    UnknownDuration,
+    #[error("ffmpeg not installed")]
+    FfmpegMissing,
+    #[error("transcoding failed: {0}")]
+    Transcode(String),
+}
+
+/// Reads `ffprobe -print_format json -show_format -show_streams`.
+pub fn parse_probe(json: &str) -> Result<MediaInfo, MediaError> {
+    let v: Value = serde_json::from_str(json).map_err(|e| MediaError::Unreadable(format!("probe output: {e}")))?;
+    let streams = v.get("streams").and_then(Value::as_array).cloned().unwrap_or_default();
+    let of = |kind: &str| streams.iter().find(|s| s.get("codec_type").and_then(Value::as_str) == Some(kind));
+    let video = of("video").filter(|s| {
+        // Cover art in audio files is a one-frame "video" stream; it is not a video.
+        s.get("disposition").and_then(|d| d.get("attached_pic")).and_then(Value::as_i64) != Some(1)
+    });
+    let seconds = |x: Option<&Value>| x.and_then(Value::as_str).and_then(|s| s.parse::<f64>().ok());
+    let duration = seconds(v.get("format").and_then(|f| f.get("duration")))
+        .or_else(|| seconds(video.and_then(|s| s.get("duration"))))
+        .map(|s| (s * 1000.0).round() as i64);
+    let rotation = video
+        .and_then(|s| {
+            let side = s.get("side_data_list").and_then(Value::as_array).and_then(|l| {
+                l.iter().find_map(|d| d.get("rotation").and_then(|r| r.as_f64().or_else(|| r.as_str()?.parse().ok())))
+            });
+            side.or_else(|| s.get("tags")?.get("rotate")?.as_str()?.parse().ok())
+        })
+        .map(|r| (r.round() as i32).rem_euclid(360))
+        .unwrap_or(0);
+    let dim = |k: &str| video.and_then(|s| s.get(k)).and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok());
+    let codec = |s: Option<&Value>| s.and_then(|s| s.get("codec_name")).and_then(Value::as_str).map(str::to_owned);
+    Ok(MediaInfo {
+        duration_ms: duration,
+        width: dim("width"),
+        height: dim("height"),
+        rotation,
+        video_codec: codec(video),
+        audio_codec: codec(of("audio")),
+    })
+}
+
+/// The checks that need only the size and the probe.
+pub fn check(info: &MediaInfo, size_bytes: i64, limits: &MediaLimits) -> Result<(), MediaError> {
+    if size_bytes == 0 {
+        return Err(MediaError::Empty);
+    }
+    if size_bytes > limits.max_bytes {
+        return Err(MediaError::TooBig {
+            actual_mb: size_bytes / (1024 * 1024),
+            limit_mb: limits.max_bytes / (1024 * 1024),
+        });
+    }
+    if info.video_codec.is_none() {
+        return Err(MediaError::NoVideo);
+    }
+    let ms = info.duration_ms.ok_or(MediaError::UnknownDuration)?;
+    if ms > limits.max_duration_ms {
+        return Err(MediaError::TooLong { actual_s: ms / 1000, limit_s: limits.max_duration_ms / 1000 });
+    }
+    Ok(())
+}
+
+/// The scale filter: the short side at most `max` pixels, aspect kept, even dimensions (H.264).
+/// ffmpeg applies the rotation metadata before filters, so portrait stays portrait.
+fn scale(max: u32) -> String {
+    format!("scale=w='if(gte(iw,ih),-2,min(iw,{max}))':h='if(gte(iw,ih),min(ih,{max}),-2)'")
+}
+
+/// Arguments of the playback transcode: H.264/AAC MP4 with the index up front (`+faststart`)
+/// so playback starts before the download ends.
+pub fn transcode_args(input: &str, output: &str, limits: &MediaLimits) -> Vec<String> {
+    [
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-i",
+        input,
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a:0?",
+        "-vf",
+        &scale(limits.max_short_side),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "23",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        "-ac",
+        "2",
+        "-movflags",
+        "+faststart",
+        output,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Arguments of the poster: one JPEG frame a second in (or at the start of a shorter clip).
+pub fn poster_args(input: &str, output: &str, duration_ms: i64, limits: &MediaLimits) -> Vec<String> {
+    let at = format!("{:.3}", (duration_ms.min(2000) as f64 / 2000.0).min(1.0));
+    [
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-ss",
+        &at,
+        "-i",
+        input,
+        "-frames:v",
+        "1",
+        "-vf",
+        &scale(limits.max_short_side),
+        "-q:v",
+        "3",
+        output,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IPHONE: &str = r#"{"streams":[
+        {"codec_type":"video","codec_name":"hevc","width":1920,"height":1080,
+         "side_data_list":[{"side_data_type":"Display Matrix","rotation":-90}]},
+        {"codec_type":"audio","codec_name":"aac"}],
+        "format":{"duration":"12.345000"}}"#;
+
+    #[test]
+    fn reads_a_rotated_phone_video() {
+        let i = parse_probe(IPHONE).unwrap();
+        assert_eq!(i.duration_ms, Some(12_345));
+        assert_eq!((i.width, i.height, i.rotation), (Some(1920), Some(1080), 270));
+        assert_eq!((i.video_codec.as_deref(), i.audio_codec.as_deref()), (Some("hevc"), Some("aac")));
+        let old = r#"{"streams":[{"codec_type":"video","codec_name":"h264","width":640,"height":480,"tags":{"rotate":"90"}}],"format":{}}"#;
+        let i = parse_probe(old).unwrap();
+        assert_eq!((i.rotation, i.duration_ms), (90, None));
+    }
+
+    #[test]
+    fn cover_art_is_not_video() {
+        let mp3 = r#"{"streams":[{"codec_type":"audio","codec_name":"mp3"},
+            {"codec_type":"video","codec_name":"mjpeg","disposition":{"attached_pic":1}}],"format":{"duration":"3.0"}}"#;
+        let i = parse_probe(mp3).unwrap();
+        assert_eq!(check(&i, 100, &MediaLimits::default()), Err(MediaError::NoVideo));
+    }
+
+    #[test]
+    fn limits_give_readable_errors() {
+        let l = MediaLimits { max_duration_ms: 60_000, max_bytes: 10 * 1024 * 1024, max_short_side: 1080 };
+        let ok = parse_probe(IPHONE).unwrap();
+        assert_eq!(check(&ok, 1000, &l), Ok(()));
+        assert_eq!(check(&ok, 0, &l), Err(MediaError::Empty));
+        assert_eq!(check(&ok, 11 * 1024 * 1024, &l).unwrap_err().to_string(), "the file is 11 MB; the limit is 10 MB");
+        let long = MediaInfo { duration_ms: Some(600_000), ..ok.clone() };
+        assert_eq!(check(&long, 1000, &l).unwrap_err().to_string(), "the video is 600 s long; the limit is 60 s");
+        let unknown = MediaInfo { duration_ms: None, ..ok };
+        assert_eq!(check(&unknown, 1000, &l), Err(MediaError::UnknownDuration));
+        assert!(matches!(parse_probe("not json"), Err(MediaError::Unreadable(_))));
+    }
+
+    #[test]
+    fn transcode_is_h264_aac_faststart_at_most_1080p() {
+        let a = transcode_args("in.mov", "out.mp4", &MediaLimits::default()).join(" ");
+        for part in
+            ["-c:v libx264", "-c:a aac", "-movflags +faststart", "-pix_fmt yuv420p", "min(ih,1080)", "-map 0:a:0?"]
+        {
+            assert!(a.contains(part), "{part} in {a}");
+        }
+        assert!(poster_args("in", "p.jpg", 500, &MediaLimits::default()).join(" ").contains("-ss 0.250"));
+    }
+}

@@ -1,0 +1,159 @@
+//! Sequence step 8: the media worker. A `process_media` job (one per asset, enqueued with the
+//! submission) claims the asset with a lease, probes the upload, checks the limits, transcodes
+//! to the playback MP4 and a poster, stores both, and marks the asset `ready` — or `failed`
+//! with a reason the merchant can read. Bad media is a finished job (retrying cannot fix a
+//! corrupt file); only passing troubles (storage, database) make the job retry.
+
+use crate::domain::media::{self, MediaError};
+use crate::jobs::{JobFailure, JobHandler};
+use crate::state::AppState;
+use crate::store;
+use crate::store::media_assets::AssetError;
+use entity::jobs;
+use sea_orm::{ConnectionTrait, DbErr};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const MEDIA_JOB: &str = "process_media";
+/// Longer than any transcode of an allowed upload; a dead worker's asset is claimable after it.
+const LEASE: chrono::Duration = chrono::Duration::minutes(15);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MediaPayload {
+    pub asset_id: Uuid,
+}
+
+/// Enqueues processing of an asset (in the caller's transaction, e.g. the submission's).
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    asset_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, DbErr> {
+    let job = store::jobs::NewJob {
+        shop_id: Some(shop_id),
+        kind: MEDIA_JOB,
+        dedupe_key: Some(format!("{MEDIA_JOB}:{asset_id}:{}", now.timestamp_micros())),
+        payload: serde_json::to_value(MediaPayload { asset_id }).expect("payload serialises"),
+        run_at: now,
+        max_attempts: 5,
+    };
+    store::jobs::enqueue(db, job, now).await
+}
+
+/// What processing one asset came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Processed {
+    Ready,
+    Failed(String),
+    /// Someone else holds it or it is already done: nothing to do.
+    Skipped,
+}
+
+/// Processes one asset. `Err` only for passing troubles worth a retry.
+pub async fn process(state: &AppState, shop_id: Uuid, asset_id: Uuid) -> Result<Processed, String> {
+    let now = state.now();
+    let asset = match store::media_assets::claim(state.db(), shop_id, asset_id, now, now + LEASE).await {
+        Ok(a) => a,
+        Err(AssetError::Database(e)) => return Err(e.to_string()),
+        Err(e) => {
+            tracing::info!(error = %e, "asset not claimable; nothing to do");
+            return Ok(Processed::Skipped);
+        }
+    };
+    let span = tracing::info_span!("media", %shop_id, %asset_id, attempt = asset.attempts);
+    let _enter = span.enter();
+    let outcome = transcode(state, &asset).await;
+    let now = state.now();
+    let result = match outcome {
+        Ok(Ok((info, playback, poster))) => {
+            store::media_assets::mark_ready(state.db(), shop_id, asset_id, &info, &playback, &poster, now)
+                .await
+                .map(|_| Processed::Ready)
+        }
+        Ok(Err(media_error)) => {
+            let msg = media_error.to_string();
+            tracing::warn!(error = %msg, "media failed");
+            store::media_assets::mark_failed(state.db(), shop_id, asset_id, &msg, now)
+                .await
+                .map(|_| Processed::Failed(msg))
+        }
+        Err(passing) => {
+            tracing::warn!(error = %passing, "media processing interrupted; will retry");
+            store::media_assets::release(state.db(), shop_id, asset_id, now).await.map_err(|e| e.to_string())?;
+            return Err(passing);
+        }
+    };
+    match result {
+        Ok(p) => {
+            let label = match &p {
+                Processed::Ready => "ready",
+                Processed::Failed(_) => "failed",
+                Processed::Skipped => "skipped",
+            };
+            metrics::counter!("reelproof_media_total", "outcome" => label).increment(1);
+            Ok(p)
+        }
+        Err(AssetError::Database(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+type Outputs = (media::MediaInfo, String, String);
+
+/// The work itself: outer `Err` is a passing trouble, inner `Err` a verdict on the media.
+async fn transcode(
+    state: &AppState,
+    asset: &entity::testimonial_media_assets::Model,
+) -> Result<Result<Outputs, MediaError>, String> {
+    let cfg = &state.config().media;
+    let started = std::time::Instant::now();
+    let bytes = state.storage().get(&asset.original_key).await.map_err(|e| e.to_string())?;
+    if bytes.is_empty() {
+        return Ok(Err(MediaError::Empty));
+    }
+    if bytes.len() as i64 > cfg.limits.max_bytes {
+        return Ok(Err(media::check(&Default::default(), bytes.len() as i64, &cfg.limits).unwrap_err()));
+    }
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let input = dir.path().join("original");
+    let playback = dir.path().join("playback.mp4");
+    let poster = dir.path().join("poster.jpg");
+    tokio::fs::write(&input, &bytes).await.map_err(|e| e.to_string())?;
+    let info = match cfg.tools.probe(&input).await {
+        Ok(i) => i,
+        Err(e) => return Ok(Err(e)),
+    };
+    if let Err(e) = media::check(&info, bytes.len() as i64, &cfg.limits) {
+        return Ok(Err(e));
+    }
+    let duration = info.duration_ms.unwrap_or(0);
+    if let Err(e) = cfg.tools.transcode(&input, &playback, &poster, duration, &cfg.limits).await {
+        return Ok(Err(e));
+    }
+    let base = format!("{}/{}", crate::providers::storage::shop_prefix(asset.shop_id), asset.id);
+    let (playback_key, poster_key) = (format!("{base}/playback.mp4"), format!("{base}/poster.jpg"));
+    for (path, key) in [(&playback, &playback_key), (&poster, &poster_key)] {
+        let data = tokio::fs::read(path).await.map_err(|e| e.to_string())?;
+        state.storage().put(key, data.into()).await.map_err(|e| e.to_string())?;
+    }
+    metrics::histogram!("reelproof_transcode_duration_seconds").record(started.elapsed().as_secs_f64());
+    Ok(Ok((info, playback_key, poster_key)))
+}
+
+/// The `process_media` job.
+pub struct MediaJob;
+
+#[async_trait::async_trait]
+impl JobHandler for MediaJob {
+    fn kind(&self) -> &'static str {
+        MEDIA_JOB
+    }
+
+    async fn run(&self, state: &AppState, job: &jobs::Model) -> Result<(), JobFailure> {
+        let p: MediaPayload = serde_json::from_value(job.payload.clone())
+            .map_err(|e| JobFailure::Permanent(format!("unreadable media payload: {e}")))?;
+        let shop_id = job.shop_id.ok_or_else(|| JobFailure::Permanent("media job without a shop".into()))?;
+        process(state, shop_id, p.asset_id).await.map(|_| ()).map_err(JobFailure::Transient)
+    }
+}

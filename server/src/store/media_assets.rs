@@ -1,0 +1,125 @@
+//! `testimonial_media_assets`: the media worker's claim and the one status-change path, each
+//! checked against `domain::asset_state` and written with a compare-and-set on the old status.
+
+use crate::domain::asset_state::{self, AssetCause, InvalidAssetTransition};
+use crate::domain::media::MediaInfo;
+use chrono::{DateTime, Utc};
+use entity::{AssetStatus, testimonial_media_assets as assets};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssetError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidAssetTransition),
+    #[error("media asset not found")]
+    NotFound,
+    /// Another worker holds it, or its status moved on.
+    #[error("media asset changed concurrently")]
+    Conflict,
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Option<assets::Model>, DbErr> {
+    assets::Entity::find_by_id(id).filter(assets::Column::ShopId.eq(shop_id)).one(db).await
+}
+
+/// Takes the asset for processing: `uploaded → processing`, or a `processing` one whose
+/// worker's lease ran out. Counts the attempt and sets the lease.
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<assets::Model, AssetError> {
+    let a = get(db, shop_id, id).await?.ok_or(AssetError::NotFound)?;
+    let lease_expired = a.lease_until.is_none_or(|l| l < now);
+    asset_state::transition(a.processing_status, AssetStatus::Processing, AssetCause::WorkerClaim { lease_expired })?;
+    let mut q = assets::Entity::update_many()
+        .col_expr(assets::Column::ProcessingStatus, Expr::value(AssetStatus::Processing.as_str()))
+        .col_expr(assets::Column::LeaseUntil, Expr::value(lease_until))
+        .col_expr(assets::Column::Attempts, Expr::col(assets::Column::Attempts).add(1))
+        .col_expr(assets::Column::ProcessingError, Expr::value(Option::<String>::None))
+        .col_expr(assets::Column::UpdatedAt, Expr::value(now))
+        .filter(assets::Column::Id.eq(id))
+        .filter(assets::Column::ShopId.eq(shop_id))
+        .filter(assets::Column::ProcessingStatus.eq(a.processing_status.as_str()));
+    q = match a.lease_until {
+        Some(l) => q.filter(assets::Column::LeaseUntil.eq(l)),
+        None => q.filter(assets::Column::LeaseUntil.is_null()),
+    };
+    if q.exec(db).await?.rows_affected != 1 {
+        return Err(AssetError::Conflict);
+    }
+    get(db, shop_id, id).await?.ok_or(AssetError::NotFound)
+}
+
+/// `processing → ready` with what the probe found and where the outputs are.
+pub async fn mark_ready(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    id: Uuid,
+    info: &MediaInfo,
+    playback_key: &str,
+    poster_key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AssetError> {
+    asset_state::transition(AssetStatus::Processing, AssetStatus::Ready, AssetCause::ProcessingSucceeded)?;
+    let r = assets::Entity::update_many()
+        .col_expr(assets::Column::ProcessingStatus, Expr::value(AssetStatus::Ready.as_str()))
+        .col_expr(assets::Column::DurationMs, Expr::value(info.duration_ms))
+        .col_expr(assets::Column::Width, Expr::value(info.width))
+        .col_expr(assets::Column::Height, Expr::value(info.height))
+        .col_expr(assets::Column::Rotation, Expr::value(info.rotation))
+        .col_expr(assets::Column::VideoCodec, Expr::value(info.video_codec.clone()))
+        .col_expr(assets::Column::AudioCodec, Expr::value(info.audio_codec.clone()))
+        .col_expr(assets::Column::PlaybackKey, Expr::value(playback_key))
+        .col_expr(assets::Column::PosterKey, Expr::value(poster_key))
+        .col_expr(assets::Column::ReadyAt, Expr::value(now))
+        .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(assets::Column::UpdatedAt, Expr::value(now))
+        .filter(assets::Column::Id.eq(id))
+        .filter(assets::Column::ShopId.eq(shop_id))
+        .filter(assets::Column::ProcessingStatus.eq(AssetStatus::Processing.as_str()))
+        .exec(db)
+        .await?;
+    if r.rows_affected == 1 { Ok(()) } else { Err(AssetError::Conflict) }
+}
+
+/// `processing → failed` with the reason the merchant will read.
+pub async fn mark_failed(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    id: Uuid,
+    error: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AssetError> {
+    asset_state::transition(AssetStatus::Processing, AssetStatus::Failed, AssetCause::ProcessingFailed)?;
+    let r = assets::Entity::update_many()
+        .col_expr(assets::Column::ProcessingStatus, Expr::value(AssetStatus::Failed.as_str()))
+        .col_expr(assets::Column::ProcessingError, Expr::value(error.chars().take(500).collect::<String>()))
+        .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(assets::Column::UpdatedAt, Expr::value(now))
+        .filter(assets::Column::Id.eq(id))
+        .filter(assets::Column::ShopId.eq(shop_id))
+        .filter(assets::Column::ProcessingStatus.eq(AssetStatus::Processing.as_str()))
+        .exec(db)
+        .await?;
+    if r.rows_affected == 1 { Ok(()) } else { Err(AssetError::Conflict) }
+}
+
+/// Gives a claimed asset back after a passing failure (storage down): its lease ends now, so
+/// the job's retry can claim it again.
+pub async fn release(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    assets::Entity::update_many()
+        .col_expr(assets::Column::LeaseUntil, Expr::value(now - chrono::Duration::seconds(1)))
+        .filter(assets::Column::Id.eq(id))
+        .filter(assets::Column::ShopId.eq(shop_id))
+        .filter(assets::Column::ProcessingStatus.eq(AssetStatus::Processing.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! The media worker on real ffmpeg: the formats phones and browsers upload become H.264/AAC MP4
+//! with a poster; broken uploads fail with a specific reason, and the worker goes on.
+
+use entity::{AssetStatus, RequestStatus, testimonial_media_assets as assets};
+use reelproof_tests::{TestApp, fixtures, media};
+use sea_orm::EntityTrait;
+use server::domain::tokens::CaptureToken;
+
+async fn request(app: &TestApp, product: i64) -> entity::testimonial_requests::Model {
+    let c = fixtures::campaign(app.db(), app.shop_id()).await;
+    fixtures::request(
+        app.db(),
+        app.shop_id(),
+        c.id,
+        product,
+        &CaptureToken::generate().hash(),
+        RequestStatus::Submitted,
+    )
+    .await
+}
+
+async fn asset(app: &TestApp, id: uuid::Uuid) -> assets::Model {
+    assets::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn phone_and_browser_formats_become_h264_mp4_with_a_poster() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("safari.mp4", media::safari_mp4(dir.path()), "video/mp4", (640, 360)),
+        ("chrome.webm", media::chrome_webm(dir.path()), "video/webm", (320, 240)),
+        ("firefox.webm", media::firefox_webm(dir.path()), "video/webm", (320, 240)),
+        // Portrait: stored as rotated landscape, played upright.
+        ("iphone.mov", media::iphone_mov(dir.path()), "video/quicktime", (240, 320)),
+    ];
+    let mut ids = Vec::new();
+    for (i, (name, bytes, ct, dims)) in cases.into_iter().enumerate() {
+        let r = request(&app, 500 + i as i64).await;
+        ids.push((name, fixtures::uploaded_asset(app.state(), &r, bytes, ct).await.id, dims));
+    }
+    assert_eq!(app.run_background_until_idle().await, 4);
+    for (name, id, (w, h)) in ids {
+        let a = asset(&app, id).await;
+        assert_eq!(a.processing_status, AssetStatus::Ready, "{name}: {:?}", a.processing_error);
+        assert!(a.duration_ms.unwrap() >= 1900 && a.duration_ms.unwrap() <= 2200, "{name}: {:?}", a.duration_ms);
+        assert!(a.width.is_some() && a.height.is_some() && a.video_codec.is_some() && a.ready_at.is_some());
+        let playback = app.state().storage().get(a.playback_key.as_deref().unwrap()).await.unwrap();
+        let file = dir.path().join(format!("{name}.out.mp4"));
+        std::fs::write(&file, &playback).unwrap();
+        let p = media::probe(&file);
+        let streams = p["streams"].as_array().unwrap();
+        let video = streams.iter().find(|s| s["codec_type"] == "video").unwrap();
+        assert_eq!(video["codec_name"], "h264", "{name}");
+        assert_eq!((video["width"].as_i64(), video["height"].as_i64()), (Some(w), Some(h)), "{name}");
+        assert!(streams.iter().any(|s| s["codec_type"] == "audio" && s["codec_name"] == "aac"), "{name}");
+        // +faststart: the index (moov) comes before the media data (mdat).
+        let moov = playback.windows(4).position(|w| w == b"moov").unwrap();
+        let mdat = playback.windows(4).position(|w| w == b"mdat").unwrap();
+        assert!(moov < mdat, "{name}: faststart");
+        let poster = app.state().storage().get(a.poster_key.as_deref().unwrap()).await.unwrap();
+        assert_eq!(&poster[..3], &[0xFF, 0xD8, 0xFF], "{name}: a JPEG poster");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn broken_uploads_fail_with_a_specific_reason_and_the_worker_goes_on() {
+    let app = TestApp::spawn_with(|c| c.media.limits.max_duration_ms = 60_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("truncated", media::truncated_mp4(dir.path()), "not a video we can read"),
+        ("random", media::random_bytes(), "not a video we can read"),
+        ("audio only", media::audio_only(dir.path()), "no video track"),
+        ("empty", Vec::new(), "the file is empty"),
+        ("ten minutes", media::ten_minutes(dir.path()), "s long; the limit is 60 s"),
+        ("good", media::safari_mp4(dir.path()), ""),
+    ];
+    let mut ids = Vec::new();
+    for (i, (name, bytes, want)) in cases.into_iter().enumerate() {
+        let r = request(&app, 600 + i as i64).await;
+        ids.push((name, fixtures::uploaded_asset(app.state(), &r, bytes, "video/mp4").await.id, want));
+    }
+    assert_eq!(app.run_background_until_idle().await, 6, "one job each, none retried");
+    for (name, id, want) in ids {
+        let a = asset(&app, id).await;
+        if want.is_empty() {
+            assert_eq!(a.processing_status, AssetStatus::Ready, "{name}: {:?}", a.processing_error);
+        } else {
+            assert_eq!(a.processing_status, AssetStatus::Failed, "{name}");
+            let err = a.processing_error.unwrap();
+            assert!(err.contains(want), "{name}: {err}");
+            assert!(a.playback_key.is_none());
+        }
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn without_ffmpeg_the_asset_fails_saying_so() {
+    let app = TestApp::spawn_with(|c| {
+        c.media.tools.ffmpeg = "/nonexistent/ffmpeg".into();
+        c.media.tools.ffprobe = "/nonexistent/ffprobe".into();
+    })
+    .await;
+    let r = request(&app, 700).await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = fixtures::uploaded_asset(app.state(), &r, media::safari_mp4(dir.path()), "video/mp4").await;
+    app.run_background_until_idle().await;
+    let a = asset(&app, a.id).await;
+    assert_eq!(a.processing_status, AssetStatus::Failed);
+    assert_eq!(a.processing_error.as_deref(), Some("ffmpeg not installed"));
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200, "the rest of the product still works");
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["media"], "degraded: ffmpeg not installed");
+    app.finish().await;
+}
