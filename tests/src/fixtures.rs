@@ -202,7 +202,7 @@ pub async fn uploaded_asset(
     .await
     .expect("insert submission");
     let id = entity::new_id();
-    let key = format!("{}/{id}/original", server::providers::storage::shop_prefix(request.shop_id));
+    let key = format!("{}{id}/original", server::providers::storage::shop_prefix(request.shop_id));
     let size = bytes.len() as i64;
     state.storage().put(&key, bytes.into()).await.expect("store original");
     let asset = testimonial_media_assets::ActiveModel {

@@ -175,6 +175,20 @@ impl TestApp {
         body
     }
 
+    /// A public capture API call, as the customer's browser makes it.
+    pub async fn public_graphql(&self, query: &str, variables: serde_json::Value) -> serde_json::Value {
+        let resp = self
+            .client
+            .post(self.url("/api/public/graphql"))
+            .header("user-agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Mobile/15E148 Safari/604.1")
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request reaches the server");
+        assert_eq!(resp.status(), 200);
+        resp.json().await.expect("JSON body")
+    }
+
     /// POSTs a GraphQL operation with the given bearer token (or none) and returns the raw
     /// response.
     pub async fn graphql_with(

@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod send_window;
 pub mod settings;
 pub mod shop_domain;
+pub mod signed_url;
 pub mod submission_state;
 pub mod templates;
 pub mod tokens;

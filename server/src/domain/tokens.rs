@@ -127,6 +127,17 @@ impl LinkKey {
     pub fn verify(&self, purpose: &str, id: uuid::Uuid, signature: &str) -> bool {
         constant_time_eq(self.sign(purpose, id).as_bytes(), signature.as_bytes())
     }
+
+    /// A full-length signature (256 bits, base64url) over several text fields, for signed URLs.
+    pub fn sign_fields(&self, purpose: &str, fields: &[&str]) -> String {
+        let parts: Vec<&[u8]> =
+            std::iter::once(purpose.as_bytes()).chain(fields.iter().map(|f| f.as_bytes())).collect();
+        URL_SAFE_NO_PAD.encode(self.mac(&parts))
+    }
+
+    pub fn verify_fields(&self, purpose: &str, fields: &[&str], signature: &str) -> bool {
+        constant_time_eq(self.sign_fields(purpose, fields).as_bytes(), signature.as_bytes())
+    }
 }
 
 impl std::fmt::Debug for LinkKey {

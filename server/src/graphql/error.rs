@@ -10,6 +10,9 @@ pub enum ErrorCode {
     Validation,
     InvalidTransition,
     Conflict,
+    TokenInvalid,
+    AlreadySubmitted,
+    RateLimited,
     Internal,
 }
 
@@ -22,6 +25,9 @@ impl ErrorCode {
             Self::Validation => "VALIDATION",
             Self::InvalidTransition => "INVALID_TRANSITION",
             Self::Conflict => "CONFLICT",
+            Self::TokenInvalid => "TOKEN_INVALID",
+            Self::AlreadySubmitted => "ALREADY_SUBMITTED",
+            Self::RateLimited => "RATE_LIMITED",
             Self::Internal => "INTERNAL",
         }
     }
@@ -48,6 +54,18 @@ impl ToApiError for crate::services::shops::ShopError {
     fn to_api_error(self) -> async_graphql::Error {
         match self {
             Self::NotFound => api_error(ErrorCode::NotFound, "shop not found"),
+            other => internal(other),
+        }
+    }
+}
+
+impl ToApiError for crate::services::capture::CaptureError {
+    fn to_api_error(self) -> async_graphql::Error {
+        use crate::services::capture::CaptureError as E;
+        match self {
+            E::TokenInvalid => api_error(ErrorCode::TokenInvalid, self.to_string()),
+            E::AlreadySubmitted => api_error(ErrorCode::AlreadySubmitted, self.to_string()),
+            E::Validation(m) => api_error(ErrorCode::Validation, m),
             other => internal(other),
         }
     }

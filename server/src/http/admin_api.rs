@@ -19,6 +19,16 @@ pub async fn graphql(
     schema.execute(req.into_inner().data(principal)).await.into()
 }
 
+/// The public capture API: no credential but the token in each call.
+pub async fn public_graphql(
+    State(schema): State<crate::graphql::public::PublicSchema>,
+    headers: http::HeaderMap,
+    req: GraphQLRequest,
+) -> GraphQLResponse {
+    let user_agent = headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    schema.execute(req.into_inner().data(crate::graphql::public::ClientSignals { user_agent })).await.into()
+}
+
 /// GraphiQL. In dev mode it is pre-authorised for the demo shop (a one-hour token); in
 /// production the integrator pastes an `Authorization` header.
 pub async fn graphiql(State(state): State<AppState>) -> Html<String> {

@@ -8,6 +8,7 @@ mod dev;
 mod error;
 mod health;
 mod links;
+mod media;
 mod messaging_webhooks;
 mod observe;
 mod static_ui;
@@ -53,15 +54,29 @@ pub fn router(state: AppState) -> Router {
     if state.is_dev() {
         app = app.merge(dev::routes());
     }
-    let request_id = http::HeaderName::from_static("x-request-id");
-    app.with_state(state)
+    let public_api = Router::new()
+        .route("/api/public/graphql", axum::routing::post(admin_api::public_graphql))
+        .with_state(crate::graphql::public::build_schema(state.clone()));
+    let limited = app
+        .with_state(state.clone())
         .merge(admin_api)
+        .merge(public_api)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Enforced on the body stream itself, so extractors that read the body their own way
         // (GraphQL) are limited too and the client gets 413, not a parse error.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)));
+    // Uploads stream up to the media limit and may take minutes on a phone: they sit outside
+    // the 1 MiB body limit and the 30 s timeout, and the handler enforces the signed size.
+    let media_routes = Router::new()
+        .route("/uploads/{*key}", axum::routing::put(media::upload))
+        .route("/media/{*key}", get(media::media))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state);
+    let request_id = http::HeaderName::from_static("x-request-id");
+    limited
+        .merge(media_routes)
         .layer(axum::middleware::from_fn(observe::track))
-        .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }

@@ -15,6 +15,8 @@ use uuid::Uuid;
 pub struct Storage {
     store: Arc<dyn ObjectStore>,
     description: String,
+    /// The folder of the local store (served by `/media` with range requests).
+    local_root: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -27,7 +29,11 @@ impl Storage {
         std::fs::create_dir_all(dir)
             .map_err(|e| object_store::Error::Generic { store: "local", source: Box::new(e) })?;
         let store = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
-        Ok(Self { store: Arc::new(store), description: format!("local folder {}", dir.display()) })
+        Ok(Self {
+            store: Arc::new(store),
+            description: format!("local folder {}", dir.display()),
+            local_root: Some(dir.canonicalize().unwrap_or_else(|_| dir.to_owned())),
+        })
     }
 
     pub fn description(&self) -> &str {
@@ -37,6 +43,32 @@ impl Storage {
     pub async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
         self.store.put(&Path::from(key), PutPayload::from(bytes)).await?;
         Ok(())
+    }
+
+    /// The file behind `key` in the local store; `None` for remote stores.
+    pub fn local_path(&self, key: &str) -> Option<std::path::PathBuf> {
+        let root = self.local_root.as_ref()?;
+        // `Path::from` normalises the key; anything with `..` or empty segments never gets here
+        // (keys come from signed URLs we made), but refuse them anyway.
+        if key.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+            return None;
+        }
+        Some(root.join(key))
+    }
+
+    /// A streaming writer: the object appears (whole) only after `shutdown`, and `abort` leaves
+    /// nothing behind.
+    pub fn writer(&self, key: &str) -> object_store::buffered::BufWriter {
+        object_store::buffered::BufWriter::new(self.store.clone(), Path::from(key))
+    }
+
+    /// The object's size, or `None` when it does not exist.
+    pub async fn size(&self, key: &str) -> Result<Option<u64>, StorageError> {
+        match self.store.head(&Path::from(key)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {

@@ -196,6 +196,8 @@ pub async fn open_capture_link(state: &AppState, token: &str, signals: Signals<'
             // Raced by another click: that one was recorded.
             Err(_) => {}
         }
+    } else if actor == Actor::Human {
+        // The customer's first open was recorded with the transition; later ones add nothing.
     } else {
         let e = NewEvent {
             payload: Some(payload_with_actor),

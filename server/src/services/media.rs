@@ -131,7 +131,7 @@ async fn transcode(
     if let Err(e) = cfg.tools.transcode(&input, &playback, &poster, duration, &cfg.limits).await {
         return Ok(Err(e));
     }
-    let base = format!("{}/{}", crate::providers::storage::shop_prefix(asset.shop_id), asset.id);
+    let base = format!("{}{}", crate::providers::storage::shop_prefix(asset.shop_id), asset.id);
     let (playback_key, poster_key) = (format!("{base}/playback.mp4"), format!("{base}/poster.jpg"));
     for (path, key) in [(&playback, &playback_key), (&poster, &poster_key)] {
         let data = tokio::fs::read(path).await.map_err(|e| e.to_string())?;

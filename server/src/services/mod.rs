@@ -3,6 +3,7 @@
 //! authorized input and returns typed results or a `thiserror` error.
 
 pub mod campaigns;
+pub mod capture;
 pub mod engagement;
 pub mod intake;
 pub mod media;

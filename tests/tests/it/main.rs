@@ -4,6 +4,7 @@
 mod admin_auth;
 mod browser;
 mod campaigns;
+mod capture;
 mod dev_mode;
 mod engagement;
 mod health;

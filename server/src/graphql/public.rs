@@ -1,0 +1,144 @@
+//! The public capture schema at `/api/public/graphql`: what the customer's capture page calls
+//! with their token. No other credential exists here, so every resolver starts from the token.
+
+use crate::graphql::error::ToApiError;
+use crate::services::capture::{self, SubmitInput};
+use crate::state::AppState;
+use async_graphql::{Context, EmptySubscription, InputObject, Object, Result, Schema, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub type PublicSchema = Schema<PublicQuery, PublicMutation, EmptySubscription>;
+
+/// What the HTTP layer saw of the caller, for telling people from link scanners.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSignals {
+    pub user_agent: Option<String>,
+}
+
+pub fn build_schema(state: AppState) -> PublicSchema {
+    Schema::build(PublicQuery, PublicMutation, EmptySubscription)
+        .data(state)
+        .limit_depth(6)
+        .limit_complexity(200)
+        .finish()
+}
+
+pub struct PublicQuery;
+
+#[Object]
+impl PublicQuery {
+    /// The request behind a capture link. Opening it counts as the customer's click.
+    async fn capture(&self, ctx: &Context<'_>, token: String) -> Result<Capture> {
+        let state = ctx.data::<AppState>()?;
+        let signals = ctx.data::<ClientSignals>().cloned().unwrap_or_default();
+        let s = crate::domain::engagement::Signals { user_agent: signals.user_agent.as_deref(), ..Default::default() };
+        let v = capture::open(state, &token, s).await.map_err(ToApiError::to_api_error)?;
+        Ok(Capture {
+            shop_name: v.shop_name,
+            brand_colour: v.brand_colour,
+            logo_url: v.logo_url,
+            product_title: v.product_title,
+            product_image_url: v.product_image_url,
+            customer_first_name: v.customer_first_name,
+            prompt: v.prompt,
+            consent_text: v.consent_text,
+            consent_version: v.consent_version,
+            incentive: v.incentive,
+            expires_at: v.expires_at,
+            max_duration_seconds: v.max_duration_seconds,
+            max_bytes: v.max_bytes,
+            accepted_types: capture::ALLOWED_TYPES.iter().map(|(t, _)| (*t).to_owned()).collect(),
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Capture {
+    pub shop_name: String,
+    pub brand_colour: String,
+    pub logo_url: Option<String>,
+    pub product_title: String,
+    pub product_image_url: Option<String>,
+    pub customer_first_name: Option<String>,
+    pub prompt: String,
+    /// Shown next to the consent checkbox; `consentVersion` goes back with the submission.
+    pub consent_text: String,
+    pub consent_version: i32,
+    pub incentive: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    pub max_duration_seconds: i64,
+    pub max_bytes: i64,
+    pub accepted_types: Vec<String>,
+}
+
+pub struct PublicMutation;
+
+#[derive(SimpleObject)]
+pub struct UploadTarget {
+    /// `PUT` the file here with the given `Content-Type`.
+    pub url: String,
+    /// Goes back in `submitTestimonial(input: { uploadKey })`.
+    pub upload_key: String,
+    pub content_type: String,
+    pub max_bytes: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(InputObject)]
+pub struct SubmitTestimonialInput {
+    /// From `createUpload`; omit for a text-only testimonial.
+    pub upload_key: Option<String>,
+    pub display_name: String,
+    pub rating: Option<i16>,
+    pub quote: Option<String>,
+    pub consent_publish: bool,
+    pub consent_version: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct SubmittedTestimonial {
+    pub id: Uuid,
+    pub has_video: bool,
+}
+
+#[Object]
+impl PublicMutation {
+    async fn create_upload(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        content_type: String,
+        size_bytes: i64,
+    ) -> Result<UploadTarget> {
+        let state = ctx.data::<AppState>()?;
+        let t =
+            capture::create_upload(state, &token, &content_type, size_bytes).await.map_err(ToApiError::to_api_error)?;
+        Ok(UploadTarget {
+            url: t.url,
+            upload_key: t.key,
+            content_type: t.content_type,
+            max_bytes: t.max_bytes,
+            expires_at: t.expires_at,
+        })
+    }
+
+    async fn submit_testimonial(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        input: SubmitTestimonialInput,
+    ) -> Result<SubmittedTestimonial> {
+        let state = ctx.data::<AppState>()?;
+        let input = SubmitInput {
+            upload_key: input.upload_key,
+            display_name: input.display_name,
+            rating: input.rating,
+            quote: input.quote,
+            consent_publish: input.consent_publish,
+            consent_version: input.consent_version,
+        };
+        let s = capture::submit(state, &token, input).await.map_err(ToApiError::to_api_error)?;
+        Ok(SubmittedTestimonial { id: s.id, has_video: s.has_video })
+    }
+}

@@ -1,0 +1,327 @@
+//! Sequence steps 5–7: what the customer does with their link. `open` shows the request (and
+//! records the click), `create_upload` hands out a signed upload target, `submit` turns the
+//! upload into a submission, its media asset and the `submitted` request — in one transaction,
+//! with the media job enqueued in it.
+//!
+//! An unknown, expired or never-sent token is the same `TokenInvalid`: the answer never tells a
+//! guesser which tokens exist. Nothing here can reach another request than the token's.
+
+use crate::domain::engagement::Signals;
+use crate::domain::settings::ShopSettings;
+use crate::domain::signed_url::UploadGrant;
+use crate::domain::tokens::CaptureToken;
+use crate::services::engagement::{self, LinkError};
+use crate::state::AppState;
+use crate::store;
+use crate::store::requests::{ChangeDetails, TransitionError};
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    AssetStatus, RequestStatus, SubmissionSource, SubmissionStatus, testimonial_media_assets as assets,
+    testimonial_requests as requests, testimonial_submissions as submissions,
+};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, TransactionTrait};
+
+/// Video types phones and browsers produce, with the extension their uploads are stored under.
+pub const ALLOWED_TYPES: &[(&str, &str)] = &[
+    ("video/mp4", "mp4"),
+    ("video/webm", "webm"),
+    ("video/quicktime", "mov"),
+    ("video/x-matroska", "mkv"),
+    ("video/3gpp", "3gp"),
+];
+/// How long an upload URL stays valid.
+const UPLOAD_TTL: Duration = Duration::minutes(30);
+const MAX_NAME: usize = 60;
+const MAX_QUOTE: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("this link is not valid or has expired")]
+    TokenInvalid,
+    #[error("a testimonial was already submitted with this link")]
+    AlreadySubmitted,
+    #[error("{0}")]
+    Validation(String),
+    #[error(transparent)]
+    Database(#[from] DbErr),
+    #[error(transparent)]
+    Storage(#[from] crate::providers::storage::StorageError),
+}
+
+impl From<LinkError> for CaptureError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::AlreadySubmitted => Self::AlreadySubmitted,
+            LinkError::Database(e) => Self::Database(e),
+            _ => Self::TokenInvalid,
+        }
+    }
+}
+
+/// What the capture page needs — and nothing about anyone else.
+#[derive(Debug, Clone)]
+pub struct CaptureView {
+    pub shop_name: String,
+    pub brand_colour: String,
+    pub logo_url: Option<String>,
+    pub product_title: String,
+    pub product_image_url: Option<String>,
+    pub customer_first_name: Option<String>,
+    pub prompt: String,
+    pub consent_text: String,
+    pub consent_version: i32,
+    pub incentive: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    pub max_duration_seconds: i64,
+    pub max_bytes: i64,
+}
+
+/// A signed upload target.
+#[derive(Debug, Clone)]
+pub struct UploadTarget {
+    pub url: String,
+    pub key: String,
+    pub content_type: String,
+    pub max_bytes: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What the customer submits.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitInput {
+    pub upload_key: Option<String>,
+    pub display_name: String,
+    pub rating: Option<i16>,
+    pub quote: Option<String>,
+    pub consent_publish: bool,
+    pub consent_version: i32,
+}
+
+/// The capture page opened: the click is recorded (people and scanners told apart by
+/// `engagement`), then the view.
+pub async fn open(state: &AppState, token: &str, signals: Signals<'_>) -> Result<CaptureView, CaptureError> {
+    let link = engagement::open_capture_link(state, token, signals).await?;
+    view(state, &link.request, &link.shop_name).await
+}
+
+async fn view(state: &AppState, r: &requests::Model, shop_name: &str) -> Result<CaptureView, CaptureError> {
+    let shop = store::shops::get(state.db(), r.shop_id).await?.ok_or(CaptureError::TokenInvalid)?;
+    let settings = ShopSettings::from_json(&shop.settings);
+    let campaign =
+        store::campaigns::get(state.db(), r.shop_id, r.campaign_id).await?.ok_or(CaptureError::TokenInvalid)?;
+    let limits = &state.config().media.limits;
+    Ok(CaptureView {
+        shop_name: shop_name.to_owned(),
+        brand_colour: settings.brand_colour,
+        logo_url: settings.logo_url,
+        product_title: r.product_title.clone(),
+        product_image_url: r.product_image_url.clone(),
+        customer_first_name: r.customer_first_name.clone(),
+        prompt: campaign.prompt,
+        consent_text: campaign.consent_text,
+        consent_version: campaign.consent_version,
+        incentive: campaign.incentive,
+        expires_at: r.expires_at,
+        max_duration_seconds: limits.max_duration_ms / 1000,
+        max_bytes: limits.max_bytes,
+    })
+}
+
+/// The request a token names, if it can still take a submission.
+async fn open_request(state: &AppState, token: &str) -> Result<requests::Model, CaptureError> {
+    let token = CaptureToken::parse(token).map_err(|_| CaptureError::TokenInvalid)?;
+    let r = store::requests::find_by_token_hash_all_shops(state.db(), &token.hash())
+        .await?
+        .ok_or(CaptureError::TokenInvalid)?;
+    match r.status {
+        RequestStatus::Submitted => Err(CaptureError::AlreadySubmitted),
+        RequestStatus::Sent | RequestStatus::Clicked if r.expires_at > state.now() => Ok(r),
+        _ => Err(CaptureError::TokenInvalid),
+    }
+}
+
+fn upload_prefix(r: &requests::Model) -> String {
+    format!("{}uploads/{}/", crate::providers::storage::shop_prefix(r.shop_id), r.id)
+}
+
+pub async fn create_upload(
+    state: &AppState,
+    token: &str,
+    content_type: &str,
+    size_bytes: i64,
+) -> Result<UploadTarget, CaptureError> {
+    let r = open_request(state, token).await?;
+    let content_type = content_type.trim().to_ascii_lowercase();
+    let base_type = content_type.split(';').next().unwrap_or_default().trim().to_owned();
+    let Some((_, ext)) = ALLOWED_TYPES.iter().find(|(t, _)| *t == base_type) else {
+        return Err(CaptureError::Validation(format!(
+            "unsupported file type {base_type:?}: please upload a video (MP4, WebM or MOV)"
+        )));
+    };
+    let max = state.config().media.limits.max_bytes;
+    if size_bytes <= 0 {
+        return Err(CaptureError::Validation("the file is empty".into()));
+    }
+    if size_bytes > max {
+        return Err(CaptureError::Validation(format!(
+            "the file is {} MB; the limit is {} MB",
+            size_bytes / (1024 * 1024),
+            max / (1024 * 1024)
+        )));
+    }
+    let key = format!("{}{}.{ext}", upload_prefix(&r), entity::new_id());
+    let expires_at = state.now() + UPLOAD_TTL;
+    let grant = UploadGrant {
+        key: key.clone(),
+        content_type: base_type.clone(),
+        max_bytes: size_bytes,
+        expires: expires_at.timestamp(),
+    };
+    let url = state.url(&format!("/uploads/{key}?{}", grant.query(state.links())));
+    Ok(UploadTarget { url, key, content_type: base_type, max_bytes: size_bytes, expires_at })
+}
+
+pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result<submissions::Model, CaptureError> {
+    let r = open_request(state, token).await?;
+    let campaign =
+        store::campaigns::get(state.db(), r.shop_id, r.campaign_id).await?.ok_or(CaptureError::TokenInvalid)?;
+    let name = input.display_name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(CaptureError::Validation(format!("please give a display name of 1 to {MAX_NAME} characters")));
+    }
+    let quote = input.quote.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    if quote.is_some_and(|q| q.chars().count() > MAX_QUOTE) {
+        return Err(CaptureError::Validation(format!("the quote is longer than {MAX_QUOTE} characters")));
+    }
+    if input.rating.is_some_and(|n| !(1..=5).contains(&n)) {
+        return Err(CaptureError::Validation("the rating is 1 to 5 stars".into()));
+    }
+    if !input.consent_publish {
+        return Err(CaptureError::Validation("please agree to the consent text to submit".into()));
+    }
+    if input.consent_version != campaign.consent_version {
+        return Err(CaptureError::Validation(
+            "the consent text changed; please reload the page and agree again".into(),
+        ));
+    }
+    let upload = match input.upload_key.as_deref() {
+        Some(key) => {
+            if !key.starts_with(&upload_prefix(&r)) {
+                return Err(CaptureError::Validation("that upload does not belong to this link".into()));
+            }
+            let size = state.storage().size(key).await?.ok_or_else(|| {
+                CaptureError::Validation("the upload has not arrived; please upload the video again".into())
+            })?;
+            Some((key.to_owned(), size as i64))
+        }
+        None if quote.is_none() => {
+            return Err(CaptureError::Validation("please record a video or write a few words".into()));
+        }
+        None => None,
+    };
+
+    let now = state.now();
+    let txn = state.db().begin().await?;
+    let submission = submissions::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(r.shop_id),
+        request_id: Set(Some(r.id)),
+        campaign_id: Set(Some(r.campaign_id)),
+        product_id: Set(r.product_id),
+        display_name: Set(display_name(name)),
+        rating: Set(input.rating),
+        quote: Set(quote.map(str::to_owned)),
+        has_video: Set(upload.is_some()),
+        consent_publish: Set(true),
+        consent_text: Set(campaign.consent_text.clone()),
+        consent_version: Set(campaign.consent_version),
+        consented_at: Set(Some(now)),
+        flagged: Set(false),
+        flagged_reason: Set(None),
+        status: Set(SubmissionStatus::Pending),
+        published: Set(false),
+        published_at: Set(None),
+        placement_home: Set(false),
+        placement_product: Set(false),
+        featured: Set(false),
+        sort_order: Set(0),
+        moderated_at: Set(None),
+        source: Set(SubmissionSource::Capture),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        // One submission per request: a racing second submit loses here.
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => CaptureError::AlreadySubmitted,
+        _ => CaptureError::Database(e),
+    })?;
+    if let Some((key, size)) = upload {
+        let content_type = key_content_type(&key);
+        let asset = assets::ActiveModel {
+            id: Set(entity::new_id()),
+            shop_id: Set(r.shop_id),
+            submission_id: Set(submission.id),
+            original_key: Set(key),
+            content_type: Set(content_type),
+            size_bytes: Set(size),
+            processing_status: Set(AssetStatus::Uploaded),
+            processing_error: Set(None),
+            attempts: Set(0),
+            lease_until: Set(None),
+            duration_ms: Set(None),
+            width: Set(None),
+            height: Set(None),
+            rotation: Set(None),
+            video_codec: Set(None),
+            audio_codec: Set(None),
+            playback_key: Set(None),
+            poster_key: Set(None),
+            ready_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        super::media::enqueue(&txn, r.shop_id, asset.id, now).await?;
+    }
+    let payload = serde_json::json!({ "submission_id": submission.id, "has_video": submission.has_video });
+    let details = ChangeDetails { payload: Some(payload), ..Default::default() };
+    match store::requests::transition(&txn, r.shop_id, r.id, RequestStatus::Submitted, now, details).await {
+        Ok(_) => {}
+        Err(TransitionError::Database(e)) => return Err(e.into()),
+        Err(_) => return Err(CaptureError::AlreadySubmitted),
+    }
+    txn.commit().await?;
+    metrics::counter!("reelproof_submissions_created_total").increment(1);
+    tracing::info!(shop_id = %r.shop_id, request_id = %r.id, submission_id = %submission.id, "testimonial submitted");
+    Ok(submission)
+}
+
+/// Public name: first name and last initial ("Ada Lovelace" → "Ada L.").
+fn display_name(name: &str) -> String {
+    let mut parts = name.split_whitespace();
+    let first = parts.next().unwrap_or_default();
+    match parts.last().and_then(|l| l.chars().next()) {
+        Some(initial) => format!("{first} {}.", initial.to_uppercase()),
+        None => first.to_owned(),
+    }
+}
+
+/// The content type an upload was granted for, from its key's extension (ffprobe decides
+/// later what the bytes really are).
+fn key_content_type(key: &str) -> String {
+    let ext = key.rsplit('.').next().unwrap_or_default();
+    ALLOWED_TYPES.iter().find(|(_, e)| *e == ext).map_or("application/octet-stream", |(t, _)| t).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn display_names_show_first_name_and_initial() {
+        assert_eq!(super::display_name("Ada Lovelace"), "Ada L.");
+        assert_eq!(super::display_name("  ada   king lovelace "), "ada L.");
+        assert_eq!(super::display_name("Ada"), "Ada");
+    }
+}

@@ -1,0 +1,173 @@
+//! The customer's side: open the link, upload, submit — through the public GraphQL API and the
+//! signed upload URL, with the media worker turning the upload into a playable video.
+
+use super::campaigns::active;
+use super::messaging::only_request;
+use chrono::Duration;
+use entity::{AssetStatus, RequestEventType, RequestStatus, testimonial_media_assets as assets};
+use reelproof_tests::{TestApp, fixtures, media};
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const CAPTURE: &str = "query($t: String!) { capture(token: $t) { shopName productTitle prompt consentText consentVersion maxBytes acceptedTypes } }";
+const UPLOAD: &str = "mutation($t: String!, $ct: String!, $n: Int!) { createUpload(token: $t, contentType: $ct, sizeBytes: $n) { url uploadKey contentType maxBytes } }";
+const SUBMIT: &str =
+    "mutation($t: String!, $i: SubmitTestimonialInput!) { submitTestimonial(token: $t, input: $i) { id hasVideo } }";
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+/// A sent request and its customer's token.
+async fn sent(app: &TestApp) -> (entity::testimonial_requests::Model, String) {
+    active(app, json!({"delayDays": 0})).await;
+    app.webhook("orders/paid", &fixtures::order(4_001, &[(11, 101)], Some("ada@example.com"))).await;
+    assert_eq!(app.run_scheduler_once().await.sent, 1);
+    let r = only_request(app).await;
+    let token = app.state().links().capture_token(r.id).expose().to_owned();
+    app.advance_clock(Duration::hours(1));
+    (r, token)
+}
+
+async fn put(url: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+    reqwest::Client::new().put(url).header("content-type", content_type).body(body).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn open_upload_submit_and_the_video_becomes_playable() {
+    let app = TestApp::spawn().await;
+    let (r, token) = sent(&app).await;
+
+    let c = app.public_graphql(CAPTURE, json!({"t": token})).await;
+    assert_eq!(c["data"]["capture"]["productTitle"], "Product 101", "{c}");
+    assert!(!c.to_string().contains("ada@example.com"), "no contact data on the capture page");
+    app.public_graphql(CAPTURE, json!({"t": token})).await;
+    let clicks = server::store::request_events::timeline(app.db(), app.shop_id(), r.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event_type == RequestEventType::Clicked)
+        .count();
+    assert_eq!(clicks, 1, "the first human open is the click; reopening adds nothing");
+    assert_eq!(only_request(&app).await.status, RequestStatus::Clicked);
+
+    let dir = tempfile::tempdir().unwrap();
+    let video = media::chrome_webm(dir.path());
+    let up = app.public_graphql(UPLOAD, json!({"t": token, "ct": "video/webm", "n": video.len()})).await;
+    let target = &up["data"]["createUpload"];
+    let res = put(target["url"].as_str().unwrap(), "video/webm", video).await;
+    assert_eq!(res.status(), 201);
+    let input = json!({"uploadKey": target["uploadKey"], "displayName": "Ada Lovelace", "rating": 5,
+                       "quote": "Sturdy and beautiful", "consentPublish": true,
+                       "consentVersion": c["data"]["capture"]["consentVersion"]});
+    let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+    assert_eq!(s["data"]["submitTestimonial"]["hasVideo"], true, "{s}");
+    assert_eq!(only_request(&app).await.status, RequestStatus::Submitted);
+    let a = assets::Entity::find().one(app.db()).await.unwrap().unwrap();
+    assert_eq!(a.processing_status, AssetStatus::Uploaded);
+    let sub = entity::testimonial_submissions::Entity::find().one(app.db()).await.unwrap().unwrap();
+    assert_eq!(sub.display_name, "Ada L.");
+
+    // A second submit, even with the same upload.
+    let again = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+    assert_eq!(code(&again), "ALREADY_SUBMITTED", "{again}");
+
+    assert_eq!(app.run_background_until_idle().await, 1);
+    let a = assets::Entity::find().one(app.db()).await.unwrap().unwrap();
+    assert_eq!(a.processing_status, AssetStatus::Ready, "{:?}", a.processing_error);
+    assert!(a.duration_ms.is_some() && a.width.is_some() && a.poster_key.is_some() && a.size_bytes > 0);
+
+    // Playback from the local store: signed, with range requests.
+    let key = a.playback_key.unwrap();
+    let exp = app.now().timestamp() + 300;
+    let q = server::domain::signed_url::media_query(app.state().links(), &key, exp);
+    let part = reqwest::Client::new()
+        .get(app.url(&format!("/media/{key}?{q}")))
+        .header("range", "bytes=0-99")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206, "{:?}", part.headers());
+    assert_eq!(part.bytes().await.unwrap().len(), 100);
+    let forged = reqwest::get(app.url(&format!("/media/{key}?exp={exp}&sig=AAAA"))).await.unwrap();
+    assert_eq!(forged.status(), 403);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn bad_tokens_types_sizes_and_signatures_are_refused_clearly() {
+    let app = TestApp::spawn().await;
+    let (_, token) = sent(&app).await;
+    let unknown = server::domain::tokens::CaptureToken::generate().expose().to_owned();
+    for t in [unknown.as_str(), "garbage"] {
+        let c = app.public_graphql(CAPTURE, json!({"t": t})).await;
+        assert_eq!(code(&c), "TOKEN_INVALID", "{c}");
+    }
+    let png = app.public_graphql(UPLOAD, json!({"t": token, "ct": "image/png", "n": 1000})).await;
+    assert_eq!(code(&png), "VALIDATION");
+    assert!(png["errors"][0]["message"].as_str().unwrap().contains("unsupported file type"));
+    let huge = app.public_graphql(UPLOAD, json!({"t": token, "ct": "video/mp4", "n": 10_i64.pow(12)})).await;
+    assert_eq!(code(&huge), "VALIDATION");
+
+    let up = app.public_graphql(UPLOAD, json!({"t": token, "ct": "video/mp4", "n": 1000})).await;
+    let url = up["data"]["createUpload"]["url"].as_str().unwrap().to_owned();
+    // Tampered: another size limit than the one signed.
+    let tampered = url.replace("max=1000", "max=100000");
+    assert_eq!(put(&tampered, "video/mp4", vec![0; 10]).await.status(), 403);
+    // Wrong type.
+    let wrong = put(&url, "video/webm", vec![0; 10]).await;
+    assert_eq!(wrong.status(), 415);
+    assert!(wrong.text().await.unwrap().contains("expects Content-Type video/mp4"));
+    // Announced too big.
+    assert_eq!(put(&url, "video/mp4", vec![0; 1001]).await.status(), 413);
+    // Streamed without a length and cut at the limit.
+    let u = url::Url::parse(&url).unwrap();
+    let mut s = tokio::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap())).await.unwrap();
+    let head = format!(
+        "PUT {}?{} HTTP/1.1\r\nHost: x\r\nContent-Type: video/mp4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        u.path(),
+        u.query().unwrap()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..3 {
+        let _ = s.write_all(b"258\r\n").await;
+        let _ = s.write_all(&[7u8; 600]).await;
+        let _ = s.write_all(b"\r\n").await;
+    }
+    let _ = s.write_all(b"0\r\n\r\n").await;
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp).await;
+    assert!(resp.starts_with("HTTP/1.1 413"), "{resp}");
+    let key = up["data"]["createUpload"]["uploadKey"].as_str().unwrap();
+    assert_eq!(app.state().storage().size(key).await.unwrap(), None, "nothing half-stored");
+
+    // Submitting that (absent) upload is a clear error, not a broken submission.
+    let input = json!({"uploadKey": key, "displayName": "Ada", "consentPublish": true, "consentVersion": 1});
+    let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+    assert_eq!(code(&s), "VALIDATION", "{s}");
+    // Another request's upload key is refused.
+    let foreign = json!({"uploadKey": "shops/x/uploads/y/z.mp4", "displayName": "Ada", "consentPublish": true, "consentVersion": 1});
+    assert_eq!(code(&app.public_graphql(SUBMIT, json!({"t": token, "i": foreign})).await), "VALIDATION");
+
+    // Expired upload URL.
+    app.advance_clock(Duration::minutes(31));
+    assert_eq!(put(&url, "video/mp4", vec![0; 10]).await.status(), 403);
+    // Expired link.
+    app.advance_clock(Duration::days(40));
+    let c = app.public_graphql(CAPTURE, json!({"t": token})).await;
+    assert_eq!(code(&c), "TOKEN_INVALID");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_text_only_testimonial_needs_no_upload() {
+    let app = TestApp::spawn().await;
+    let (_, token) = sent(&app).await;
+    let input = json!({"displayName": "Ada", "quote": "Great desk", "consentPublish": true, "consentVersion": 1});
+    let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+    assert_eq!(s["data"]["submitTestimonial"]["hasVideo"], false, "{s}");
+    assert_eq!(only_request(&app).await.status, RequestStatus::Submitted);
+    assert!(assets::Entity::find().one(app.db()).await.unwrap().is_none());
+    app.finish().await;
+}
