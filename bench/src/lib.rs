@@ -73,6 +73,7 @@ pub fn server_config(data_dir: &std::path::Path, database_url: &str, api_secret:
         sms: SmsConfig::Outbox,
         callbacks: Default::default(),
         media: Default::default(),
+        capture: Default::default(),
     }
 }
 

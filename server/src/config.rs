@@ -76,6 +76,15 @@ pub struct MessagingArgs {
     pub twilio_from_number: Option<String>,
     #[arg(long, env = "TWILIO_MESSAGING_SERVICE_SID")]
     pub twilio_messaging_service_sid: Option<String>,
+    /// Public capture API calls allowed per client IP per minute.
+    #[arg(long, env = "CAPTURE_RATE_PER_IP", default_value_t = 120)]
+    pub capture_rate_per_ip: u32,
+    /// Public capture API calls allowed per capture link per minute.
+    #[arg(long, env = "CAPTURE_RATE_PER_TOKEN", default_value_t = 30)]
+    pub capture_rate_per_token: u32,
+    /// Take the client IP from the first `X-Forwarded-For` entry (only behind a proxy that sets it).
+    #[arg(long, env = "REELPROOF_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
     /// The ffmpeg binary the media worker runs.
     #[arg(long, env = "FFMPEG_PATH", default_value = "ffmpeg")]
     pub ffmpeg_path: PathBuf,
@@ -148,6 +157,21 @@ pub struct Config {
     pub callbacks: CallbackConfig,
     pub sms: SmsConfig,
     pub media: MediaConfig,
+    pub capture: CaptureConfig,
+}
+
+/// The public capture API's protections.
+#[derive(Debug, Clone)]
+pub struct CaptureConfig {
+    pub rate_per_ip_per_minute: u32,
+    pub rate_per_token_per_minute: u32,
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        Self { rate_per_ip_per_minute: 120, rate_per_token_per_minute: 30, trust_forwarded_for: false }
+    }
 }
 
 /// The media worker's tools and limits.
@@ -313,7 +337,13 @@ impl RawConfig {
             tools: crate::providers::ffmpeg::Ffmpeg { ffmpeg: m.ffmpeg_path, ffprobe: m.ffprobe_path },
             limits: Default::default(),
         };
+        let capture = CaptureConfig {
+            rate_per_ip_per_minute: m.capture_rate_per_ip,
+            rate_per_token_per_minute: m.capture_rate_per_token,
+            trust_forwarded_for: m.trust_forwarded_for,
+        };
         Ok(Config {
+            capture,
             media,
             sms,
             callbacks,

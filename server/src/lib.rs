@@ -129,7 +129,9 @@ impl Application {
             Some((tokio::spawn(runner.run_loop(self.state.clone(), stop_rx)), scheduler))
         };
         let router = http::router(self.state.clone());
-        let served = axum::serve(self.listener, router).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
         let _ = stop_tx.send(true);
         if let Some((jobs, scheduler)) = workers {
             let _ = jobs.await;

@@ -84,6 +84,7 @@ impl TestApp {
             sms: server::config::SmsConfig::Outbox,
             callbacks: Default::default(),
             media: Default::default(),
+            capture: Default::default(),
         };
         tweak(&mut config);
         // A manual clock: tests move time forward instead of waiting.

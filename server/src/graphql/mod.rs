@@ -7,3 +7,4 @@
 pub mod admin;
 pub mod error;
 pub mod public;
+pub mod rate_limit;

@@ -8,16 +8,34 @@ use async_graphql::{Context, EmptySubscription, InputObject, Object, Result, Sch
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::error::{ErrorCode, api_error};
+use super::rate_limit::CaptureLimiter;
+
+/// The app state, after the caller passed the rate limits for this token.
+fn admit<'a>(ctx: &'a Context<'_>, token: &str) -> Result<&'a AppState> {
+    let ip = ctx.data::<ClientSignals>().ok().and_then(|s| s.ip);
+    ctx.data::<CaptureLimiter>()?.check(ip, token).map_err(|e| {
+        metrics::counter!("reelproof_capture_rate_limited_total").increment(1);
+        api_error(ErrorCode::RateLimited, e.to_string())
+    })?;
+    ctx.data::<AppState>()
+}
+
 pub type PublicSchema = Schema<PublicQuery, PublicMutation, EmptySubscription>;
 
-/// What the HTTP layer saw of the caller, for telling people from link scanners.
+/// What the HTTP layer saw of the caller: for telling people from link scanners, and for the
+/// per-IP rate limit.
 #[derive(Debug, Clone, Default)]
 pub struct ClientSignals {
     pub user_agent: Option<String>,
+    pub ip: Option<std::net::IpAddr>,
 }
 
 pub fn build_schema(state: AppState) -> PublicSchema {
+    let c = &state.config().capture;
+    let limiter = CaptureLimiter::new(c.rate_per_ip_per_minute, c.rate_per_token_per_minute);
     Schema::build(PublicQuery, PublicMutation, EmptySubscription)
+        .data(limiter)
         .data(state)
         .limit_depth(6)
         .limit_complexity(200)
@@ -30,7 +48,7 @@ pub struct PublicQuery;
 impl PublicQuery {
     /// The request behind a capture link. Opening it counts as the customer's click.
     async fn capture(&self, ctx: &Context<'_>, token: String) -> Result<Capture> {
-        let state = ctx.data::<AppState>()?;
+        let state = admit(ctx, &token)?;
         let signals = ctx.data::<ClientSignals>().cloned().unwrap_or_default();
         let s = crate::domain::engagement::Signals { user_agent: signals.user_agent.as_deref(), ..Default::default() };
         let v = capture::open(state, &token, s).await.map_err(ToApiError::to_api_error)?;
@@ -111,7 +129,7 @@ impl PublicMutation {
         content_type: String,
         size_bytes: i64,
     ) -> Result<UploadTarget> {
-        let state = ctx.data::<AppState>()?;
+        let state = admit(ctx, &token)?;
         let t =
             capture::create_upload(state, &token, &content_type, size_bytes).await.map_err(ToApiError::to_api_error)?;
         Ok(UploadTarget {
@@ -129,7 +147,7 @@ impl PublicMutation {
         token: String,
         input: SubmitTestimonialInput,
     ) -> Result<SubmittedTestimonial> {
-        let state = ctx.data::<AppState>()?;
+        let state = admit(ctx, &token)?;
         let input = SubmitInput {
             upload_key: input.upload_key,
             display_name: input.display_name,

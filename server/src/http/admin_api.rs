@@ -21,12 +21,22 @@ pub async fn graphql(
 
 /// The public capture API: no credential but the token in each call.
 pub async fn public_graphql(
-    State(schema): State<crate::graphql::public::PublicSchema>,
+    State((schema, trust_forwarded_for)): State<(crate::graphql::public::PublicSchema, bool)>,
+    // Absent only when the router is served without connect info (never by `serve`).
+    connect: Option<Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: http::HeaderMap,
     req: GraphQLRequest,
 ) -> GraphQLResponse {
-    let user_agent = headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    schema.execute(req.into_inner().data(crate::graphql::public::ClientSignals { user_agent })).await.into()
+    let header = |n: http::HeaderName| headers.get(n).and_then(|v| v.to_str().ok());
+    let forwarded = trust_forwarded_for
+        .then(|| header(http::HeaderName::from_static("x-forwarded-for")))
+        .flatten()
+        .and_then(|v| v.split(',').next()?.trim().parse().ok());
+    let signals = crate::graphql::public::ClientSignals {
+        user_agent: header(http::header::USER_AGENT).map(str::to_owned),
+        ip: forwarded.or(connect.map(|c| c.0.0.ip())),
+    };
+    schema.execute(req.into_inner().data(signals)).await.into()
 }
 
 /// GraphiQL. In dev mode it is pre-authorised for the demo shop (a one-hour token); in

@@ -56,7 +56,7 @@ pub fn router(state: AppState) -> Router {
     }
     let public_api = Router::new()
         .route("/api/public/graphql", axum::routing::post(admin_api::public_graphql))
-        .with_state(crate::graphql::public::build_schema(state.clone()));
+        .with_state((crate::graphql::public::build_schema(state.clone()), state.config().capture.trust_forwarded_for));
     let limited = app
         .with_state(state.clone())
         .merge(admin_api)

@@ -171,3 +171,28 @@ async fn a_text_only_testimonial_needs_no_upload() {
     assert!(assets::Entity::find().one(app.db()).await.unwrap().is_none());
     app.finish().await;
 }
+
+#[tokio::test]
+async fn hammering_a_link_is_rate_limited_with_a_clear_error() {
+    let app = TestApp::spawn_with(|c| {
+        c.capture.rate_per_token_per_minute = 3;
+        c.capture.rate_per_ip_per_minute = 5;
+    })
+    .await;
+    let (_, token) = sent(&app).await;
+    for _ in 0..3 {
+        let c = app.public_graphql(CAPTURE, json!({"t": token})).await;
+        assert!(c["errors"].is_null(), "{c}");
+    }
+    let limited = app.public_graphql(CAPTURE, json!({"t": token})).await;
+    assert_eq!(code(&limited), "RATE_LIMITED", "{limited}");
+    assert!(limited["errors"][0]["message"].as_str().unwrap().contains("try again"));
+    // Guessing other tokens from the same address runs into the per-IP limit.
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let guess = server::domain::tokens::CaptureToken::generate();
+        codes.push(code(&app.public_graphql(CAPTURE, json!({"t": guess.expose()})).await).to_owned());
+    }
+    assert_eq!(codes, ["TOKEN_INVALID", "RATE_LIMITED", "RATE_LIMITED"]);
+    app.finish().await;
+}
