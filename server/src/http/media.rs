@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, HeaderName, StatusCode, header};
 use tokio::io::AsyncWriteExt;
 use tower::ServiceExt;
 
@@ -46,6 +46,9 @@ pub async fn upload(
             format!("this upload expects Content-Type {}, not {:?}", grant.content_type, sent_type),
         )
         .into_response();
+    }
+    if let Some(range) = headers.get(header::CONTENT_RANGE) {
+        return ranged(&state, &grant, range, body).await;
     }
     let too_big = || {
         JsonError::new(
@@ -91,6 +94,64 @@ pub async fn upload(
             .into_response();
     }
     (StatusCode::CREATED, axum::Json(serde_json::json!({ "key": key, "size": total }))).into_response()
+}
+
+/// One range of a resumable upload (`Content-Range: bytes start-end/total`).
+async fn ranged(state: &AppState, grant: &UploadGrant, range: &http::HeaderValue, body: Body) -> Response {
+    use crate::services::uploads::{self, UploadError};
+    let Some((start, _end, total)) = range.to_str().ok().and_then(uploads::parse_content_range) else {
+        return JsonError::new(StatusCode::BAD_REQUEST, "VALIDATION", "Content-Range must be `bytes start-end/total`")
+            .into_response();
+    };
+    let with_offset = |status: StatusCode, received: i64, body: serde_json::Value| {
+        (status, [(HeaderName::from_static("upload-offset"), received.to_string())], axum::Json(body)).into_response()
+    };
+    match uploads::append(state, grant, start, total, body.into_data_stream()).await {
+        Ok(p) if p.complete => {
+            with_offset(StatusCode::CREATED, p.received, serde_json::json!({ "key": grant.key, "size": p.received }))
+        }
+        Ok(p) => {
+            with_offset(StatusCode::OK, p.received, serde_json::json!({ "received": p.received, "complete": false }))
+        }
+        Err(UploadError::WrongOffset(at)) => with_offset(
+            StatusCode::CONFLICT,
+            at,
+            serde_json::json!({ "errors": [{ "message": format!("resume at byte {at}"), "extensions": { "code": "VALIDATION" } }] }),
+        ),
+        Err(e @ UploadError::TooLarge(_)) => {
+            JsonError::new(StatusCode::PAYLOAD_TOO_LARGE, "VALIDATION", e.to_string()).into_response()
+        }
+        Err(e @ (UploadError::BadRange(_) | UploadError::Interrupted(_))) => {
+            JsonError::new(StatusCode::BAD_REQUEST, "VALIDATION", e.to_string()).into_response()
+        }
+        Err(e @ UploadError::Storage(_)) => {
+            tracing::error!(error = %e, "resumable upload could not be stored");
+            JsonError::new(StatusCode::SERVICE_UNAVAILABLE, "INTERNAL", "storage unavailable, retry").into_response()
+        }
+    }
+}
+
+/// `HEAD` on the upload URL: how many bytes arrived (`Upload-Offset`), to resume after a drop.
+pub async fn upload_offset(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<UploadQuery>,
+) -> Response {
+    let grant = UploadGrant { key, content_type: q.ct, max_bytes: q.max, expires: q.exp };
+    if let Err(e) = grant.verify(state.links(), &q.sig, state.now()) {
+        return refused(e);
+    }
+    match crate::services::uploads::offset(&state, &grant).await {
+        Ok(p) => (
+            StatusCode::OK,
+            [
+                (HeaderName::from_static("upload-offset"), p.received.to_string()),
+                (HeaderName::from_static("upload-complete"), p.complete.to_string()),
+            ],
+        )
+            .into_response(),
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 #[derive(serde::Deserialize)]

@@ -69,7 +69,7 @@ pub fn router(state: AppState) -> Router {
     // Uploads stream up to the media limit and may take minutes on a phone: they sit outside
     // the 1 MiB body limit and the 30 s timeout, and the handler enforces the signed size.
     let media_routes = Router::new()
-        .route("/uploads/{*key}", axum::routing::put(media::upload))
+        .route("/uploads/{*key}", axum::routing::put(media::upload).head(media::upload_offset))
         .route("/media/{*key}", get(media::media))
         .layer(DefaultBodyLimit::disable())
         .with_state(state);

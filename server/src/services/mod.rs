@@ -12,3 +12,4 @@ pub mod planning;
 pub mod privacy;
 pub mod shops;
 pub mod templates;
+pub mod uploads;

@@ -196,3 +196,67 @@ async fn hammering_a_link_is_rate_limited_with_a_clear_error() {
     assert_eq!(codes, ["TOKEN_INVALID", "RATE_LIMITED", "RATE_LIMITED"]);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_interrupted_upload_resumes_and_completes() {
+    let app = TestApp::spawn().await;
+    let (_, token) = sent(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let video = media::safari_mp4(dir.path());
+    let n = video.len();
+    let up = app.public_graphql(UPLOAD, json!({"t": token, "ct": "video/mp4", "n": n})).await;
+    let url = up["data"]["createUpload"]["url"].as_str().unwrap().to_owned();
+    let key = up["data"]["createUpload"]["uploadKey"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let range = |from: usize, to: usize| {
+        client
+            .put(&url)
+            .header("content-type", "video/mp4")
+            .header("content-range", format!("bytes {from}-{}/{n}", to - 1))
+            .body(video[from..to].to_vec())
+            .send()
+    };
+    let third = n / 3;
+    let first = range(0, third).await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.headers()["upload-offset"], third.to_string().as_str());
+
+    // The phone loses its connection halfway through the second range.
+    let u = url::Url::parse(&url).unwrap();
+    let mut s = tokio::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap())).await.unwrap();
+    let head = format!(
+        "PUT {}?{} HTTP/1.1\r\nHost: x\r\nContent-Type: video/mp4\r\nContent-Range: bytes {third}-{}/{n}\r\nContent-Length: {}\r\n\r\n",
+        u.path(),
+        u.query().unwrap(),
+        2 * third - 1,
+        third
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(&video[third..third + third / 2]).await.unwrap();
+    s.flush().await.unwrap();
+    drop(s);
+
+    // Where to go on: everything that got through is kept.
+    let offset: usize =
+        reelproof_tests::wait_for("the cut range to be staged", std::time::Duration::from_secs(10), || async {
+            let r = client.head(&url).send().await.unwrap();
+            let at: usize = r.headers()["upload-offset"].to_str().unwrap().parse().unwrap();
+            (at == third + third / 2).then_some(at)
+        })
+        .await;
+    // Skipping ahead is refused with the right offset; going on from it completes the file.
+    let gap = range(offset + 10, n).await.unwrap();
+    assert_eq!(gap.status(), 409);
+    assert_eq!(gap.headers()["upload-offset"], offset.to_string().as_str());
+    let done = range(offset, n).await.unwrap();
+    assert_eq!(done.status(), 201);
+    assert_eq!(app.state().storage().get(&key).await.unwrap().as_ref(), video.as_slice(), "byte for byte");
+
+    let input = json!({"uploadKey": key, "displayName": "Ada", "consentPublish": true, "consentVersion": 1});
+    let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+    assert_eq!(s["data"]["submitTestimonial"]["hasVideo"], true, "{s}");
+    app.run_background_until_idle().await;
+    let a = assets::Entity::find().one(app.db()).await.unwrap().unwrap();
+    assert_eq!(a.processing_status, AssetStatus::Ready, "{:?}", a.processing_error);
+    app.finish().await;
+}

@@ -1,0 +1,140 @@
+//! Resumable uploads for phones on flaky networks. The client sends the file in ranges
+//! (`Content-Range: bytes start-end/total`) to the same signed URL; the bytes are staged on disk
+//! as they arrive, so a dropped connection keeps what got through. `offset` says where to go on,
+//! and the range that completes the file moves it into the media store in one piece.
+//!
+//! The staging area is the replica's local disk: a client resumes against the replica that
+//! holds its bytes (sticky sessions), or starts over elsewhere.
+
+use crate::domain::signed_url::UploadGrant;
+use crate::state::AppState;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use std::path::PathBuf;
+use tokio::io::AsyncWriteExt;
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("the upload is larger than the {0} bytes announced")]
+    TooLarge(i64),
+    #[error("this range does not continue the upload; resume at byte {0}")]
+    WrongOffset(i64),
+    #[error("the range header does not match the announced size of {0} bytes")]
+    BadRange(i64),
+    #[error("the upload was interrupted after {0} bytes; resume from there")]
+    Interrupted(i64),
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+/// Where an upload stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub received: i64,
+    pub complete: bool,
+}
+
+fn staging_file(state: &AppState, key: &str) -> PathBuf {
+    let name = crate::domain::tokens::TokenHash::of(key).as_str().to_owned();
+    state.config().data_dir.join("staging").join(name)
+}
+
+/// Bytes of `key` received so far (0 when nothing is staged; the full size once stored).
+pub async fn offset(state: &AppState, grant: &UploadGrant) -> Result<Progress, UploadError> {
+    if let Ok(Some(size)) = state.storage().size(&grant.key).await {
+        return Ok(Progress { received: size as i64, complete: true });
+    }
+    let len = tokio::fs::metadata(staging_file(state, &grant.key)).await.map(|m| m.len() as i64).unwrap_or(0);
+    Ok(Progress { received: len, complete: false })
+}
+
+/// Appends the range starting at `start` of a file of `total` bytes.
+pub async fn append<S, E>(
+    state: &AppState,
+    grant: &UploadGrant,
+    start: i64,
+    total: i64,
+    mut body: S,
+) -> Result<Progress, UploadError>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    if total != grant.max_bytes {
+        return Err(UploadError::BadRange(grant.max_bytes));
+    }
+    let path = staging_file(state, &grant.key);
+    tokio::fs::create_dir_all(path.parent().expect("has a parent"))
+        .await
+        .map_err(|e| UploadError::Storage(e.to_string()))?;
+    let have = tokio::fs::metadata(&path).await.map(|m| m.len() as i64).unwrap_or(0);
+    // A client may resend bytes it was not sure about (overlap), never skip ahead (a gap).
+    if start > have {
+        return Err(UploadError::WrongOffset(have));
+    }
+    let file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(&path)
+        .await
+        .map_err(|e| UploadError::Storage(e.to_string()))?;
+    file.set_len(start as u64).await.map_err(|e| UploadError::Storage(e.to_string()))?;
+    let mut file = tokio::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .await
+        .map_err(|e| UploadError::Storage(e.to_string()))?;
+    let mut received = start;
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(_) => {
+                // What arrived is kept; the client resumes from here.
+                let _ = file.flush().await;
+                return Err(UploadError::Interrupted(received));
+            }
+        };
+        received += chunk.len() as i64;
+        if received > total {
+            let _ = file.set_len(start as u64).await;
+            return Err(UploadError::TooLarge(total));
+        }
+        file.write_all(&chunk).await.map_err(|e| UploadError::Storage(e.to_string()))?;
+    }
+    file.flush().await.map_err(|e| UploadError::Storage(e.to_string()))?;
+    if received < total {
+        return Ok(Progress { received, complete: false });
+    }
+    // Complete: into the media store in one piece, then the staging file goes.
+    let mut reader = tokio::fs::File::open(&path).await.map_err(|e| UploadError::Storage(e.to_string()))?;
+    let mut writer = state.storage().writer(&grant.key);
+    tokio::io::copy(&mut reader, &mut writer).await.map_err(|e| UploadError::Storage(e.to_string()))?;
+    writer.shutdown().await.map_err(|e| UploadError::Storage(e.to_string()))?;
+    let _ = tokio::fs::remove_file(&path).await;
+    Ok(Progress { received, complete: true })
+}
+
+/// Parses `bytes start-end/total`.
+pub fn parse_content_range(v: &str) -> Option<(i64, i64, i64)> {
+    let rest = v.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let (start, end) = range.split_once('-')?;
+    let (start, end, total) = (start.parse().ok()?, end.parse().ok()?, total.parse().ok()?);
+    (start <= end && end < total).then_some((start, end, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_content_range;
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(parse_content_range("bytes 0-99/300"), Some((0, 99, 300)));
+        assert_eq!(parse_content_range("bytes 200-299/300"), Some((200, 299, 300)));
+        assert_eq!(parse_content_range("bytes 200-300/300"), None);
+        assert_eq!(parse_content_range("bytes 5-4/300"), None);
+        assert_eq!(parse_content_range("bytes */300"), None);
+        assert_eq!(parse_content_range("items 0-1/2"), None);
+    }
+}
