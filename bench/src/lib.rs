@@ -101,6 +101,40 @@ pub async fn shop_with_campaign(
     Ok((shop.id, c))
 }
 
+/// A submitted request's upload, stored and registered as an `uploaded` asset (what
+/// `submitTestimonial` leaves behind); returns the asset id.
+pub async fn uploaded_asset(
+    state: &server::state::AppState,
+    request: &entity::testimonial_requests::Model,
+    bytes: Vec<u8>,
+) -> anyhow::Result<uuid::Uuid> {
+    let now = chrono::Utc::now();
+    let new = server::store::submissions::NewCaptureSubmission {
+        request,
+        display_name: "Bench".into(),
+        rating: None,
+        quote: None,
+        has_video: true,
+        consent_text: "ok".into(),
+        consent_version: 1,
+    };
+    let submission = server::store::submissions::insert_capture(state.db(), new, now).await?;
+    let key = format!("{}{}/original", server::providers::storage::shop_prefix(request.shop_id), entity::new_id());
+    let size = bytes.len() as i64;
+    state.storage().put(&key, bytes.into()).await?;
+    let asset = server::store::media_assets::insert_uploaded(
+        state.db(),
+        request.shop_id,
+        submission.id,
+        key,
+        "video/mp4".into(),
+        size,
+        now,
+    )
+    .await?;
+    Ok(asset.id)
+}
+
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }

@@ -167,68 +167,30 @@ pub async fn uploaded_asset(
     bytes: Vec<u8>,
     content_type: &str,
 ) -> entity::testimonial_media_assets::Model {
-    use entity::{AssetStatus, SubmissionSource, SubmissionStatus, testimonial_media_assets, testimonial_submissions};
     let db = state.db();
     let now = state.now();
-    let submission = testimonial_submissions::ActiveModel {
-        id: Set(entity::new_id()),
-        shop_id: Set(request.shop_id),
-        request_id: Set(Some(request.id)),
-        campaign_id: Set(Some(request.campaign_id)),
-        product_id: Set(request.product_id),
-        display_name: Set("Ada L.".into()),
-        rating: Set(Some(5)),
-        quote: Set(Some("Lovely".into())),
-        has_video: Set(true),
-        consent_publish: Set(true),
-        consent_text: Set("You may publish my video.".into()),
-        consent_version: Set(1),
-        consented_at: Set(Some(now)),
-        flagged: Set(false),
-        flagged_reason: Set(None),
-        status: Set(SubmissionStatus::Pending),
-        published: Set(false),
-        published_at: Set(None),
-        placement_home: Set(false),
-        placement_product: Set(false),
-        featured: Set(false),
-        sort_order: Set(0),
-        moderated_at: Set(None),
-        source: Set(SubmissionSource::Capture),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .expect("insert submission");
-    let id = entity::new_id();
-    let key = format!("{}{id}/original", server::providers::storage::shop_prefix(request.shop_id));
+    let new = server::store::submissions::NewCaptureSubmission {
+        request,
+        display_name: "Ada L.".into(),
+        rating: Some(5),
+        quote: Some("Lovely".into()),
+        has_video: true,
+        consent_text: "You may publish my video.".into(),
+        consent_version: 1,
+    };
+    let submission = server::store::submissions::insert_capture(db, new, now).await.expect("insert submission");
+    let key = format!("{}{}/original", server::providers::storage::shop_prefix(request.shop_id), entity::new_id());
     let size = bytes.len() as i64;
     state.storage().put(&key, bytes.into()).await.expect("store original");
-    let asset = testimonial_media_assets::ActiveModel {
-        id: Set(id),
-        shop_id: Set(request.shop_id),
-        submission_id: Set(submission.id),
-        original_key: Set(key),
-        content_type: Set(content_type.to_owned()),
-        size_bytes: Set(size),
-        processing_status: Set(AssetStatus::Uploaded),
-        processing_error: Set(None),
-        attempts: Set(0),
-        lease_until: Set(None),
-        duration_ms: Set(None),
-        width: Set(None),
-        height: Set(None),
-        rotation: Set(None),
-        video_codec: Set(None),
-        audio_codec: Set(None),
-        playback_key: Set(None),
-        poster_key: Set(None),
-        ready_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
+    let asset = server::store::media_assets::insert_uploaded(
+        db,
+        request.shop_id,
+        submission.id,
+        key,
+        content_type.to_owned(),
+        size,
+        now,
+    )
     .await
     .expect("insert asset");
     server::services::media::enqueue(db, request.shop_id, asset.id, now).await.expect("enqueue media job");

@@ -15,11 +15,8 @@ use crate::state::AppState;
 use crate::store;
 use crate::store::requests::{ChangeDetails, TransitionError};
 use chrono::{DateTime, Duration, Utc};
-use entity::{
-    AssetStatus, RequestStatus, SubmissionSource, SubmissionStatus, testimonial_media_assets as assets,
-    testimonial_requests as requests, testimonial_submissions as submissions,
-};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DbErr, TransactionTrait};
+use entity::{RequestStatus, testimonial_requests as requests, testimonial_submissions as submissions};
+use sea_orm::{DbErr, TransactionTrait};
 
 /// Video types phones and browsers produce, with the extension their uploads are stored under.
 pub const ALLOWED_TYPES: &[(&str, &str)] = &[
@@ -222,68 +219,24 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
 
     let now = state.now();
     let txn = state.db().begin().await?;
-    let submission = submissions::ActiveModel {
-        id: Set(entity::new_id()),
-        shop_id: Set(r.shop_id),
-        request_id: Set(Some(r.id)),
-        campaign_id: Set(Some(r.campaign_id)),
-        product_id: Set(r.product_id),
-        display_name: Set(display_name(name)),
-        rating: Set(input.rating),
-        quote: Set(quote.map(str::to_owned)),
-        has_video: Set(upload.is_some()),
-        consent_publish: Set(true),
-        consent_text: Set(campaign.consent_text.clone()),
-        consent_version: Set(campaign.consent_version),
-        consented_at: Set(Some(now)),
-        flagged: Set(false),
-        flagged_reason: Set(None),
-        status: Set(SubmissionStatus::Pending),
-        published: Set(false),
-        published_at: Set(None),
-        placement_home: Set(false),
-        placement_product: Set(false),
-        featured: Set(false),
-        sort_order: Set(0),
-        moderated_at: Set(None),
-        source: Set(SubmissionSource::Capture),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match e.sql_err() {
+    let new = store::submissions::NewCaptureSubmission {
+        request: &r,
+        display_name: display_name(name),
+        rating: input.rating,
+        quote: quote.map(str::to_owned),
+        has_video: upload.is_some(),
+        consent_text: campaign.consent_text.clone(),
+        consent_version: campaign.consent_version,
+    };
+    let submission = store::submissions::insert_capture(&txn, new, now).await.map_err(|e| match e.sql_err() {
         // One submission per request: a racing second submit loses here.
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => CaptureError::AlreadySubmitted,
         _ => CaptureError::Database(e),
     })?;
     if let Some((key, size)) = upload {
         let content_type = key_content_type(&key);
-        let asset = assets::ActiveModel {
-            id: Set(entity::new_id()),
-            shop_id: Set(r.shop_id),
-            submission_id: Set(submission.id),
-            original_key: Set(key),
-            content_type: Set(content_type),
-            size_bytes: Set(size),
-            processing_status: Set(AssetStatus::Uploaded),
-            processing_error: Set(None),
-            attempts: Set(0),
-            lease_until: Set(None),
-            duration_ms: Set(None),
-            width: Set(None),
-            height: Set(None),
-            rotation: Set(None),
-            video_codec: Set(None),
-            audio_codec: Set(None),
-            playback_key: Set(None),
-            poster_key: Set(None),
-            ready_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        let asset =
+            store::media_assets::insert_uploaded(&txn, r.shop_id, submission.id, key, content_type, size, now).await?;
         super::media::enqueue(&txn, r.shop_id, asset.id, now).await?;
     }
     let payload = serde_json::json!({ "submission_id": submission.id, "has_video": submission.has_video });

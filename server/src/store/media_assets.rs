@@ -22,6 +22,44 @@ pub enum AssetError {
     Database(#[from] DbErr),
 }
 
+/// Registers an upload of a submission as an `uploaded` asset.
+pub async fn insert_uploaded(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    submission_id: Uuid,
+    original_key: String,
+    content_type: String,
+    size_bytes: i64,
+    now: DateTime<Utc>,
+) -> Result<assets::Model, DbErr> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    assets::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        submission_id: Set(submission_id),
+        original_key: Set(original_key),
+        content_type: Set(content_type),
+        size_bytes: Set(size_bytes),
+        processing_status: Set(AssetStatus::Uploaded),
+        processing_error: Set(None),
+        attempts: Set(0),
+        lease_until: Set(None),
+        duration_ms: Set(None),
+        width: Set(None),
+        height: Set(None),
+        rotation: Set(None),
+        video_codec: Set(None),
+        audio_codec: Set(None),
+        playback_key: Set(None),
+        poster_key: Set(None),
+        ready_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+}
+
 pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Option<assets::Model>, DbErr> {
     assets::Entity::find_by_id(id).filter(assets::Column::ShopId.eq(shop_id)).one(db).await
 }

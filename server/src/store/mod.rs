@@ -12,5 +12,6 @@ pub mod media_assets;
 pub mod request_events;
 pub mod requests;
 pub mod shops;
+pub mod submissions;
 pub mod suppressions;
 pub mod templates;
