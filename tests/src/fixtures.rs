@@ -193,6 +193,6 @@ pub async fn uploaded_asset(
     )
     .await
     .expect("insert asset");
-    server::services::media::enqueue(db, request.shop_id, asset.id, now).await.expect("enqueue media job");
+    server::services::media::enqueue(db, request.shop_id, asset.id, 0, now).await.expect("enqueue media job");
     asset
 }

@@ -70,3 +70,17 @@ impl ToApiError for crate::services::capture::CaptureError {
         }
     }
 }
+
+impl ToApiError for crate::store::media_assets::AssetError {
+    fn to_api_error(self) -> async_graphql::Error {
+        use crate::store::media_assets::AssetError as E;
+        match self {
+            E::NotFound => api_error(ErrorCode::NotFound, "media asset not found"),
+            E::Invalid(e) => {
+                api_error(ErrorCode::InvalidTransition, format!("only a failed asset can be reprocessed ({e})"))
+            }
+            E::Conflict => api_error(ErrorCode::Conflict, "the asset changed meanwhile; reload and try again"),
+            E::Database(e) => internal(e),
+        }
+    }
+}

@@ -237,7 +237,7 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         let content_type = key_content_type(&key);
         let asset =
             store::media_assets::insert_uploaded(&txn, r.shop_id, submission.id, key, content_type, size, now).await?;
-        super::media::enqueue(&txn, r.shop_id, asset.id, now).await?;
+        super::media::enqueue(&txn, r.shop_id, asset.id, 0, now).await?;
     }
     let payload = serde_json::json!({ "submission_id": submission.id, "has_video": submission.has_video });
     let details = ChangeDetails { payload: Some(payload), ..Default::default() };

@@ -24,21 +24,41 @@ pub struct MediaPayload {
 }
 
 /// Enqueues processing of an asset (in the caller's transaction, e.g. the submission's).
+/// `round` is the asset's attempts so far: one job per processing round, so a replayed
+/// enqueue adds nothing and a reprocess gets its own job.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     shop_id: Uuid,
     asset_id: Uuid,
+    round: i32,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, DbErr> {
     let job = store::jobs::NewJob {
         shop_id: Some(shop_id),
         kind: MEDIA_JOB,
-        dedupe_key: Some(format!("{MEDIA_JOB}:{asset_id}:{}", now.timestamp_micros())),
+        dedupe_key: Some(format!("{MEDIA_JOB}:{asset_id}:{round}")),
         payload: serde_json::to_value(MediaPayload { asset_id }).expect("payload serialises"),
         run_at: now,
         max_attempts: 5,
     };
     store::jobs::enqueue(db, job, now).await
+}
+
+/// `reprocessAsset`: a failed asset goes back to processing and its job is enqueued, in one
+/// transaction. Only `failed` assets can be reprocessed.
+pub async fn reprocess(
+    state: &AppState,
+    shop_id: Uuid,
+    asset_id: Uuid,
+) -> Result<entity::testimonial_media_assets::Model, AssetError> {
+    use sea_orm::TransactionTrait;
+    let now = state.now();
+    let txn = state.db().begin().await?;
+    let asset = store::media_assets::reprocess(&txn, shop_id, asset_id, now).await?;
+    enqueue(&txn, shop_id, asset_id, asset.attempts, now).await?;
+    txn.commit().await?;
+    tracing::info!(%shop_id, %asset_id, "asset queued for reprocessing by the merchant");
+    Ok(asset)
 }
 
 /// What processing one asset came to.

@@ -149,6 +149,32 @@ pub async fn mark_failed(
     if r.rows_affected == 1 { Ok(()) } else { Err(AssetError::Conflict) }
 }
 
+/// The merchant's `reprocessAsset`: `failed → processing` with no lease, so the next media job
+/// claims it at once.
+pub async fn reprocess(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<assets::Model, AssetError> {
+    let a = get(db, shop_id, id).await?.ok_or(AssetError::NotFound)?;
+    asset_state::transition(a.processing_status, AssetStatus::Processing, AssetCause::Reprocess)?;
+    let r = assets::Entity::update_many()
+        .col_expr(assets::Column::ProcessingStatus, Expr::value(AssetStatus::Processing.as_str()))
+        .col_expr(assets::Column::ProcessingError, Expr::value(Option::<String>::None))
+        .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(assets::Column::UpdatedAt, Expr::value(now))
+        .filter(assets::Column::Id.eq(id))
+        .filter(assets::Column::ShopId.eq(shop_id))
+        .filter(assets::Column::ProcessingStatus.eq(a.processing_status.as_str()))
+        .exec(db)
+        .await?;
+    if r.rows_affected != 1 {
+        return Err(AssetError::Conflict);
+    }
+    get(db, shop_id, id).await?.ok_or(AssetError::NotFound)
+}
+
 /// Gives a claimed asset back after a passing failure (storage down): its lease ends now, so
 /// the job's retry can claim it again.
 pub async fn release(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {

@@ -116,3 +116,39 @@ async fn without_ffmpeg_the_asset_fails_saying_so() {
     assert_eq!(body["media"], "degraded: ffmpeg not installed");
     app.finish().await;
 }
+
+const REPROCESS: &str = "mutation($id: ID!) { reprocessAsset(id: $id) { id status processingError attempts } }";
+
+#[tokio::test]
+async fn the_merchant_can_reprocess_a_failed_asset_and_only_a_failed_one() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let bad =
+        fixtures::uploaded_asset(app.state(), &request(&app, 800).await, media::random_bytes(), "video/mp4").await;
+    let good =
+        fixtures::uploaded_asset(app.state(), &request(&app, 801).await, media::safari_mp4(dir.path()), "video/mp4")
+            .await;
+    app.run_background_until_idle().await;
+    assert_eq!(asset(&app, bad.id).await.processing_status, AssetStatus::Failed);
+
+    let r = app.graphql(REPROCESS, serde_json::json!({"id": bad.id.to_string()})).await;
+    assert_eq!(r["data"]["reprocessAsset"]["status"], "PROCESSING", "{r}");
+    assert!(r["data"]["reprocessAsset"]["processingError"].is_null());
+    assert_eq!(app.run_background_until_idle().await, 1, "its job runs again");
+    let again = asset(&app, bad.id).await;
+    assert_eq!((again.processing_status, again.attempts), (AssetStatus::Failed, 2));
+
+    let refused = app.graphql(REPROCESS, serde_json::json!({"id": good.id.to_string()})).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "INVALID_TRANSITION", "{refused}");
+    // Another shop's asset does not exist for this merchant.
+    let other = app.add_shop("other.myshopify.com").await;
+    let token = app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other.myshopify.com").unwrap());
+    let res = app
+        .graphql_with(Some(&token), REPROCESS, serde_json::json!({"id": bad.id.to_string()}))
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(res["errors"][0]["extensions"]["code"], "NOT_FOUND", "{res} ({other})");
+    app.finish().await;
+}

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 mod campaigns;
+mod media;
 mod privacy;
 
 pub type AdminSchema = Schema<AdminQuery, AdminMutation, EmptySubscription>;
@@ -17,7 +18,7 @@ pub type AdminSchema = Schema<AdminQuery, AdminMutation, EmptySubscription>;
 pub struct AdminQuery(ShopQuery, campaigns::CampaignQuery, privacy::PrivacyQuery);
 
 #[derive(MergedObject, Default)]
-pub struct AdminMutation(campaigns::CampaignMutation);
+pub struct AdminMutation(campaigns::CampaignMutation, media::MediaMutation);
 
 /// The caller's principal and the app state, which every resolver needs.
 pub(crate) fn ctx<'a>(ctx: &'a Context<'_>) -> Result<(&'a AdminPrincipal, &'a AppState)> {
