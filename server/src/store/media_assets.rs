@@ -64,6 +64,32 @@ pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<O
     assets::Entity::find_by_id(id).filter(assets::Column::ShopId.eq(shop_id)).one(db).await
 }
 
+/// The one way an asset's status changes: checks `domain::asset_state`, then writes the new
+/// status with the caller's other columns, with a compare-and-set on the old status (and on
+/// whatever the caller filtered). `Conflict` when another worker got there first.
+#[allow(clippy::too_many_arguments)]
+async fn change_status(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    id: Uuid,
+    from: AssetStatus,
+    to: AssetStatus,
+    cause: AssetCause,
+    update: sea_orm::UpdateMany<assets::Entity>,
+    now: DateTime<Utc>,
+) -> Result<(), AssetError> {
+    asset_state::transition(from, to, cause)?;
+    let r = update
+        .col_expr(assets::Column::ProcessingStatus, Expr::value(to.as_str()))
+        .col_expr(assets::Column::UpdatedAt, Expr::value(now))
+        .filter(assets::Column::Id.eq(id))
+        .filter(assets::Column::ShopId.eq(shop_id))
+        .filter(assets::Column::ProcessingStatus.eq(from.as_str()))
+        .exec(db)
+        .await?;
+    if r.rows_affected == 1 { Ok(()) } else { Err(AssetError::Conflict) }
+}
+
 /// Takes the asset for processing: `uploaded → processing`, or a `processing` one whose
 /// worker's lease ran out. Counts the attempt and sets the lease.
 pub async fn claim(
@@ -75,23 +101,17 @@ pub async fn claim(
 ) -> Result<assets::Model, AssetError> {
     let a = get(db, shop_id, id).await?.ok_or(AssetError::NotFound)?;
     let lease_expired = a.lease_until.is_none_or(|l| l < now);
-    asset_state::transition(a.processing_status, AssetStatus::Processing, AssetCause::WorkerClaim { lease_expired })?;
-    let mut q = assets::Entity::update_many()
-        .col_expr(assets::Column::ProcessingStatus, Expr::value(AssetStatus::Processing.as_str()))
+    let mut update = assets::Entity::update_many()
         .col_expr(assets::Column::LeaseUntil, Expr::value(lease_until))
         .col_expr(assets::Column::Attempts, Expr::col(assets::Column::Attempts).add(1))
-        .col_expr(assets::Column::ProcessingError, Expr::value(Option::<String>::None))
-        .col_expr(assets::Column::UpdatedAt, Expr::value(now))
-        .filter(assets::Column::Id.eq(id))
-        .filter(assets::Column::ShopId.eq(shop_id))
-        .filter(assets::Column::ProcessingStatus.eq(a.processing_status.as_str()));
-    q = match a.lease_until {
-        Some(l) => q.filter(assets::Column::LeaseUntil.eq(l)),
-        None => q.filter(assets::Column::LeaseUntil.is_null()),
+        .col_expr(assets::Column::ProcessingError, Expr::value(Option::<String>::None));
+    // The lease we saw is part of the compare-and-set: two workers cannot both take it over.
+    update = match a.lease_until {
+        Some(l) => update.filter(assets::Column::LeaseUntil.eq(l)),
+        None => update.filter(assets::Column::LeaseUntil.is_null()),
     };
-    if q.exec(db).await?.rows_affected != 1 {
-        return Err(AssetError::Conflict);
-    }
+    let cause = AssetCause::WorkerClaim { lease_expired };
+    change_status(db, shop_id, id, a.processing_status, AssetStatus::Processing, cause, update, now).await?;
     get(db, shop_id, id).await?.ok_or(AssetError::NotFound)
 }
 
@@ -105,9 +125,7 @@ pub async fn mark_ready(
     poster_key: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AssetError> {
-    asset_state::transition(AssetStatus::Processing, AssetStatus::Ready, AssetCause::ProcessingSucceeded)?;
-    let r = assets::Entity::update_many()
-        .col_expr(assets::Column::ProcessingStatus, Expr::value(AssetStatus::Ready.as_str()))
+    let update = assets::Entity::update_many()
         .col_expr(assets::Column::DurationMs, Expr::value(info.duration_ms))
         .col_expr(assets::Column::Width, Expr::value(info.width))
         .col_expr(assets::Column::Height, Expr::value(info.height))
@@ -117,14 +135,9 @@ pub async fn mark_ready(
         .col_expr(assets::Column::PlaybackKey, Expr::value(playback_key))
         .col_expr(assets::Column::PosterKey, Expr::value(poster_key))
         .col_expr(assets::Column::ReadyAt, Expr::value(now))
-        .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(assets::Column::UpdatedAt, Expr::value(now))
-        .filter(assets::Column::Id.eq(id))
-        .filter(assets::Column::ShopId.eq(shop_id))
-        .filter(assets::Column::ProcessingStatus.eq(AssetStatus::Processing.as_str()))
-        .exec(db)
-        .await?;
-    if r.rows_affected == 1 { Ok(()) } else { Err(AssetError::Conflict) }
+        .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
+    let cause = AssetCause::ProcessingSucceeded;
+    change_status(db, shop_id, id, AssetStatus::Processing, AssetStatus::Ready, cause, update, now).await
 }
 
 /// `processing → failed` with the reason the merchant will read.
@@ -135,18 +148,11 @@ pub async fn mark_failed(
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AssetError> {
-    asset_state::transition(AssetStatus::Processing, AssetStatus::Failed, AssetCause::ProcessingFailed)?;
-    let r = assets::Entity::update_many()
-        .col_expr(assets::Column::ProcessingStatus, Expr::value(AssetStatus::Failed.as_str()))
+    let update = assets::Entity::update_many()
         .col_expr(assets::Column::ProcessingError, Expr::value(error.chars().take(500).collect::<String>()))
-        .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(assets::Column::UpdatedAt, Expr::value(now))
-        .filter(assets::Column::Id.eq(id))
-        .filter(assets::Column::ShopId.eq(shop_id))
-        .filter(assets::Column::ProcessingStatus.eq(AssetStatus::Processing.as_str()))
-        .exec(db)
-        .await?;
-    if r.rows_affected == 1 { Ok(()) } else { Err(AssetError::Conflict) }
+        .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
+    let cause = AssetCause::ProcessingFailed;
+    change_status(db, shop_id, id, AssetStatus::Processing, AssetStatus::Failed, cause, update, now).await
 }
 
 /// The merchant's `reprocessAsset`: `failed → processing` with no lease, so the next media job
@@ -158,20 +164,11 @@ pub async fn reprocess(
     now: DateTime<Utc>,
 ) -> Result<assets::Model, AssetError> {
     let a = get(db, shop_id, id).await?.ok_or(AssetError::NotFound)?;
-    asset_state::transition(a.processing_status, AssetStatus::Processing, AssetCause::Reprocess)?;
-    let r = assets::Entity::update_many()
-        .col_expr(assets::Column::ProcessingStatus, Expr::value(AssetStatus::Processing.as_str()))
+    let update = assets::Entity::update_many()
         .col_expr(assets::Column::ProcessingError, Expr::value(Option::<String>::None))
-        .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(assets::Column::UpdatedAt, Expr::value(now))
-        .filter(assets::Column::Id.eq(id))
-        .filter(assets::Column::ShopId.eq(shop_id))
-        .filter(assets::Column::ProcessingStatus.eq(a.processing_status.as_str()))
-        .exec(db)
+        .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
+    change_status(db, shop_id, id, a.processing_status, AssetStatus::Processing, AssetCause::Reprocess, update, now)
         .await?;
-    if r.rows_affected != 1 {
-        return Err(AssetError::Conflict);
-    }
     get(db, shop_id, id).await?.ok_or(AssetError::NotFound)
 }
 
