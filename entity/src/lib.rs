@@ -12,6 +12,7 @@ pub mod enums;
 pub mod jobs;
 pub mod message_templates;
 pub mod moderation_log;
+pub mod order_cancellations;
 pub mod privacy_exports;
 pub mod shops;
 pub mod suppressions;

@@ -225,6 +225,7 @@ async fn handle(
         Topic::OrdersCancelled => match payloads::id(payload, "id") {
             None => Handled::failed("orders/cancelled payload has no order id".into()),
             Some(order_id) => {
+                store::order_cancellations::record(txn, shop_id, order_id, trigger_at).await?;
                 let expired = expire_open(txn, shop_id, order_id, None, ExpireReason::OrderCancelled, now).await?;
                 let dropped = planning::drop_fallbacks_for_orders(txn, shop_id, &[order_id]).await?;
                 Handled::processed(json!({ "order_id": order_id, "expired": expired, "fallbacks_dropped": dropped }))

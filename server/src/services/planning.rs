@@ -58,6 +58,16 @@ pub async fn plan_and_write(
     only_line_items: Option<&[i64]>,
     now: DateTime<Utc>,
 ) -> Result<PlanSummary, DbErr> {
+    // Shopify does not order deliveries: a cancellation may have come before this event.
+    let cancelled_earlier =
+        !order.cancelled && store::order_cancellations::contains(db, shop_id, order.order_id).await?;
+    let marked;
+    let order = if cancelled_earlier {
+        marked = OrderFacts { cancelled: true, ..order.clone() };
+        &marked
+    } else {
+        order
+    };
     let key = planner::customer_key(&order.customer);
     let history = match &key {
         Some(k) => store::requests::customer_history(db, shop_id, k, now).await?,

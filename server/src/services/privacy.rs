@@ -201,6 +201,7 @@ pub async fn redact_customer(
     let mut orders: Vec<i64> = reqs.iter().map(|q| q.shopify_order_id).collect();
     orders.extend(&r.order_ids);
     summary.fallbacks_dropped = planning::drop_fallbacks_for_orders(db, shop_id, &orders).await?;
+    store::order_cancellations::delete_for_orders(db, shop_id, &orders).await?;
     // Delivery results name the orders they planned; those ids go too.
     summary.delivery_results_scrubbed = store::deliveries::scrub_results_for_orders(db, shop_id, &orders).await?;
     tracing::info!(%shop_id, requests = summary.requests_deleted, objects = summary.objects_deleted, "customer redacted");

@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod deliveries;
 pub mod jobs;
 pub mod media_assets;
+pub mod order_cancellations;
 pub mod request_events;
 pub mod requests;
 pub mod shops;

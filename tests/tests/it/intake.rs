@@ -342,3 +342,25 @@ async fn an_uninstalled_shop_gets_nothing_planned_until_it_reinstalls() {
     assert_eq!(all_requests(&app).await.len(), 1, "{:?}", deliveries(&app).await);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_cancellation_that_arrives_before_the_payment_still_stops_planning() {
+    let app = TestApp::spawn().await;
+    active(&app, json!({})).await;
+    // Shopify does not promise order: the cancellation is delivered first.
+    let mut cancelled = fixtures::order(ORDER, &[(11, 101), (12, 102)], Some(EMAIL));
+    cancelled["cancelled_at"] = json!(app.now().to_rfc3339());
+    assert_eq!(app.webhook("orders/cancelled", &cancelled).await.status(), 200);
+    // The paid event was triggered before the cancellation, so its payload is not cancelled.
+    assert_eq!(
+        app.webhook("orders/paid", &fixtures::order(ORDER, &[(11, 101), (12, 102)], Some(EMAIL))).await.status(),
+        200
+    );
+    assert_eq!(all_requests(&app).await.len(), 0);
+    let result = last_result(&app).await;
+    assert!(result.to_string().contains("order_cancelled"), "the delivery says why: {result}");
+    // Another order of the same customer is planned as usual.
+    app.webhook("orders/paid", &fixtures::order(ORDER + 1, &[(21, 201)], Some(EMAIL))).await;
+    assert_eq!(all_requests(&app).await.len(), 1);
+    app.finish().await;
+}

@@ -12,6 +12,7 @@ const TABLES: &[&str] = &[
     "jobs",
     "message_templates",
     "moderation_log",
+    "order_cancellations",
     "privacy_exports",
     "shops",
     "suppressions",
