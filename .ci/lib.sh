@@ -72,6 +72,11 @@ ensure_test_tools() {
     say "pip install aiosmtpd"
     python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
   fi
+  # A real S3-compatible server for the bucket tests.
+  if ! python3 -c 'import moto.server, flask' 2>/dev/null; then
+    say "pip install moto[server]"
+    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
+  fi
 }
 
 # Builds the admin app into dist/app and the widget into dist/widget (Trunk, release, offline).

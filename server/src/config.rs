@@ -90,6 +90,20 @@ pub struct MessagingArgs {
     pub ffmpeg_path: PathBuf,
     #[arg(long, env = "FFPROBE_PATH", default_value = "ffprobe")]
     pub ffprobe_path: PathBuf,
+    /// Where media lives: `local` (a folder under the data dir) or `s3://bucket`.
+    #[arg(long, env = "MEDIA_STORE", default_value = "local")]
+    pub media_store: String,
+    #[arg(long, env = "AWS_REGION")]
+    pub aws_region: Option<String>,
+    /// For S3-compatible services (MinIO, R2, moto…).
+    #[arg(long, env = "AWS_ENDPOINT_URL")]
+    pub aws_endpoint_url: Option<String>,
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    pub aws_access_key_id: Option<String>,
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub aws_secret_access_key: Option<String>,
+    #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
+    pub aws_session_token: Option<String>,
     /// Twilio's REST base URL (tests point it at a local fake).
     #[arg(long, env = "TWILIO_API_BASE", default_value = "https://api.twilio.com")]
     pub twilio_api_base: url::Url,
@@ -179,6 +193,16 @@ impl Default for CaptureConfig {
 pub struct MediaConfig {
     pub tools: crate::providers::ffmpeg::Ffmpeg,
     pub limits: crate::domain::media::MediaLimits,
+    pub store: MediaStore,
+}
+
+/// `MEDIA_STORE`.
+#[derive(Debug, Clone, Default)]
+pub enum MediaStore {
+    /// `<data dir>/media`, served by our signed `/uploads` and `/media` routes.
+    #[default]
+    Local,
+    S3(crate::providers::storage::S3Settings),
 }
 
 #[derive(Clone, Debug)]
@@ -259,6 +283,8 @@ pub enum ConfigError {
     IncompleteTwilio,
     #[error("SMS_TRANSPORT must be `outbox` or `twilio`, not `{0}`")]
     UnknownSmsTransport(String),
+    #[error("MEDIA_STORE must be `local` or `s3://bucket`, not `{0}`")]
+    BadMediaStore(String),
     #[error(transparent)]
     SendGridKey(#[from] crate::providers::callbacks::sendgrid::BadPublicKey),
     #[error("dev credentials file {path}: {source}")]
@@ -336,6 +362,24 @@ impl RawConfig {
         let media = MediaConfig {
             tools: crate::providers::ffmpeg::Ffmpeg { ffmpeg: m.ffmpeg_path, ffprobe: m.ffprobe_path },
             limits: Default::default(),
+            store: match m.media_store.trim() {
+                "" | "local" => MediaStore::Local,
+                s => {
+                    let bucket = s
+                        .strip_prefix("s3://")
+                        .map(|b| b.trim_end_matches('/'))
+                        .filter(|b| !b.is_empty() && !b.contains('/'))
+                        .ok_or_else(|| ConfigError::BadMediaStore(s.to_owned()))?;
+                    MediaStore::S3(crate::providers::storage::S3Settings {
+                        bucket: bucket.to_owned(),
+                        region: nonempty(m.aws_region),
+                        endpoint: nonempty(m.aws_endpoint_url),
+                        access_key_id: nonempty(m.aws_access_key_id),
+                        secret_access_key: nonempty(m.aws_secret_access_key),
+                        session_token: nonempty(m.aws_session_token),
+                    })
+                }
+            },
         };
         let capture = CaptureConfig {
             rate_per_ip_per_minute: m.capture_rate_per_ip,

@@ -52,6 +52,13 @@ pub enum StartupError {
     Email(String),
 }
 
+/// Makes ring the process's default TLS crypto provider, for every client that asks rustls for
+/// it (reqwest, under the S3 store) — the provider lettre, sqlx and the Twilio client already
+/// build, so there is no second crypto library. Calling it again is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A built, bound, migrated server that has not started serving yet.
 pub struct Application {
     listener: tokio::net::TcpListener,
@@ -67,6 +74,7 @@ impl Application {
 
     /// As [`Application::build`], with a given clock (tests use a manual one).
     pub async fn build_with_clock(config: Config, clock: clock::Clock) -> Result<Self, StartupError> {
+        install_crypto_provider();
         // Migrate on a pool of its own, then serve from a fresh one: SQLite connections that
         // loaded the schema before a migration may keep validating statements against the old
         // schema (an `ON CONFLICT` on a just-created unique index is then refused).
@@ -86,7 +94,10 @@ impl Application {
             .public_url
             .clone()
             .unwrap_or_else(|| url::Url::parse(&format!("http://{addr}")).expect("a socket address makes a valid URL"));
-        let storage = providers::storage::Storage::local(&config.data_dir.join("media"))?;
+        let storage = match &config.media.store {
+            config::MediaStore::Local => providers::storage::Storage::local(&config.data_dir.join("media"))?,
+            config::MediaStore::S3(s3) => providers::storage::Storage::s3(s3)?,
+        };
         let email: Arc<dyn providers::email::EmailSender> = match &config.email.smtp_url {
             Some(url) => Arc::new(providers::email::Smtp::from_url(url).map_err(StartupError::Email)?),
             None => Arc::new(providers::email::Outbox::new(config.data_dir.join("outbox"))),

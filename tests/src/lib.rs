@@ -11,6 +11,7 @@ pub mod browser;
 pub mod db;
 pub mod fixtures;
 pub mod media;
+pub mod s3;
 pub mod smtp;
 pub mod twilio;
 
@@ -297,6 +298,13 @@ impl Drop for TestApp {
 }
 
 /// Where the Trunk-built UIs are: `REELPROOF_UI_DIR`, or `dist/` at the workspace root.
+/// An HTTP client for tests. The server's S3 client gives reqwest rustls without a built-in
+/// crypto provider, so the process needs ring installed first (what the server does at start).
+pub fn http() -> reqwest::Client {
+    server::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 pub fn ui_dir() -> PathBuf {
     std::env::var_os("REELPROOF_UI_DIR")
         .map(PathBuf::from)

@@ -55,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
     }));
 
     let bodies: Vec<Vec<u8>> = (0..n).map(|i| serde_json::to_vec(&order(i)).expect("json")).collect();
+    server::install_crypto_provider();
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let url = format!("http://{addr}/webhooks/shopify");
     let start = Instant::now();

@@ -94,13 +94,26 @@ pub struct PublicMutation;
 
 #[derive(SimpleObject)]
 pub struct UploadTarget {
-    /// `PUT` the file here with the given `Content-Type`.
+    /// With no `parts`: `PUT` the file here with the given `Content-Type`, whole or in ranges
+    /// (`Content-Range: bytes a-b/total`; `HEAD` answers `Upload-Offset` to resume after a drop).
     pub url: String,
+    /// When the media store is a bucket: `PUT` each part's bytes to its own URL instead (no
+    /// headers needed); a part that fails is sent again, the others are kept.
+    pub parts: Vec<UploadPart>,
     /// Goes back in `submitTestimonial(input: { uploadKey })`.
     pub upload_key: String,
     pub content_type: String,
     pub max_bytes: i64,
     pub expires_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct UploadPart {
+    pub number: i32,
+    /// Bytes `offset .. offset + size` of the file.
+    pub offset: i64,
+    pub size: i64,
+    pub url: String,
 }
 
 #[derive(InputObject)]
@@ -134,6 +147,16 @@ impl PublicMutation {
             capture::create_upload(state, &token, &content_type, size_bytes).await.map_err(ToApiError::to_api_error)?;
         Ok(UploadTarget {
             url: t.url,
+            parts: t
+                .parts
+                .into_iter()
+                .map(|p| UploadPart {
+                    number: p.number as i32,
+                    offset: p.offset as i64,
+                    size: p.size as i64,
+                    url: p.url,
+                })
+                .collect(),
             upload_key: t.key,
             content_type: t.content_type,
             max_bytes: t.max_bytes,

@@ -2,13 +2,20 @@
 //!
 //! Keys are laid out per shop — `shops/<shop_id>/…` — so erasing a shop is one prefix delete
 //! and no key can name another tenant's object by accident.
+//!
+//! Two backends: a local folder (the embedded default, served by our own signed `/uploads` and
+//! `/media` routes) and an S3-compatible bucket, where browsers upload and play straight from the
+//! bucket with presigned URLs — resumably, as a multipart upload whose parts are presigned one by
+//! one (see [`S3Store`]).
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use object_store::ObjectStoreExt;
+use object_store::aws::AmazonS3;
 use object_store::path::Path;
 use object_store::{ObjectStore, PutPayload};
 use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 #[derive(Clone)]
@@ -17,6 +24,31 @@ pub struct Storage {
     description: String,
     /// The folder of the local store (served by `/media` with range requests).
     local_root: Option<std::path::PathBuf>,
+    /// The bucket, when the store is S3-compatible.
+    s3: Option<S3Store>,
+}
+
+/// Where a bucket is and how to reach it. Unset credentials fall back to the standard AWS
+/// environment chain (`AWS_*` variables, web identity, instance metadata).
+#[derive(Clone, Default)]
+pub struct S3Settings {
+    pub bucket: String,
+    pub region: Option<String>,
+    /// `AWS_ENDPOINT_URL`, for S3-compatible services (MinIO, R2, moto…); path-style requests.
+    pub endpoint: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +65,44 @@ impl Storage {
             store: Arc::new(store),
             description: format!("local folder {}", dir.display()),
             local_root: Some(dir.canonicalize().unwrap_or_else(|_| dir.to_owned())),
+            s3: None,
         })
+    }
+
+    /// An S3-compatible bucket.
+    pub fn s3(settings: &S3Settings) -> Result<Self, StorageError> {
+        let mut b = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(&settings.bucket);
+        if let Some(r) = &settings.region {
+            b = b.with_region(r);
+        }
+        if let Some(e) = &settings.endpoint {
+            b = b.with_endpoint(e).with_allow_http(e.starts_with("http://")).with_virtual_hosted_style_request(false);
+        }
+        if let Some(k) = &settings.access_key_id {
+            b = b.with_access_key_id(k);
+        }
+        if let Some(k) = &settings.secret_access_key {
+            b = b.with_secret_access_key(k);
+        }
+        if let Some(t) = &settings.session_token {
+            b = b.with_token(t);
+        }
+        let s3 = Arc::new(b.build()?);
+        let description = match &settings.endpoint {
+            Some(e) => format!("s3://{} at {e}", settings.bucket),
+            None => format!("s3://{}", settings.bucket),
+        };
+        Ok(Self {
+            store: s3.clone(),
+            description,
+            local_root: None,
+            s3: Some(S3Store { s3, http: reqwest::Client::new() }),
+        })
+    }
+
+    /// The bucket, for presigned uploads and playback; `None` for the local store.
+    pub fn s3_store(&self) -> Option<&S3Store> {
+        self.s3.as_ref()
     }
 
     pub fn description(&self) -> &str {
@@ -105,6 +174,168 @@ impl Storage {
         }
         Ok(keys.len())
     }
+}
+
+/// An S3 bucket's presigning side. Browsers never hold credentials: the server starts a
+/// multipart upload, presigns each `UploadPart`, and afterwards asks the bucket itself which parts
+/// arrived (so it never trusts a client's list of ETags) before completing the upload.
+#[derive(Clone)]
+pub struct S3Store {
+    s3: Arc<AmazonS3>,
+    http: reqwest::Client,
+}
+
+/// One part a browser uploads: bytes `offset .. offset + size` of its file, `PUT` to `url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedPart {
+    pub number: u32,
+    pub offset: u64,
+    pub size: u64,
+    pub url: String,
+}
+
+/// A part the bucket holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPart {
+    pub number: u32,
+    pub etag: String,
+    pub size: u64,
+}
+
+/// S3's smallest part (except the last one).
+pub const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
+
+impl S3Store {
+    /// Starts a multipart upload of `size` bytes of `content_type` and presigns its parts.
+    pub async fn start_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        part_bytes: u64,
+        ttl: Duration,
+    ) -> Result<Vec<PresignedPart>, StorageError> {
+        use object_store::multipart::MultipartStore;
+        let mut attributes = object_store::Attributes::new();
+        attributes.insert(object_store::Attribute::ContentType, content_type.to_owned().into());
+        let opts = object_store::PutMultipartOptions { attributes, ..Default::default() };
+        let path = Path::from(key);
+        let upload_id = self.s3.create_multipart_opts(&path, opts).await?;
+        let part_bytes = part_bytes.max(MIN_PART_BYTES);
+        let mut parts = Vec::new();
+        let mut offset = 0;
+        let mut number = 1;
+        while offset < size {
+            let len = part_bytes.min(size - offset);
+            let url = self
+                .presign(
+                    &path,
+                    http::Method::PUT,
+                    ttl,
+                    [("partNumber", number.to_string()), ("uploadId", upload_id.clone())],
+                )
+                .await?;
+            parts.push(PresignedPart { number, offset, size: len, url });
+            offset += len;
+            number += 1;
+        }
+        Ok(parts)
+    }
+
+    /// A presigned `GET` (playback; the bucket serves ranges itself).
+    pub async fn presigned_get(&self, key: &str, ttl: Duration) -> Result<String, StorageError> {
+        use object_store::signer::Signer;
+        Ok(self.s3.signed_url(http::Method::GET, &Path::from(key), ttl).await?.to_string())
+    }
+
+    async fn presign<const N: usize>(
+        &self,
+        path: &Path,
+        method: http::Method,
+        ttl: Duration,
+        query: [(&str, String); N],
+    ) -> Result<String, StorageError> {
+        use object_store::signer::{SignedUrlOptions, Signer};
+        let opts = SignedUrlOptions::default().with_query(query);
+        Ok(self.s3.signed_url_opts(method, path, ttl, &opts).await?.to_string())
+    }
+
+    /// Asks the bucket with a presigned request of our own (object_store has no call for it).
+    async fn fetch_xml<T: serde::de::DeserializeOwned, const N: usize>(
+        &self,
+        path: &Path,
+        query: [(&str, String); N],
+    ) -> Result<T, StorageError> {
+        let url = self.presign(path, http::Method::GET, Duration::from_secs(60), query).await?;
+        let generic = |e: String| StorageError(object_store::Error::Generic { store: "S3", source: e.into() });
+        let res = self.http.get(url).send().await.map_err(|e| generic(e.to_string()))?;
+        let status = res.status();
+        let body = res.text().await.map_err(|e| generic(e.to_string()))?;
+        if !status.is_success() {
+            return Err(generic(format!("{status}: {}", body.chars().take(300).collect::<String>())));
+        }
+        quick_xml::de::from_str(&body).map_err(|e| generic(format!("unreadable S3 answer: {e}")))
+    }
+
+    /// The multipart upload in progress for `key`, if any (the newest, should there be several).
+    pub async fn open_upload(&self, key: &str) -> Result<Option<String>, StorageError> {
+        let listing: ListMultipartUploads =
+            self.fetch_xml(&Path::from(""), [("uploads", String::new()), ("prefix", key.to_owned())]).await?;
+        Ok(listing.uploads.into_iter().filter(|u| u.key == key).map(|u| u.upload_id).next_back())
+    }
+
+    /// The parts of an upload the bucket holds, in order.
+    pub async fn parts(&self, key: &str, upload_id: &str) -> Result<Vec<StoredPart>, StorageError> {
+        let listing: ListParts = self.fetch_xml(&Path::from(key), [("uploadId", upload_id.to_owned())]).await?;
+        let mut parts: Vec<StoredPart> =
+            listing.parts.into_iter().map(|p| StoredPart { number: p.number, etag: p.etag, size: p.size }).collect();
+        parts.sort_by_key(|p| p.number);
+        Ok(parts)
+    }
+
+    /// Completes an upload from the parts the bucket holds.
+    pub async fn complete(&self, key: &str, upload_id: &str, parts: &[StoredPart]) -> Result<(), StorageError> {
+        use object_store::multipart::{MultipartStore, PartId};
+        let ids = parts.iter().map(|p| PartId { content_id: p.etag.clone() }).collect();
+        self.s3.complete_multipart(&Path::from(key), &upload_id.to_owned(), ids).await?;
+        Ok(())
+    }
+
+    pub async fn abort(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
+        use object_store::multipart::MultipartStore;
+        self.s3.abort_multipart(&Path::from(key), &upload_id.to_owned()).await?;
+        Ok(())
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ListMultipartUploads {
+    #[serde(rename = "Upload", default)]
+    uploads: Vec<OpenUpload>,
+}
+
+#[derive(serde::Deserialize)]
+struct OpenUpload {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "UploadId")]
+    upload_id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct ListParts {
+    #[serde(rename = "Part", default)]
+    parts: Vec<ListedPart>,
+}
+
+#[derive(serde::Deserialize)]
+struct ListedPart {
+    #[serde(rename = "PartNumber")]
+    number: u32,
+    #[serde(rename = "ETag")]
+    etag: String,
+    #[serde(rename = "Size")]
+    size: u64,
 }
 
 /// `shops/<shop_id>/` — everything of one shop lives below it.

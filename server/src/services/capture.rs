@@ -28,6 +28,9 @@ pub const ALLOWED_TYPES: &[(&str, &str)] = &[
 ];
 /// How long an upload URL stays valid.
 const UPLOAD_TTL: Duration = Duration::minutes(30);
+/// Bucket uploads go in parts of this size: small enough that a phone losing its network
+/// resends little, and above S3's 5 MiB minimum.
+const PART_BYTES: u64 = 8 * 1024 * 1024;
 const MAX_NAME: usize = 60;
 const MAX_QUOTE: usize = 500;
 
@@ -77,6 +80,8 @@ pub struct CaptureView {
 #[derive(Debug, Clone)]
 pub struct UploadTarget {
     pub url: String,
+    /// Presigned parts when the store is a bucket (then `url` is the first part's).
+    pub parts: Vec<crate::providers::storage::PresignedPart>,
     pub key: String,
     pub content_type: String,
     pub max_bytes: i64,
@@ -166,7 +171,9 @@ pub async fn create_upload(
             max / (1024 * 1024)
         )));
     }
-    let key = format!("{}{}.{ext}", upload_prefix(&r), entity::new_id());
+    // The announced size is part of the key: a bucket upload is completed from the parts the
+    // bucket holds, and this is how the server knows they add up to the whole file.
+    let key = format!("{}{}-{size_bytes}.{ext}", upload_prefix(&r), entity::new_id());
     let expires_at = state.now() + UPLOAD_TTL;
     let grant = UploadGrant {
         key: key.clone(),
@@ -174,8 +181,14 @@ pub async fn create_upload(
         max_bytes: size_bytes,
         expires: expires_at.timestamp(),
     };
+    if let Some(s3) = state.storage().s3_store() {
+        let ttl = UPLOAD_TTL.to_std().expect("positive");
+        let parts = s3.start_upload(&key, &base_type, size_bytes as u64, PART_BYTES, ttl).await?;
+        let url = parts.first().map(|p| p.url.clone()).unwrap_or_default();
+        return Ok(UploadTarget { url, parts, key, content_type: base_type, max_bytes: size_bytes, expires_at });
+    }
     let url = state.url(&format!("/uploads/{key}?{}", grant.query(state.links())));
-    Ok(UploadTarget { url, key, content_type: base_type, max_bytes: size_bytes, expires_at })
+    Ok(UploadTarget { url, parts: Vec::new(), key, content_type: base_type, max_bytes: size_bytes, expires_at })
 }
 
 pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result<submissions::Model, CaptureError> {
@@ -206,9 +219,12 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
             if !key.starts_with(&upload_prefix(&r)) {
                 return Err(CaptureError::Validation("that upload does not belong to this link".into()));
             }
-            let size = state.storage().size(key).await?.ok_or_else(|| {
-                CaptureError::Validation("the upload has not arrived; please upload the video again".into())
-            })?;
+            let size = match state.storage().size(key).await? {
+                Some(size) => size,
+                None => complete_bucket_upload(state, key).await?.ok_or_else(|| {
+                    CaptureError::Validation("the upload has not arrived; please upload the video again".into())
+                })?,
+            };
             Some((key.to_owned(), size as i64))
         }
         None if quote.is_none() => {
@@ -252,6 +268,36 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
     Ok(submission)
 }
 
+/// Completes the bucket's multipart upload for `key` once every part has arrived; returns the
+/// object's size, or `None` when there is no upload or parts are missing (the client resends them).
+async fn complete_bucket_upload(state: &AppState, key: &str) -> Result<Option<u64>, CaptureError> {
+    let Some(s3) = state.storage().s3_store() else { return Ok(None) };
+    let Some(announced) = announced_size(key) else { return Ok(None) };
+    let Some(upload_id) = s3.open_upload(key).await? else { return Ok(None) };
+    let parts = s3.parts(key, &upload_id).await?;
+    let contiguous = parts.iter().enumerate().all(|(i, p)| p.number as usize == i + 1);
+    let total: u64 = parts.iter().map(|p| p.size).sum();
+    if !contiguous || total < announced {
+        return Ok(None);
+    }
+    if total > announced {
+        // Parts are presigned for exact ranges, so this is tampering: nothing of it is kept.
+        s3.abort(key, &upload_id).await?;
+        return Err(CaptureError::Validation(format!(
+            "the upload is larger than the {announced} bytes announced; please upload the video again"
+        )));
+    }
+    s3.complete(key, &upload_id, &parts).await?;
+    Ok(Some(total))
+}
+
+/// The size `createUpload` announced, from the key (`<id>-<size>.<ext>`).
+fn announced_size(key: &str) -> Option<u64> {
+    let name = key.rsplit('/').next()?;
+    let stem = name.rsplit_once('.')?.0;
+    stem.rsplit_once('-')?.1.parse().ok()
+}
+
 /// Public name: first name and last initial ("Ada Lovelace" → "Ada L.").
 fn display_name(name: &str) -> String {
     let mut parts = name.split_whitespace();
@@ -271,6 +317,13 @@ fn key_content_type(key: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_announced_size_is_read_back_from_the_key() {
+        let key = "shops/a/uploads/b/0190e2a4-7b1c-7d2e-9f00-000000000001-1048576.webm";
+        assert_eq!(super::announced_size(key), Some(1_048_576));
+        assert_eq!(super::announced_size("shops/a/uploads/b/x.webm"), None);
+    }
+
     #[test]
     fn display_names_show_first_name_and_initial() {
         assert_eq!(super::display_name("Ada Lovelace"), "Ada L.");

@@ -23,6 +23,20 @@ pub struct MediaPayload {
     pub asset_id: Uuid,
 }
 
+/// A URL a browser can play (or download) `key` from until `ttl` has passed: the bucket's
+/// presigned `GET`, or our own signed `/media` route for the local store. Both honour `Range`.
+pub async fn playback_url(
+    state: &AppState,
+    key: &str,
+    ttl: std::time::Duration,
+) -> Result<String, crate::providers::storage::StorageError> {
+    if let Some(s3) = state.storage().s3_store() {
+        return s3.presigned_get(key, ttl).await;
+    }
+    let expires = state.now().timestamp() + ttl.as_secs() as i64;
+    Ok(state.url(&format!("/media/{key}?{}", crate::domain::signed_url::media_query(state.links(), key, expires))))
+}
+
 /// Enqueues processing of an asset (in the caller's transaction, e.g. the submission's).
 /// `round` is the asset's attempts so far: one job per processing round, so a replayed
 /// enqueue adds nothing and a reprocess gets its own job.

@@ -10,17 +10,17 @@ use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const CAPTURE: &str = "query($t: String!) { capture(token: $t) { shopName productTitle prompt consentText consentVersion maxBytes acceptedTypes } }";
-const UPLOAD: &str = "mutation($t: String!, $ct: String!, $n: Int!) { createUpload(token: $t, contentType: $ct, sizeBytes: $n) { url uploadKey contentType maxBytes } }";
-const SUBMIT: &str =
+pub(crate) const CAPTURE: &str = "query($t: String!) { capture(token: $t) { shopName productTitle prompt consentText consentVersion maxBytes acceptedTypes } }";
+pub(crate) const UPLOAD: &str = "mutation($t: String!, $ct: String!, $n: Int!) { createUpload(token: $t, contentType: $ct, sizeBytes: $n) { url uploadKey contentType maxBytes } }";
+pub(crate) const SUBMIT: &str =
     "mutation($t: String!, $i: SubmitTestimonialInput!) { submitTestimonial(token: $t, input: $i) { id hasVideo } }";
 
-fn code(body: &Value) -> &str {
+pub(crate) fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
 }
 
 /// A sent request and its customer's token.
-async fn sent(app: &TestApp) -> (entity::testimonial_requests::Model, String) {
+pub(crate) async fn sent(app: &TestApp) -> (entity::testimonial_requests::Model, String) {
     active(app, json!({"delayDays": 0})).await;
     app.webhook("orders/paid", &fixtures::order(4_001, &[(11, 101)], Some("ada@example.com"))).await;
     assert_eq!(app.run_scheduler_once().await.sent, 1);
@@ -31,7 +31,7 @@ async fn sent(app: &TestApp) -> (entity::testimonial_requests::Model, String) {
 }
 
 async fn put(url: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
-    reqwest::Client::new().put(url).header("content-type", content_type).body(body).send().await.unwrap()
+    reelproof_tests::http().put(url).header("content-type", content_type).body(body).send().await.unwrap()
 }
 
 #[tokio::test]
@@ -82,7 +82,7 @@ async fn open_upload_submit_and_the_video_becomes_playable() {
     let key = a.playback_key.unwrap();
     let exp = app.now().timestamp() + 300;
     let q = server::domain::signed_url::media_query(app.state().links(), &key, exp);
-    let part = reqwest::Client::new()
+    let part = reelproof_tests::http()
         .get(app.url(&format!("/media/{key}?{q}")))
         .header("range", "bytes=0-99")
         .send()
@@ -90,7 +90,8 @@ async fn open_upload_submit_and_the_video_becomes_playable() {
         .unwrap();
     assert_eq!(part.status(), 206, "{:?}", part.headers());
     assert_eq!(part.bytes().await.unwrap().len(), 100);
-    let forged = reqwest::get(app.url(&format!("/media/{key}?exp={exp}&sig=AAAA"))).await.unwrap();
+    let forged =
+        reelproof_tests::http().get(app.url(&format!("/media/{key}?exp={exp}&sig=AAAA"))).send().await.unwrap();
     assert_eq!(forged.status(), 403);
     app.finish().await;
 }
@@ -207,7 +208,7 @@ async fn an_interrupted_upload_resumes_and_completes() {
     let up = app.public_graphql(UPLOAD, json!({"t": token, "ct": "video/mp4", "n": n})).await;
     let url = up["data"]["createUpload"]["url"].as_str().unwrap().to_owned();
     let key = up["data"]["createUpload"]["uploadKey"].as_str().unwrap().to_owned();
-    let client = reqwest::Client::new();
+    let client = reelproof_tests::http();
     let range = |from: usize, to: usize| {
         client
             .put(&url)

@@ -30,7 +30,7 @@ fn public_key(kp: &EcdsaKeyPair) -> PublicKey {
 async fn post_sendgrid(app: &TestApp, kp: &EcdsaKeyPair, body: &str) -> reqwest::Response {
     let ts = app.now().timestamp().to_string();
     let sig = STANDARD.encode(kp.sign(&SystemRandom::new(), &[ts.as_bytes(), body.as_bytes()].concat()).unwrap());
-    reqwest::Client::new()
+    reelproof_tests::http()
         .post(app.url("/webhooks/messaging/sendgrid"))
         .header("X-Twilio-Email-Event-Webhook-Signature", sig)
         .header("X-Twilio-Email-Event-Webhook-Timestamp", ts)
@@ -99,7 +99,7 @@ async fn sendgrid_events_are_recorded_once_and_forgeries_refused() {
     assert_eq!(forged.status(), 401);
     let ts = app.now().timestamp().to_string();
     let sig = STANDARD.encode(kp.sign(&SystemRandom::new(), &[ts.as_bytes(), b"[]"].concat()).unwrap());
-    let tampered = reqwest::Client::new()
+    let tampered = reelproof_tests::http()
         .post(app.url("/webhooks/messaging/sendgrid"))
         .header("X-Twilio-Email-Event-Webhook-Signature", sig)
         .header("X-Twilio-Email-Event-Webhook-Timestamp", ts)
@@ -109,7 +109,7 @@ async fn sendgrid_events_are_recorded_once_and_forgeries_refused() {
         .unwrap();
     assert_eq!(tampered.status(), 401);
     let unsigned =
-        reqwest::Client::new().post(app.url("/webhooks/messaging/sendgrid")).body(batch).send().await.unwrap();
+        reelproof_tests::http().post(app.url("/webhooks/messaging/sendgrid")).body(batch).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
     assert_eq!(event_count(&app).await, before + 3);
     app.finish().await;
@@ -120,7 +120,7 @@ async fn a_postmark_hard_bounce_fails_the_request_with_an_alert() {
     let app = TestApp::spawn_with(|c| c.callbacks.postmark_basic_auth = Some("hook:s3cret".into())).await;
     let r = sent_request(&app, "EMAIL").await;
     let post = |auth: &'static str, body: serde_json::Value| {
-        reqwest::Client::new()
+        reelproof_tests::http()
             .post(app.url("/webhooks/messaging/postmark"))
             .basic_auth(auth.split(':').next().unwrap(), auth.split(':').nth(1))
             .json(&body)
@@ -171,7 +171,7 @@ async fn channel_both_records_each_message_and_twilio_callbacks_are_verified() {
         ("To".to_owned(), "+15550101234".to_owned()),
     ];
     let post = |signature: String| {
-        reqwest::Client::new()
+        reelproof_tests::http()
             .post(app.url(&path))
             .header("X-Twilio-Signature", signature)
             .header("content-type", "application/x-www-form-urlencoded")
@@ -196,7 +196,7 @@ async fn callbacks_of_unconfigured_or_unknown_providers_are_not_found() {
     let app = TestApp::spawn().await;
     for p in ["sendgrid", "postmark", "twilio", "mailgun"] {
         let res =
-            reqwest::Client::new().post(app.url(&format!("/webhooks/messaging/{p}"))).body("[]").send().await.unwrap();
+            reelproof_tests::http().post(app.url(&format!("/webhooks/messaging/{p}"))).body("[]").send().await.unwrap();
         assert_eq!(res.status(), 404, "{p}");
     }
     app.finish().await;
@@ -207,7 +207,7 @@ async fn the_capture_link_records_human_clicks_and_flags_scanners() {
     let app = TestApp::spawn().await;
     let r = sent_request(&app, "EMAIL").await;
     let link = app.url(&format!("/t/{}", app.state().links().capture_token(r.id).expose()));
-    let client = reqwest::Client::new();
+    let client = reelproof_tests::http();
 
     // Within seconds of the send, a HEAD, a scanner, a prefetch: recorded as machine, no status change.
     let fast = client.get(&link).header("user-agent", BROWSER).send().await.unwrap();
@@ -263,7 +263,7 @@ async fn the_open_pixel_records_signed_opens_only() {
         "pixel in the HTML part"
     );
     app.advance_clock(Duration::hours(1));
-    let client = reqwest::Client::new();
+    let client = reelproof_tests::http();
     let res =
         client.get(app.url(&format!("/o/{}/{sig}.gif", r.id))).header("user-agent", BROWSER).send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -340,7 +340,7 @@ async fn one_click_unsubscribe_ends_the_customers_requests_and_plans_no_more() {
     assert!(url.starts_with(&app.url("/u/")), "{url}");
 
     // What a mailbox provider's one-click POST looks like (RFC 8058).
-    let res = reqwest::Client::new()
+    let res = reelproof_tests::http()
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded")
         .body("List-Unsubscribe=One-Click")
@@ -368,9 +368,9 @@ async fn one_click_unsubscribe_ends_the_customers_requests_and_plans_no_more() {
         .find(|d| d.result.as_ref().is_some_and(|r| r.to_string().contains("unsubscribed")));
     assert!(delivery.is_some(), "the delivery says why nothing was planned");
     // Unsubscribing twice is harmless; an unknown token is 404.
-    assert_eq!(reqwest::Client::new().post(url).send().await.unwrap().status(), 200);
+    assert_eq!(reelproof_tests::http().post(url).send().await.unwrap().status(), 200);
     let unknown = app.url(&format!("/u/{}", server::domain::tokens::CaptureToken::generate().expose()));
-    assert_eq!(reqwest::Client::new().post(unknown).send().await.unwrap().status(), 404);
+    assert_eq!(reelproof_tests::http().post(unknown).send().await.unwrap().status(), 404);
     app.finish().await;
 }
 

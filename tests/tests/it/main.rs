@@ -16,6 +16,7 @@ mod migrations;
 mod privacy;
 mod reminders;
 mod request_transitions;
+mod s3;
 mod static_ui;
 mod templates;
 mod tokens;

@@ -50,7 +50,7 @@ async fn reminders_follow_the_window_with_the_same_link_up_to_the_maximum() {
     assert!(reminder.contains("Subject: A quick reminder about your Product 101"), "{reminder}");
     assert_eq!(capture_link(&app, &reminder), link, "the reminder carries the first message's link");
     // The link still works after the reminder.
-    let page = reqwest::get(&link).await.unwrap();
+    let page = reelproof_tests::http().get(&link).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(app.run_scheduler_once().await.reminders_sent, 0, "one reminder per window");
 
@@ -118,12 +118,12 @@ async fn not_arrived_yet_postpones_the_link_and_the_reminders_once() {
     let before = only_request(&app).await;
 
     // The GET only shows a confirmation (mail scanners follow links); nothing moves.
-    let page = reqwest::get(format!("{link}/postpone")).await.unwrap();
+    let page = reelproof_tests::http().get(format!("{link}/postpone")).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("<form method=\"post\""));
     assert_eq!(only_request(&app).await.postpone_count, 0);
 
-    let client = reqwest::Client::new();
+    let client = reelproof_tests::http();
     let done = client.post(format!("{link}/postpone")).send().await.unwrap();
     assert_eq!(done.status(), 200);
     let after = only_request(&app).await;
