@@ -88,6 +88,8 @@ build_uis() {
   trunk build --quiet
   say "trunk build: widget -> dist/widget"
   trunk build --quiet widget/index.html --dist dist/widget --public-url /widget/
+  say "trunk build: capture page -> dist/capture"
+  trunk build --quiet capture-ui/index.html --dist dist/capture --public-url /capture/
 }
 
 ensure_postgres() {

@@ -135,3 +135,19 @@ pub fn probe(path: &Path) -> serde_json::Value {
         .expect("ffprobe runs");
     serde_json::from_slice(&out.stdout).expect("ffprobe json")
 }
+
+/// What a browser's MediaRecorder uploads: VP8 + Opus WebM written as a stream, so the file
+/// states no duration (and has no cues).
+pub fn streamed_webm(seconds: u32, size: &str) -> Vec<u8> {
+    let out = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=size={size}:rate=5:duration={seconds}"))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:duration={seconds}"))
+        .args(["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "100k", "-c:a", "libopus"])
+        .args(["-shortest", "-f", "webm", "pipe:1"])
+        .output()
+        .expect("ffmpeg runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}

@@ -45,8 +45,9 @@ pub enum MediaError {
     TooLong { actual_s: i64, limit_s: i64 },
     #[error("the file is {actual_mb} MB; the limit is {limit_mb} MB")]
     TooBig { actual_mb: i64, limit_mb: i64 },
-    #[error("the video's length cannot be determined")]
-    UnknownDuration,
+    /// Measured after a capped transcode (the file did not say how long it is).
+    #[error("the video is longer than the limit of {limit_s} s")]
+    LongerThan { limit_s: i64 },
     #[error("ffmpeg not installed")]
     FfmpegMissing,
     #[error("transcoding failed: {0}")]
@@ -101,11 +102,24 @@ pub fn check(info: &MediaInfo, size_bytes: i64, limits: &MediaLimits) -> Result<
     if info.video_codec.is_none() {
         return Err(MediaError::NoVideo);
     }
-    let ms = info.duration_ms.ok_or(MediaError::UnknownDuration)?;
-    if ms > limits.max_duration_ms {
+    // Browser recordings (MediaRecorder WebM) carry no duration: they are measured after a
+    // transcode capped just past the limit (see `transcode_args`, `measured`).
+    if let Some(ms) = info.duration_ms
+        && ms > limits.max_duration_ms
+    {
         return Err(MediaError::TooLong { actual_s: ms / 1000, limit_s: limits.max_duration_ms / 1000 });
     }
     Ok(())
+}
+
+/// The duration of a file that did not state one, from its capped transcode: anything that
+/// reached the cap was longer than the limit.
+pub fn measured(output_ms: Option<i64>, limits: &MediaLimits) -> Result<i64, MediaError> {
+    match output_ms {
+        Some(ms) if ms <= limits.max_duration_ms => Ok(ms),
+        Some(_) => Err(MediaError::LongerThan { limit_s: limits.max_duration_ms / 1000 }),
+        None => Err(MediaError::Transcode("the transcoded video has no length".into())),
+    }
 }
 
 /// The scale filter: the short side at most `max` pixels, aspect kept, even dimensions (H.264).
@@ -146,6 +160,9 @@ pub fn transcode_args(input: &str, output: &str, limits: &MediaLimits) -> Vec<St
         "2",
         "-movflags",
         "+faststart",
+        // A cap just past the limit: a file that hid its length cannot keep the worker busy.
+        "-t",
+        &format!("{}", limits.max_duration_ms / 1000 + 1),
         output,
     ]
     .iter()
@@ -217,7 +234,9 @@ mod tests {
         let long = MediaInfo { duration_ms: Some(600_000), ..ok.clone() };
         assert_eq!(check(&long, 1000, &l).unwrap_err().to_string(), "the video is 600 s long; the limit is 60 s");
         let unknown = MediaInfo { duration_ms: None, ..ok };
-        assert_eq!(check(&unknown, 1000, &l), Err(MediaError::UnknownDuration));
+        assert_eq!(check(&unknown, 1000, &l), Ok(()), "measured after the capped transcode");
+        assert_eq!(measured(Some(59_000), &l), Ok(59_000));
+        assert_eq!(measured(Some(61_000), &l).unwrap_err().to_string(), "the video is longer than the limit of 60 s");
         assert!(matches!(parse_probe("not json"), Err(MediaError::Unreadable(_))));
     }
 

@@ -37,6 +37,23 @@ pub async fn capture_link(
 ) -> Response {
     match engagement::open_capture_link(&state, &token, signals(&method, &headers)).await {
         Ok(v) => {
+            let postpone_href = v.may_postpone.then(|| format!("/t/{token}/postpone"));
+            if let Some(html) = super::static_ui::capture_shell(
+                &state,
+                &format!("Your video about {}", v.request.product_title),
+                postpone_href.as_deref(),
+            )
+            .await
+            {
+                // The token is in this page's URL: never cached, never sent on as a referrer.
+                let mut resp = Html(html).into_response();
+                let h = resp.headers_mut();
+                h.insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+                h.insert(header::REFERRER_POLICY, http::HeaderValue::from_static("no-referrer"));
+                return resp;
+            }
+            // Without the built page (a bare `cargo run`), a plain page that still says what
+            // the link is for.
             let postpone = if v.may_postpone {
                 format!(
                     "<p class=\"muted\">Not arrived yet? <a href=\"/t/{}/postpone\">Ask me again later</a>.</p>",

@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/app/", get(static_ui::admin_app))
         .route("/app/{*path}", get(static_ui::admin_app))
         .route("/widget/{*path}", get(static_ui::widget_asset))
+        .route("/capture/{*path}", get(static_ui::capture_asset))
         .route("/webhooks/shopify", axum::routing::post(webhooks::shopify))
         .route("/webhooks/messaging/{provider}", axum::routing::post(messaging_webhooks::receive))
         .route("/t/{token}", get(links::capture_link))

@@ -1,4 +1,5 @@
-//! The Trunk-built UIs: the admin SPA at `/app/*` and the storefront widget at `/widget/*`.
+//! The Trunk-built UIs: the admin SPA at `/app/*`, the storefront widget at `/widget/*`, and the
+//! customer's capture page (its shell is served at `/t/{token}`, its assets at `/capture/*`).
 //!
 //! Trunk names every asset with a content hash, so those are cached for a year (`immutable`);
 //! `index.html` is never cached, so a deploy is picked up on the next load. Unknown paths under
@@ -51,6 +52,30 @@ pub async fn widget_asset(State(state): State<AppState>, req: Request) -> Respon
     // Themes load the widget from the shop's own domain.
     resp.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     resp
+}
+
+pub async fn capture_asset(State(state): State<AppState>, req: Request) -> Response {
+    let dir = state.config().ui_dir.join("capture");
+    let rel = req.uri().path().trim_start_matches("/capture/").to_owned();
+    match existing_file(&dir, &rel) {
+        Some(file) => serve_file(file, req).await,
+        None => JsonError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such asset").into_response(),
+    }
+}
+
+/// The capture page's shell, with the "not arrived yet?" link when it is offered; `None` when
+/// the page is not built (the caller then renders a plain page).
+pub async fn capture_shell(state: &AppState, title: &str, postpone_href: Option<&str>) -> Option<String> {
+    let html = tokio::fs::read_to_string(state.config().ui_dir.join("capture").join("index.html")).await.ok()?;
+    // The tab and the share sheet name the product before the app has loaded.
+    let html = html.replacen("<title>Share your video</title>", &format!("<title>{}</title>", html_escape(title)), 1);
+    let extra = postpone_href
+        .map(|h| format!(r#"<meta name="reelproof-postpone" content="{}">"#, html_escape(h)))
+        .unwrap_or_default();
+    Some(match html.find("</head>") {
+        Some(at) => format!("{}{extra}{}", &html[..at], &html[at..]),
+        None => format!("{extra}{html}"),
+    })
 }
 
 /// Adds what the server knows at run time to the app shell: in production the App Bridge

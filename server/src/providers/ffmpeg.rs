@@ -59,24 +59,29 @@ impl Ffmpeg {
         media::parse_probe(&String::from_utf8_lossy(&out.stdout))
     }
 
-    /// Transcodes to the playback MP4 and grabs the poster.
+    /// Transcodes to the playback MP4 and grabs the poster; returns the duration (the input's,
+    /// or measured on the output when the input did not state it).
     pub async fn transcode(
         &self,
         input: &Path,
         playback: &Path,
         poster: &Path,
-        duration_ms: i64,
+        duration_ms: Option<i64>,
         limits: &MediaLimits,
-    ) -> Result<(), MediaError> {
+    ) -> Result<i64, MediaError> {
         let (i, o, p) = (input.display().to_string(), playback.display().to_string(), poster.display().to_string());
         let out = run(&self.ffmpeg, &media::transcode_args(&i, &o, limits)).await?;
         if !out.status.success() {
             return Err(MediaError::Transcode(tail(&out.stderr)));
         }
+        let duration_ms = match duration_ms {
+            Some(ms) => ms,
+            None => media::measured(self.probe(playback).await?.duration_ms, limits)?,
+        };
         let out = run(&self.ffmpeg, &media::poster_args(&i, &p, duration_ms, limits)).await?;
         if !out.status.success() {
             return Err(MediaError::Transcode(format!("poster: {}", tail(&out.stderr))));
         }
-        Ok(())
+        Ok(duration_ms)
     }
 }

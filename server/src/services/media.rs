@@ -161,9 +161,10 @@ async fn transcode(
     if let Err(e) = media::check(&info, bytes.len() as i64, &cfg.limits) {
         return Ok(Err(e));
     }
-    let duration = info.duration_ms.unwrap_or(0);
-    if let Err(e) = cfg.tools.transcode(&input, &playback, &poster, duration, &cfg.limits).await {
-        return Ok(Err(e));
+    let mut info = info;
+    match cfg.tools.transcode(&input, &playback, &poster, info.duration_ms, &cfg.limits).await {
+        Ok(ms) => info.duration_ms = Some(ms),
+        Err(e) => return Ok(Err(e)),
     }
     let base = format!("{}{}", crate::providers::storage::shop_prefix(asset.shop_id), asset.id);
     let (playback_key, poster_key) = (format!("{base}/playback.mp4"), format!("{base}/poster.jpg"));

@@ -5,6 +5,7 @@ mod admin_auth;
 mod browser;
 mod campaigns;
 mod capture;
+mod capture_page;
 mod dev_mode;
 mod engagement;
 mod health;

@@ -97,6 +97,29 @@ async fn broken_uploads_fail_with_a_specific_reason_and_the_worker_goes_on() {
 }
 
 #[tokio::test]
+async fn browser_recordings_without_a_stated_length_are_measured() {
+    let app = TestApp::spawn_with(|c| c.media.limits.max_duration_ms = 20_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let short = media::streamed_webm(3, "320x240");
+    let long = media::streamed_webm(40, "64x48");
+    std::fs::write(dir.path().join("short.webm"), &short).unwrap();
+    let probe = media::probe(&dir.path().join("short.webm"));
+    assert!(probe["format"]["duration"].is_null(), "like MediaRecorder's, the file states no length: {probe}");
+    let (r1, r2) = (request(&app, 701).await, request(&app, 702).await);
+    let ok = fixtures::uploaded_asset(app.state(), &r1, short, "video/webm").await.id;
+    let too_long = fixtures::uploaded_asset(app.state(), &r2, long, "video/webm").await.id;
+    assert_eq!(app.run_background_until_idle().await, 2);
+    let a = asset(&app, ok).await;
+    assert_eq!(a.processing_status, AssetStatus::Ready, "{:?}", a.processing_error);
+    let ms = a.duration_ms.unwrap();
+    assert!((2_500..=3_500).contains(&ms), "measured on the transcode: {ms} ms");
+    let b = asset(&app, too_long).await;
+    assert_eq!(b.processing_status, AssetStatus::Failed);
+    assert_eq!(b.processing_error.as_deref(), Some("the video is longer than the limit of 20 s"));
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn without_ffmpeg_the_asset_fails_saying_so() {
     let app = TestApp::spawn_with(|c| {
         c.media.tools.ffmpeg = "/nonexistent/ffmpeg".into();
