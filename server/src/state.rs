@@ -24,6 +24,7 @@ struct Inner {
     email: Arc<dyn EmailSender>,
     sms: Arc<dyn SmsSender>,
     links: crate::domain::tokens::LinkKey,
+    live: crate::services::live::LiveEvents,
 }
 
 /// Everything `AppState` is made of; built once by `Application::build`.
@@ -44,6 +45,7 @@ impl AppState {
         let links = p.config.encryption_key.derive("links");
         Self(Arc::new(Inner {
             links,
+            live: Default::default(),
             db: p.db,
             config: p.config,
             public_url: p.public_url,
@@ -63,6 +65,11 @@ impl AppState {
 
     pub fn clock(&self) -> &Clock {
         &self.0.clock
+    }
+
+    /// Live events for the admin's subscriptions.
+    pub fn live(&self) -> &crate::services::live::LiveEvents {
+        &self.0.live
     }
 
     pub fn storage(&self) -> &Storage {

@@ -11,11 +11,12 @@ use crate::domain::settings::ShopSettings;
 use crate::domain::signed_url::UploadGrant;
 use crate::domain::tokens::CaptureToken;
 use crate::services::engagement::{self, LinkError};
+use crate::services::live::LiveEvent;
 use crate::state::AppState;
 use crate::store;
 use crate::store::requests::{ChangeDetails, TransitionError};
 use chrono::{DateTime, Duration, Utc};
-use entity::{RequestStatus, testimonial_requests as requests, testimonial_submissions as submissions};
+use entity::{AssetStatus, RequestStatus, testimonial_requests as requests, testimonial_submissions as submissions};
 use sea_orm::{DbErr, TransactionTrait};
 
 /// Video types phones and browsers produce, with the extension their uploads are stored under.
@@ -249,11 +250,13 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => CaptureError::AlreadySubmitted,
         _ => CaptureError::Database(e),
     })?;
+    let mut asset = None;
     if let Some((key, size)) = upload {
         let content_type = key_content_type(&key);
-        let asset =
+        let a =
             store::media_assets::insert_uploaded(&txn, r.shop_id, submission.id, key, content_type, size, now).await?;
-        super::media::enqueue(&txn, r.shop_id, asset.id, 0, now).await?;
+        super::media::enqueue(&txn, r.shop_id, a.id, 0, now).await?;
+        asset = Some(a);
     }
     let payload = serde_json::json!({ "submission_id": submission.id, "has_video": submission.has_video });
     let details = ChangeDetails { payload: Some(payload), ..Default::default() };
@@ -263,6 +266,15 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         Err(_) => return Err(CaptureError::AlreadySubmitted),
     }
     txn.commit().await?;
+    state.live().publish(LiveEvent::SubmissionCreated {
+        shop_id: r.shop_id,
+        submission_id: submission.id,
+        request_id: r.id,
+        has_video: submission.has_video,
+    });
+    if let Some(a) = asset {
+        super::media::announce(state, &a, AssetStatus::Uploaded, None);
+    }
     metrics::counter!("reelproof_submissions_created_total").increment(1);
     tracing::info!(shop_id = %r.shop_id, request_id = %r.id, submission_id = %submission.id, "testimonial submitted");
     Ok(submission)

@@ -9,7 +9,7 @@ use crate::jobs::{JobFailure, JobHandler};
 use crate::state::AppState;
 use crate::store;
 use crate::store::media_assets::AssetError;
-use entity::jobs;
+use entity::{AssetStatus, jobs};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -71,8 +71,25 @@ pub async fn reprocess(
     let asset = store::media_assets::reprocess(&txn, shop_id, asset_id, now).await?;
     enqueue(&txn, shop_id, asset_id, asset.attempts, now).await?;
     txn.commit().await?;
+    announce(state, &asset, AssetStatus::Processing, None);
     tracing::info!(%shop_id, %asset_id, "asset queued for reprocessing by the merchant");
     Ok(asset)
+}
+
+/// Tells the admin's live subscribers where an asset's processing stands (after the commit).
+pub fn announce(
+    state: &AppState,
+    asset: &entity::testimonial_media_assets::Model,
+    status: AssetStatus,
+    error: Option<String>,
+) {
+    state.live().publish(crate::services::live::LiveEvent::AssetStatusChanged {
+        shop_id: asset.shop_id,
+        asset_id: asset.id,
+        submission_id: asset.submission_id,
+        status,
+        error,
+    });
 }
 
 /// What processing one asset came to.
@@ -97,20 +114,25 @@ pub async fn process(state: &AppState, shop_id: Uuid, asset_id: Uuid) -> Result<
     };
     let span = tracing::info_span!("media", %shop_id, %asset_id, attempt = asset.attempts);
     let _enter = span.enter();
+    announce(state, &asset, AssetStatus::Processing, None);
     let outcome = transcode(state, &asset).await;
     let now = state.now();
     let result = match outcome {
         Ok(Ok((info, playback, poster))) => {
-            store::media_assets::mark_ready(state.db(), shop_id, asset_id, &info, &playback, &poster, now)
-                .await
-                .map(|_| Processed::Ready)
+            store::media_assets::mark_ready(state.db(), shop_id, asset_id, &info, &playback, &poster, now).await.map(
+                |_| {
+                    announce(state, &asset, AssetStatus::Ready, None);
+                    Processed::Ready
+                },
+            )
         }
         Ok(Err(media_error)) => {
             let msg = media_error.to_string();
             tracing::warn!(error = %msg, "media failed");
-            store::media_assets::mark_failed(state.db(), shop_id, asset_id, &msg, now)
-                .await
-                .map(|_| Processed::Failed(msg))
+            store::media_assets::mark_failed(state.db(), shop_id, asset_id, &msg, now).await.map(|_| {
+                announce(state, &asset, AssetStatus::Failed, Some(msg.clone()));
+                Processed::Failed(msg)
+            })
         }
         Err(passing) => {
             tracing::warn!(error = %passing, "media processing interrupted; will retry");

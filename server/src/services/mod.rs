@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod capture;
 pub mod engagement;
 pub mod intake;
+pub mod live;
 pub mod media;
 pub mod messaging;
 pub mod planning;

@@ -261,3 +261,52 @@ async fn an_interrupted_upload_resumes_and_completes() {
     assert_eq!(a.processing_status, AssetStatus::Ready, "{:?}", a.processing_error);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_merchant_hears_live_about_a_submission_and_its_processing() {
+    use server::services::live::{LiveEvent, Next};
+    let app = TestApp::spawn().await;
+    let other_shop = app.add_shop("other-shop.myshopify.com").await;
+    let mut mine = app.state().live().subscribe(app.shop_id());
+    let mut theirs = app.state().live().subscribe(other_shop);
+    let (r, token) = sent(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let video = media::chrome_webm(dir.path());
+    let up = app.public_graphql(UPLOAD, json!({"t": token, "ct": "video/webm", "n": video.len()})).await;
+    let target = &up["data"]["createUpload"];
+    assert_eq!(put(target["url"].as_str().unwrap(), "video/webm", video).await.status(), 201);
+    let input =
+        json!({"uploadKey": target["uploadKey"], "displayName": "Ada", "consentPublish": true, "consentVersion": 1});
+    let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+    assert_eq!(s["data"]["submitTestimonial"]["hasVideo"], true, "{s}");
+    app.run_background_until_idle().await;
+
+    let mut seen = Vec::new();
+    while let Some(Next::Event(e)) = mine.try_next() {
+        seen.push(e);
+    }
+    let a = assets::Entity::find().one(app.db()).await.unwrap().unwrap();
+    let status = |status| LiveEvent::AssetStatusChanged {
+        shop_id: app.shop_id(),
+        asset_id: a.id,
+        submission_id: a.submission_id,
+        status,
+        error: None,
+    };
+    assert_eq!(
+        seen,
+        vec![
+            LiveEvent::SubmissionCreated {
+                shop_id: app.shop_id(),
+                submission_id: a.submission_id,
+                request_id: r.id,
+                has_video: true
+            },
+            status(AssetStatus::Uploaded),
+            status(AssetStatus::Processing),
+            status(AssetStatus::Ready),
+        ]
+    );
+    assert_eq!(theirs.try_next(), None, "another shop hears nothing");
+    app.finish().await;
+}

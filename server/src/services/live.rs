@@ -1,0 +1,143 @@
+//! Live events for the merchant's admin: a submission arrived, a video's processing moved on.
+//! Services publish after their transaction commits (an event never announces a change that
+//! was rolled back); the admin API's subscriptions (`moderationQueue`, `assetProcessing`) read
+//! them, each subscriber seeing its own shop's events only.
+//!
+//! This is the in-process half: one `tokio::sync::broadcast` channel per server. Fanning out
+//! across replicas (Postgres `LISTEN/NOTIFY`) plugs in behind `publish` with the admin API.
+
+use entity::AssetStatus;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveEvent {
+    SubmissionCreated {
+        shop_id: Uuid,
+        submission_id: Uuid,
+        request_id: Uuid,
+        has_video: bool,
+    },
+    AssetStatusChanged {
+        shop_id: Uuid,
+        asset_id: Uuid,
+        submission_id: Uuid,
+        status: AssetStatus,
+        error: Option<String>,
+    },
+}
+
+impl LiveEvent {
+    pub fn shop_id(&self) -> Uuid {
+        match self {
+            Self::SubmissionCreated { shop_id, .. } | Self::AssetStatusChanged { shop_id, .. } => *shop_id,
+        }
+    }
+}
+
+/// Slow subscribers that fall this far behind lose the oldest events (and are told so).
+const BACKLOG: usize = 1024;
+
+pub struct LiveEvents {
+    tx: broadcast::Sender<LiveEvent>,
+}
+
+impl Default for LiveEvents {
+    fn default() -> Self {
+        Self { tx: broadcast::channel(BACKLOG).0 }
+    }
+}
+
+impl LiveEvents {
+    /// Sends to every subscriber; with nobody listening it is dropped, which is fine: the
+    /// database holds the truth and subscribers load it when they connect.
+    pub fn publish(&self, event: LiveEvent) {
+        metrics::counter!("reelproof_live_events_total").increment(1);
+        let _ = self.tx.send(event);
+    }
+
+    /// One shop's events from now on.
+    pub fn subscribe(&self, shop_id: Uuid) -> ShopEvents {
+        ShopEvents { rx: self.tx.subscribe(), shop_id }
+    }
+}
+
+pub struct ShopEvents {
+    rx: broadcast::Receiver<LiveEvent>,
+    shop_id: Uuid,
+}
+
+/// What a subscriber reads next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    Event(LiveEvent),
+    /// This many events were missed; reload the state from the database.
+    Missed(u64),
+    Closed,
+}
+
+impl ShopEvents {
+    pub async fn next(&mut self) -> Next {
+        loop {
+            match self.rx.recv().await {
+                Ok(e) if e.shop_id() == self.shop_id => return Next::Event(e),
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(n)) => return Next::Missed(n),
+                Err(broadcast::error::RecvError::Closed) => return Next::Closed,
+            }
+        }
+    }
+
+    /// An event already published, without waiting (`None`: nothing pending).
+    pub fn try_next(&mut self) -> Option<Next> {
+        loop {
+            match self.rx.try_recv() {
+                Ok(e) if e.shop_id() == self.shop_id => return Some(Next::Event(e)),
+                Ok(_) => continue,
+                Err(broadcast::error::TryRecvError::Lagged(n)) => return Some(Next::Missed(n)),
+                Err(broadcast::error::TryRecvError::Closed) => return Some(Next::Closed),
+                Err(broadcast::error::TryRecvError::Empty) => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asset(shop_id: Uuid, status: AssetStatus) -> LiveEvent {
+        LiveEvent::AssetStatusChanged {
+            shop_id,
+            asset_id: Uuid::nil(),
+            submission_id: Uuid::nil(),
+            status,
+            error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn subscribers_see_their_own_shop_only() {
+        let live = LiveEvents::default();
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut sub_a = live.subscribe(a);
+        let mut sub_b = live.subscribe(b);
+        live.publish(asset(b, AssetStatus::Processing));
+        live.publish(asset(a, AssetStatus::Ready));
+        assert_eq!(sub_a.next().await, Next::Event(asset(a, AssetStatus::Ready)));
+        assert_eq!(sub_a.try_next(), None);
+        assert_eq!(sub_b.try_next(), Some(Next::Event(asset(b, AssetStatus::Processing))));
+        assert_eq!(sub_b.try_next(), None, "shop A's event never reaches shop B");
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_is_told() {
+        let live = LiveEvents::default();
+        let a = Uuid::now_v7();
+        let mut sub = live.subscribe(a);
+        for _ in 0..BACKLOG + 5 {
+            live.publish(asset(a, AssetStatus::Processing));
+        }
+        assert_eq!(sub.next().await, Next::Missed(5));
+    }
+}
