@@ -8,6 +8,7 @@ TOOLS="${REELPROOF_TOOLS_DIR:-$HOME/.cache/reelproof-tools}"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"
 export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
+export NODE_PATH="$TOOLS/node_modules"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -71,6 +72,12 @@ ensure_test_tools() {
   if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     say "pip install aiosmtpd"
     python3 -m pip install --quiet --disable-pip-version-check aiosmtpd
+  fi
+  # A real GraphQL-over-WebSocket client for the subscription tests (found through NODE_PATH).
+  if [ ! -f "$TOOLS/node_modules/graphql-ws/package.json" ] || [ ! -f "$TOOLS/node_modules/ws/package.json" ]; then
+    say "npm install graphql-ws ws graphql into $TOOLS"
+    mkdir -p "$TOOLS"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS" graphql-ws@6.4.2 ws@8.23.0 graphql@16 >/dev/null
   fi
   # A real S3-compatible server for the bucket tests.
   if ! python3 -c 'import moto.server, flask' 2>/dev/null; then

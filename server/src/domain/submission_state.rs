@@ -38,10 +38,152 @@ pub fn can_publish(status: SubmissionStatus) -> bool {
     status == SubmissionStatus::Approved
 }
 
+/// A merchant's moderation action (DESIGN.md §6's mutations). Each is logged by its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModerationAction {
+    Approve,
+    Reject,
+    Archive,
+    Restore,
+    /// Publish in these placements (at least one).
+    Publish {
+        home: bool,
+        product: bool,
+    },
+    Unpublish,
+    BindProduct(i64),
+    Feature {
+        featured: bool,
+        sort_order: i32,
+    },
+}
+
+impl ModerationAction {
+    /// The name in `moderation_log.action`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+            Self::Archive => "archive",
+            Self::Restore => "restore",
+            Self::Publish { .. } => "publish",
+            Self::Unpublish => "unpublish",
+            Self::BindProduct(_) => "bind_product",
+            Self::Feature { .. } => "feature",
+        }
+    }
+}
+
+/// The fields of a submission moderation can change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModerationFields {
+    pub status: SubmissionStatus,
+    pub published: bool,
+    pub placement_home: bool,
+    pub placement_product: bool,
+    pub product_id: i64,
+    pub featured: bool,
+    pub sort_order: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModerationError {
+    #[error(transparent)]
+    Transition(#[from] InvalidSubmissionTransition),
+    #[error("only an approved submission can be published (this one is {0})")]
+    NotApproved(SubmissionStatus),
+    #[error("choose at least one placement (home or product page)")]
+    NoPlacement,
+    #[error("a product id is a positive number")]
+    BadProduct,
+}
+
+/// What `action` makes of `current`: the one rule for every moderation change.
+pub fn moderate(current: &ModerationFields, action: &ModerationAction) -> Result<ModerationFields, ModerationError> {
+    use ModerationAction::*;
+    let mut next = current.clone();
+    let to = match action {
+        Approve => Some(SubmissionStatus::Approved),
+        Reject => Some(SubmissionStatus::Rejected),
+        Archive => Some(SubmissionStatus::Archived),
+        Restore => Some(SubmissionStatus::Pending),
+        Publish { home, product } => {
+            if !can_publish(current.status) {
+                return Err(ModerationError::NotApproved(current.status));
+            }
+            if !home && !product {
+                return Err(ModerationError::NoPlacement);
+            }
+            next.published = true;
+            next.placement_home = *home;
+            next.placement_product = *product;
+            None
+        }
+        Unpublish => {
+            next.published = false;
+            None
+        }
+        BindProduct(id) => {
+            if *id <= 0 {
+                return Err(ModerationError::BadProduct);
+            }
+            next.product_id = *id;
+            None
+        }
+        Feature { featured, sort_order } => {
+            next.featured = *featured;
+            next.sort_order = *sort_order;
+            None
+        }
+    };
+    if let Some(to) = to {
+        let m = transition(current.status, to)?;
+        next.status = m.to;
+        if m.unpublishes {
+            next.published = false;
+        }
+    }
+    Ok(next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use SubmissionStatus::*;
+
+    fn fields(status: SubmissionStatus, published: bool) -> ModerationFields {
+        ModerationFields {
+            status,
+            published,
+            placement_home: false,
+            placement_product: false,
+            product_id: 7,
+            featured: false,
+            sort_order: 0,
+        }
+    }
+
+    #[test]
+    fn moderation_actions_follow_the_state_machine_and_publication_needs_approval() {
+        use ModerationAction::*;
+        let approved = moderate(&fields(Pending, false), &Approve).unwrap();
+        assert_eq!(approved.status, Approved);
+        let published = moderate(&approved, &Publish { home: true, product: false }).unwrap();
+        assert!(published.published && published.placement_home && !published.placement_product);
+        let rejected = moderate(&published, &Reject).unwrap();
+        assert_eq!((rejected.status, rejected.published), (Rejected, false), "leaving approved unpublishes");
+        assert_eq!(
+            moderate(&fields(Pending, false), &Publish { home: true, product: true }),
+            Err(ModerationError::NotApproved(Pending))
+        );
+        assert_eq!(moderate(&approved, &Publish { home: false, product: false }), Err(ModerationError::NoPlacement));
+        assert!(matches!(moderate(&fields(Pending, false), &Restore), Err(ModerationError::Transition(_))));
+        assert_eq!(moderate(&rejected, &Restore).unwrap().status, Pending);
+        assert_eq!(moderate(&approved, &BindProduct(99)).unwrap().product_id, 99);
+        assert_eq!(moderate(&approved, &BindProduct(0)), Err(ModerationError::BadProduct));
+        let featured = moderate(&approved, &Feature { featured: true, sort_order: 3 }).unwrap();
+        assert_eq!((featured.featured, featured.sort_order, featured.status), (true, 3, Approved));
+    }
     use sea_orm::Iterable;
 
     const ALLOWED: &[(SubmissionStatus, SubmissionStatus)] = &[

@@ -3,20 +3,78 @@
 use crate::graphql::admin::{AdminPrincipal, AdminSchema};
 use crate::shopify::session_token;
 use crate::state::AppState;
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Extension;
 use axum::extract::State;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Html;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 
 pub async fn graphql(
-    State(schema): State<AdminSchema>,
+    State((schema, _)): State<(AdminSchema, AppState)>,
     Extension(principal): Extension<AdminPrincipal>,
     req: GraphQLRequest,
 ) -> GraphQLResponse {
     let span = tracing::info_span!("graphql", shop_id = %principal.shop_id);
     let _enter = span.enter();
     schema.execute(req.into_inner().data(principal)).await.into()
+}
+
+/// `GET /api/graphql`: a query in the URL, or GraphQL over WebSocket (`graphql-transport-ws`,
+/// and the older `graphql-ws`) for subscriptions.
+pub async fn graphql_get(
+    State((schema, state)): State<(AdminSchema, AppState)>,
+    req: axum::extract::Request,
+) -> Response {
+    use axum::extract::{FromRequest, FromRequestParts};
+    if !super::auth::is_websocket_upgrade(req.headers()) {
+        let principal = req.extensions().get::<AdminPrincipal>().cloned();
+        let Some(principal) = principal else { return StatusCode::UNAUTHORIZED.into_response() };
+        return match GraphQLRequest::from_request(req, &()).await {
+            Ok(q) => graphql(State((schema, state)), Extension(principal), q).await.into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
+    let (mut parts, body) = req.into_parts();
+    let protocol = match GraphQLProtocol::from_request_parts(&mut parts, &()).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let upgrade = match WebSocketUpgrade::from_request(axum::extract::Request::from_parts(parts, body), &()).await {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let credential = ["Authorization", "authorization"]
+                        .iter()
+                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
+                        .unwrap_or_default();
+                    match super::auth::authenticate_bearer(&state, credential).await {
+                        Ok(principal) => {
+                            let mut data = async_graphql::Data::default();
+                            data.insert(principal);
+                            Ok(data)
+                        }
+                        Err(reason) => {
+                            tracing::info!(reason, "websocket refused");
+                            metrics::counter!("reelproof_admin_auth_failures_total", "reason" => reason).increment(1);
+                            Err(crate::graphql::error::api_error(
+                                crate::graphql::error::ErrorCode::Unauthenticated,
+                                "missing or invalid session token",
+                            ))
+                        }
+                    }
+                })
+                .serve()
+        })
+        .into_response()
 }
 
 /// The public capture API: no credential but the token in each call.

@@ -15,6 +15,11 @@ use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 
 pub async fn require_admin(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // Browsers cannot put headers on a WebSocket: GraphQL over WebSocket authenticates with the
+    // same bearer credential in its `connection_init` message instead (see `admin_api`).
+    if is_websocket_upgrade(req.headers()) {
+        return next.run(req).await;
+    }
     match authenticate(&state, req.headers()).await {
         Ok(principal) => {
             req.extensions_mut().insert(principal);
@@ -32,9 +37,21 @@ pub async fn require_admin(State(state): State<AppState>, mut req: Request, next
     }
 }
 
+pub fn is_websocket_upgrade(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
 async fn authenticate(state: &AppState, headers: &http::HeaderMap) -> Result<AdminPrincipal, &'static str> {
     let value = headers.get(http::header::AUTHORIZATION).ok_or("missing")?;
-    let text = value.to_str().map_err(|_| "malformed")?;
+    authenticate_bearer(state, value.to_str().map_err(|_| "malformed")?).await
+}
+
+/// Verifies an `Authorization` value (`Bearer <token>`); the reason on failure is for logs and
+/// metrics only.
+pub async fn authenticate_bearer(state: &AppState, text: &str) -> Result<AdminPrincipal, &'static str> {
     let token = text
         .strip_prefix("Bearer ")
         .or_else(|| text.strip_prefix("bearer "))

@@ -31,9 +31,9 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let schema = crate::graphql::admin::build_schema(state.clone());
     let admin_api = Router::new()
-        .route("/api/graphql", axum::routing::post(admin_api::graphql).get(admin_api::graphql))
+        .route("/api/graphql", axum::routing::post(admin_api::graphql).get(admin_api::graphql_get))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin))
-        .with_state(schema);
+        .with_state((schema, state.clone()));
 
     let mut app = Router::new()
         .route("/", get(|| async { axum::response::Redirect::temporary("/app/") }))

@@ -6,7 +6,7 @@
 //! This is the in-process half: one `tokio::sync::broadcast` channel per server. Fanning out
 //! across replicas (Postgres `LISTEN/NOTIFY`) plugs in behind `publish` with the admin API.
 
-use entity::AssetStatus;
+use entity::{AssetStatus, SubmissionStatus};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -17,6 +17,13 @@ pub enum LiveEvent {
         submission_id: Uuid,
         request_id: Uuid,
         has_video: bool,
+    },
+    /// A moderation action changed it (status, publication, placements, product…).
+    SubmissionChanged {
+        shop_id: Uuid,
+        submission_id: Uuid,
+        status: SubmissionStatus,
+        published: bool,
     },
     AssetStatusChanged {
         shop_id: Uuid,
@@ -30,7 +37,9 @@ pub enum LiveEvent {
 impl LiveEvent {
     pub fn shop_id(&self) -> Uuid {
         match self {
-            Self::SubmissionCreated { shop_id, .. } | Self::AssetStatusChanged { shop_id, .. } => *shop_id,
+            Self::SubmissionCreated { shop_id, .. }
+            | Self::SubmissionChanged { shop_id, .. }
+            | Self::AssetStatusChanged { shop_id, .. } => *shop_id,
         }
     }
 }
@@ -54,6 +63,11 @@ impl LiveEvents {
     pub fn publish(&self, event: LiveEvent) {
         metrics::counter!("reelproof_live_events_total").increment(1);
         let _ = self.tx.send(event);
+    }
+
+    /// How many subscriptions are open (on this replica).
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
     }
 
     /// One shop's events from now on.

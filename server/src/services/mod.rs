@@ -9,6 +9,7 @@ pub mod intake;
 pub mod live;
 pub mod media;
 pub mod messaging;
+pub mod moderation;
 pub mod planning;
 pub mod privacy;
 pub mod shops;

@@ -184,3 +184,19 @@ pub async fn release(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, now: Da
         .await?;
     Ok(())
 }
+
+/// The assets of several submissions in one query (a page of the moderation queue).
+pub async fn for_submissions(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    submission_ids: &[Uuid],
+) -> Result<Vec<assets::Model>, DbErr> {
+    if submission_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    assets::Entity::find()
+        .filter(assets::Column::ShopId.eq(shop_id))
+        .filter(assets::Column::SubmissionId.is_in(submission_ids.iter().copied()))
+        .all(db)
+        .await
+}

@@ -1,10 +1,19 @@
 //! `testimonial_submissions`: what a customer submitted.
 
+use crate::domain::submission_state::{
+    ModerationAction, ModerationError, ModerationFields, moderate as moderate_fields,
+};
 use chrono::{DateTime, Utc};
 use entity::{
-    SubmissionSource, SubmissionStatus, testimonial_requests as requests, testimonial_submissions as submissions,
+    SubmissionSource, SubmissionStatus, moderation_log, testimonial_requests as requests,
+    testimonial_submissions as submissions,
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DbErr};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
 
 /// A submission through the capture page, as the customer gave it.
 pub struct NewCaptureSubmission<'a> {
@@ -55,4 +64,137 @@ pub async fn insert_capture(
     }
     .insert(db)
     .await
+}
+
+/// Why a moderation change did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ModerationStoreError {
+    #[error("submission not found")]
+    NotFound,
+    #[error(transparent)]
+    Invalid(#[from] ModerationError),
+    #[error("the submission changed meanwhile; reload and try again")]
+    Conflict,
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Option<submissions::Model>, DbErr> {
+    submissions::Entity::find_by_id(id).filter(submissions::Column::ShopId.eq(shop_id)).one(db).await
+}
+
+fn fields(s: &submissions::Model) -> ModerationFields {
+    ModerationFields {
+        status: s.status,
+        published: s.published,
+        placement_home: s.placement_home,
+        placement_product: s.placement_product,
+        product_id: s.product_id,
+        featured: s.featured,
+        sort_order: s.sort_order,
+    }
+}
+
+/// The one way a submission's moderation state changes: the rule of
+/// `domain::submission_state::moderate`, written with a compare-and-set on what was read, and
+/// the `moderation_log` row — in the caller's transaction, so both commit or neither.
+pub async fn moderate(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    id: Uuid,
+    action: &ModerationAction,
+    actor: &str,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<submissions::Model, ModerationStoreError> {
+    let current = get(db, shop_id, id).await?.ok_or(ModerationStoreError::NotFound)?;
+    let before = fields(&current);
+    let after = moderate_fields(&before, action)?;
+    let status_changed = after.status != before.status;
+    let published_at = match (before.published, after.published) {
+        (false, true) => Some(now),
+        (_, false) => None,
+        (true, true) => current.published_at,
+    };
+    let mut update = submissions::Entity::update_many()
+        .col_expr(submissions::Column::Status, Expr::value(after.status.as_str()))
+        .col_expr(submissions::Column::Published, Expr::value(after.published))
+        .col_expr(submissions::Column::PublishedAt, Expr::value(published_at))
+        .col_expr(submissions::Column::PlacementHome, Expr::value(after.placement_home))
+        .col_expr(submissions::Column::PlacementProduct, Expr::value(after.placement_product))
+        .col_expr(submissions::Column::ProductId, Expr::value(after.product_id))
+        .col_expr(submissions::Column::Featured, Expr::value(after.featured))
+        .col_expr(submissions::Column::SortOrder, Expr::value(after.sort_order))
+        .col_expr(submissions::Column::UpdatedAt, Expr::value(now));
+    if status_changed {
+        update = update.col_expr(submissions::Column::ModeratedAt, Expr::value(now));
+    }
+    let done = update
+        .filter(submissions::Column::Id.eq(id))
+        .filter(submissions::Column::ShopId.eq(shop_id))
+        .filter(submissions::Column::Status.eq(before.status.as_str()))
+        .filter(submissions::Column::Published.eq(before.published))
+        .filter(submissions::Column::UpdatedAt.eq(current.updated_at))
+        .exec(db)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(ModerationStoreError::Conflict);
+    }
+    let detail = match action {
+        ModerationAction::Publish { home, product } => Some(format!("placements: home={home}, product={product}")),
+        ModerationAction::BindProduct(p) => Some(format!("product {} → {p}", before.product_id)),
+        ModerationAction::Feature { featured, sort_order } => {
+            Some(format!("featured={featured}, sort order {sort_order}"))
+        }
+        _ => None,
+    };
+    let note = match (note.map(str::trim).filter(|n| !n.is_empty()), detail) {
+        (Some(n), Some(d)) => Some(format!("{n} ({d})")),
+        (Some(n), None) => Some(n.to_owned()),
+        (None, d) => d,
+    };
+    moderation_log::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        submission_id: Set(id),
+        action: Set(action.name().to_owned()),
+        actor: Set(actor.to_owned()),
+        from_status: Set(Some(before.status)),
+        to_status: Set(Some(after.status)),
+        note: Set(note.map(|n| n.chars().take(1000).collect())),
+        at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    get(db, shop_id, id).await?.ok_or(ModerationStoreError::NotFound)
+}
+
+/// A page of the shop's submissions, newest first, optionally of one status; `before` is the
+/// id of the last row of the previous page (ids are time-ordered UUIDv7s).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    status: Option<SubmissionStatus>,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<submissions::Model>, DbErr> {
+    let mut q = submissions::Entity::find().filter(submissions::Column::ShopId.eq(shop_id));
+    if let Some(s) = status {
+        q = q.filter(submissions::Column::Status.eq(s.as_str()));
+    }
+    if let Some(b) = before {
+        q = q.filter(submissions::Column::Id.lt(b));
+    }
+    q.order_by_desc(submissions::Column::Id).limit(limit).all(db).await
+}
+
+/// A submission's moderation history, oldest first.
+pub async fn log(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Vec<moderation_log::Model>, DbErr> {
+    moderation_log::Entity::find()
+        .filter(moderation_log::Column::ShopId.eq(shop_id))
+        .filter(moderation_log::Column::SubmissionId.eq(id))
+        .order_by_asc(moderation_log::Column::At)
+        .order_by_asc(moderation_log::Column::Id)
+        .all(db)
+        .await
 }

@@ -14,6 +14,7 @@ mod jobs;
 mod media;
 mod messaging;
 mod migrations;
+mod moderation;
 mod privacy;
 mod reminders;
 mod request_transitions;

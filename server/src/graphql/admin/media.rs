@@ -9,14 +9,44 @@ use uuid::Uuid;
 #[derive(Default)]
 pub struct MediaMutation;
 
-/// A media asset's processing state.
-#[derive(SimpleObject)]
+/// A media asset's processing state, and once ready where to watch it.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct MediaAsset {
     pub id: ID,
     /// `UPLOADED`, `PROCESSING`, `READY` or `FAILED`.
     pub status: String,
     pub processing_error: Option<String>,
     pub attempts: i32,
+    pub duration_ms: Option<i64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    #[graphql(skip)]
+    pub playback_key: Option<String>,
+    #[graphql(skip)]
+    pub poster_key: Option<String>,
+}
+
+/// Links the merchant's browser may use for an hour.
+const URL_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+async fn signed(context: &Context<'_>, key: Option<&str>) -> Result<Option<String>> {
+    let Some(key) = key else { return Ok(None) };
+    let state = context.data::<crate::state::AppState>()?;
+    let url = services::media::playback_url(state, key, URL_TTL).await.map_err(crate::graphql::error::internal)?;
+    Ok(Some(url))
+}
+
+#[async_graphql::ComplexObject]
+impl MediaAsset {
+    /// The H.264 MP4 (signed, valid for an hour; supports range requests).
+    async fn playback_url(&self, context: &Context<'_>) -> Result<Option<String>> {
+        signed(context, self.playback_key.as_deref()).await
+    }
+    /// The JPEG poster (signed, valid for an hour).
+    async fn poster_url(&self, context: &Context<'_>) -> Result<Option<String>> {
+        signed(context, self.poster_key.as_deref()).await
+    }
 }
 
 impl From<entity::testimonial_media_assets::Model> for MediaAsset {
@@ -26,6 +56,11 @@ impl From<entity::testimonial_media_assets::Model> for MediaAsset {
             status: a.processing_status.as_str().to_ascii_uppercase(),
             processing_error: a.processing_error,
             attempts: a.attempts,
+            duration_ms: a.duration_ms,
+            width: a.width,
+            height: a.height,
+            playback_key: a.playback_key,
+            poster_key: a.poster_key,
         }
     }
 }

@@ -4,21 +4,25 @@ use crate::domain::settings::ShopSettings;
 use crate::graphql::error::ToApiError;
 use crate::services;
 use crate::state::AppState;
-use async_graphql::{Context, EmptySubscription, MergedObject, Object, Result, Schema, SimpleObject};
+use async_graphql::{Context, MergedObject, MergedSubscription, Object, Result, Schema, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 mod campaigns;
 mod media;
+mod moderation;
 mod privacy;
 
-pub type AdminSchema = Schema<AdminQuery, AdminMutation, EmptySubscription>;
+pub type AdminSchema = Schema<AdminQuery, AdminMutation, AdminSubscription>;
 
 #[derive(MergedObject, Default)]
-pub struct AdminQuery(ShopQuery, campaigns::CampaignQuery, privacy::PrivacyQuery);
+pub struct AdminQuery(ShopQuery, campaigns::CampaignQuery, privacy::PrivacyQuery, moderation::ModerationQuery);
 
 #[derive(MergedObject, Default)]
-pub struct AdminMutation(campaigns::CampaignMutation, media::MediaMutation);
+pub struct AdminMutation(campaigns::CampaignMutation, media::MediaMutation, moderation::ModerationMutation);
+
+#[derive(MergedSubscription, Default)]
+pub struct AdminSubscription(moderation::ModerationSubscription);
 
 /// The caller's principal and the app state, which every resolver needs.
 pub(crate) fn ctx<'a>(ctx: &'a Context<'_>) -> Result<(&'a AdminPrincipal, &'a AppState)> {
@@ -35,7 +39,7 @@ pub struct AdminPrincipal {
 }
 
 pub fn build_schema(state: AppState) -> AdminSchema {
-    Schema::build(AdminQuery::default(), AdminMutation::default(), EmptySubscription)
+    Schema::build(AdminQuery::default(), AdminMutation::default(), AdminSubscription::default())
         .data(state)
         .limit_depth(12)
         .limit_complexity(1000)

@@ -1,0 +1,200 @@
+//! Moderation through the admin API: the queue, every action with its log entry, invalid
+//! transitions, another shop's credential, and live events over a real graphql-ws client.
+
+use super::capture::{SUBMIT, sent};
+use entity::RequestStatus;
+use reelproof_tests::{TestApp, fixtures, wait_for};
+use serde_json::{Value, json};
+use server::domain::tokens::CaptureToken;
+use std::time::Duration;
+
+const QUEUE: &str = "query($s: SubmissionStatus, $first: Int, $after: String) { submissions(status: $s, first: $first, after: $after) { edges { cursor node { id status displayName quote media { status } } } pageInfo { hasNextPage endCursor } } }";
+const ONE: &str = "query($id: ID!) { submission(id: $id) { id status published placements productId featured sortOrder moderationLog { action actor fromStatus toStatus note } } }";
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+/// A pending submission straight in the database (for lists).
+async fn pending(app: &TestApp, product: i64) -> uuid::Uuid {
+    let c = fixtures::campaign(app.db(), app.shop_id()).await;
+    let r = fixtures::request(
+        app.db(),
+        app.shop_id(),
+        c.id,
+        product,
+        &CaptureToken::generate().hash(),
+        RequestStatus::Submitted,
+    )
+    .await;
+    let new = server::store::submissions::NewCaptureSubmission {
+        request: &r,
+        display_name: format!("Customer {product}"),
+        rating: Some(5),
+        quote: Some("Good".into()),
+        has_video: false,
+        consent_text: "ok".into(),
+        consent_version: 1,
+    };
+    server::store::submissions::insert_capture(app.db(), new, app.now()).await.unwrap().id
+}
+
+async fn mutate(app: &TestApp, call: &str, id: &str) -> Value {
+    let q = format!("mutation($id: ID!) {{ {call} {{ id status published placements productId featured }} }}");
+    app.graphql(&q, json!({"id": id})).await
+}
+
+#[tokio::test]
+async fn every_moderation_action_is_applied_and_logged_and_bad_ones_are_refused() {
+    let app = TestApp::spawn().await;
+    let (_, token) = sent(&app).await;
+    let input =
+        json!({"displayName": "Ada Lovelace", "quote": "Great desk", "consentPublish": true, "consentVersion": 1});
+    app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+
+    let q = app.graphql(QUEUE, json!({"s": "PENDING"})).await;
+    let edges = q["data"]["submissions"]["edges"].as_array().unwrap_or_else(|| panic!("{q}"));
+    assert_eq!(edges.len(), 1);
+    let id = edges[0]["node"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(edges[0]["node"]["displayName"], "Ada L.");
+    assert!(edges[0]["node"]["media"].is_null(), "text only");
+
+    // Publishing needs approval first.
+    let early = mutate(&app, "publishSubmission(id: $id, placements: [HOME])", &id).await;
+    assert_eq!(code(&early), "INVALID_TRANSITION", "{early}");
+    let restore = mutate(&app, "restoreSubmission(id: $id)", &id).await;
+    assert_eq!(code(&restore), "INVALID_TRANSITION", "a pending submission cannot be restored");
+
+    let steps: [(&str, &str, bool); 7] = [
+        ("approveSubmission(id: $id, note: \"lovely\")", "APPROVED", false),
+        ("publishSubmission(id: $id, placements: [HOME, PRODUCT])", "APPROVED", true),
+        ("bindSubmissionProduct(id: $id, productId: 555)", "APPROVED", true),
+        ("featureSubmission(id: $id, featured: true, sortOrder: 2)", "APPROVED", true),
+        ("rejectSubmission(id: $id, note: \"changed my mind\")", "REJECTED", false),
+        ("restoreSubmission(id: $id)", "PENDING", false),
+        ("archiveSubmission(id: $id)", "ARCHIVED", false),
+    ];
+    for (call, status, published) in steps {
+        let r = mutate(&app, call, &id).await;
+        let name = call.split('(').next().unwrap();
+        let s = &r["data"][name];
+        assert_eq!(s["status"], status, "{call}: {r}");
+        assert_eq!(s["published"], published, "{call}: {r}");
+    }
+    let one = app.graphql(ONE, json!({"id": id})).await;
+    let s = &one["data"]["submission"];
+    assert_eq!(
+        (s["productId"].as_i64(), s["featured"].as_bool(), s["sortOrder"].as_i64()),
+        (Some(555), Some(true), Some(2))
+    );
+    let log: Vec<(String, String, String)> = s["moderationLog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert!(e["actor"].as_str().unwrap().starts_with("user:"), "{e}");
+            (
+                e["action"].as_str().unwrap().into(),
+                e["toStatus"].as_str().unwrap().into(),
+                e["note"].as_str().unwrap_or("").into(),
+            )
+        })
+        .collect();
+    let actions: Vec<&str> = log.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(actions, ["approve", "publish", "bind_product", "feature", "reject", "restore", "archive"]);
+    assert_eq!(log[0].2, "lovely");
+    assert!(log[1].2.contains("home=true, product=true"), "{:?}", log[1]);
+    assert!(log[2].2.contains("→ 555"), "{:?}", log[2]);
+    assert_eq!(log[4].1, "REJECTED");
+
+    // Another shop's credential sees nothing and changes nothing.
+    let other = app.add_shop("other-shop.myshopify.com").await;
+    let _ = other;
+    let theirs =
+        app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
+    for q in [ONE.to_owned(), "mutation($id: ID!) { approveSubmission(id: $id) { id } }".to_owned()] {
+        let r: Value = app.graphql_with(Some(&theirs), &q, json!({"id": id})).await.json().await.unwrap();
+        assert_eq!(code(&r), "NOT_FOUND", "{r}");
+    }
+    let list: Value = app.graphql_with(Some(&theirs), QUEUE, json!({})).await.json().await.unwrap();
+    assert_eq!(list["data"]["submissions"]["edges"].as_array().unwrap().len(), 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_queue_pages_with_cursors() {
+    let app = TestApp::spawn().await;
+    for p in 1..=3 {
+        pending(&app, p).await;
+    }
+    let first = app.graphql(QUEUE, json!({"s": "PENDING", "first": 2})).await;
+    let page = &first["data"]["submissions"];
+    assert_eq!(page["edges"].as_array().unwrap().len(), 2, "{first}");
+    assert_eq!(page["pageInfo"]["hasNextPage"], true);
+    assert_eq!(page["edges"][0]["node"]["displayName"], "Customer 3", "newest first");
+    let next = app.graphql(QUEUE, json!({"s": "PENDING", "first": 2, "after": page["pageInfo"]["endCursor"]})).await;
+    let page = &next["data"]["submissions"];
+    assert_eq!(page["edges"].as_array().unwrap().len(), 1);
+    assert_eq!(page["edges"][0]["node"]["displayName"], "Customer 1");
+    assert_eq!(page["pageInfo"]["hasNextPage"], false);
+    let too_many = app.graphql(QUEUE, json!({"first": 1000})).await;
+    assert!(too_many["errors"].is_array(), "list size is capped: {too_many}");
+    app.finish().await;
+}
+
+/// Runs `tests/js/subscribe.cjs` (npm graphql-ws) against the server; returns its stdout lines.
+fn graphql_ws_client(app: &TestApp, authorization: &str, query: &str, events: usize) -> tokio::process::Child {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("js/subscribe.cjs");
+    let node_path = std::env::var("NODE_PATH").unwrap_or_else(|_| {
+        format!("{}/.cache/reelproof-tools/node_modules", std::env::var("HOME").unwrap_or_default())
+    });
+    let url = app.url("/api/graphql").replacen("http://", "ws://", 1);
+    tokio::process::Command::new("node")
+        .arg(script)
+        .args([url.as_str(), authorization, query, &events.to_string()])
+        .env("NODE_PATH", node_path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node is installed")
+}
+
+#[tokio::test]
+async fn a_graphql_ws_client_hears_a_submission_made_on_the_capture_page() {
+    let app = TestApp::spawn().await;
+    let (_, token) = sent(&app).await;
+    let query = "subscription { moderationQueue { kind submissionId status } }";
+    let child = graphql_ws_client(&app, &format!("Bearer {}", app.session_token()), query, 1);
+    // Wait until the server holds the subscription, so the event cannot be missed.
+    wait_for("the subscription to be open", Duration::from_secs(30), || async {
+        (app.state().live().subscribers() >= 1).then_some(())
+    })
+    .await;
+    let input = json!({"displayName": "Ada", "quote": "Great desk", "consentPublish": true, "consentVersion": 1});
+    let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+    let id = s["data"]["submitTestimonial"]["id"].as_str().unwrap().to_owned();
+    let out =
+        tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.expect("the client finishes");
+    let out = out.unwrap();
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines[0], json!({"connected": true}), "{lines:?}");
+    let event = &lines[1]["data"]["moderationQueue"];
+    assert_eq!(event["kind"], "SUBMISSION_CREATED", "{lines:?}");
+    assert_eq!(event["submissionId"], id.as_str());
+    assert_eq!(event["status"], "PENDING");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_websocket_without_a_valid_credential_is_refused() {
+    let app = TestApp::spawn().await;
+    let child = graphql_ws_client(&app, "Bearer not-a-token", "subscription { moderationQueue { kind } }", 1);
+    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("\"connected\""), "never acknowledged: {text}");
+    assert!(text.contains("failed"), "{text}");
+    assert_eq!(app.state().live().subscribers(), 0);
+    app.finish().await;
+}
