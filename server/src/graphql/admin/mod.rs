@@ -46,6 +46,30 @@ pub fn build_schema(state: AppState) -> AdminSchema {
         .finish()
 }
 
+/// The admin API's SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(AdminQuery::default(), AdminMutation::default(), AdminSubscription::default()).finish().sdl()
+}
+
+#[cfg(test)]
+mod schema_file {
+    /// Integrators read `schema.graphql`; it must say what the server serves. Run with
+    /// `UPDATE_SCHEMA=1` to rewrite it after a deliberate change.
+    #[test]
+    fn the_checked_in_schema_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql");
+        let current = super::sdl();
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &current).expect("write schema.graphql");
+        }
+        let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            checked_in == current,
+            "schema.graphql is stale: run `UPDATE_SCHEMA=1 cargo nextest run -p server schema_file` and commit it"
+        );
+    }
+}
+
 #[derive(Default)]
 pub struct ShopQuery;
 
