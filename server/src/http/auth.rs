@@ -58,6 +58,9 @@ pub async fn authenticate_bearer(state: &AppState, text: &str) -> Result<AdminPr
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or("not_bearer")?;
+    if crate::domain::api_token::looks_like(token) {
+        return api_token_principal(state, token).await;
+    }
     let creds = &state.config().shopify;
     // The current secret first; during a rotation, the previous one too.
     let mut result = session_token::verify(token, &creds.api_key, &creds.api_secret);
@@ -73,6 +76,29 @@ pub async fn authenticate_bearer(state: &AppState, text: &str) -> Result<AdminPr
         _ => "malformed",
     })?;
     principal_for(state, &session.shop, session.user_id).await
+}
+
+async fn api_token_principal(state: &AppState, token: &str) -> Result<AdminPrincipal, &'static str> {
+    use crate::domain::api_token::Scope;
+    let row = services::api_tokens::resolve(state, token)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "API token lookup failed during authentication");
+            "lookup_failed"
+        })?
+        .ok_or("unknown_api_token")?;
+    let scopes = Scope::parse_list(&row.scopes);
+    let profile = services::shops::get(state.db(), row.shop_id).await.map_err(|_| "unknown_shop")?;
+    if profile.uninstalled_at.is_some() {
+        return Err("unknown_shop");
+    }
+    Ok(AdminPrincipal {
+        shop_id: profile.id,
+        shop_domain: profile.domain.to_string(),
+        actor: format!("token:{}", row.name),
+        can_write: scopes.contains(&Scope::Write),
+        is_api_token: true,
+    })
 }
 
 async fn principal_for(
@@ -91,5 +117,7 @@ async fn principal_for(
         shop_id: profile.id,
         shop_domain: profile.domain.to_string(),
         actor: format!("user:{}", user_id.unwrap_or_else(|| "unknown".into())),
+        can_write: true,
+        is_api_token: false,
     })
 }

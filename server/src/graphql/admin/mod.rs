@@ -8,6 +8,7 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Object, Result, S
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+mod api_tokens;
 mod campaigns;
 mod media;
 mod moderation;
@@ -16,10 +17,21 @@ mod privacy;
 pub type AdminSchema = Schema<AdminQuery, AdminMutation, AdminSubscription>;
 
 #[derive(MergedObject, Default)]
-pub struct AdminQuery(ShopQuery, campaigns::CampaignQuery, privacy::PrivacyQuery, moderation::ModerationQuery);
+pub struct AdminQuery(
+    ShopQuery,
+    campaigns::CampaignQuery,
+    privacy::PrivacyQuery,
+    moderation::ModerationQuery,
+    api_tokens::ApiTokenQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct AdminMutation(campaigns::CampaignMutation, media::MediaMutation, moderation::ModerationMutation);
+pub struct AdminMutation(
+    campaigns::CampaignMutation,
+    media::MediaMutation,
+    moderation::ModerationMutation,
+    api_tokens::ApiTokenMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct AdminSubscription(moderation::ModerationSubscription);
@@ -34,8 +46,12 @@ pub(crate) fn ctx<'a>(ctx: &'a Context<'_>) -> Result<(&'a AdminPrincipal, &'a A
 pub struct AdminPrincipal {
     pub shop_id: Uuid,
     pub shop_domain: String,
-    /// For audit records: `user:<id>` for staff sessions.
+    /// For audit records: `user:<id>` for staff sessions, `token:<name>` for API tokens.
     pub actor: String,
+    /// What the credential allows: staff sessions may do everything; API tokens what their
+    /// scopes say, and they never manage API tokens.
+    pub can_write: bool,
+    pub is_api_token: bool,
 }
 
 pub fn build_schema(state: AppState) -> AdminSchema {

@@ -1,0 +1,81 @@
+//! Integrators' API tokens: shown once, stored hashed, scoped, revocable, per shop.
+
+use reelproof_tests::TestApp;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+
+const CREATE: &str = "mutation($n: String!, $s: [ApiScope!]!) { createApiToken(name: $n, scopes: $s) { token apiToken { id name scopes } } }";
+const SHOP: &str = "{ shop { domain } }";
+const PAUSE: &str = "mutation { pauseCampaign(id: \"00000000-0000-0000-0000-000000000000\") { id } }";
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+/// Calls the admin API with `bearer` as the `Authorization: Bearer` credential.
+async fn call(app: &TestApp, bearer: &str, query: &str) -> (u16, Value) {
+    let r = app.graphql_with(Some(bearer), query, json!({})).await;
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn tokens_are_shown_once_scoped_and_revocable() {
+    let app = TestApp::spawn().await;
+    let created = app.graphql(CREATE, json!({"n": "Zapier", "s": ["READ", "WRITE"]})).await;
+    let writer = created["data"]["createApiToken"]["token"].as_str().unwrap_or_else(|| panic!("{created}")).to_owned();
+    assert!(writer.starts_with("rp_"));
+    let reader = app.graphql(CREATE, json!({"n": "Dashboard", "s": ["READ"]})).await["data"]["createApiToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Stored hashed: the text is nowhere in the table.
+    let rows = entity::api_tokens::Entity::find().all(app.db()).await.unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| !r.token_hash.contains(&writer[3..]) && r.token_hash.len() == 64));
+    let listed = app.graphql("{ apiTokens { name scopes lastUsedAt revokedAt } }", json!({})).await;
+    assert!(!listed.to_string().contains("rp_"), "the list never shows a token: {listed}");
+
+    // Both read; only the writer writes (the pause reaches the resolver and finds nothing).
+    for t in [&writer, &reader] {
+        let (status, body) = call(&app, t, SHOP).await;
+        assert_eq!((status, body["data"]["shop"]["domain"].as_str()), (200, Some("test-shop.myshopify.com")), "{body}");
+    }
+    assert_eq!(code(&call(&app, &writer, PAUSE).await.1), "NOT_FOUND");
+    let (_, refused) = call(&app, &reader, PAUSE).await;
+    assert_eq!(code(&refused), "FORBIDDEN", "{refused}");
+
+    // A token cannot manage tokens.
+    let (_, body) = call(&app, &writer, "{ apiTokens { id } }").await;
+    assert_eq!(code(&body), "FORBIDDEN");
+
+    // Use is recorded; revoking stops the token at once.
+    let listed = app.graphql("{ apiTokens { id name lastUsedAt } }", json!({})).await;
+    let zapier =
+        listed["data"]["apiTokens"].as_array().unwrap().iter().find(|t| t["name"] == "Zapier").unwrap().clone();
+    assert!(zapier["lastUsedAt"].is_string(), "{zapier}");
+    let revoked =
+        app.graphql("mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }", json!({"id": zapier["id"]})).await;
+    assert!(revoked["data"]["revokeApiToken"]["revokedAt"].is_string(), "{revoked}");
+    assert_eq!(call(&app, &writer, SHOP).await.0, 401);
+    assert_eq!(call(&app, "rp_made-up", SHOP).await.0, 401);
+
+    // Another shop cannot revoke this shop's token.
+    app.add_shop("other-shop.myshopify.com").await;
+    let theirs =
+        app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
+    let id = rows.iter().find(|r| r.name == "Dashboard").unwrap().id.to_string();
+    let r: Value = app
+        .graphql_with(Some(&theirs), "mutation($id: ID!) { revokeApiToken(id: $id) { id } }", json!({"id": id}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(code(&r), "NOT_FOUND");
+    assert_eq!(call(&app, &reader, SHOP).await.0, 200, "still valid");
+
+    let bad = app.graphql(CREATE, json!({"n": " ", "s": ["READ"]})).await;
+    assert_eq!(code(&bad), "VALIDATION");
+    app.finish().await;
+}
