@@ -30,7 +30,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     } else {
         opts.max_connections(20).min_connections(1);
     }
-    Database::connect(opts).await
+    let mut db = Database::connect(opts).await?;
+    // Every statement counts toward `reelproof_db_statements_total`: an N+1 shows up on the
+    // dashboard (and the requests-log test asserts a bounded count with it).
+    db.set_metric_callback(|_| metrics::counter!("reelproof_db_statements_total").increment(1));
+    Ok(db)
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {

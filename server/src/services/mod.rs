@@ -13,6 +13,7 @@ pub mod messaging;
 pub mod moderation;
 pub mod planning;
 pub mod privacy;
+pub mod requests_log;
 pub mod shops;
 pub mod templates;
 pub mod uploads;

@@ -82,3 +82,21 @@ pub async fn timeline(db: &impl ConnectionTrait, shop_id: Uuid, request_id: Uuid
         .all(db)
         .await
 }
+
+/// The timelines of several requests in one query, each newest first.
+pub async fn timelines(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    request_ids: &[Uuid],
+) -> Result<Vec<events::Model>, DbErr> {
+    if request_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    events::Entity::find()
+        .filter(events::Column::ShopId.eq(shop_id))
+        .filter(events::Column::RequestId.is_in(request_ids.iter().copied()))
+        .order_by_desc(events::Column::EventAt)
+        .order_by_desc(events::Column::Id)
+        .all(db)
+        .await
+}

@@ -4,7 +4,7 @@ use crate::domain::request_state::{self, InvalidRequestTransition};
 use crate::domain::tokens::TokenHash;
 use crate::store::request_events;
 use chrono::{DateTime, Utc};
-use entity::{ExpireReason, RequestStatus, testimonial_requests as requests};
+use entity::{ExpireReason, RequestEventType, RequestStatus, testimonial_requests as requests};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
     TransactionSession, TransactionTrait,
@@ -559,4 +559,82 @@ pub async fn postpone<C: TransactionTrait + ConnectionTrait>(
         ..request_events::NewEvent::new(entity::RequestEventType::Scheduled, now)
     };
     update_open_with_event(db, shop_id, id, update, e).await
+}
+
+/// The requests log's filter (spec 004 §9.3). Every field narrows; none set lists everything.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    pub statuses: Vec<RequestStatus>,
+    pub campaign_id: Option<Uuid>,
+    /// Created at or after / before.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Only requests whose timeline holds an event of this type (e.g. `failed`).
+    pub event_type: Option<RequestEventType>,
+    /// An order name or number, or a customer's name or email.
+    pub search: Option<String>,
+}
+
+/// A page of the requests log, newest first; `before` is the last id of the previous page.
+pub async fn log_page(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    filter: &LogFilter,
+    before: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<requests::Model>, DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    use sea_orm::{Condition, QueryOrder, QuerySelect};
+    let mut q = requests::Entity::find().filter(requests::Column::ShopId.eq(shop_id));
+    if !filter.statuses.is_empty() {
+        q = q.filter(requests::Column::Status.is_in(filter.statuses.iter().map(|s| s.as_str())));
+    }
+    if let Some(c) = filter.campaign_id {
+        q = q.filter(requests::Column::CampaignId.eq(c));
+    }
+    if let Some(f) = filter.from {
+        q = q.filter(requests::Column::CreatedAt.gte(f));
+    }
+    if let Some(t) = filter.to {
+        q = q.filter(requests::Column::CreatedAt.lt(t));
+    }
+    if let Some(t) = filter.event_type {
+        let with_event = Query::select()
+            .column(entity::testimonial_request_events::Column::RequestId)
+            .from(entity::testimonial_request_events::Entity)
+            .and_where(Expr::col(entity::testimonial_request_events::Column::ShopId).eq(shop_id))
+            .and_where(Expr::col(entity::testimonial_request_events::Column::EventType).eq(t.as_str()))
+            .to_owned();
+        q = q.filter(requests::Column::Id.in_subquery(with_event));
+    }
+    if let Some(s) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let like = format!("%{}%", s.replace(['%', '_'], ""));
+        let mut any = Condition::any()
+            .add(requests::Column::OrderName.like(&like))
+            .add(requests::Column::CustomerFirstName.like(&like))
+            .add(requests::Column::CustomerLastName.like(&like))
+            .add(requests::Column::CustomerEmail.eq(s.to_lowercase()));
+        if let Ok(n) = s.trim_start_matches('#').parse::<i64>() {
+            any = any.add(requests::Column::ShopifyOrderId.eq(n));
+        }
+        q = q.filter(any);
+    }
+    if let Some(b) = before {
+        q = q.filter(requests::Column::Id.lt(b));
+    }
+    q.order_by_desc(requests::Column::Id).limit(limit).all(db).await
+}
+
+/// A scheduled request becomes due now (the merchant's "send now").
+pub async fn make_due(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+    requests::Entity::update_many()
+        .col_expr(requests::Column::ScheduledFor, Some(now).into())
+        .col_expr(requests::Column::NextAttemptAt, Some(now).into())
+        .col_expr(requests::Column::UpdatedAt, now.into())
+        .filter(requests::Column::Id.eq(id))
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .filter(requests::Column::Status.eq(RequestStatus::Scheduled.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -19,6 +19,7 @@ mod moderation;
 mod privacy;
 mod reminders;
 mod request_transitions;
+mod requests_log;
 mod s3;
 mod static_ui;
 mod templates;

@@ -13,6 +13,7 @@ mod campaigns;
 mod media;
 mod moderation;
 mod privacy;
+mod requests;
 
 pub type AdminSchema = Schema<AdminQuery, AdminMutation, AdminSubscription>;
 
@@ -23,6 +24,7 @@ pub struct AdminQuery(
     privacy::PrivacyQuery,
     moderation::ModerationQuery,
     api_tokens::ApiTokenQuery,
+    requests::RequestQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -31,6 +33,7 @@ pub struct AdminMutation(
     media::MediaMutation,
     moderation::ModerationMutation,
     api_tokens::ApiTokenMutation,
+    requests::RequestMutation,
 );
 
 #[derive(MergedSubscription, Default)]

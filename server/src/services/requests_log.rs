@@ -1,0 +1,99 @@
+//! The requests log (spec 004 §9): the shop's requests filtered, each with its timeline newest
+//! first, and the merchant's repair actions — send now, cancel, resend a failed one — each
+//! through `store::requests::transition` (or with its own timeline entry) so the log shows it.
+
+use crate::state::AppState;
+use crate::store;
+use crate::store::requests::{ChangeDetails, LogFilter, TransitionError};
+use entity::{
+    ExpireReason, RequestEventType, RequestStatus, testimonial_request_events as events,
+    testimonial_requests as requests,
+};
+use sea_orm::DbErr;
+use uuid::Uuid;
+
+pub const MAX_PAGE: u64 = 100;
+
+/// A page of requests with their timelines: two queries, whatever the page size.
+pub async fn page(
+    state: &AppState,
+    shop_id: Uuid,
+    filter: &LogFilter,
+    after: Option<Uuid>,
+    first: u64,
+) -> Result<(Vec<(requests::Model, Vec<events::Model>)>, bool), DbErr> {
+    let first = first.clamp(1, MAX_PAGE);
+    let mut rows = store::requests::log_page(state.db(), shop_id, filter, after, first + 1).await?;
+    let more = rows.len() as u64 > first;
+    rows.truncate(first as usize);
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let all = store::request_events::timelines(state.db(), shop_id, &ids).await?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let timeline = all.iter().filter(|e| e.request_id == r.id).cloned().collect();
+            (r, timeline)
+        })
+        .collect();
+    Ok((rows, more))
+}
+
+pub async fn get(
+    state: &AppState,
+    shop_id: Uuid,
+    id: Uuid,
+) -> Result<Option<(requests::Model, Vec<events::Model>)>, DbErr> {
+    let Some(r) = store::requests::get(state.db(), shop_id, id).await? else { return Ok(None) };
+    let timeline = store::request_events::timelines(state.db(), shop_id, &[id]).await?;
+    Ok(Some((r, timeline)))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    #[error("only a scheduled request can be sent now (this one is {0})")]
+    NotScheduled(RequestStatus),
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+fn by(actor: &str, action: &str) -> Option<serde_json::Value> {
+    Some(serde_json::json!({ "by": actor, "action": action }))
+}
+
+/// Cancels an open request (`expired`, reason merchant_cancelled): nothing more is sent.
+pub async fn cancel(state: &AppState, shop_id: Uuid, actor: &str, id: Uuid) -> Result<requests::Model, ActionError> {
+    let details = ChangeDetails {
+        expire_reason: Some(ExpireReason::MerchantCancelled),
+        payload: by(actor, "cancel"),
+        ..Default::default()
+    };
+    Ok(store::requests::transition(state.db(), shop_id, id, RequestStatus::Expired, state.now(), details).await?)
+}
+
+/// Sends a failed request again (`failed → scheduled`, due now): the logged repair action.
+pub async fn resend(state: &AppState, shop_id: Uuid, actor: &str, id: Uuid) -> Result<requests::Model, ActionError> {
+    let details = ChangeDetails { payload: by(actor, "resend"), ..Default::default() };
+    Ok(store::requests::transition(state.db(), shop_id, id, RequestStatus::Scheduled, state.now(), details).await?)
+}
+
+/// Makes a scheduled request due now (the next scheduler round sends it), with a timeline entry.
+pub async fn send_now(state: &AppState, shop_id: Uuid, actor: &str, id: Uuid) -> Result<requests::Model, ActionError> {
+    use sea_orm::TransactionTrait;
+    let now = state.now();
+    let txn = state.db().begin().await?;
+    let r = store::requests::get(&txn, shop_id, id).await?.ok_or(TransitionError::NotFound)?;
+    if r.status != RequestStatus::Scheduled {
+        return Err(ActionError::NotScheduled(r.status));
+    }
+    store::requests::make_due(&txn, shop_id, id, now).await?;
+    let e = store::request_events::NewEvent {
+        payload: by(actor, "send_now"),
+        ..store::request_events::NewEvent::new(RequestEventType::Scheduled, now)
+    };
+    store::request_events::append(&txn, shop_id, id, e).await.map_err(|e| DbErr::Custom(e.to_string()))?;
+    let r = store::requests::get(&txn, shop_id, id).await?.ok_or(TransitionError::NotFound)?;
+    txn.commit().await?;
+    Ok(r)
+}

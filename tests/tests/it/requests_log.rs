@@ -1,0 +1,122 @@
+//! The requests log in the admin API (spec 004 §9): filters, timelines newest first with the
+//! last event, the merchant's actions, tenancy, and a bounded number of SQL statements.
+
+use entity::{RequestEventType, RequestStatus};
+use reelproof_tests::{TestApp, fixtures};
+use serde_json::{Value, json};
+use server::domain::tokens::CaptureToken;
+use server::store::request_events::{NewEvent, append};
+
+const LOG: &str = "query($f: RequestFilter, $first: Int) { requests(filter: $f, first: $first) { edges { node { id status orderName lastEventAt lastEventType expireReason timeline { type at payload } } } pageInfo { hasNextPage } } }";
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
+}
+
+async fn request(app: &TestApp, product: i64, status: RequestStatus, events: &[RequestEventType]) -> uuid::Uuid {
+    let c = fixtures::campaign(app.db(), app.shop_id()).await;
+    let r = fixtures::request(app.db(), app.shop_id(), c.id, product, &CaptureToken::generate().hash(), status).await;
+    for (i, e) in events.iter().enumerate() {
+        let at = app.now() + chrono::Duration::seconds(i as i64);
+        append(app.db(), app.shop_id(), r.id, NewEvent::new(*e, at)).await.unwrap();
+    }
+    r.id
+}
+
+fn ids(body: &Value) -> Vec<String> {
+    body["data"]["requests"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn statements(app: &TestApp) -> u64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("reelproof_db_statements_total ").map(|n| n.trim().parse::<f64>().unwrap() as u64))
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn fifty_requests_with_timelines_take_a_bounded_number_of_statements() {
+    use RequestEventType::*;
+    let app = TestApp::spawn().await;
+    for p in 0..50 {
+        request(&app, 1000 + p, RequestStatus::Sent, &[Scheduled, Queued, Sent]).await;
+    }
+    let before = statements(&app).await;
+    let body = app.graphql(LOG, json!({"first": 50})).await;
+    let after = statements(&app).await;
+    let edges = body["data"]["requests"]["edges"].as_array().unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(edges.len(), 50);
+    for e in edges {
+        let t = e["node"]["timeline"].as_array().unwrap();
+        assert_eq!(t.len(), 3);
+        assert_eq!(t[0]["type"], "SENT", "newest first");
+        assert_eq!(e["node"]["lastEventType"], "SENT");
+        assert_eq!(e["node"]["lastEventAt"], t[0]["at"]);
+    }
+    // The credential's shop, the page, the timelines: not one query per row.
+    let used = after - before;
+    assert!(used >= 2 && used <= 4, "{used} statements for 50 requests with timelines");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_log_filters_and_the_merchant_repairs_cancels_and_hurries_requests() {
+    use RequestEventType::*;
+    let app = TestApp::spawn().await;
+    let failed = request(&app, 1, RequestStatus::Failed, &[Scheduled, Queued, Failed]).await;
+    let sent = request(&app, 2, RequestStatus::Sent, &[Scheduled, Queued, Sent]).await;
+    let later = request(&app, 3, RequestStatus::Scheduled, &[Scheduled]).await;
+
+    let by_status = app.graphql(LOG, json!({"f": {"statuses": ["FAILED"]}})).await;
+    assert_eq!(ids(&by_status), [failed.to_string()]);
+    let by_event = app.graphql(LOG, json!({"f": {"eventType": "FAILED"}})).await;
+    assert_eq!(ids(&by_event), [failed.to_string()]);
+    let by_search = app.graphql(LOG, json!({"f": {"search": "ada@example.com"}})).await;
+    assert_eq!(ids(&by_search).len(), 3);
+    let none = app.graphql(LOG, json!({"f": {"search": "#999"}})).await;
+    assert!(ids(&none).is_empty());
+    let range = app.graphql(LOG, json!({"f": {"from": (app.now() + chrono::Duration::days(1)).to_rfc3339()}})).await;
+    assert!(ids(&range).is_empty());
+
+    app.advance_clock(chrono::Duration::minutes(1));
+    let m = |name: &str| {
+        format!(
+            "mutation($id: ID!) {{ {name}(id: $id) {{ status expireReason scheduledFor lastEventType timeline {{ type payload }} }} }}"
+        )
+    };
+    let resent = app.graphql(&m("resendRequest"), json!({"id": failed})).await;
+    let r = &resent["data"]["resendRequest"];
+    assert_eq!(r["status"], "SCHEDULED", "{resent}");
+    assert_eq!(r["timeline"][0]["type"], "SCHEDULED");
+    assert_eq!(r["timeline"][0]["payload"]["action"], "resend");
+    assert!(r["timeline"][0]["payload"]["by"].as_str().unwrap().starts_with("user:"));
+
+    let cancelled = app.graphql(&m("cancelRequest"), json!({"id": sent})).await;
+    assert_eq!(cancelled["data"]["cancelRequest"]["status"], "EXPIRED");
+    assert_eq!(cancelled["data"]["cancelRequest"]["expireReason"], "merchant_cancelled");
+
+    let hurried = app.graphql(&m("sendRequestNow"), json!({"id": later})).await;
+    assert_eq!(hurried["data"]["sendRequestNow"]["status"], "SCHEDULED", "{hurried}");
+    assert_eq!(hurried["data"]["sendRequestNow"]["timeline"][0]["payload"]["action"], "send_now");
+    assert_eq!(app.run_scheduler_once().await.sent, 2, "the hurried one and the resent one go out");
+
+    for (name, id) in [("resendRequest", later), ("sendRequestNow", sent), ("cancelRequest", sent)] {
+        let again = app.graphql(&m(name), json!({"id": id})).await;
+        assert_eq!(code(&again), "INVALID_TRANSITION", "{name}: {again}");
+    }
+
+    app.add_shop("other-shop.myshopify.com").await;
+    let theirs =
+        app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
+    let r: Value =
+        app.graphql_with(Some(&theirs), &m("cancelRequest"), json!({"id": later})).await.json().await.unwrap();
+    assert_eq!(code(&r), "NOT_FOUND");
+    let list: Value = app.graphql_with(Some(&theirs), LOG, json!({})).await.json().await.unwrap();
+    assert!(ids(&list).is_empty());
+    app.finish().await;
+}
