@@ -60,7 +60,7 @@ async fn fifty_requests_with_timelines_take_a_bounded_number_of_statements() {
     }
     // The credential's shop, the page, the timelines: not one query per row.
     let used = after - before;
-    assert!(used >= 2 && used <= 4, "{used} statements for 50 requests with timelines");
+    assert!((2..=4).contains(&used), "{used} statements for 50 requests with timelines");
     app.finish().await;
 }
 
