@@ -30,6 +30,10 @@ pub enum TemplateSaveError {
     MissingName,
     #[error("a template with this channel, kind, name and locale already exists")]
     Duplicate,
+    #[error("template not found")]
+    NotFound,
+    #[error("campaign {0:?} uses this template; choose another template there first")]
+    InUse(String),
     #[error(transparent)]
     Database(DbErr),
 }
@@ -42,12 +46,15 @@ pub struct Saved {
     pub sms_segments: Option<u32>,
 }
 
-pub async fn create(
-    db: &DatabaseConnection,
-    shop_id: Uuid,
-    input: TemplateInput,
-    now: DateTime<Utc>,
-) -> Result<Saved, TemplateSaveError> {
+/// What a template renders to with sample data (the editor's preview).
+#[derive(Debug, Clone)]
+pub struct Preview {
+    pub rendered: templates::Rendered,
+    pub sms_segments: Option<u32>,
+}
+
+/// The save-time checks, shared by create, update and preview.
+fn check(input: &TemplateInput) -> Result<(TemplateSource, Preview), TemplateSaveError> {
     if input.name.trim().is_empty() || input.locale.trim().is_empty() {
         return Err(TemplateSaveError::MissingName);
     }
@@ -61,9 +68,68 @@ pub async fn create(
         body_text: if email { input.body_text.clone() } else { None },
     };
     templates::validate(&src, email)?;
-    let sms_segments = (!email)
-        .then(|| templates::render(&src, &MessageVars::sample(), false).map(|r| templates::sms_segments(&r.body)))
-        .transpose()?;
+    let rendered = templates::render(&src, &MessageVars::sample(), email)?;
+    let sms_segments = (!email).then(|| templates::sms_segments(&rendered.body));
+    Ok((src, Preview { rendered, sms_segments }))
+}
+
+/// Renders a template with sample data without saving it.
+pub fn preview(input: &TemplateInput) -> Result<Preview, TemplateSaveError> {
+    check(input).map(|(_, p)| p)
+}
+
+pub async fn list(db: &DatabaseConnection, shop_id: Uuid) -> Result<Vec<message_templates::Model>, DbErr> {
+    crate::store::templates::list(db, shop_id).await
+}
+
+/// Replaces a template's content (channel and kind stay: campaigns rely on them).
+pub async fn update(
+    db: &DatabaseConnection,
+    shop_id: Uuid,
+    id: Uuid,
+    input: TemplateInput,
+    now: DateTime<Utc>,
+) -> Result<Saved, TemplateSaveError> {
+    let current = crate::store::templates::get(db, shop_id, id)
+        .await
+        .map_err(TemplateSaveError::Database)?
+        .ok_or(TemplateSaveError::NotFound)?;
+    let input = TemplateInput { channel: current.channel, kind: current.kind, ..input };
+    let (src, preview) = check(&input)?;
+    let mut row: message_templates::ActiveModel = current.into();
+    row.name = Set(input.name.trim().to_owned());
+    row.locale = Set(input.locale.trim().to_owned());
+    row.subject = Set(src.subject);
+    row.body = Set(src.body);
+    row.body_text = Set(src.body_text);
+    row.updated_at = Set(now);
+    let template = row.update(db).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => TemplateSaveError::Duplicate,
+        _ => TemplateSaveError::Database(e),
+    })?;
+    Ok(Saved { template, sms_segments: preview.sms_segments })
+}
+
+/// Deletes a template no campaign uses.
+pub async fn delete(db: &DatabaseConnection, shop_id: Uuid, id: Uuid) -> Result<(), TemplateSaveError> {
+    crate::store::templates::get(db, shop_id, id)
+        .await
+        .map_err(TemplateSaveError::Database)?
+        .ok_or(TemplateSaveError::NotFound)?;
+    if let Some(name) = crate::store::templates::used_by(db, shop_id, id).await.map_err(TemplateSaveError::Database)? {
+        return Err(TemplateSaveError::InUse(name));
+    }
+    crate::store::templates::delete(db, shop_id, id).await.map_err(TemplateSaveError::Database)
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    shop_id: Uuid,
+    input: TemplateInput,
+    now: DateTime<Utc>,
+) -> Result<Saved, TemplateSaveError> {
+    let (src, preview) = check(&input)?;
+    let sms_segments = preview.sms_segments;
     let row = message_templates::ActiveModel {
         id: Set(entity::new_id()),
         shop_id: Set(shop_id),

@@ -67,3 +67,43 @@ pub async fn pick(
     let by_locale = locales.iter().find_map(|l| candidates.iter().find(|t| t.locale.eq_ignore_ascii_case(l)));
     Ok(by_locale.cloned().or(chosen).or_else(|| candidates.into_iter().next()))
 }
+
+/// The shop's templates, by channel, kind, name and locale.
+pub async fn list(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Vec<templates::Model>, DbErr> {
+    use sea_orm::QueryOrder;
+    templates::Entity::find()
+        .filter(templates::Column::ShopId.eq(shop_id))
+        .order_by_asc(templates::Column::Channel)
+        .order_by_asc(templates::Column::Kind)
+        .order_by_asc(templates::Column::Name)
+        .order_by_asc(templates::Column::Locale)
+        .all(db)
+        .await
+}
+
+/// The name of a campaign that uses the template, if any.
+pub async fn used_by(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Option<String>, DbErr> {
+    use entity::campaigns;
+    use sea_orm::Condition;
+    let c = campaigns::Entity::find()
+        .filter(campaigns::Column::ShopId.eq(shop_id))
+        .filter(
+            Condition::any()
+                .add(campaigns::Column::RequestEmailTemplateId.eq(id))
+                .add(campaigns::Column::ReminderEmailTemplateId.eq(id))
+                .add(campaigns::Column::RequestSmsTemplateId.eq(id))
+                .add(campaigns::Column::ReminderSmsTemplateId.eq(id)),
+        )
+        .one(db)
+        .await?;
+    Ok(c.map(|c| c.name))
+}
+
+pub async fn delete(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<(), DbErr> {
+    templates::Entity::delete_many()
+        .filter(templates::Column::Id.eq(id))
+        .filter(templates::Column::ShopId.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -192,3 +192,71 @@ async fn twilio_sends_sms_with_a_status_callback_and_refusals_fail_clearly() {
     assert!(failed.last_error.unwrap().contains("Invalid 'To' Phone Number"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_merchant_lists_previews_edits_and_deletes_templates_through_graphql() {
+    let app = TestApp::spawn().await;
+    let list = app.graphql("{ templates { id channel kind name locale } }", json!({})).await;
+    let all = list["data"]["templates"].as_array().unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(all.len(), 4, "the built-ins");
+
+    let email = json!({"channel": "EMAIL", "kind": "REQUEST", "name": "Warm", "locale": "en",
+        "subject": "How is your {{ product_title }}?", "body": "<p>Hi {{ customer_first_name }}, <a href=\"{{ capture_link }}\">record</a></p>",
+        "bodyText": "Record: {{ capture_link }}"});
+    let preview = app
+        .graphql(
+            "query($i: TemplateInput!) { previewTemplate(input: $i) { subject body bodyText smsSegments } }",
+            json!({"i": email}),
+        )
+        .await;
+    let p = &preview["data"]["previewTemplate"];
+    assert!(p["subject"].as_str().unwrap().starts_with("How is your "), "{preview}");
+    assert!(p["body"].as_str().unwrap().contains("href=\"http"), "the sample link is filled in: {preview}");
+    assert!(p["smsSegments"].is_null());
+
+    let broken = json!({"channel": "SMS", "kind": "REQUEST", "name": "Short", "locale": "en", "body": "Hi {{ frist_name }} {{ capture_link }}"});
+    let bad =
+        app.graphql("query($i: TemplateInput!) { previewTemplate(input: $i) { body } }", json!({"i": broken})).await;
+    assert_eq!(bad["errors"][0]["extensions"]["code"], "VALIDATION", "{bad}");
+
+    const SAVE: &str = "mutation($i: TemplateInput!) { createTemplate(input: $i) { id name smsSegments } }";
+    let sms = json!({"channel": "SMS", "kind": "REQUEST", "name": "Short", "locale": "en", "body": "Hi {{ customer_first_name }}, a quick video? {{ capture_link }}"});
+    let created = app.graphql(SAVE, json!({"i": sms})).await;
+    let id = created["data"]["createTemplate"]["id"].as_str().unwrap_or_else(|| panic!("{created}")).to_owned();
+    assert_eq!(created["data"]["createTemplate"]["smsSegments"], 1);
+    assert_eq!(
+        app.graphql(SAVE, json!({"i": sms})).await["errors"][0]["extensions"]["code"],
+        "VALIDATION",
+        "duplicate"
+    );
+
+    let mut changed = sms.clone();
+    changed["body"] = json!("{{ shop_name }}: {{ capture_link }}");
+    changed["channel"] = json!("EMAIL");
+    let updated = app
+        .graphql(
+            "mutation($id: ID!, $i: TemplateInput!) { updateTemplate(id: $id, input: $i) { channel body } }",
+            json!({"id": id, "i": changed}),
+        )
+        .await;
+    assert_eq!(updated["data"]["updateTemplate"]["channel"], "SMS", "the channel stays: {updated}");
+    assert_eq!(updated["data"]["updateTemplate"]["body"], "{{ shop_name }}: {{ capture_link }}");
+
+    // In use by a campaign: refused; unused: deleted.
+    let c = fixtures::campaign(app.db(), app.shop_id()).await;
+    let mut c = c.into_active_model();
+    c.request_sms_template_id = Set(Some(id.parse().unwrap()));
+    c.update(app.db()).await.unwrap();
+    const DELETE: &str = "mutation($id: ID!) { deleteTemplate(id: $id) }";
+    let refused = app.graphql(DELETE, json!({"id": id})).await;
+    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("uses this template"), "{refused}");
+    let warm = app.graphql(SAVE, json!({"i": email})).await["data"]["createTemplate"]["id"].clone();
+    assert_eq!(app.graphql(DELETE, json!({"id": warm})).await["data"]["deleteTemplate"], warm);
+
+    app.add_shop("other-shop.myshopify.com").await;
+    let theirs =
+        app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
+    let r: serde_json::Value = app.graphql_with(Some(&theirs), DELETE, json!({"id": id})).await.json().await.unwrap();
+    assert_eq!(r["errors"][0]["extensions"]["code"], "NOT_FOUND");
+    app.finish().await;
+}

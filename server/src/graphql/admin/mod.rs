@@ -8,12 +8,28 @@ use async_graphql::{Context, MergedObject, MergedSubscription, Object, Result, S
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+/// A GraphQL enum mirroring an entity enum (upper case on the wire, DESIGN.md §6).
+macro_rules! mirror_enum {
+    ($gql:ident as $name:literal <=> $entity:ident { $($v:ident),+ $(,)? }) => {
+        #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+        #[graphql(name = $name)]
+        pub enum $gql { $($v),+ }
+        impl From<entity::$entity> for $gql {
+            fn from(v: entity::$entity) -> Self { match v { $(entity::$entity::$v => Self::$v),+ } }
+        }
+        impl From<$gql> for entity::$entity {
+            fn from(v: $gql) -> Self { match v { $($gql::$v => Self::$v),+ } }
+        }
+    };
+}
+
 mod api_tokens;
 mod campaigns;
 mod media;
 mod moderation;
 mod privacy;
 mod requests;
+mod templates;
 
 pub type AdminSchema = Schema<AdminQuery, AdminMutation, AdminSubscription>;
 
@@ -25,6 +41,7 @@ pub struct AdminQuery(
     moderation::ModerationQuery,
     api_tokens::ApiTokenQuery,
     requests::RequestQuery,
+    templates::TemplateQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +51,7 @@ pub struct AdminMutation(
     moderation::ModerationMutation,
     api_tokens::ApiTokenMutation,
     requests::RequestMutation,
+    templates::TemplateMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -6,25 +6,10 @@ use crate::graphql::error::{ErrorCode, ToApiError, api_error, internal};
 use crate::services::requests_log::{self, ActionError};
 use crate::store::requests::{LogFilter, TransitionError};
 use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{testimonial_request_events as events, testimonial_requests as requests};
 use uuid::Uuid;
-
-/// A GraphQL enum mirroring an entity enum (upper case on the wire, DESIGN.md §6).
-macro_rules! mirror_enum {
-    ($gql:ident as $name:literal <=> $entity:ident { $($v:ident),+ $(,)? }) => {
-        #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-        #[graphql(name = $name)]
-        pub enum $gql { $($v),+ }
-        impl From<entity::$entity> for $gql {
-            fn from(v: entity::$entity) -> Self { match v { $(entity::$entity::$v => Self::$v),+ } }
-        }
-        impl From<$gql> for entity::$entity {
-            fn from(v: $gql) -> Self { match v { $($gql::$v => Self::$v),+ } }
-        }
-    };
-}
 
 mirror_enum!(RequestStatusGql as "RequestStatus" <=> RequestStatus {
     Scheduled, Queued, Sent, Clicked, Submitted, Expired, Failed
