@@ -39,6 +39,8 @@ fn free_port() -> u16 {
 }
 
 async fn wait_ready(base: &str) -> bool {
+    // The test's own HTTP client needs the process's TLS provider, as the server does.
+    server::install_crypto_provider();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Ok(r) = reqwest::get(format!("{base}/readyz")).await
