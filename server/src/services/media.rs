@@ -129,10 +129,29 @@ pub async fn process(state: &AppState, shop_id: Uuid, asset_id: Uuid) -> Result<
         Ok(Err(media_error)) => {
             let msg = media_error.to_string();
             tracing::warn!(error = %msg, "media failed");
-            store::media_assets::mark_failed(state.db(), shop_id, asset_id, &msg, now).await.map(|_| {
-                announce(state, &asset, AssetStatus::Failed, Some(msg.clone()));
-                Processed::Failed(msg)
-            })
+            match store::media_assets::mark_failed(state.db(), shop_id, asset_id, &msg, now).await {
+                Ok(()) => {
+                    announce(state, &asset, AssetStatus::Failed, Some(msg.clone()));
+                    // The merchant learns of it without opening the submission.
+                    let meta = serde_json::json!({ "asset_id": asset_id, "submission_id": asset.submission_id });
+                    let text = format!("A testimonial video could not be processed: {msg}");
+                    if let Err(e) = store::alerts::raise(
+                        state.db(),
+                        shop_id,
+                        "media_failed",
+                        entity::AlertSeverity::Warning,
+                        text,
+                        meta,
+                        now,
+                    )
+                    .await
+                    {
+                        tracing::error!(error = %e, "media failure alert not recorded");
+                    }
+                    Ok(Processed::Failed(msg))
+                }
+                Err(e) => Err(e),
+            }
         }
         Err(passing) => {
             tracing::warn!(error = %passing, "media processing interrupted; will retry");

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::{AlertSeverity, alerts};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 pub async fn raise(
@@ -28,4 +28,37 @@ pub async fn raise(
     .exec_without_returning(db)
     .await?;
     Ok(())
+}
+
+/// The shop's alerts, newest first (`unread_only` for the badge).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    unread_only: bool,
+    limit: u64,
+) -> Result<Vec<alerts::Model>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut q = alerts::Entity::find().filter(alerts::Column::ShopId.eq(shop_id));
+    if unread_only {
+        q = q.filter(alerts::Column::ReadAt.is_null());
+    }
+    q.order_by_desc(alerts::Column::CreatedAt).order_by_desc(alerts::Column::Id).limit(limit).all(db).await
+}
+
+/// Marks alerts read (the shop's own only); returns how many changed.
+pub async fn mark_read(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let r = alerts::Entity::update_many()
+        .col_expr(alerts::Column::ReadAt, Expr::value(now))
+        .filter(alerts::Column::ShopId.eq(shop_id))
+        .filter(alerts::Column::Id.is_in(ids.iter().copied()))
+        .filter(alerts::Column::ReadAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
 }

@@ -137,6 +137,29 @@ async fn without_ffmpeg_the_asset_fails_saying_so() {
     assert_eq!(ready.status(), 200, "the rest of the product still works");
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["media"], "degraded: ffmpeg not installed");
+
+    // The merchant is alerted, reads it, and the badge clears; another shop sees nothing.
+    const ALERTS: &str = "query($u: Boolean) { alerts(unreadOnly: $u) { id kind severity message metadata } }";
+    let list = app.graphql(ALERTS, serde_json::json!({"u": true})).await;
+    let alerts = list["data"]["alerts"].as_array().unwrap_or_else(|| panic!("{list}")).clone();
+    assert_eq!(alerts.len(), 1, "{list}");
+    assert_eq!(alerts[0]["kind"], "media_failed");
+    assert_eq!(alerts[0]["severity"], "WARNING");
+    assert!(alerts[0]["message"].as_str().unwrap().contains("ffmpeg not installed"));
+    assert_eq!(alerts[0]["metadata"]["asset_id"], a.id.to_string());
+    app.add_shop("other-shop.myshopify.com").await;
+    let theirs =
+        app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
+    const READ: &str = "mutation($ids: [ID!]!) { markAlertsRead(ids: $ids) }";
+    let ids = serde_json::json!({"ids": [alerts[0]["id"]]});
+    let r: serde_json::Value = app.graphql_with(Some(&theirs), READ, ids.clone()).await.json().await.unwrap();
+    assert_eq!(r["data"]["markAlertsRead"], 0, "not theirs to mark");
+    let r: serde_json::Value =
+        app.graphql_with(Some(&theirs), ALERTS, serde_json::json!({})).await.json().await.unwrap();
+    assert_eq!(r["data"]["alerts"].as_array().map(Vec::len), Some(0), "{r}");
+    assert_eq!(app.graphql(READ, ids).await["data"]["markAlertsRead"], 1);
+    let unread = app.graphql(ALERTS, serde_json::json!({"u": true})).await;
+    assert_eq!(unread["data"]["alerts"].as_array().unwrap().len(), 0);
     app.finish().await;
 }
 

@@ -23,6 +23,7 @@ macro_rules! mirror_enum {
     };
 }
 
+mod alerts;
 mod api_tokens;
 mod campaigns;
 mod media;
@@ -42,6 +43,7 @@ pub struct AdminQuery(
     api_tokens::ApiTokenQuery,
     requests::RequestQuery,
     templates::TemplateQuery,
+    alerts::AlertQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -52,6 +54,7 @@ pub struct AdminMutation(
     api_tokens::ApiTokenMutation,
     requests::RequestMutation,
     templates::TemplateMutation,
+    alerts::AlertMutation,
 );
 
 #[derive(MergedSubscription, Default)]
