@@ -72,3 +72,89 @@ pub async fn get(
     let log = store::submissions::log(state.db(), shop_id, id).await?;
     Ok((s, a, log))
 }
+
+/// A testimonial's compliance record: why it can be shown (a verified order, the customer's
+/// consent and any incentive) and everything done to it since. Serialised, it is the export.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ComplianceRecord {
+    pub submission_id: Uuid,
+    /// `capture` (a verified order's link) or `import`.
+    pub source: String,
+    pub order: Option<VerifiedOrder>,
+    pub consent: Consent,
+    pub incentive: Option<String>,
+    /// Every moderation action, oldest first.
+    pub moderation: Vec<LogEntry>,
+    /// The publish / unpublish actions, oldest first.
+    pub publication: Vec<LogEntry>,
+    pub currently_published: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VerifiedOrder {
+    pub shopify_order_id: i64,
+    pub order_name: Option<String>,
+    pub line_item_id: i64,
+    pub product_id: i64,
+    pub product_title: String,
+    /// When the customer's link was sent (the order was paid or fulfilled by then).
+    pub requested_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Consent {
+    pub text: String,
+    pub version: i32,
+    pub given_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LogEntry {
+    pub action: String,
+    pub actor: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: Option<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+pub async fn compliance(state: &AppState, shop_id: Uuid, id: Uuid) -> Result<ComplianceRecord, ModerationStoreError> {
+    let (s, _, log) = get(state, shop_id, id).await?;
+    let request = match s.request_id {
+        Some(r) => store::requests::get(state.db(), shop_id, r).await?,
+        None => None,
+    };
+    let incentive = match s.campaign_id {
+        Some(c) => store::campaigns::get(state.db(), shop_id, c).await?.and_then(|c| c.incentive),
+        None => None,
+    };
+    let entries: Vec<LogEntry> = log
+        .iter()
+        .map(|m| LogEntry {
+            action: m.action.clone(),
+            actor: m.actor.clone(),
+            from_status: m.from_status.map(|x| x.as_str().to_owned()),
+            to_status: m.to_status.map(|x| x.as_str().to_owned()),
+            note: m.note.clone(),
+            at: m.at,
+        })
+        .collect();
+    let publication = entries.iter().filter(|e| e.action == "publish" || e.action == "unpublish").cloned().collect();
+    Ok(ComplianceRecord {
+        submission_id: s.id,
+        source: s.source.as_str().to_owned(),
+        order: request.map(|r| VerifiedOrder {
+            shopify_order_id: r.shopify_order_id,
+            order_name: r.order_name,
+            line_item_id: r.line_item_id,
+            product_id: r.product_id,
+            product_title: r.product_title,
+            requested_at: r.first_sent_at,
+        }),
+        consent: Consent { text: s.consent_text, version: s.consent_version, given_at: s.consented_at },
+        incentive,
+        moderation: entries,
+        publication,
+        currently_published: s.published,
+    })
+}

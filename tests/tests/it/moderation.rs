@@ -107,12 +107,29 @@ async fn every_moderation_action_is_applied_and_logged_and_bad_ones_are_refused(
     assert!(log[2].2.contains("→ 555"), "{:?}", log[2]);
     assert_eq!(log[4].1, "REJECTED");
 
+    // The compliance record tells the whole story, as JSON to export.
+    let rec = app.graphql("query($id: ID!) { complianceRecord(submissionId: $id) }", json!({"id": id})).await;
+    let rec = &rec["data"]["complianceRecord"];
+    assert_eq!(rec["source"], "capture", "{rec}");
+    assert_eq!(rec["order"]["product_id"], 101);
+    assert!(rec["order"]["shopify_order_id"].is_i64() && rec["order"]["requested_at"].is_string(), "{rec}");
+    assert_eq!(rec["consent"]["version"], 1);
+    assert!(rec["consent"]["given_at"].is_string() && !rec["consent"]["text"].as_str().unwrap().is_empty());
+    assert_eq!(rec["moderation"].as_array().unwrap().len(), 7);
+    assert_eq!(rec["publication"].as_array().unwrap().len(), 1);
+    assert_eq!(rec["currently_published"], false);
+    assert!(!rec.to_string().contains("ada@example.com"), "no contact data in the record");
+
     // Another shop's credential sees nothing and changes nothing.
     let other = app.add_shop("other-shop.myshopify.com").await;
     let _ = other;
     let theirs =
         app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
-    for q in [ONE.to_owned(), "mutation($id: ID!) { approveSubmission(id: $id) { id } }".to_owned()] {
+    for q in [
+        ONE.to_owned(),
+        "mutation($id: ID!) { approveSubmission(id: $id) { id } }".to_owned(),
+        "query($id: ID!) { complianceRecord(submissionId: $id) }".to_owned(),
+    ] {
         let r: Value = app.graphql_with(Some(&theirs), &q, json!({"id": id})).await.json().await.unwrap();
         assert_eq!(code(&r), "NOT_FOUND", "{r}");
     }

@@ -210,6 +210,20 @@ impl ModerationQuery {
         Ok(c)
     }
 
+    /// A testimonial's compliance record (verified order, consent, incentive, every moderation
+    /// and publication action), as JSON ready to export.
+    async fn compliance_record(
+        &self,
+        context: &Context<'_>,
+        submission_id: ID,
+    ) -> Result<async_graphql::Json<serde_json::Value>> {
+        let (p, state) = ctx(context)?;
+        let r = moderation::compliance(state, p.shop_id, parse_id(&submission_id)?)
+            .await
+            .map_err(ToApiError::to_api_error)?;
+        Ok(async_graphql::Json(serde_json::to_value(r).map_err(internal)?))
+    }
+
     /// One submission with its media and its moderation log.
     async fn submission(&self, context: &Context<'_>, id: ID) -> Result<Submission> {
         let (p, state) = ctx(context)?;
