@@ -117,6 +117,7 @@ pub async fn uploaded_asset(
         has_video: true,
         consent_text: "ok".into(),
         consent_version: 1,
+        flagged_reason: None,
     };
     let submission = server::store::submissions::insert_capture(state.db(), new, now).await?;
     let key = format!("{}{}/original", server::providers::storage::shop_prefix(request.shop_id), entity::new_id());

@@ -177,6 +177,7 @@ pub async fn uploaded_asset(
         has_video: true,
         consent_text: "You may publish my video.".into(),
         consent_version: 1,
+        flagged_reason: None,
     };
     let submission = server::store::submissions::insert_capture(db, new, now).await.expect("insert submission");
     let key = format!("{}{}/original", server::providers::storage::shop_prefix(request.shop_id), entity::new_id());

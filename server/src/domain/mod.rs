@@ -7,6 +7,7 @@
 pub mod api_token;
 pub mod asset_state;
 pub mod campaign;
+pub mod content_filter;
 pub mod engagement;
 pub mod event_payload;
 pub mod media;

@@ -146,10 +146,37 @@ pub fn moderate(current: &ModerationFields, action: &ModerationAction) -> Result
     Ok(next)
 }
 
+/// DESIGN.md's 14-day rule: a submission still pending this long is approved (unless the
+/// merchant rejected it at some point).
+pub const AUTO_APPROVE_AFTER: chrono::Duration = chrono::Duration::days(14);
+
+/// The shop's auto-publish rule: on, a rating at least the minimum, clean text, and the video
+/// (if any) ready.
+pub fn auto_publishes(
+    rule: &crate::domain::settings::AutoPublish,
+    rating: Option<i16>,
+    flagged: bool,
+    media_ready: bool,
+) -> bool {
+    rule.enabled && rating.is_some_and(|r| r >= rule.min_rating) && !flagged && media_ready
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use SubmissionStatus::*;
+
+    #[test]
+    fn auto_publish_needs_every_condition() {
+        use crate::domain::settings::AutoPublish;
+        let on = AutoPublish { enabled: true, min_rating: 4 };
+        assert!(auto_publishes(&on, Some(4), false, true));
+        assert!(!auto_publishes(&AutoPublish { enabled: false, ..on.clone() }, Some(5), false, true), "off by default");
+        assert!(!auto_publishes(&on, Some(3), false, true), "rating too low");
+        assert!(!auto_publishes(&on, None, false, true), "no rating");
+        assert!(!auto_publishes(&on, Some(5), true, true), "flagged text");
+        assert!(!auto_publishes(&on, Some(5), false, false), "video not ready");
+    }
 
     fn fields(status: SubmissionStatus, published: bool) -> ModerationFields {
         ModerationFields {

@@ -234,6 +234,10 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         None => None,
     };
 
+    let shop = store::shops::get(state.db(), r.shop_id).await?.ok_or(CaptureError::TokenInvalid)?;
+    let settings = ShopSettings::from_json(&shop.settings);
+    let locale = r.locale.clone().unwrap_or_else(|| settings.locale.clone());
+    let flagged_reason = quote.and_then(|q| crate::domain::content_filter::flag(q, &locale, &settings.profanity_words));
     let now = state.now();
     let txn = state.db().begin().await?;
     let new = store::submissions::NewCaptureSubmission {
@@ -244,6 +248,7 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         has_video: upload.is_some(),
         consent_text: campaign.consent_text.clone(),
         consent_version: campaign.consent_version,
+        flagged_reason,
     };
     let submission = store::submissions::insert_capture(&txn, new, now).await.map_err(|e| match e.sql_err() {
         // One submission per request: a racing second submit loses here.
@@ -274,6 +279,9 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
     });
     if let Some(a) = asset {
         super::media::announce(state, &a, AssetStatus::Uploaded, None);
+    } else {
+        // Text only: nothing to wait for before the shop's auto-publish rule decides.
+        super::moderation::auto_publish(state, r.shop_id, submission.id).await;
     }
     metrics::counter!("reelproof_submissions_created_total").increment(1);
     tracing::info!(shop_id = %r.shop_id, request_id = %r.id, submission_id = %submission.id, "testimonial submitted");

@@ -159,6 +159,10 @@ pub async fn process(state: &AppState, shop_id: Uuid, asset_id: Uuid) -> Result<
             return Err(passing);
         }
     };
+    if result.as_ref().is_ok_and(|p| *p == Processed::Ready) {
+        // The video was the last thing the shop's auto-publish rule waited for.
+        super::moderation::auto_publish(state, shop_id, asset.submission_id).await;
+    }
     match result {
         Ok(p) => {
             let label = match &p {

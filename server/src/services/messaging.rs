@@ -43,6 +43,8 @@ pub struct DispatchReport {
     pub expired: usize,
     pub deferred: usize,
     pub reminders_sent: usize,
+    /// Submissions approved by the 14-day rule.
+    pub auto_approved: usize,
 }
 
 impl DispatchReport {
@@ -54,6 +56,7 @@ impl DispatchReport {
         self.expired += r.expired;
         self.deferred += r.deferred;
         self.reminders_sent += r.reminders_sent;
+        self.auto_approved += r.auto_approved;
     }
 }
 
@@ -561,6 +564,8 @@ pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
         }
     }
     report.expired += expire_overdue(state).await?;
+    // Not messaging, but the same periodic round: DESIGN.md's 14-day rule for submissions.
+    report.auto_approved += super::moderation::approve_overdue(state).await?;
     Ok(report)
 }
 

@@ -158,3 +158,56 @@ pub async fn compliance(state: &AppState, shop_id: Uuid, id: Uuid) -> Result<Com
         currently_published: s.published,
     })
 }
+
+/// Applies the shop's auto-publish rule to a submission (after submit for text, after the
+/// video is ready): approve and publish in the shop's default placements, logged as
+/// `system:auto-publish`. Does nothing when a condition is not met; a failure is logged, not
+/// returned (the customer's submission stands either way).
+pub async fn auto_publish(state: &AppState, shop_id: Uuid, submission_id: Uuid) {
+    if let Err(e) = try_auto_publish(state, shop_id, submission_id).await {
+        tracing::error!(%shop_id, %submission_id, error = %e, "auto-publish failed");
+    }
+}
+
+async fn try_auto_publish(state: &AppState, shop_id: Uuid, submission_id: Uuid) -> Result<(), ModerationStoreError> {
+    use crate::domain::settings::ShopSettings;
+    use crate::domain::submission_state::auto_publishes;
+    let Some(shop) = store::shops::get(state.db(), shop_id).await? else { return Ok(()) };
+    let settings = ShopSettings::from_json(&shop.settings);
+    let (s, media, _) = get(state, shop_id, submission_id).await?;
+    let media_ready = !s.has_video || media.as_ref().is_some_and(|a| a.processing_status == entity::AssetStatus::Ready);
+    if s.status != SubmissionStatus::Pending
+        || !auto_publishes(&settings.auto_publish, s.rating, s.flagged, media_ready)
+    {
+        return Ok(());
+    }
+    const ACTOR: &str = "system:auto-publish";
+    let note =
+        format!("rating {} ≥ {}, text clean, media ready", s.rating.unwrap_or(0), settings.auto_publish.min_rating);
+    act(state, shop_id, ACTOR, submission_id, ModerationAction::Approve, Some(&note)).await?;
+    let (home, product) =
+        (settings.default_placement_home, settings.default_placement_product || !settings.default_placement_home);
+    act(state, shop_id, ACTOR, submission_id, ModerationAction::Publish { home, product }, None).await?;
+    Ok(())
+}
+
+/// The 14-day rule: pending submissions older than that are approved (`system:14-day-rule`),
+/// except those the merchant once rejected. Returns how many were approved.
+pub async fn approve_overdue(state: &AppState) -> Result<usize, DbErr> {
+    use crate::domain::submission_state::AUTO_APPROVE_AFTER;
+    let cutoff = state.now() - AUTO_APPROVE_AFTER;
+    let mut approved = 0;
+    for s in store::submissions::pending_before_all_shops(state.db(), cutoff, 200).await? {
+        let log = store::submissions::log(state.db(), s.shop_id, s.id).await?;
+        if log.iter().any(|l| l.action == "reject") {
+            continue;
+        }
+        let note = "pending for 14 days without a decision";
+        match act(state, s.shop_id, "system:14-day-rule", s.id, ModerationAction::Approve, Some(note)).await {
+            Ok(_) => approved += 1,
+            Err(ModerationStoreError::Database(e)) => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(approved)
+}

@@ -84,3 +84,15 @@ pub async fn find_installed(db: &DatabaseConnection, domain: &ShopDomain) -> Res
         _ => Ok(None),
     }
 }
+
+/// Changes the shop's settings with `change` (read, change, write back).
+pub async fn update_settings(
+    db: &DatabaseConnection,
+    shop_id: Uuid,
+    change: impl FnOnce(&mut ShopSettings),
+) -> Result<ShopProfile, ShopError> {
+    let mut profile = get(db, shop_id).await?;
+    change(&mut profile.settings);
+    store::shops::set_settings(db, shop_id, profile.settings.to_json()).await?;
+    Ok(profile)
+}

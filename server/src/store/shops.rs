@@ -97,3 +97,13 @@ pub async fn set_send_window(
         .await?;
     Ok(())
 }
+
+/// Replaces the shop's settings document (already validated by the caller).
+pub async fn set_settings(db: &impl ConnectionTrait, shop_id: Uuid, settings: serde_json::Value) -> Result<(), DbErr> {
+    shops::Entity::update_many()
+        .col_expr(shops::Column::Settings, settings.into())
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

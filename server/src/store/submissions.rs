@@ -24,6 +24,8 @@ pub struct NewCaptureSubmission<'a> {
     pub has_video: bool,
     pub consent_text: String,
     pub consent_version: i32,
+    /// Why the content filter flagged the text, if it did.
+    pub flagged_reason: Option<String>,
 }
 
 /// Inserts a `pending` submission for the request. The unique request id makes a second
@@ -48,8 +50,8 @@ pub async fn insert_capture(
         consent_text: Set(new.consent_text),
         consent_version: Set(new.consent_version),
         consented_at: Set(Some(now)),
-        flagged: Set(false),
-        flagged_reason: Set(None),
+        flagged: Set(new.flagged_reason.is_some()),
+        flagged_reason: Set(new.flagged_reason),
         status: Set(SubmissionStatus::Pending),
         published: Set(false),
         published_at: Set(None),
@@ -167,6 +169,21 @@ pub async fn moderate(
     .insert(db)
     .await?;
     get(db, shop_id, id).await?.ok_or(ModerationStoreError::NotFound)
+}
+
+/// Pending submissions created before `cutoff`, across shops (the 14-day rule's sweep).
+pub async fn pending_before_all_shops(
+    db: &impl ConnectionTrait,
+    cutoff: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<submissions::Model>, DbErr> {
+    submissions::Entity::find()
+        .filter(submissions::Column::Status.eq(SubmissionStatus::Pending.as_str()))
+        .filter(submissions::Column::CreatedAt.lte(cutoff))
+        .order_by_asc(submissions::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
 /// A page of the shop's submissions, newest first, optionally of one status; `before` is the

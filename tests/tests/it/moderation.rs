@@ -35,6 +35,7 @@ async fn pending(app: &TestApp, product: i64) -> uuid::Uuid {
         has_video: false,
         consent_text: "ok".into(),
         consent_version: 1,
+        flagged_reason: None,
     };
     server::store::submissions::insert_capture(app.db(), new, app.now()).await.unwrap().id
 }
@@ -213,5 +214,109 @@ async fn a_websocket_without_a_valid_credential_is_refused() {
     assert!(!text.contains("\"connected\""), "never acknowledged: {text}");
     assert!(text.contains("failed"), "{text}");
     assert_eq!(app.state().live().subscribers(), 0);
+    app.finish().await;
+}
+
+/// A sent request of its own (distinct product) and its customer's token.
+async fn open_link(app: &TestApp, product: i64) -> String {
+    let c = fixtures::campaign(app.db(), app.shop_id()).await;
+    let placeholder = CaptureToken::generate().hash();
+    let r = fixtures::request(app.db(), app.shop_id(), c.id, product, &placeholder, RequestStatus::Sent).await;
+    // Links are derived from the request id, which the fixture picks: store the real hash.
+    let token = app.state().links().capture_token(r.id);
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, IntoActiveModel};
+    let mut m = r.into_active_model();
+    m.token_hash = Set(token.hash().as_str().to_owned());
+    m.update(app.db()).await.unwrap();
+    token.expose().to_owned()
+}
+
+async fn submit_text(app: &TestApp, token: &str, rating: i32, quote: &str) -> String {
+    let input =
+        json!({"displayName": "Ada", "rating": rating, "quote": quote, "consentPublish": true, "consentVersion": 1});
+    let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+    s["data"]["submitTestimonial"]["id"].as_str().unwrap_or_else(|| panic!("{s}")).to_owned()
+}
+
+const STATE: &str = "query($id: ID!) { submission(id: $id) { status published placements flagged flaggedReason autoApproveAt createdAt moderationLog { action actor } } }";
+
+#[tokio::test]
+async fn the_shops_auto_publish_rule_publishes_clean_well_rated_testimonials_once_ready() {
+    let app = TestApp::spawn().await;
+    let set = app
+        .graphql(
+            "mutation { updateModerationSettings(autoPublishEnabled: true, autoPublishMinRating: 4, profanityWords: [\"knockoff\"], defaultPlacements: [PRODUCT]) { autoPublishEnabled autoPublishMinRating profanityWords } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(set["data"]["updateModerationSettings"]["autoPublishMinRating"], 4, "{set}");
+
+    let good = submit_text(&app, &open_link(&app, 1).await, 5, "Sturdy and beautiful").await;
+    let rude = submit_text(&app, &open_link(&app, 2).await, 5, "Arrived fine but it is a cheap KNOCKOFF").await;
+    let meh = submit_text(&app, &open_link(&app, 3).await, 3, "Fine").await;
+
+    let g = app.graphql(STATE, json!({"id": good})).await["data"]["submission"].clone();
+    assert_eq!((g["status"].as_str(), g["published"].as_bool()), (Some("APPROVED"), Some(true)), "{g}");
+    assert_eq!(g["placements"], json!(["PRODUCT"]));
+    assert_eq!(g["moderationLog"][0]["actor"], "system:auto-publish");
+    assert!(g["autoApproveAt"].is_null(), "no countdown once decided");
+    let r = app.graphql(STATE, json!({"id": rude})).await["data"]["submission"].clone();
+    assert_eq!(
+        (r["status"].as_str(), r["published"].as_bool(), r["flagged"].as_bool()),
+        (Some("PENDING"), Some(false), Some(true))
+    );
+    assert_eq!(r["flaggedReason"], "contains the word \"knockoff\"");
+    let m = app.graphql(STATE, json!({"id": meh})).await["data"]["submission"].clone();
+    assert_eq!(m["status"], "PENDING", "rating under the minimum");
+
+    // A video waits until it is ready.
+    let token = open_link(&app, 4).await;
+    let dir = tempfile::tempdir().unwrap();
+    let video = reelproof_tests::media::chrome_webm(dir.path());
+    const UPLOAD: &str = "mutation($t: String!, $ct: String!, $n: Int!) { createUpload(token: $t, contentType: $ct, sizeBytes: $n) { url uploadKey } }";
+    let up = app.public_graphql(UPLOAD, json!({"t": token, "ct": "video/webm", "n": video.len()})).await;
+    let target = &up["data"]["createUpload"];
+    let res = reelproof_tests::http()
+        .put(target["url"].as_str().unwrap())
+        .header("content-type", "video/webm")
+        .body(video)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let input = json!({"uploadKey": target["uploadKey"], "displayName": "Ada", "rating": 5, "consentPublish": true, "consentVersion": 1});
+    let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+    let with_video = s["data"]["submitTestimonial"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.graphql(STATE, json!({"id": with_video})).await["data"]["submission"]["published"],
+        false,
+        "not before the video is ready"
+    );
+    app.run_background_until_idle().await;
+    assert_eq!(app.graphql(STATE, json!({"id": with_video})).await["data"]["submission"]["published"], true);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_submission_pending_for_fourteen_days_is_approved_unless_it_was_once_rejected() {
+    let app = TestApp::spawn().await;
+    let waiting = pending(&app, 1).await.to_string();
+    let once_rejected = pending(&app, 2).await.to_string();
+    let s = app.graphql(STATE, json!({"id": waiting})).await["data"]["submission"].clone();
+    let created = chrono::DateTime::parse_from_rfc3339(s["createdAt"].as_str().unwrap()).unwrap();
+    let due = chrono::DateTime::parse_from_rfc3339(s["autoApproveAt"].as_str().unwrap()).unwrap();
+    assert_eq!(due - created, chrono::Duration::days(14), "the countdown");
+    mutate(&app, "rejectSubmission(id: $id)", &once_rejected).await;
+    mutate(&app, "restoreSubmission(id: $id)", &once_rejected).await;
+
+    app.advance_clock(chrono::Duration::days(13));
+    assert_eq!(app.run_scheduler_once().await.auto_approved, 0, "not before fourteen days");
+    app.advance_clock(chrono::Duration::days(2));
+    assert_eq!(app.run_scheduler_once().await.auto_approved, 1);
+    let s = app.graphql(STATE, json!({"id": waiting})).await["data"]["submission"].clone();
+    assert_eq!(s["status"], "APPROVED");
+    assert_eq!(s["published"], false, "approved, not published: publishing stays the merchant's call");
+    assert_eq!(s["moderationLog"][0]["actor"], "system:14-day-rule");
+    assert_eq!(app.graphql(STATE, json!({"id": once_rejected})).await["data"]["submission"]["status"], "PENDING");
     app.finish().await;
 }

@@ -157,6 +157,7 @@ pub struct ShopSettingsObject {
     pub default_placement_product: bool,
     pub auto_publish_enabled: bool,
     pub auto_publish_min_rating: i16,
+    pub profanity_words: Vec<String>,
     pub alert_email: Option<String>,
     pub daily_alert_summary: bool,
 }
@@ -173,6 +174,7 @@ impl From<ShopSettings> for ShopSettingsObject {
             default_placement_product: s.default_placement_product,
             auto_publish_enabled: s.auto_publish.enabled,
             auto_publish_min_rating: s.auto_publish.min_rating,
+            profanity_words: s.profanity_words,
             alert_email: s.alert_email,
             daily_alert_summary: s.daily_alert_summary,
         }

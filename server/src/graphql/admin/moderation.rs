@@ -131,6 +131,11 @@ impl Submission {
     async fn moderated_at(&self) -> Option<DateTime<Utc>> {
         self.row.moderated_at
     }
+    /// While pending: when the 14-day rule approves it if nobody decides (the countdown).
+    async fn auto_approve_at(&self) -> Option<DateTime<Utc>> {
+        (self.row.status == SubmissionStatus::Pending)
+            .then(|| self.row.created_at + crate::domain::submission_state::AUTO_APPROVE_AFTER)
+    }
     /// The video and its processing state (`null` for a text-only testimonial).
     async fn media(&self) -> Option<MediaAsset> {
         self.media.clone().map(Into::into)
@@ -282,6 +287,41 @@ impl ModerationMutation {
     async fn bind_submission_product(&self, context: &Context<'_>, id: ID, product_id: i64) -> Result<Submission> {
         act(context, &id, ModerationAction::BindProduct(product_id), None).await
     }
+    /// The shop's moderation rules: auto-publish (off by default; approve and publish when the
+    /// rating is at least the minimum, the text passes the filter and the video is ready), the
+    /// filter's own words, and where auto-published testimonials go.
+    async fn update_moderation_settings(
+        &self,
+        context: &Context<'_>,
+        auto_publish_enabled: Option<bool>,
+        #[graphql(validator(minimum = 1, maximum = 5))] auto_publish_min_rating: Option<i16>,
+        profanity_words: Option<Vec<String>>,
+        default_placements: Option<Vec<Placement>>,
+    ) -> Result<super::ShopSettingsObject> {
+        let (p, state) = ctx(context)?;
+        if profanity_words.as_ref().is_some_and(|w| w.len() > 500) {
+            return Err(api_error(ErrorCode::Validation, "at most 500 words in the filter list"));
+        }
+        let profile = crate::services::shops::update_settings(state.db(), p.shop_id, |s| {
+            if let Some(e) = auto_publish_enabled {
+                s.auto_publish.enabled = e;
+            }
+            if let Some(r) = auto_publish_min_rating {
+                s.auto_publish.min_rating = r;
+            }
+            if let Some(w) = profanity_words {
+                s.profanity_words = w.into_iter().map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect();
+            }
+            if let Some(pl) = default_placements {
+                s.default_placement_home = pl.contains(&Placement::Home);
+                s.default_placement_product = pl.contains(&Placement::Product);
+            }
+        })
+        .await
+        .map_err(ToApiError::to_api_error)?;
+        Ok(profile.settings.into())
+    }
+
     /// Featured testimonials come first, then by `sortOrder` (ascending).
     async fn feature_submission(
         &self,
