@@ -117,6 +117,10 @@ impl Application {
             email,
             sms,
         });
+        if state.config().database_url.starts_with("postgres") {
+            let (url, db) = (state.config().database_url.clone(), state.db().clone());
+            state.live().connect_postgres(&url, db).await?;
+        }
         Ok(Self { listener, state })
     }
 

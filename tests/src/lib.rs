@@ -286,6 +286,54 @@ impl TestApp {
     }
 }
 
+/// Another replica of the server on a [`TestApp`]'s database: its own state — broadcast
+/// channel, `LISTEN` connection, pools, clock — sharing only the database with the first.
+pub struct Replica {
+    addr: std::net::SocketAddr,
+    state: AppState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _data_dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn replica(&self) -> Replica {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = self.state.config().clone();
+        config.data_dir = data_dir.path().to_owned();
+        config.listen = "127.0.0.1:0".parse().expect("valid address");
+        config.public_url = None;
+        let app = Application::build_with_clock(config, server::clock::Clock::manual(self.now()))
+            .await
+            .expect("replica starts");
+        let (addr, state) = (app.local_addr(), app.state().clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(Role::Web, async {
+            let _ = stopped.await;
+        }));
+        Replica { addr, state, stop: Some(stop), server: Some(server), _data_dir: data_dir }
+    }
+}
+
+impl Replica {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("replica task").expect("replica stopped cleanly");
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {

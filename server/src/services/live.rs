@@ -3,14 +3,25 @@
 //! was rolled back); the admin API's subscriptions (`moderationQueue`, `assetProcessing`) read
 //! them, each subscriber seeing its own shop's events only.
 //!
-//! This is the in-process half: one `tokio::sync::broadcast` channel per server. Fanning out
-//! across replicas (Postgres `LISTEN/NOTIFY`) plugs in behind `publish` with the admin API.
+//! Each server has one `tokio::sync::broadcast` channel its subscribers read. On SQLite (one
+//! process) `publish` sends to it directly. On Postgres `publish` hands the event to a relay
+//! that sends it with `NOTIFY`, and every replica's `LISTEN` connection — this one's included —
+//! puts it on its own channel: a subscriber on replica A hears a change made on replica B, and
+//! every replica sees each event exactly once. Should `NOTIFY` fail, the event is delivered
+//! locally (the other replicas miss it; their subscribers reload on reconnect).
 
 use entity::{AssetStatus, SubmissionStatus};
-use tokio::sync::broadcast;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The Postgres channel events travel on.
+const CHANNEL: &str = "reelproof_live";
+/// `NOTIFY` payloads must stay under 8000 bytes; events are far smaller.
+const MAX_NOTIFY_BYTES: usize = 7900;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type")]
 pub enum LiveEvent {
     SubmissionCreated {
         shop_id: Uuid,
@@ -49,20 +60,78 @@ const BACKLOG: usize = 1024;
 
 pub struct LiveEvents {
     tx: broadcast::Sender<LiveEvent>,
+    /// Set on Postgres: events go out through `NOTIFY`.
+    relay: std::sync::OnceLock<mpsc::UnboundedSender<LiveEvent>>,
 }
 
 impl Default for LiveEvents {
     fn default() -> Self {
-        Self { tx: broadcast::channel(BACKLOG).0 }
+        Self { tx: broadcast::channel(BACKLOG).0, relay: std::sync::OnceLock::new() }
     }
 }
 
 impl LiveEvents {
-    /// Sends to every subscriber; with nobody listening it is dropped, which is fine: the
-    /// database holds the truth and subscribers load it when they connect.
+    /// Sends to every subscriber (of every replica, on Postgres); with nobody listening it is
+    /// dropped, which is fine: the database holds the truth and subscribers load it when they
+    /// connect.
     pub fn publish(&self, event: LiveEvent) {
         metrics::counter!("reelproof_live_events_total").increment(1);
+        if let Some(relay) = self.relay.get() {
+            match relay.send(event) {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(event)) => {
+                    let _ = self.tx.send(event);
+                    return;
+                }
+            }
+        }
         let _ = self.tx.send(event);
+    }
+
+    /// On Postgres: `LISTEN` on a connection of its own and relay `publish` through `NOTIFY`.
+    pub async fn connect_postgres(&self, url: &str, db: DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+        let db_err = |e: sea_orm::sqlx::Error| sea_orm::DbErr::Custom(format!("LISTEN connection: {e}"));
+        let mut listener = sea_orm::sqlx::postgres::PgListener::connect(url).await.map_err(db_err)?;
+        listener.listen(CHANNEL).await.map_err(db_err)?;
+        let local = self.tx.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(n) => match serde_json::from_str::<LiveEvent>(n.payload()) {
+                        Ok(e) => {
+                            let _ = local.send(e);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "unreadable live event"),
+                    },
+                    Err(e) => {
+                        // PgListener reconnects on the next `recv`; events sent meanwhile are
+                        // lost to this replica, as with any dropped subscription.
+                        tracing::warn!(error = %e, "LISTEN connection lost; reconnecting");
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        let (relay, mut outgoing) = mpsc::unbounded_channel::<LiveEvent>();
+        let local = self.tx.clone();
+        tokio::spawn(async move {
+            while let Some(event) = outgoing.recv().await {
+                let json = serde_json::to_string(&event).expect("events serialise");
+                let sent = if json.len() <= MAX_NOTIFY_BYTES {
+                    let sql = "SELECT pg_notify($1, $2)";
+                    let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, [CHANNEL.into(), json.into()]);
+                    db.execute_raw(stmt).await.map_err(|e| e.to_string())
+                } else {
+                    Err("event too large for NOTIFY".to_owned())
+                };
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "NOTIFY failed; delivering the event on this replica only");
+                    let _ = local.send(event);
+                }
+            }
+        });
+        let _ = self.relay.set(relay);
+        Ok(())
     }
 
     /// How many subscriptions are open (on this replica).

@@ -281,9 +281,13 @@ async fn the_merchant_hears_live_about_a_submission_and_its_processing() {
     assert_eq!(s["data"]["submitTestimonial"]["hasVideo"], true, "{s}");
     app.run_background_until_idle().await;
 
+    // On Postgres events travel through NOTIFY and arrive a moment later: wait for the four.
     let mut seen = Vec::new();
-    while let Some(Next::Event(e)) = mine.try_next() {
-        seen.push(e);
+    while seen.len() < 4 {
+        match tokio::time::timeout(std::time::Duration::from_secs(30), mine.next()).await.expect("the events arrive") {
+            Next::Event(e) => seen.push(e),
+            other => panic!("{other:?}"),
+        }
     }
     let a = assets::Entity::find().one(app.db()).await.unwrap().unwrap();
     let status = |status| LiveEvent::AssetStatusChanged {

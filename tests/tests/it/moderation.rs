@@ -320,3 +320,62 @@ async fn a_submission_pending_for_fourteen_days_is_approved_unless_it_was_once_r
     assert_eq!(app.graphql(STATE, json!({"id": once_rejected})).await["data"]["submission"]["status"], "PENDING");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_subscriber_on_one_replica_hears_a_change_made_on_another() {
+    let a = TestApp::spawn().await;
+    let b = a.replica().await;
+    let id = pending(&a, 1).await.to_string();
+    let mut on_b = b.state().live().subscribe(a.shop_id());
+    let approve = |url: String| {
+        let token = a.session_token();
+        async move {
+            let body = json!({"query": "mutation($id: ID!) { approveSubmission(id: $id) { status } }", "variables": {"id": id}});
+            let r: Value = reelproof_tests::http()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(r["data"]["approveSubmission"]["status"], "APPROVED", "{r}");
+        }
+    };
+    if reelproof_tests::db::TestDb::is_postgres() {
+        // A real graphql-ws client on replica A; the merchant acts on replica B.
+        let client = graphql_ws_client(
+            &a,
+            &format!("Bearer {}", a.session_token()),
+            "subscription { moderationQueue { kind status } }",
+            1,
+        );
+        wait_for("the subscription on A", Duration::from_secs(30), || async {
+            (a.state().live().subscribers() >= 1).then_some(())
+        })
+        .await;
+        approve(b.url("/api/graphql")).await;
+        let out = tokio::time::timeout(Duration::from_secs(30), client.wait_with_output())
+            .await
+            .expect("A hears it")
+            .unwrap();
+        let lines: Vec<Value> =
+            String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(
+            lines[1]["data"]["moderationQueue"],
+            json!({"kind": "SUBMISSION_CHANGED", "status": "APPROVED"}),
+            "{lines:?}"
+        );
+    } else {
+        // SQLite is one process's database: events stay on the replica that made them.
+        let mut on_a = a.state().live().subscribe(a.shop_id());
+        approve(b.url("/api/graphql")).await;
+        assert!(matches!(on_b.try_next(), Some(server::services::live::Next::Event(_))), "B's own subscribers hear it");
+        assert_eq!(on_a.try_next(), None, "on SQLite the other replica does not");
+    }
+    let _ = on_b.try_next();
+    b.stop().await;
+    a.finish().await;
+}
