@@ -147,6 +147,14 @@ impl TestApp {
         server::services::shops::provision(self.db(), &shop, Utc::now()).await.expect("provision").profile.id
     }
 
+    /// Installs a second shop, `other-shop.myshopify.com`, and returns a session token for it:
+    /// the credential of tenant-isolation checks.
+    pub async fn other_shop_token(&self) -> String {
+        let shop = ShopDomain::parse("other-shop.myshopify.com").expect("valid");
+        self.add_shop(shop.as_str()).await;
+        self.session_token_for(&shop)
+    }
+
     /// A fresh, valid session token for the app's shop, as App Bridge would send.
     pub fn session_token(&self) -> String {
         self.session_token_for(&self.shop)

@@ -17,3 +17,11 @@ pub mod requests_log;
 pub mod shops;
 pub mod templates;
 pub mod uploads;
+
+/// Cursor paging: callers fetch one row more than the page; this keeps the page and says
+/// whether there is a next one.
+pub(crate) fn split_page<T>(mut rows: Vec<T>, first: u64) -> (Vec<T>, bool) {
+    let more = rows.len() as u64 > first;
+    rows.truncate(first as usize);
+    (rows, more)
+}

@@ -47,9 +47,8 @@ pub async fn page(
     first: u64,
 ) -> Result<(Vec<(submissions::Model, Option<assets::Model>)>, bool), DbErr> {
     let first = first.clamp(1, MAX_PAGE);
-    let mut rows = store::submissions::list(state.db(), shop_id, status, after, first + 1).await?;
-    let more = rows.len() as u64 > first;
-    rows.truncate(first as usize);
+    let rows = store::submissions::list(state.db(), shop_id, status, after, first + 1).await?;
+    let (rows, more) = super::split_page(rows, first);
     let ids: Vec<Uuid> = rows.iter().map(|s| s.id).collect();
     let mut media = store::media_assets::for_submissions(state.db(), shop_id, &ids).await?;
     let rows = rows

@@ -23,9 +23,8 @@ pub async fn page(
     first: u64,
 ) -> Result<(Vec<(requests::Model, Vec<events::Model>)>, bool), DbErr> {
     let first = first.clamp(1, MAX_PAGE);
-    let mut rows = store::requests::log_page(state.db(), shop_id, filter, after, first + 1).await?;
-    let more = rows.len() as u64 > first;
-    rows.truncate(first as usize);
+    let rows = store::requests::log_page(state.db(), shop_id, filter, after, first + 1).await?;
+    let (rows, more) = super::split_page(rows, first);
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let all = store::request_events::timelines(state.db(), shop_id, &ids).await?;
     let rows = rows

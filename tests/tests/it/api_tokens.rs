@@ -62,9 +62,7 @@ async fn tokens_are_shown_once_scoped_and_revocable() {
     assert_eq!(call(&app, "rp_made-up", SHOP).await.0, 401);
 
     // Another shop cannot revoke this shop's token.
-    app.add_shop("other-shop.myshopify.com").await;
-    let theirs =
-        app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
+    let theirs = app.other_shop_token().await;
     let id = rows.iter().find(|r| r.name == "Dashboard").unwrap().id.to_string();
     let r: Value = app
         .graphql_with(Some(&theirs), "mutation($id: ID!) { revokeApiToken(id: $id) { id } }", json!({"id": id}))

@@ -147,9 +147,7 @@ async fn without_ffmpeg_the_asset_fails_saying_so() {
     assert_eq!(alerts[0]["severity"], "WARNING");
     assert!(alerts[0]["message"].as_str().unwrap().contains("ffmpeg not installed"));
     assert_eq!(alerts[0]["metadata"]["asset_id"], a.id.to_string());
-    app.add_shop("other-shop.myshopify.com").await;
-    let theirs =
-        app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
+    let theirs = app.other_shop_token().await;
     const READ: &str = "mutation($ids: [ID!]!) { markAlertsRead(ids: $ids) }";
     let ids = serde_json::json!({"ids": [alerts[0]["id"]]});
     let r: serde_json::Value = app.graphql_with(Some(&theirs), READ, ids.clone()).await.json().await.unwrap();

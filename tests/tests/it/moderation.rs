@@ -122,10 +122,7 @@ async fn every_moderation_action_is_applied_and_logged_and_bad_ones_are_refused(
     assert!(!rec.to_string().contains("ada@example.com"), "no contact data in the record");
 
     // Another shop's credential sees nothing and changes nothing.
-    let other = app.add_shop("other-shop.myshopify.com").await;
-    let _ = other;
-    let theirs =
-        app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
+    let theirs = app.other_shop_token().await;
     for q in [
         ONE.to_owned(),
         "mutation($id: ID!) { approveSubmission(id: $id) { id } }".to_owned(),

@@ -110,9 +110,7 @@ async fn the_log_filters_and_the_merchant_repairs_cancels_and_hurries_requests()
         assert_eq!(code(&again), "INVALID_TRANSITION", "{name}: {again}");
     }
 
-    app.add_shop("other-shop.myshopify.com").await;
-    let theirs =
-        app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
+    let theirs = app.other_shop_token().await;
     let r: Value =
         app.graphql_with(Some(&theirs), &m("cancelRequest"), json!({"id": later})).await.json().await.unwrap();
     assert_eq!(code(&r), "NOT_FOUND");

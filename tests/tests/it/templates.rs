@@ -253,9 +253,7 @@ async fn the_merchant_lists_previews_edits_and_deletes_templates_through_graphql
     let warm = app.graphql(SAVE, json!({"i": email})).await["data"]["createTemplate"]["id"].clone();
     assert_eq!(app.graphql(DELETE, json!({"id": warm})).await["data"]["deleteTemplate"], warm);
 
-    app.add_shop("other-shop.myshopify.com").await;
-    let theirs =
-        app.session_token_for(&server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap());
+    let theirs = app.other_shop_token().await;
     let r: serde_json::Value = app.graphql_with(Some(&theirs), DELETE, json!({"id": id})).await.json().await.unwrap();
     assert_eq!(r["errors"][0]["extensions"]["code"], "NOT_FOUND");
     app.finish().await;
