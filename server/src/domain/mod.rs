@@ -4,6 +4,7 @@
 //! system, so every rule here is unit-tested exhaustively and reused by services, jobs and
 //! resolvers alike. Randomness and "now" are parameters.
 
+pub mod analytics;
 pub mod api_token;
 pub mod asset_state;
 pub mod campaign;

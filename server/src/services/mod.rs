@@ -2,6 +2,7 @@
 //! jobs call. A service never imports a transport (`http`, `graphql`): it takes parsed,
 //! authorized input and returns typed results or a `thiserror` error.
 
+pub mod analytics;
 pub mod api_tokens;
 pub mod campaigns;
 pub mod capture;

@@ -5,6 +5,7 @@
 //! lookup that *finds* the tenant). Services call these; resolvers and handlers never do.
 
 pub mod alerts;
+pub mod analytics;
 pub mod api_tokens;
 pub mod campaigns;
 pub mod deliveries;

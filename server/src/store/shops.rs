@@ -107,3 +107,15 @@ pub async fn set_settings(db: &impl ConnectionTrait, shop_id: Uuid, settings: se
         .await?;
     Ok(())
 }
+
+/// The ids of installed shops (periodic per-shop work).
+pub async fn installed_ids(db: &impl ConnectionTrait) -> Result<Vec<Uuid>, DbErr> {
+    use sea_orm::QuerySelect;
+    shops::Entity::find()
+        .select_only()
+        .column(shops::Column::Id)
+        .filter(shops::Column::UninstalledAt.is_null())
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await
+}

@@ -2,6 +2,7 @@
 //! on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set (`.ci/run` does both).
 
 mod admin_auth;
+mod analytics;
 mod api_tokens;
 mod browser;
 mod campaigns;

@@ -24,6 +24,7 @@ macro_rules! mirror_enum {
 }
 
 mod alerts;
+mod analytics;
 mod api_tokens;
 mod campaigns;
 mod media;
@@ -44,6 +45,7 @@ pub struct AdminQuery(
     requests::RequestQuery,
     templates::TemplateQuery,
     alerts::AlertQuery,
+    analytics::AnalyticsQuery,
 );
 
 #[derive(MergedObject, Default)]
