@@ -53,6 +53,10 @@ pub enum ActionError {
     Transition(#[from] TransitionError),
     #[error("only a scheduled request can be sent now (this one is {0})")]
     NotScheduled(RequestStatus),
+    #[error("only an open request (scheduled, sent or clicked) can be postponed (this one is {0})")]
+    NotOpen(RequestStatus),
+    #[error("postpone by 1 to 60 days")]
+    BadDays,
     #[error(transparent)]
     Database(#[from] DbErr),
 }
@@ -95,4 +99,31 @@ pub async fn send_now(state: &AppState, shop_id: Uuid, actor: &str, id: Uuid) ->
     let r = store::requests::get(&txn, shop_id, id).await?.ok_or(TransitionError::NotFound)?;
     txn.commit().await?;
     Ok(r)
+}
+
+/// Moves an open request later by `days` (1–60): a scheduled one is sent later, a sent one's
+/// link lasts longer and its reminders wait. Unlike the customer's "not arrived yet", it does
+/// not count against the campaign's postpone limit.
+pub async fn postpone(
+    state: &AppState,
+    shop_id: Uuid,
+    actor: &str,
+    id: Uuid,
+    days: i64,
+) -> Result<requests::Model, ActionError> {
+    if !(1..=60).contains(&days) {
+        return Err(ActionError::BadDays);
+    }
+    let r = store::requests::get(state.db(), shop_id, id).await?.ok_or(TransitionError::NotFound)?;
+    if !matches!(r.status, RequestStatus::Scheduled | RequestStatus::Sent | RequestStatus::Clicked) {
+        return Err(ActionError::NotOpen(r.status));
+    }
+    let payload = serde_json::json!({ "by": actor, "action": "postpone", "days": days });
+    let done =
+        store::requests::postpone_by_merchant(state.db(), &r, chrono::Duration::days(days), payload, state.now())
+            .await?;
+    if !done {
+        return Err(TransitionError::Conflict.into());
+    }
+    Ok(store::requests::get(state.db(), shop_id, id).await?.ok_or(TransitionError::NotFound)?)
 }

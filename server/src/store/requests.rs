@@ -638,3 +638,44 @@ pub async fn make_due(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, now: D
         .await?;
     Ok(())
 }
+
+/// The merchant moves an open request later: a scheduled one's send time (and expiry), a sent
+/// one's expiry and next reminder. Compare-and-set on the status read; the `scheduled` event
+/// (its payload says who and by how much) in the same transaction. `false`: it changed meanwhile.
+pub async fn postpone_by_merchant<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    current: &requests::Model,
+    by: chrono::Duration,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut update = requests::Entity::update_many()
+        .col_expr(requests::Column::ExpiresAt, (current.expires_at + by).into())
+        .col_expr(requests::Column::UpdatedAt, now.into());
+    if current.status == RequestStatus::Scheduled {
+        let at = current.scheduled_for.max(now) + by;
+        update = update
+            .col_expr(requests::Column::ScheduledFor, at.into())
+            .col_expr(requests::Column::NextAttemptAt, Some(at).into());
+    } else {
+        update = update.col_expr(requests::Column::NextReminderAt, current.next_reminder_at.map(|r| r + by).into());
+    }
+    let txn = db.begin().await?;
+    let updated = update
+        .filter(requests::Column::Id.eq(current.id))
+        .filter(requests::Column::ShopId.eq(current.shop_id))
+        .filter(requests::Column::Status.eq(current.status.as_str()))
+        .filter(requests::Column::UpdatedAt.eq(current.updated_at))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Ok(false);
+    }
+    let e = request_events::NewEvent {
+        payload: Some(payload),
+        ..request_events::NewEvent::new(RequestEventType::Scheduled, now)
+    };
+    request_events::append(&txn, current.shop_id, current.id, e).await.map_err(db_error)?;
+    txn.commit().await?;
+    Ok(true)
+}

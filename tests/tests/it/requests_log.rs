@@ -105,6 +105,25 @@ async fn the_log_filters_and_the_merchant_repairs_cancels_and_hurries_requests()
     assert_eq!(hurried["data"]["sendRequestNow"]["timeline"][0]["payload"]["action"], "send_now");
     assert_eq!(app.run_scheduler_once().await.sent, 2, "the hurried one and the resent one go out");
 
+    // Postponing: a scheduled request goes out later; a sent one's link lasts longer.
+    const POSTPONE: &str = "mutation($id: ID!, $d: Int!) { postponeRequest(id: $id, days: $d) { status scheduledFor expiresAt timeline { type payload } } }";
+    let waiting = request(&app, 4, RequestStatus::Scheduled, &[Scheduled]).await;
+    let before = fixtures_get(&app, waiting).await;
+    let moved = app.graphql(POSTPONE, json!({"id": waiting, "d": 3})).await;
+    let p = &moved["data"]["postponeRequest"];
+    assert_eq!(p["status"], "SCHEDULED", "{moved}");
+    assert_eq!(p["timeline"][0]["payload"]["action"], "postpone");
+    assert_eq!(p["timeline"][0]["payload"]["days"], 3);
+    let after = fixtures_get(&app, waiting).await;
+    assert_eq!(after.scheduled_for, app.now() + chrono::Duration::days(3));
+    assert_eq!(after.expires_at, before.expires_at + chrono::Duration::days(3));
+    assert_eq!(after.postpone_count, 0, "the customer's own postpones are untouched");
+    assert_eq!(app.run_scheduler_once().await.sent, 0, "not due any more");
+    let bad = app.graphql(POSTPONE, json!({"id": waiting, "d": 0})).await;
+    assert_eq!(code(&bad), "VALIDATION");
+    let closed = app.graphql(POSTPONE, json!({"id": sent, "d": 3})).await;
+    assert_eq!(code(&closed), "INVALID_TRANSITION", "a cancelled request cannot be postponed");
+
     for (name, id) in [("resendRequest", later), ("sendRequestNow", sent), ("cancelRequest", sent)] {
         let again = app.graphql(&m(name), json!({"id": id})).await;
         assert_eq!(code(&again), "INVALID_TRANSITION", "{name}: {again}");
@@ -117,4 +136,8 @@ async fn the_log_filters_and_the_merchant_repairs_cancels_and_hurries_requests()
     let list: Value = app.graphql_with(Some(&theirs), LOG, json!({})).await.json().await.unwrap();
     assert!(ids(&list).is_empty());
     app.finish().await;
+}
+
+async fn fixtures_get(app: &TestApp, id: uuid::Uuid) -> entity::testimonial_requests::Model {
+    server::store::requests::get(app.db(), app.shop_id(), id).await.unwrap().unwrap()
 }

@@ -131,7 +131,8 @@ impl ToApiError for ActionError {
         match self {
             Self::Transition(TransitionError::NotFound) => api_error(ErrorCode::NotFound, "request not found"),
             Self::Transition(TransitionError::Invalid(e)) => api_error(ErrorCode::InvalidTransition, e.to_string()),
-            Self::NotScheduled(_) => api_error(ErrorCode::InvalidTransition, self.to_string()),
+            Self::NotScheduled(_) | Self::NotOpen(_) => api_error(ErrorCode::InvalidTransition, self.to_string()),
+            Self::BadDays => api_error(ErrorCode::Validation, self.to_string()),
             Self::Transition(TransitionError::Conflict) => {
                 api_error(ErrorCode::Conflict, "the request changed meanwhile; reload and try again")
             }
@@ -203,6 +204,16 @@ impl RequestMutation {
             .map_err(ToApiError::to_api_error)?;
         reload(context, row).await
     }
+    /// Moves an open request later by `days` (1–60): a scheduled one goes out later; a sent one's
+    /// link lasts longer and its reminders wait.
+    async fn postpone_request(&self, context: &Context<'_>, id: ID, days: i32) -> Result<Request> {
+        let (p, state) = ctx(context)?;
+        let row = requests_log::postpone(state, p.shop_id, &p.actor, parse_id(&id, "request")?, days.into())
+            .await
+            .map_err(ToApiError::to_api_error)?;
+        reload(context, row).await
+    }
+
     /// Stops an open request: nothing more is sent and its link stops working.
     async fn cancel_request(&self, context: &Context<'_>, id: ID) -> Result<Request> {
         let (p, state) = ctx(context)?;
