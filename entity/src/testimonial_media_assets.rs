@@ -27,6 +27,8 @@ pub struct Model {
     pub playback_key: Option<String>,
     pub poster_key: Option<String>,
     pub ready_at: Option<DateTimeUtc>,
+    /// Imported testimonials: where the media worker fetches the original from.
+    pub source_url: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

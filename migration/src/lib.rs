@@ -6,10 +6,15 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_initial_schema;
 mod m20261123_000002_messaging_indexes;
+mod m20261129_000003_imports;
 
 /// Every table the migrations create, in creation order (tests walk them all).
 pub fn tables() -> impl Iterator<Item = &'static str> {
-    m20261123_000001_initial_schema::TABLES.iter().chain(m20261123_000002_messaging_indexes::TABLES).copied()
+    m20261123_000001_initial_schema::TABLES
+        .iter()
+        .chain(m20261123_000002_messaging_indexes::TABLES)
+        .chain(m20261129_000003_imports::TABLES)
+        .copied()
 }
 
 pub struct Migrator;
@@ -20,6 +25,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_initial_schema::Migration),
             Box::new(m20261123_000002_messaging_indexes::Migration),
+            Box::new(m20261129_000003_imports::Migration),
         ]
     }
 }

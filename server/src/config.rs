@@ -104,6 +104,13 @@ pub struct MessagingArgs {
     pub aws_secret_access_key: Option<String>,
     #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
     pub aws_session_token: Option<String>,
+    /// Let CSV imports fetch videos from loopback and private addresses. For tests and local
+    /// use only: in production it would let a merchant's CSV read the server's own network.
+    #[arg(long, env = "REELPROOF_IMPORT_ALLOW_PRIVATE", default_value_t = false)]
+    pub import_allow_private: bool,
+    /// How long the media worker may take to download one imported video.
+    #[arg(long, env = "IMPORT_FETCH_TIMEOUT_SECONDS", default_value_t = 120)]
+    pub import_timeout_seconds: u64,
     /// Twilio's REST base URL (tests point it at a local fake).
     #[arg(long, env = "TWILIO_API_BASE", default_value = "https://api.twilio.com")]
     pub twilio_api_base: url::Url,
@@ -194,6 +201,20 @@ pub struct MediaConfig {
     pub tools: crate::providers::ffmpeg::Ffmpeg,
     pub limits: crate::domain::media::MediaLimits,
     pub store: MediaStore,
+    pub import: ImportFetch,
+}
+
+/// How the media worker fetches imported videos.
+#[derive(Debug, Clone)]
+pub struct ImportFetch {
+    pub allow_private: bool,
+    pub timeout: std::time::Duration,
+}
+
+impl Default for ImportFetch {
+    fn default() -> Self {
+        Self { allow_private: false, timeout: std::time::Duration::from_secs(120) }
+    }
 }
 
 /// `MEDIA_STORE`.
@@ -362,6 +383,10 @@ impl RawConfig {
         let media = MediaConfig {
             tools: crate::providers::ffmpeg::Ffmpeg { ffmpeg: m.ffmpeg_path, ffprobe: m.ffprobe_path },
             limits: Default::default(),
+            import: ImportFetch {
+                allow_private: m.import_allow_private,
+                timeout: std::time::Duration::from_secs(m.import_timeout_seconds.max(1)),
+            },
             store: match m.media_store.trim() {
                 "" | "local" => MediaStore::Local,
                 s => {

@@ -1,6 +1,7 @@
 // A real graphql-ws client (npm `graphql-ws` + `ws`), as an integrator would write it: connects
 // to the admin API with a bearer credential in `connectionParams`, subscribes, and prints one
-// JSON line per message: {"connected":true}, then {"data":…} or {"errors":…} per event.
+// JSON line per message: {"connected":true}, then {"data":…} or {"errors":…} per event, or
+// {"failed":…} when the socket is refused or dropped.
 // Usage: node subscribe.cjs <ws url> <Authorization value> <query> <events to wait for>
 const { createClient } = require("graphql-ws");
 const WebSocket = require("ws");
@@ -25,7 +26,9 @@ client.subscribe(
       }
     },
     error: (err) => {
-      console.log(JSON.stringify({ failed: String(err && (err.reason || err.message || err)) }));
+      // GraphQL errors (an array) are printed as such; a refused or dropped socket as `failed`.
+      if (Array.isArray(err)) console.log(JSON.stringify({ errors: err }));
+      else console.log(JSON.stringify({ failed: String(err && (err.reason || err.message || err)) }));
       process.exit(2);
     },
     complete: () => process.exit(0),

@@ -11,6 +11,7 @@ pub mod browser;
 pub mod db;
 pub mod fixtures;
 pub mod media;
+pub mod process;
 pub mod s3;
 pub mod smtp;
 pub mod twilio;
@@ -381,4 +382,36 @@ where
         assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// Starts `tests/js/subscribe.cjs` — the npm `graphql-ws` client an integrator would use — on
+/// the admin API at `http_url` (`http://…/api/graphql`), subscribed with `query`; it prints one
+/// JSON line per message and exits after `events` of them. Read them with [`client_lines`].
+pub fn graphql_ws_client(http_url: &str, authorization: &str, query: &str, events: usize) -> tokio::process::Child {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("js/subscribe.cjs");
+    let node_path = std::env::var("NODE_PATH").unwrap_or_else(|_| {
+        format!("{}/.cache/reelproof-tools/node_modules", std::env::var("HOME").unwrap_or_default())
+    });
+    let url = http_url.replacen("http://", "ws://", 1);
+    tokio::process::Command::new("node")
+        .arg(script)
+        .args([url.as_str(), authorization, query, &events.to_string()])
+        .env("NODE_PATH", node_path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node is installed")
+}
+
+/// Waits (at most 30 s) for a [`graphql_ws_client`] to finish and returns its JSON lines.
+pub async fn client_lines(child: tokio::process::Child) -> Vec<serde_json::Value> {
+    let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("the graphql-ws client finishes within 30 s")
+        .expect("the client ran");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("client printed {l:?}: {e}")))
+        .collect()
 }

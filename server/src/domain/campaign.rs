@@ -3,7 +3,7 @@
 //! Parse, don't validate: a [`CampaignSettings`] can only be built through
 //! [`CampaignSettings::validate`], so a stored campaign always satisfies these limits.
 
-use entity::{CampaignStatus, CampaignTrigger, Channel};
+use entity::{CampaignStatus, CampaignTrigger, Channel, TemplateChannel, TemplateKind};
 use serde::{Deserialize, Serialize};
 
 /// Eligibility rules stored as JSON in `campaigns.eligibility`.
@@ -66,6 +66,44 @@ pub struct CampaignSettings {
     pub consent_text: String,
     pub prompt: String,
     pub incentive: Option<String>,
+    /// The merchant's template choices; an empty slot sends the shop's `Default` template.
+    pub templates: CampaignTemplates,
+}
+
+/// The templates a campaign chose, one per channel and kind (channel `BOTH` needs an email and
+/// an SMS template for each kind).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CampaignTemplates {
+    pub request_email: Option<uuid::Uuid>,
+    pub reminder_email: Option<uuid::Uuid>,
+    pub request_sms: Option<uuid::Uuid>,
+    pub reminder_sms: Option<uuid::Uuid>,
+}
+
+impl CampaignTemplates {
+    /// Every slot with the API's name for it.
+    pub fn slots(&self) -> [(&'static str, TemplateChannel, TemplateKind, Option<uuid::Uuid>); 4] {
+        use {TemplateChannel as C, TemplateKind as K};
+        [
+            ("templates.requestEmail", C::Email, K::Request, self.request_email),
+            ("templates.reminderEmail", C::Email, K::Reminder, self.reminder_email),
+            ("templates.requestSms", C::Sms, K::Request, self.request_sms),
+            ("templates.reminderSms", C::Sms, K::Reminder, self.reminder_sms),
+        ]
+    }
+}
+
+/// The (channel, kind) pairs a campaign sends, each of which needs a template: the request on
+/// every channel of the campaign, and the reminder too when reminders are on.
+pub fn needed_templates(channel: Channel, reminder_enabled: bool) -> Vec<(TemplateChannel, TemplateKind)> {
+    let channels: &[TemplateChannel] = match channel {
+        Channel::Email => &[TemplateChannel::Email],
+        Channel::Sms => &[TemplateChannel::Sms],
+        Channel::Both => &[TemplateChannel::Email, TemplateChannel::Sms],
+    };
+    let kinds: &[TemplateKind] =
+        if reminder_enabled { &[TemplateKind::Request, TemplateKind::Reminder] } else { &[TemplateKind::Request] };
+    channels.iter().flat_map(|c| kinds.iter().map(move |k| (*c, *k))).collect()
 }
 
 /// One rejected field, named as the API names it.
@@ -103,6 +141,7 @@ impl CampaignSettings {
             consent_text: DEFAULT_CONSENT_TEXT.into(),
             prompt: DEFAULT_PROMPT.into(),
             incentive: None,
+            templates: CampaignTemplates::default(),
         }
     }
 
@@ -197,6 +236,15 @@ mod tests {
             max_reminders: 2,
             ..CampaignSettings::new("After delivery", CampaignTrigger::OrderPaid, Channel::Email)
         }
+    }
+
+    #[test]
+    fn each_channel_needs_its_request_template_and_reminders_their_own() {
+        use {TemplateChannel as C, TemplateKind as K};
+        assert_eq!(needed_templates(Channel::Email, false), vec![(C::Email, K::Request)]);
+        assert_eq!(needed_templates(Channel::Sms, true), vec![(C::Sms, K::Request), (C::Sms, K::Reminder)]);
+        assert_eq!(needed_templates(Channel::Both, false), vec![(C::Email, K::Request), (C::Sms, K::Request)]);
+        assert_eq!(needed_templates(Channel::Both, true).len(), 4);
     }
 
     #[test]

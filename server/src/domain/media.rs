@@ -52,6 +52,9 @@ pub enum MediaError {
     FfmpegMissing,
     #[error("transcoding failed: {0}")]
     Transcode(String),
+    /// An imported video's link could not be fetched (refused address, 404, too big…).
+    #[error("the video could not be fetched: {0}")]
+    Fetch(String),
 }
 
 /// Reads `ffprobe -print_format json -show_format -show_streams`.

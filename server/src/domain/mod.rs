@@ -4,6 +4,7 @@
 //! system, so every rule here is unit-tested exhaustively and reused by services, jobs and
 //! resolvers alike. Randomness and "now" are parameters.
 
+pub mod alert_summary;
 pub mod analytics;
 pub mod api_token;
 pub mod asset_state;
@@ -11,8 +12,10 @@ pub mod campaign;
 pub mod content_filter;
 pub mod engagement;
 pub mod event_payload;
+pub mod html;
 pub mod media;
 pub mod planner;
+pub mod public_address;
 pub mod reminders;
 pub mod request_state;
 pub mod retry;
@@ -23,5 +26,6 @@ pub mod shop_domain;
 pub mod signed_url;
 pub mod submission_state;
 pub mod templates;
+pub mod testimonial_csv;
 pub mod tokens;
 pub mod visibility;

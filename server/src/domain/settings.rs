@@ -66,9 +66,42 @@ impl ShopSettings {
     }
 }
 
+/// A merchant-entered alert address, trimmed: one `@`, a dotted domain, no spaces, at most 254
+/// characters. (The mail server has the last word; this catches typos at save time.)
+pub fn parse_email_address(s: &str) -> Result<String, &'static str> {
+    let s = s.trim();
+    let ok = s.len() <= 254
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.split('.').count() >= 2
+                && domain.split('.').all(|p| !p.is_empty())
+        });
+    if ok { Ok(s.to_owned()) } else { Err("is not an email address") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alert_addresses_are_checked_for_typos() {
+        assert_eq!(parse_email_address(" ops@acme.example ").as_deref(), Ok("ops@acme.example"));
+        for bad in [
+            "",
+            "ops",
+            "ops@",
+            "@acme.example",
+            "ops@acme",
+            "ops@acme..example",
+            "a b@acme.example",
+            "a@b@c.d",
+            "x@y.z, z@y.z",
+        ] {
+            assert!(parse_email_address(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn missing_fields_take_defaults_and_garbage_is_harmless() {

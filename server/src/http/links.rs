@@ -6,6 +6,7 @@
 //! recording the (classified) click: postponing takes a POST from the confirmation page.
 
 use crate::domain::engagement::{Signals, is_prefetch};
+use crate::domain::html::escape;
 use crate::services::engagement::{self, LinkError, LinkView};
 use crate::state::AppState;
 use axum::extract::{Path, State};
@@ -190,8 +191,4 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     // Capture links are bearer secrets: keep them out of caches and referrers.
     (status, [(header::CACHE_CONTROL, "no-store"), (header::REFERRER_POLICY, "no-referrer")], Html(html))
         .into_response()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }

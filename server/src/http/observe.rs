@@ -25,6 +25,8 @@ pub async fn track(req: Request, next: Next) -> Response {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    // A gauge read at scrape time: open admin subscriptions on this replica.
+    metrics::gauge!("reelproof_live_subscribers").set(state.live().subscribers() as f64);
     ([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics().render())
         .into_response()
 }

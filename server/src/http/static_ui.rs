@@ -7,6 +7,7 @@
 //! (`.wasm` → `application/wasm`, needed for streaming compilation).
 
 use super::JsonError;
+use crate::domain::html::escape as html_escape;
 use crate::state::AppState;
 use axum::extract::{Request, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -94,10 +95,6 @@ fn inject_head(html: &str, state: &AppState) -> String {
         Some(at) => format!("{}{extra}{}", &html[..at], &html[at..]),
         None => format!("{extra}{html}"),
     }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// Resolves `rel` inside `dir`, refusing anything that could climb out of it.

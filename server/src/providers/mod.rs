@@ -3,6 +3,7 @@
 
 pub mod callbacks;
 pub mod email;
+pub mod fetch;
 pub mod ffmpeg;
 pub mod sms;
 pub mod storage;

@@ -1,7 +1,9 @@
 //! Campaigns: create, update and move through their lifecycle. Archiving expires the requests
 //! that were never sent.
 
-use crate::domain::campaign::{self, CampaignSettings, InvalidCampaign, InvalidCampaignTransition};
+use crate::domain::campaign::{
+    self, CampaignSettings, CampaignTemplates, FieldError, InvalidCampaign, InvalidCampaignTransition,
+};
 use crate::store;
 use crate::store::requests::{ChangeDetails, TransitionError};
 use chrono::{DateTime, Utc};
@@ -32,6 +34,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<campaigns::Model, CampaignError> {
     let settings = settings.validate()?;
+    check_templates(db, shop_id, &settings).await?;
     let c = store::campaigns::insert(db, shop_id, &settings, now).await?;
     tracing::info!(%shop_id, campaign_id = %c.id, "campaign created");
     Ok(c)
@@ -56,7 +59,47 @@ pub fn settings_of(c: &campaigns::Model) -> CampaignSettings {
         consent_text: c.consent_text.clone(),
         prompt: c.prompt.clone(),
         incentive: c.incentive.clone(),
+        templates: CampaignTemplates {
+            request_email: c.request_email_template_id,
+            reminder_email: c.reminder_email_template_id,
+            request_sms: c.request_sms_template_id,
+            reminder_sms: c.reminder_sms_template_id,
+        },
     }
+}
+
+/// A campaign must be able to send what it plans: every chosen template must be one of the
+/// shop's, of the slot's channel and kind, and every channel the campaign uses needs a template
+/// for each message it sends (its own choice or the shop's `Default`). Checked at save and again
+/// at activation, since a `Default` template may have been deleted meanwhile.
+async fn check_templates(
+    db: &impl sea_orm::ConnectionTrait,
+    shop_id: Uuid,
+    s: &CampaignSettings,
+) -> Result<(), CampaignError> {
+    let mut errors = Vec::new();
+    for (field, channel, kind, chosen) in s.templates.slots() {
+        let Some(id) = chosen else { continue };
+        match store::templates::get(db, shop_id, id).await? {
+            Some(t) if t.channel == channel && t.kind == kind => {}
+            Some(_) => errors.push(FieldError { field, message: format!("is not a {channel} {kind} template") }),
+            None => errors.push(FieldError { field, message: "no such template in this shop".into() }),
+        }
+    }
+    if errors.is_empty() {
+        for (channel, kind) in campaign::needed_templates(s.channel, s.reminder_enabled) {
+            let chosen = s.templates.slots().into_iter().find(|x| x.1 == channel && x.2 == kind).and_then(|x| x.3);
+            if store::templates::pick(db, shop_id, channel, kind, chosen, &[]).await?.is_none() {
+                errors.push(FieldError {
+                    field: "channel",
+                    message: format!(
+                        "sending by {channel} needs a {channel} {kind} template: create one or choose another channel"
+                    ),
+                });
+            }
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(InvalidCampaign(errors).into()) }
 }
 
 /// Applies `change` to the current settings, validates, saves.
@@ -74,6 +117,7 @@ pub async fn update(
     let mut settings = settings_of(&current);
     change(&mut settings);
     let settings = settings.validate()?;
+    check_templates(db, shop_id, &settings).await?;
     Ok(store::campaigns::update(db, current, &settings, now).await?)
 }
 
@@ -96,6 +140,9 @@ pub async fn set_status(
 ) -> Result<campaigns::Model, CampaignError> {
     let current = get(db, shop_id, id).await?;
     campaign::transition(current.status, to)?;
+    if to == CampaignStatus::Active {
+        check_templates(db, shop_id, &settings_of(&current)).await?;
+    }
     let txn = db.begin().await?;
     if !store::campaigns::set_status(&txn, shop_id, id, current.status, to, now).await? {
         return Err(CampaignError::Conflict);

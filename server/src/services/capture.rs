@@ -274,7 +274,7 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
     state.live().publish(LiveEvent::SubmissionCreated {
         shop_id: r.shop_id,
         submission_id: submission.id,
-        request_id: r.id,
+        request_id: Some(r.id),
         has_video: submission.has_video,
     });
     if let Some(a) = asset {
@@ -283,7 +283,7 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         // Text only: nothing to wait for before the shop's auto-publish rule decides.
         super::moderation::auto_publish(state, r.shop_id, submission.id).await;
     }
-    metrics::counter!("reelproof_submissions_created_total").increment(1);
+    metrics::counter!("reelproof_submissions_created_total", "source" => "capture").increment(1);
     tracing::info!(shop_id = %r.shop_id, request_id = %r.id, submission_id = %submission.id, "testimonial submitted");
     Ok(submission)
 }

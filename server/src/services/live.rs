@@ -26,16 +26,12 @@ pub enum LiveEvent {
     SubmissionCreated {
         shop_id: Uuid,
         submission_id: Uuid,
-        request_id: Uuid,
+        /// None for an imported testimonial.
+        request_id: Option<Uuid>,
         has_video: bool,
     },
     /// A moderation action changed it (status, publication, placements, product…).
-    SubmissionChanged {
-        shop_id: Uuid,
-        submission_id: Uuid,
-        status: SubmissionStatus,
-        published: bool,
-    },
+    SubmissionChanged { shop_id: Uuid, submission_id: Uuid, status: SubmissionStatus, published: bool },
     AssetStatusChanged {
         shop_id: Uuid,
         asset_id: Uuid,

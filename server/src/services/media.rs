@@ -187,6 +187,12 @@ async fn transcode(
 ) -> Result<Result<Outputs, MediaError>, String> {
     let cfg = &state.config().media;
     let started = std::time::Instant::now();
+    if let Some(url) = &asset.source_url
+        && !state.storage().exists(&asset.original_key).await.map_err(|e| e.to_string())?
+        && let Err(e) = fetch_original(state, asset, url).await?
+    {
+        return Ok(Err(e));
+    }
     let bytes = state.storage().get(&asset.original_key).await.map_err(|e| e.to_string())?;
     if bytes.is_empty() {
         return Ok(Err(MediaError::Empty));
@@ -219,6 +225,35 @@ async fn transcode(
     }
     metrics::histogram!("reelproof_transcode_duration_seconds").record(started.elapsed().as_secs_f64());
     Ok(Ok((info, playback_key, poster_key)))
+}
+
+/// An imported video: fetched from its link (public addresses only, within the size limit and
+/// the deadline) into the asset's original key. Outer `Err` is a passing trouble.
+async fn fetch_original(
+    state: &AppState,
+    asset: &entity::testimonial_media_assets::Model,
+    url: &str,
+) -> Result<Result<(), MediaError>, String> {
+    use crate::providers::fetch::{self, FetchError, FetchPolicy};
+    let cfg = &state.config().media;
+    let policy = FetchPolicy {
+        max_bytes: cfg.limits.max_bytes as u64,
+        timeout: cfg.import.timeout,
+        allow_private: cfg.import.allow_private,
+    };
+    let fetched = match fetch::fetch(url, &policy).await {
+        Ok(f) => f,
+        Err(FetchError::Refused(m)) => return Ok(Err(MediaError::Fetch(m))),
+        Err(FetchError::Passing(m)) => return Err(format!("fetching the imported video: {m}")),
+    };
+    let size = fetched.bytes.len() as i64;
+    let content_type = fetched.content_type.unwrap_or_else(|| "application/octet-stream".into());
+    state.storage().put(&asset.original_key, fetched.bytes).await.map_err(|e| e.to_string())?;
+    store::media_assets::record_fetched(state.db(), asset.shop_id, asset.id, &content_type, size)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(bytes = size, "imported video fetched");
+    Ok(Ok(()))
 }
 
 /// The `process_media` job.

@@ -567,6 +567,7 @@ pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
     // Not messaging, but the same periodic round: DESIGN.md's 14-day rule for submissions.
     report.auto_approved += super::moderation::approve_overdue(state).await?;
     super::analytics::maybe_recompute(state).await?;
+    super::alert_summary::maybe_send(state).await?;
     Ok(report)
 }
 

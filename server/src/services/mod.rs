@@ -2,6 +2,7 @@
 //! jobs call. A service never imports a transport (`http`, `graphql`): it takes parsed,
 //! authorized input and returns typed results or a `thiserror` error.
 
+pub mod alert_summary;
 pub mod analytics;
 pub mod api_tokens;
 pub mod campaigns;
@@ -17,6 +18,7 @@ pub mod privacy;
 pub mod requests_log;
 pub mod shops;
 pub mod templates;
+pub mod testimonial_csv;
 pub mod uploads;
 
 /// Cursor paging: callers fetch one row more than the page; this keeps the page and says

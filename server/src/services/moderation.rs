@@ -80,6 +80,8 @@ pub struct ComplianceRecord {
     /// `capture` (a verified order's link) or `import`.
     pub source: String,
     pub order: Option<VerifiedOrder>,
+    /// For `import`: who imported it, when, and the video link it came from.
+    pub imported: Option<Imported>,
     pub consent: Consent,
     pub incentive: Option<String>,
     /// Every moderation action, oldest first.
@@ -101,6 +103,13 @@ pub struct VerifiedOrder {
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
+pub struct Imported {
+    pub by: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub video_url: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Consent {
     pub text: String,
     pub version: i32,
@@ -118,7 +127,12 @@ pub struct LogEntry {
 }
 
 pub async fn compliance(state: &AppState, shop_id: Uuid, id: Uuid) -> Result<ComplianceRecord, ModerationStoreError> {
-    let (s, _, log) = get(state, shop_id, id).await?;
+    let (s, asset, log) = get(state, shop_id, id).await?;
+    let imported = log.iter().find(|m| m.action == "import").map(|m| Imported {
+        by: m.actor.clone(),
+        at: m.at,
+        video_url: asset.as_ref().and_then(|a| a.source_url.clone()),
+    });
     let request = match s.request_id {
         Some(r) => store::requests::get(state.db(), shop_id, r).await?,
         None => None,
@@ -150,6 +164,7 @@ pub async fn compliance(state: &AppState, shop_id: Uuid, id: Uuid) -> Result<Com
             product_title: r.product_title,
             requested_at: r.first_sent_at,
         }),
+        imported,
         consent: Consent { text: s.consent_text, version: s.consent_version, given_at: s.consented_at },
         incentive,
         moderation: entries,

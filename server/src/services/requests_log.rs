@@ -47,6 +47,48 @@ pub async fn get(
     Ok(Some((r, timeline)))
 }
 
+/// How often a followed request's timeline is re-read.
+pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// One request's events as they happen: those already recorded (oldest first), then each new
+/// one once committed. `None` when the shop has no such request.
+///
+/// Why a re-read and not a broadcast: events are appended from twenty places inside their own
+/// transactions (sends, provider callbacks, clicks, the sweeper), on any replica. Re-reading one
+/// request's timeline (one indexed query, a few rows) every second, and at once when the shop's
+/// live channel says something happened, catches every one of them after commit, on SQLite and
+/// on Postgres, with nothing to keep in step. Events are told apart by id, so one committed
+/// late with an earlier time is still delivered.
+pub async fn follow(
+    state: &AppState,
+    shop_id: Uuid,
+    request_id: Uuid,
+) -> Result<Option<impl futures_util::Stream<Item = events::Model> + use<>>, DbErr> {
+    use std::collections::{HashSet, VecDeque};
+    let live = state.live().subscribe(shop_id);
+    if store::requests::get(state.db(), shop_id, request_id).await?.is_none() {
+        return Ok(None);
+    }
+    let start = (state.clone(), live, HashSet::<Uuid>::new(), VecDeque::<events::Model>::new(), true);
+    Ok(Some(futures_util::stream::unfold(start, move |(state, mut live, mut seen, mut ready, mut first)| async move {
+        loop {
+            if let Some(e) = ready.pop_front() {
+                return Some((e, (state, live, seen, ready, first)));
+            }
+            if !first {
+                tokio::select! {
+                    _ = tokio::time::sleep(FOLLOW_EVERY) => {}
+                    next = live.next() => if matches!(next, super::live::Next::Closed) { return None },
+                }
+            }
+            first = false;
+            // A failed read is retried on the next tick rather than ending the subscription.
+            let Ok(all) = store::request_events::timeline(state.db(), shop_id, request_id).await else { continue };
+            ready.extend(all.into_iter().filter(|e| seen.insert(e.id)));
+        }
+    })))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
     #[error(transparent)]

@@ -62,3 +62,51 @@ pub async fn mark_read(
         .await?;
     Ok(r.rows_affected)
 }
+
+/// When the shop's last alert summary went out (the newest `emailed_at`).
+pub async fn last_emailed_at(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Option<DateTime<Utc>>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let t: Option<Option<DateTime<Utc>>> = alerts::Entity::find()
+        .select_only()
+        .column(alerts::Column::EmailedAt)
+        .filter(alerts::Column::ShopId.eq(shop_id))
+        .filter(alerts::Column::EmailedAt.is_not_null())
+        .order_by_desc(alerts::Column::EmailedAt)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(t.flatten())
+}
+
+/// Alerts no summary has carried yet, oldest first.
+pub async fn not_emailed(db: &impl ConnectionTrait, shop_id: Uuid, limit: u64) -> Result<Vec<alerts::Model>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    alerts::Entity::find()
+        .filter(alerts::Column::ShopId.eq(shop_id))
+        .filter(alerts::Column::EmailedAt.is_null())
+        .order_by_asc(alerts::Column::CreatedAt)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// Claims alerts for a summary (compare-and-set on `emailed_at IS NULL`, so two replicas never
+/// both send them); `at: None` releases them again after a failed send. Returns how many changed.
+pub async fn set_emailed(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    ids: &[Uuid],
+    at: Option<DateTime<Utc>>,
+) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::Expr;
+    let mut q = alerts::Entity::update_many()
+        .col_expr(alerts::Column::EmailedAt, Expr::value(at))
+        .filter(alerts::Column::ShopId.eq(shop_id))
+        .filter(alerts::Column::Id.is_in(ids.iter().copied()));
+    q = if at.is_some() {
+        q.filter(alerts::Column::EmailedAt.is_null())
+    } else {
+        q.filter(alerts::Column::EmailedAt.is_not_null())
+    };
+    Ok(q.exec(db).await?.rows_affected)
+}

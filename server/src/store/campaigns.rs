@@ -26,6 +26,10 @@ fn apply(row: &mut campaigns::ActiveModel, s: &CampaignSettings) {
     row.consent_text = Set(s.consent_text.clone());
     row.prompt = Set(s.prompt.clone());
     row.incentive = Set(s.incentive.clone());
+    row.request_email_template_id = Set(s.templates.request_email);
+    row.reminder_email_template_id = Set(s.templates.reminder_email);
+    row.request_sms_template_id = Set(s.templates.request_sms);
+    row.reminder_sms_template_id = Set(s.templates.reminder_sms);
 }
 
 pub async fn insert(
@@ -39,10 +43,6 @@ pub async fn insert(
         shop_id: Set(shop_id),
         status: Set(CampaignStatus::Draft),
         consent_version: Set(1),
-        request_email_template_id: Set(None),
-        reminder_email_template_id: Set(None),
-        request_sms_template_id: Set(None),
-        reminder_sms_template_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()

@@ -32,6 +32,33 @@ pub async fn insert_uploaded(
     size_bytes: i64,
     now: DateTime<Utc>,
 ) -> Result<assets::Model, DbErr> {
+    insert(db, shop_id, submission_id, original_key, content_type, size_bytes, None, now).await
+}
+
+/// Registers an imported video, still at `source_url`, as an `uploaded` asset: the media worker
+/// fetches it to `original_key` first (size and type are known once fetched).
+pub async fn insert_imported(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    submission_id: Uuid,
+    original_key: String,
+    source_url: String,
+    now: DateTime<Utc>,
+) -> Result<assets::Model, DbErr> {
+    insert(db, shop_id, submission_id, original_key, String::new(), 0, Some(source_url), now).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    submission_id: Uuid,
+    original_key: String,
+    content_type: String,
+    size_bytes: i64,
+    source_url: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<assets::Model, DbErr> {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     assets::ActiveModel {
         id: Set(entity::new_id()),
@@ -53,6 +80,7 @@ pub async fn insert_uploaded(
         playback_key: Set(None),
         poster_key: Set(None),
         ready_at: Set(None),
+        source_url: Set(source_url),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -199,4 +227,22 @@ pub async fn for_submissions(
         .filter(assets::Column::SubmissionId.is_in(submission_ids.iter().copied()))
         .all(db)
         .await
+}
+
+/// An imported original arrived: its type and size, now that they are known.
+pub async fn record_fetched(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    id: Uuid,
+    content_type: &str,
+    size_bytes: i64,
+) -> Result<(), DbErr> {
+    assets::Entity::update_many()
+        .col_expr(assets::Column::ContentType, Expr::value(content_type))
+        .col_expr(assets::Column::SizeBytes, Expr::value(size_bytes))
+        .filter(assets::Column::Id.eq(id))
+        .filter(assets::Column::ShopId.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

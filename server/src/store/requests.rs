@@ -679,3 +679,15 @@ pub async fn postpone_by_merchant<C: TransactionTrait + ConnectionTrait>(
     txn.commit().await?;
     Ok(true)
 }
+
+/// Several of the shop's requests by id, in one query.
+pub async fn by_ids(db: &impl ConnectionTrait, shop_id: Uuid, ids: &[Uuid]) -> Result<Vec<requests::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    requests::Entity::find()
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .filter(requests::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+}

@@ -68,6 +68,71 @@ pub async fn insert_capture(
     .await
 }
 
+/// The consent an imported testimonial carries: the merchant's word, recorded as such.
+pub const IMPORT_CONSENT_TEXT: &str =
+    "Imported by the merchant, who confirmed that the customer agreed to have this testimonial published.";
+
+/// Inserts an imported testimonial (`source = import`, `pending`, no request) and its
+/// `import` entry in the moderation log, naming who imported it — in the caller's transaction.
+pub async fn insert_import(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    row: &crate::domain::testimonial_csv::ImportRow,
+    flagged_reason: Option<String>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<submissions::Model, DbErr> {
+    let s = submissions::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        request_id: Set(None),
+        campaign_id: Set(None),
+        product_id: Set(row.product_id),
+        display_name: Set(row.display_name.clone()),
+        rating: Set(row.rating),
+        quote: Set(row.quote.clone()),
+        has_video: Set(row.video_url.is_some()),
+        consent_publish: Set(true),
+        consent_text: Set(IMPORT_CONSENT_TEXT.into()),
+        consent_version: Set(0),
+        consented_at: Set(row.given_at),
+        flagged: Set(flagged_reason.is_some()),
+        flagged_reason: Set(flagged_reason),
+        status: Set(SubmissionStatus::Pending),
+        published: Set(false),
+        published_at: Set(None),
+        placement_home: Set(false),
+        placement_product: Set(false),
+        featured: Set(false),
+        sort_order: Set(0),
+        moderated_at: Set(None),
+        source: Set(SubmissionSource::Import),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    let note = format!(
+        "imported from CSV line {}{}",
+        row.line,
+        row.video_url.as_ref().map(|u| format!(", video {u}")).unwrap_or_default()
+    );
+    moderation_log::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        submission_id: Set(s.id),
+        action: Set("import".into()),
+        actor: Set(actor.to_owned()),
+        from_status: Set(None),
+        to_status: Set(Some(SubmissionStatus::Pending)),
+        note: Set(Some(note.chars().take(1000).collect())),
+        at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(s)
+}
+
 /// Why a moderation change did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum ModerationStoreError {

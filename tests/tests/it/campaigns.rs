@@ -129,3 +129,71 @@ async fn another_shop_cannot_see_or_touch_a_campaign() {
     assert_eq!(mine["data"]["campaign"]["status"], "ACTIVE", "unchanged");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_campaign_chooses_its_templates_and_cannot_send_on_a_channel_without_one() {
+    let app = TestApp::spawn().await;
+    let templates = app.graphql("{ templates { id channel kind name } }", json!({})).await;
+    let find = |channel: &str, kind: &str| {
+        templates["data"]["templates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["channel"] == channel && t["kind"] == kind)
+            .unwrap_or_else(|| panic!("a built-in {channel} {kind} template: {templates}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (sms_request, email_request) = (find("SMS", "REQUEST"), find("EMAIL", "REQUEST"));
+    const CREATE: &str =
+        "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id templates { requestEmail requestSms } } }";
+
+    // A chosen template is kept and shown; the wrong channel's template is refused by name.
+    let ok = app
+        .graphql(
+            CREATE,
+            json!({"i": {"name": "A", "trigger": "ORDER_PAID", "channel": "EMAIL", "templates": {"requestEmail": email_request}}}),
+        )
+        .await;
+    assert_eq!(ok["data"]["createCampaign"]["templates"]["requestEmail"], email_request.as_str(), "{ok}");
+    let wrong = app
+        .graphql(
+            CREATE,
+            json!({"i": {"name": "B", "trigger": "ORDER_PAID", "channel": "EMAIL", "templates": {"requestEmail": sms_request}}}),
+        )
+        .await;
+    assert_eq!(wrong["errors"][0]["extensions"]["code"], "VALIDATION", "{wrong}");
+    assert_eq!(wrong["errors"][0]["extensions"]["fields"][0]["field"], "templates.requestEmail", "{wrong}");
+
+    // An SMS draft on the shop's `Default` template; then that template is deleted.
+    let draft = app
+        .graphql(
+            CREATE,
+            json!({"i": {"name": "D", "trigger": "ORDER_PAID", "channel": "SMS", "reminderEnabled": false}}),
+        )
+        .await;
+    let draft = draft["data"]["createCampaign"]["id"].as_str().unwrap_or_else(|| panic!("{draft}")).to_owned();
+    // Once the shop has no SMS request template, an SMS campaign is refused at save …
+    app.graphql("mutation($id: ID!) { deleteTemplate(id: $id) }", json!({"id": sms_request})).await;
+    let no_sms = app
+        .graphql(
+            CREATE,
+            json!({"i": {"name": "C", "trigger": "ORDER_PAID", "channel": "BOTH", "reminderEnabled": false}}),
+        )
+        .await;
+    assert_eq!(no_sms["errors"][0]["extensions"]["code"], "VALIDATION", "{no_sms}");
+    assert!(no_sms["errors"][0]["message"].as_str().unwrap().contains("needs a sms request template"), "{no_sms}");
+
+    // … the draft cannot be activated, and an email campaign cannot switch to SMS.
+    let stuck = set_status(&app, "activateCampaign", &draft).await;
+    assert_eq!(stuck["errors"][0]["extensions"]["code"], "VALIDATION", "{stuck}");
+    let id = ok["data"]["createCampaign"]["id"].as_str().unwrap();
+    let switch = app
+        .graphql("mutation($id: ID!) { updateCampaign(id: $id, input: {channel: SMS}) { channel } }", json!({"id": id}))
+        .await;
+    assert_eq!(switch["errors"][0]["extensions"]["code"], "VALIDATION", "{switch}");
+    let fine = set_status(&app, "activateCampaign", id).await;
+    assert_eq!(fine["data"]["activateCampaign"]["status"], "ACTIVE", "{fine}");
+    app.finish().await;
+}

@@ -303,7 +303,7 @@ async fn the_merchant_hears_live_about_a_submission_and_its_processing() {
             LiveEvent::SubmissionCreated {
                 shop_id: app.shop_id(),
                 submission_id: a.submission_id,
-                request_id: r.id,
+                request_id: Some(r.id),
                 has_video: true
             },
             status(AssetStatus::Uploaded),

@@ -2,6 +2,7 @@
 //! on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set (`.ci/run` does both).
 
 mod admin_auth;
+mod alerts;
 mod analytics;
 mod api_tokens;
 mod browser;
@@ -12,6 +13,7 @@ mod dev_mode;
 mod engagement;
 mod health;
 mod intake;
+mod isolation;
 mod jobs;
 mod media;
 mod messaging;
@@ -24,4 +26,5 @@ mod requests_log;
 mod s3;
 mod static_ui;
 mod templates;
+mod testimonial_csv;
 mod tokens;

@@ -157,22 +157,8 @@ async fn the_queue_pages_with_cursors() {
     app.finish().await;
 }
 
-/// Runs `tests/js/subscribe.cjs` (npm graphql-ws) against the server; returns its stdout lines.
 fn graphql_ws_client(app: &TestApp, authorization: &str, query: &str, events: usize) -> tokio::process::Child {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("js/subscribe.cjs");
-    let node_path = std::env::var("NODE_PATH").unwrap_or_else(|_| {
-        format!("{}/.cache/reelproof-tools/node_modules", std::env::var("HOME").unwrap_or_default())
-    });
-    let url = app.url("/api/graphql").replacen("http://", "ws://", 1);
-    tokio::process::Command::new("node")
-        .arg(script)
-        .args([url.as_str(), authorization, query, &events.to_string()])
-        .env("NODE_PATH", node_path)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node is installed")
+    reelproof_tests::graphql_ws_client(&app.url("/api/graphql"), authorization, query, events)
 }
 
 #[tokio::test]
@@ -375,4 +361,53 @@ async fn a_subscriber_on_one_replica_hears_a_change_made_on_another() {
     let _ = on_b.try_next();
     b.stop().await;
     a.finish().await;
+}
+
+/// A number from a server's `/metrics`.
+async fn metric(url: String, name: &str) -> Option<f64> {
+    let text = reelproof_tests::http().get(url).send().await.ok()?.text().await.ok()?;
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn graphql_ws_clients_on_this_and_on_a_second_server_process_hear_a_capture_submission() {
+    let app = TestApp::spawn().await;
+    let second = reelproof_tests::process::ServerProcess::start(&app).await;
+    let (_, token) = sent(&app).await;
+    let auth = format!("Bearer {}", app.session_token());
+    let query = "subscription { moderationQueue { kind submissionId status } }";
+    let here = reelproof_tests::graphql_ws_client(&app.url("/api/graphql"), &auth, query, 1);
+    // Events cross processes through Postgres' NOTIFY; SQLite is one process's database.
+    let postgres = reelproof_tests::db::TestDb::is_postgres();
+    let there = postgres.then(|| reelproof_tests::graphql_ws_client(&second.url("/api/graphql"), &auth, query, 1));
+    wait_for("the subscriptions to be open", Duration::from_secs(30), || async {
+        let remote = if postgres { metric(second.url("/metrics"), "reelproof_live_subscribers").await? } else { 1.0 };
+        (app.state().live().subscribers() >= 1 && remote >= 1.0).then_some(())
+    })
+    .await;
+
+    let input = json!({"displayName": "Ada", "quote": "Great desk", "consentPublish": true, "consentVersion": 1});
+    let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
+    let id = s["data"]["submitTestimonial"]["id"].as_str().unwrap_or_else(|| panic!("{s}")).to_owned();
+    let expected = json!({"kind": "SUBMISSION_CREATED", "submissionId": id, "status": "PENDING"});
+    let lines = reelproof_tests::client_lines(here).await;
+    assert_eq!(lines[1]["data"]["moderationQueue"], expected, "this process: {lines:?}");
+    if let Some(there) = there {
+        let lines = reelproof_tests::client_lines(there).await;
+        assert_eq!(lines[1]["data"]["moderationQueue"], expected, "the second process: {lines:?}");
+    }
+    // Either way the second process serves the same data.
+    let r: Value = reelproof_tests::http()
+        .post(second.url("/api/graphql"))
+        .header("authorization", &auth)
+        .json(&json!({"query": "query($id: ID!) { submission(id: $id) { status quote } }", "variables": {"id": id}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["data"]["submission"], json!({"status": "PENDING", "quote": "Great desk"}), "{r}");
+    second.stop().await;
+    app.finish().await;
 }

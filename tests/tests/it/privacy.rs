@@ -109,6 +109,7 @@ async fn give_testimonial(app: &TestApp, request_id: Uuid) -> Vec<String> {
         playback_key: Set(Some(keys[1].clone())),
         poster_key: Set(Some(keys[2].clone())),
         ready_at: Set(Some(now)),
+        source_url: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -141,3 +141,41 @@ async fn the_log_filters_and_the_merchant_repairs_cancels_and_hurries_requests()
 async fn fixtures_get(app: &TestApp, id: uuid::Uuid) -> entity::testimonial_requests::Model {
     server::store::requests::get(app.db(), app.shop_id(), id).await.unwrap().unwrap()
 }
+
+#[tokio::test]
+async fn a_graphql_ws_client_follows_one_requests_events_as_they_happen() {
+    use RequestEventType::*;
+    let app = TestApp::spawn().await;
+    let id = request(&app, 7, RequestStatus::Sent, &[Scheduled, Queued, Sent]).await;
+    let other = request(&app, 8, RequestStatus::Sent, &[Scheduled]).await;
+    let query = format!("subscription {{ requestEvents(requestId: \"{id}\") {{ type }} }}");
+    let client = reelproof_tests::graphql_ws_client(
+        &app.url("/api/graphql"),
+        &format!("Bearer {}", app.session_token()),
+        &query,
+        5,
+    );
+    reelproof_tests::wait_for("the subscription", std::time::Duration::from_secs(30), || async {
+        (app.state().live().subscribers() >= 1).then_some(())
+    })
+    .await;
+    // Another request's event is not this one's; then two of this one's, as callbacks add them.
+    append(app.db(), app.shop_id(), other, NewEvent::new(Opened, app.now())).await.unwrap();
+    append(app.db(), app.shop_id(), id, NewEvent::new(Delivered, app.now())).await.unwrap();
+    append(app.db(), app.shop_id(), id, NewEvent::new(Opened, app.now())).await.unwrap();
+    let lines = reelproof_tests::client_lines(client).await;
+    let types: Vec<&str> = lines[1..].iter().map(|l| l["data"]["requestEvents"]["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["SCHEDULED", "QUEUED", "SENT", "DELIVERED", "OPENED"], "{lines:?}");
+
+    // Another shop cannot follow it.
+    let theirs = app.other_shop_token().await;
+    let refused = reelproof_tests::client_lines(reelproof_tests::graphql_ws_client(
+        &app.url("/api/graphql"),
+        &format!("Bearer {theirs}"),
+        &query,
+        1,
+    ))
+    .await;
+    assert_eq!(refused[1]["errors"][0]["extensions"]["code"], "NOT_FOUND", "{refused:?}");
+    app.finish().await;
+}

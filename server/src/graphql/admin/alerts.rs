@@ -3,7 +3,7 @@
 
 use super::ctx;
 use crate::graphql::error::{ErrorCode, api_error, internal};
-use async_graphql::{Context, ID, Json, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Json, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -70,5 +70,46 @@ impl AlertMutation {
             .collect::<Result<Vec<_>>>()?;
         let n = crate::store::alerts::mark_read(state.db(), p.shop_id, &ids, state.now()).await.map_err(internal)?;
         Ok(n as i32)
+    }
+
+    /// Where alerts are emailed, and whether a daily summary of new alerts goes there (off by
+    /// default; at most one email a day, none when nothing happened). `alertEmail: null`
+    /// removes the address, which stops the summary.
+    async fn update_alert_settings(
+        &self,
+        context: &Context<'_>,
+        alert_email: MaybeUndefined<String>,
+        daily_summary: Option<bool>,
+    ) -> Result<super::ShopSettingsObject> {
+        let (p, state) = ctx(context)?;
+        let email = match alert_email {
+            MaybeUndefined::Value(e) => Some(Some(
+                crate::domain::settings::parse_email_address(&e)
+                    .map_err(|m| api_error(ErrorCode::Validation, format!("alertEmail: {m}")))?,
+            )),
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Undefined => None,
+        };
+        use crate::graphql::error::ToApiError;
+        let current = crate::services::shops::get(state.db(), p.shop_id).await.map_err(ToApiError::to_api_error)?;
+        let will_have_email = email.clone().unwrap_or(current.settings.alert_email).is_some();
+        if daily_summary == Some(true) && !will_have_email {
+            return Err(api_error(ErrorCode::Validation, "dailySummary needs an alertEmail to send to"));
+        }
+        let profile = crate::services::shops::update_settings(state.db(), p.shop_id, |s| {
+            if let Some(e) = email {
+                // No address, no summary.
+                if e.is_none() {
+                    s.daily_alert_summary = false;
+                }
+                s.alert_email = e;
+            }
+            if let Some(d) = daily_summary {
+                s.daily_alert_summary = d && s.alert_email.is_some();
+            }
+        })
+        .await
+        .map_err(ToApiError::to_api_error)?;
+        Ok(profile.settings.into())
     }
 }

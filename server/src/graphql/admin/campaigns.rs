@@ -102,6 +102,16 @@ impl Campaign {
     async fn incentive(&self) -> Option<&str> {
         self.0.incentive.as_deref()
     }
+    /// The chosen templates; an empty slot sends the shop's `Default` template.
+    async fn templates(&self) -> CampaignTemplates {
+        let id = |v: Option<Uuid>| v.map(|u| ID(u.to_string()));
+        CampaignTemplates {
+            request_email: id(self.0.request_email_template_id),
+            reminder_email: id(self.0.reminder_email_template_id),
+            request_sms: id(self.0.request_sms_template_id),
+            reminder_sms: id(self.0.reminder_sms_template_id),
+        }
+    }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -143,6 +153,42 @@ impl EligibilityRules {
     }
 }
 
+#[derive(async_graphql::SimpleObject)]
+pub struct CampaignTemplates {
+    pub request_email: Option<ID>,
+    pub reminder_email: Option<ID>,
+    pub request_sms: Option<ID>,
+    pub reminder_sms: Option<ID>,
+}
+
+/// Template choices; a slot left out keeps its choice, `null` goes back to the `Default` template.
+#[derive(InputObject, Default)]
+pub struct CampaignTemplatesInput {
+    pub request_email: MaybeUndefined<ID>,
+    pub reminder_email: MaybeUndefined<ID>,
+    pub request_sms: MaybeUndefined<ID>,
+    pub reminder_sms: MaybeUndefined<ID>,
+}
+
+fn apply_templates(t: &mut campaign::CampaignTemplates, input: CampaignTemplatesInput) -> Result<()> {
+    let slot = |field: &str, slot: &mut Option<Uuid>, v: MaybeUndefined<ID>| -> Result<()> {
+        match v {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => *slot = None,
+            MaybeUndefined::Value(id) => {
+                *slot = Some(Uuid::parse_str(&id.0).map_err(|_| {
+                    api_error(ErrorCode::Validation, format!("templates.{field}: {:?} is not a template id", id.0))
+                })?)
+            }
+        }
+        Ok(())
+    };
+    slot("requestEmail", &mut t.request_email, input.request_email)?;
+    slot("reminderEmail", &mut t.reminder_email, input.reminder_email)?;
+    slot("requestSms", &mut t.request_sms, input.request_sms)?;
+    slot("reminderSms", &mut t.reminder_sms, input.reminder_sms)
+}
+
 #[derive(InputObject, Default)]
 pub struct EligibilityInput {
     pub include_product_ids: Option<Vec<ID>>,
@@ -182,6 +228,7 @@ pub struct CreateCampaignInput {
     pub consent_text: Option<String>,
     pub prompt: Option<String>,
     pub incentive: Option<String>,
+    pub templates: Option<CampaignTemplatesInput>,
 }
 
 /// Every field optional: only what is given changes.
@@ -204,6 +251,7 @@ pub struct UpdateCampaignInput {
     pub consent_text: Option<String>,
     pub prompt: Option<String>,
     pub incentive: MaybeUndefined<String>,
+    pub templates: Option<CampaignTemplatesInput>,
 }
 
 fn parse_ids(field: &str, ids: Vec<ID>) -> Result<Vec<i64>> {
@@ -306,6 +354,10 @@ impl CampaignMutation {
         if let Some(e) = input.eligibility {
             apply_eligibility(&mut eligibility, e)?;
         }
+        let mut templates = campaign::CampaignTemplates::default();
+        if let Some(t) = input.templates {
+            apply_templates(&mut templates, t)?;
+        }
         let settings = CampaignSettings {
             name: input.name,
             trigger: input.trigger.into(),
@@ -323,6 +375,7 @@ impl CampaignMutation {
             consent_text: input.consent_text.unwrap_or_else(|| campaign::DEFAULT_CONSENT_TEXT.into()),
             prompt: input.prompt.unwrap_or_else(|| campaign::DEFAULT_PROMPT.into()),
             incentive: input.incentive,
+            templates,
         };
         let c =
             service::create(state.db(), p.shop_id, settings, state.now()).await.map_err(ToApiError::to_api_error)?;
@@ -337,6 +390,10 @@ impl CampaignMutation {
         let mut eligibility = Eligibility::from_json(&current.eligibility);
         if let Some(e) = input.eligibility {
             apply_eligibility(&mut eligibility, e)?;
+        }
+        let mut templates = service::settings_of(&current).templates;
+        if let Some(t) = input.templates {
+            apply_templates(&mut templates, t)?;
         }
         let change = move |s: &mut CampaignSettings| {
             macro_rules! take {
@@ -361,6 +418,7 @@ impl CampaignMutation {
                 MaybeUndefined::Value(v) => s.incentive = Some(v),
             }
             s.eligibility = eligibility;
+            s.templates = templates;
         };
         let c =
             service::update(state.db(), p.shop_id, id, change, state.now()).await.map_err(ToApiError::to_api_error)?;

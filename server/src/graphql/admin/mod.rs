@@ -32,6 +32,7 @@ mod moderation;
 mod privacy;
 mod requests;
 mod templates;
+mod testimonial_csv;
 
 pub type AdminSchema = Schema<AdminQuery, AdminMutation, AdminSubscription>;
 
@@ -46,6 +47,7 @@ pub struct AdminQuery(
     templates::TemplateQuery,
     alerts::AlertQuery,
     analytics::AnalyticsQuery,
+    testimonial_csv::CsvQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -57,10 +59,11 @@ pub struct AdminMutation(
     requests::RequestMutation,
     templates::TemplateMutation,
     alerts::AlertMutation,
+    testimonial_csv::CsvMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct AdminSubscription(moderation::ModerationSubscription);
+pub struct AdminSubscription(moderation::ModerationSubscription, requests::RequestSubscription);
 
 /// The caller's principal and the app state, which every resolver needs.
 pub(crate) fn ctx<'a>(ctx: &'a Context<'_>) -> Result<(&'a AdminPrincipal, &'a AppState)> {

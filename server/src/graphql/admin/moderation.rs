@@ -63,6 +63,15 @@ pub struct Submission {
     log: Option<Vec<moderation_log::Model>>,
 }
 
+impl Submission {
+    /// A submission with its media (no log).
+    pub(super) fn with_media(row: submissions::Model, media: Option<assets::Model>) -> Self {
+        Self { row, media, log: None }
+    }
+}
+
+mirror_enum!(SubmissionSourceGql as "SubmissionSource" <=> SubmissionSource { Capture, Import });
+
 #[Object]
 impl Submission {
     async fn id(&self) -> ID {
@@ -80,6 +89,10 @@ impl Submission {
     }
     async fn quote(&self) -> Option<&str> {
         self.row.quote.as_deref()
+    }
+    /// `CAPTURE` (a customer's link) or `IMPORT` (the merchant's CSV).
+    async fn source(&self) -> SubmissionSourceGql {
+        self.row.source.into()
     }
     async fn has_video(&self) -> bool {
         self.row.has_video

@@ -231,3 +231,23 @@ impl RequestMutation {
         reload(context, row).await
     }
 }
+
+#[derive(Default)]
+pub struct RequestSubscription;
+
+#[async_graphql::Subscription]
+impl RequestSubscription {
+    /// One request's timeline as it grows: the events so far (oldest first), then each new one
+    /// (sent, delivered, opened, clicked, reminders, failures…) within about a second.
+    async fn request_events(
+        &self,
+        context: &Context<'_>,
+        request_id: ID,
+    ) -> Result<impl futures_util::Stream<Item = RequestEvent> + use<>> {
+        let (p, state) = ctx(context)?;
+        let not_found = || api_error(ErrorCode::NotFound, "request not found");
+        let id = Uuid::parse_str(&request_id).map_err(|_| not_found())?;
+        let events = requests_log::follow(state, p.shop_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
+        Ok(futures_util::StreamExt::map(events, |e| RequestEvent::from(&e)))
+    }
+}

@@ -1,0 +1,151 @@
+//! Testimonials in and out as CSV. Export: every submission of the shop (optionally of one
+//! status) with its status, rating, quote, product, publication, media links and consent
+//! record. Import: testimonials collected elsewhere, checked whole before anything is written,
+//! then created in one transaction as `pending` submissions (`source = import`) whose videos the
+//! media worker fetches (public addresses only, size- and time-limited) and processes like
+//! uploads.
+
+use crate::domain::testimonial_csv::{self, RowError};
+use crate::state::AppState;
+use crate::store;
+use entity::{SubmissionStatus, testimonial_submissions as submissions};
+use sea_orm::{DbErr, TransactionTrait};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// Exported media links stay valid this long.
+pub const EXPORT_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+/// Rows read per query while exporting.
+const PAGE: u64 = 500;
+/// An export stops here (and says so in its last line).
+pub const MAX_EXPORT_ROWS: usize = 50_000;
+
+pub async fn export(state: &AppState, shop_id: Uuid, status: Option<SubmissionStatus>) -> Result<String, DbErr> {
+    let mut lines = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store::submissions::list(state.db(), shop_id, status, before, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        before = Some(last.id);
+        let ids: Vec<Uuid> = page.iter().map(|s| s.id).collect();
+        let assets: HashMap<Uuid, entity::testimonial_media_assets::Model> =
+            store::media_assets::for_submissions(state.db(), shop_id, &ids)
+                .await?
+                .into_iter()
+                .map(|a| (a.submission_id, a))
+                .collect();
+        let request_ids: Vec<Uuid> = page.iter().filter_map(|s| s.request_id).collect();
+        let orders: HashMap<Uuid, Option<String>> = store::requests::by_ids(state.db(), shop_id, &request_ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.order_name))
+            .collect();
+        for s in &page {
+            let asset = assets.get(&s.id);
+            let ready = asset.filter(|a| a.processing_status == entity::AssetStatus::Ready);
+            let video = link(state, ready.and_then(|a| a.playback_key.as_deref())).await;
+            let poster = link(state, ready.and_then(|a| a.poster_key.as_deref())).await;
+            lines.push(row(s, asset, video, poster, s.request_id.and_then(|r| orders.get(&r).cloned().flatten())));
+        }
+        if lines.len() >= MAX_EXPORT_ROWS || (page.len() as u64) < PAGE {
+            break;
+        }
+    }
+    Ok(testimonial_csv::write_export(&lines))
+}
+
+/// A signed link to a stored file, valid for [`EXPORT_LINK_TTL`]; empty when there is none.
+async fn link(state: &AppState, key: Option<&str>) -> String {
+    match key {
+        Some(k) => super::media::playback_url(state, k, EXPORT_LINK_TTL).await.unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+fn row(
+    s: &submissions::Model,
+    asset: Option<&entity::testimonial_media_assets::Model>,
+    video: String,
+    poster: String,
+    order_name: Option<String>,
+) -> Vec<String> {
+    let t = |v: Option<chrono::DateTime<chrono::Utc>>| v.map(|t| t.to_rfc3339()).unwrap_or_default();
+    vec![
+        s.id.to_string(),
+        s.created_at.to_rfc3339(),
+        s.source.as_str().into(),
+        s.status.as_str().into(),
+        s.published.to_string(),
+        t(s.published_at),
+        s.placement_home.to_string(),
+        s.placement_product.to_string(),
+        s.featured.to_string(),
+        s.product_id.to_string(),
+        s.display_name.clone(),
+        s.rating.map(|r| r.to_string()).unwrap_or_default(),
+        s.quote.clone().unwrap_or_default(),
+        s.flagged_reason.clone().unwrap_or_default(),
+        s.has_video.to_string(),
+        asset.map(|a| a.processing_status.as_str().to_owned()).unwrap_or_default(),
+        asset.and_then(|a| a.duration_ms).map(|ms| format!("{:.1}", ms as f64 / 1000.0)).unwrap_or_default(),
+        video,
+        poster,
+        s.consent_publish.to_string(),
+        s.consent_text.clone(),
+        s.consent_version.to_string(),
+        t(s.consented_at),
+        order_name.unwrap_or_default(),
+    ]
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file has {} problem(s); nothing was imported", .0.len())]
+    Invalid(Vec<RowError>),
+    #[error(transparent)]
+    Database(#[from] DbErr),
+}
+
+/// Imports a CSV (see `domain::testimonial_csv`); returns the new submissions, in file order.
+pub async fn import(
+    state: &AppState,
+    shop_id: Uuid,
+    actor: &str,
+    text: &str,
+) -> Result<Vec<submissions::Model>, ImportError> {
+    let rows = testimonial_csv::parse_import(text).map_err(ImportError::Invalid)?;
+    let settings = super::shops::get(state.db(), shop_id).await.map(|p| p.settings).unwrap_or_default();
+    let now = state.now();
+    let txn = state.db().begin().await?;
+    let mut created = Vec::with_capacity(rows.len());
+    let mut assets = Vec::new();
+    for r in &rows {
+        let flagged = r
+            .quote
+            .as_deref()
+            .and_then(|q| crate::domain::content_filter::flag(q, &settings.locale, &settings.profanity_words));
+        let s = store::submissions::insert_import(&txn, shop_id, r, flagged, actor, now).await?;
+        if let Some(url) = &r.video_url {
+            let key = format!("{}{}/original", crate::providers::storage::shop_prefix(shop_id), entity::new_id());
+            let a = store::media_assets::insert_imported(&txn, shop_id, s.id, key, url.to_string(), now).await?;
+            super::media::enqueue(&txn, shop_id, a.id, 0, now).await?;
+            assets.push(a);
+        }
+        created.push(s);
+    }
+    txn.commit().await?;
+    tracing::info!(%shop_id, rows = created.len(), videos = assets.len(), "testimonials imported");
+    for s in &created {
+        state.live().publish(super::live::LiveEvent::SubmissionCreated {
+            shop_id,
+            submission_id: s.id,
+            request_id: None,
+            has_video: s.has_video,
+        });
+        metrics::counter!("reelproof_submissions_created_total", "source" => "import").increment(1);
+    }
+    for a in &assets {
+        super::media::announce(state, a, entity::AssetStatus::Uploaded, None);
+    }
+    Ok(created)
+}
