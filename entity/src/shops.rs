@@ -24,6 +24,8 @@ pub struct Model {
     pub send_window_end: String,
     /// `ShopSettings` as JSON (sender name, reply-to, brand colour, logo, locale, …).
     pub settings: Json,
+    /// Bumped with every change of what the storefront shows (the storefront API's ETags).
+    pub storefront_version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -24,6 +24,7 @@ pub mod send_window;
 pub mod settings;
 pub mod shop_domain;
 pub mod signed_url;
+pub mod storefront;
 pub mod submission_state;
 pub mod templates;
 pub mod testimonial_csv;

@@ -8,3 +8,4 @@ pub mod admin;
 pub mod error;
 pub mod public;
 pub mod rate_limit;
+pub mod storefront;

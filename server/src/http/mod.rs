@@ -12,6 +12,7 @@ mod media;
 mod messaging_webhooks;
 mod observe;
 mod static_ui;
+mod storefront;
 mod webhooks;
 
 use crate::state::AppState;
@@ -51,17 +52,27 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{token}", get(links::capture_link))
         .route("/t/{token}/postpone", get(links::postpone_page).post(links::postpone))
         .route("/o/{request_id}/{signature}", get(links::open_pixel))
-        .route("/u/{token}", get(links::unsubscribe_page).post(links::unsubscribe));
+        .route("/u/{token}", get(links::unsubscribe_page).post(links::unsubscribe))
+        .route("/proxy", get(storefront::app_proxy))
+        .route("/proxy/", get(storefront::app_proxy))
+        .route("/proxy/{*path}", get(storefront::app_proxy));
     if state.is_dev() {
         app = app.merge(dev::routes());
     }
     let public_api = Router::new()
         .route("/api/public/graphql", axum::routing::post(admin_api::public_graphql))
         .with_state((crate::graphql::public::build_schema(state.clone()), state.config().capture.trust_forwarded_for));
+    let storefront_api = Router::new()
+        .route(
+            "/api/storefront/graphql",
+            get(storefront::graphql).post(storefront::graphql).options(storefront::preflight),
+        )
+        .with_state((crate::graphql::storefront::build_schema(state.clone()), state.clone()));
     let limited = app
         .with_state(state.clone())
         .merge(admin_api)
         .merge(public_api)
+        .merge(storefront_api)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Enforced on the body stream itself, so extractors that read the body their own way
         // (GraphQL) are limited too and the client gets 413, not a parse error.

@@ -17,6 +17,7 @@ pub mod planning;
 pub mod privacy;
 pub mod requests_log;
 pub mod shops;
+pub mod storefront;
 pub mod templates;
 pub mod testimonial_csv;
 pub mod uploads;

@@ -202,6 +202,9 @@ pub async fn redact_customer(
     orders.extend(&r.order_ids);
     summary.fallbacks_dropped = planning::drop_fallbacks_for_orders(db, shop_id, &orders).await?;
     store::order_cancellations::delete_for_orders(db, shop_id, &orders).await?;
+    if !subs.is_empty() {
+        store::shops::bump_storefront_version(db, shop_id).await?;
+    }
     // Delivery results name the orders they planned; those ids go too.
     summary.delivery_results_scrubbed = store::deliveries::scrub_results_for_orders(db, shop_id, &orders).await?;
     tracing::info!(%shop_id, requests = summary.requests_deleted, objects = summary.objects_deleted, "customer redacted");

@@ -107,6 +107,9 @@ async fn change_status(
     now: DateTime<Utc>,
 ) -> Result<(), AssetError> {
     asset_state::transition(from, to, cause)?;
+    // Only ready videos play on the storefront, so any status change may change what it shows.
+    // Bumped first: a crash between the two leaves a needless cache miss, never a stale ETag.
+    super::shops::bump_storefront_version(db, shop_id).await?;
     let r = update
         .col_expr(assets::Column::ProcessingStatus, Expr::value(to.as_str()))
         .col_expr(assets::Column::UpdatedAt, Expr::value(now))

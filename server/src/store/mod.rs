@@ -15,6 +15,7 @@ pub mod order_cancellations;
 pub mod request_events;
 pub mod requests;
 pub mod shops;
+pub mod storefront;
 pub mod submissions;
 pub mod suppressions;
 pub mod templates;

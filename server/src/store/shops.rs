@@ -4,6 +4,7 @@ use crate::domain::settings::ShopSettings;
 use crate::domain::shop_domain::ShopDomain;
 use chrono::{DateTime, Utc};
 use entity::shops;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TryInsertResult};
 use uuid::Uuid;
 
@@ -36,6 +37,7 @@ pub async fn insert_if_absent(
         send_window_start: Set("09:00".into()),
         send_window_end: Set("20:00".into()),
         settings: Set(ShopSettings::default().to_json()),
+        storefront_version: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -55,6 +57,8 @@ pub async fn mark_uninstalled(db: &impl ConnectionTrait, shop_id: Uuid, now: Dat
     shops::Entity::update_many()
         .col_expr(shops::Column::UninstalledAt, Some(now).into())
         .col_expr(shops::Column::UpdatedAt, now.into())
+        // The storefront stops showing an uninstalled shop's testimonials.
+        .col_expr(shops::Column::StorefrontVersion, Expr::col(shops::Column::StorefrontVersion).add(1))
         .filter(shops::Column::Id.eq(shop_id))
         .exec(db)
         .await?;
@@ -118,4 +122,15 @@ pub async fn installed_ids(db: &impl ConnectionTrait) -> Result<Vec<Uuid>, DbErr
         .into_tuple::<Uuid>()
         .all(db)
         .await
+}
+
+/// Something the storefront shows changed: called in the transaction of the change, so the
+/// next storefront response (and its ETag) reflects it.
+pub async fn bump_storefront_version(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<(), DbErr> {
+    shops::Entity::update_many()
+        .col_expr(shops::Column::StorefrontVersion, Expr::col(shops::Column::StorefrontVersion).add(1))
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

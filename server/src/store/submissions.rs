@@ -207,6 +207,9 @@ pub async fn moderate(
     if done.rows_affected != 1 {
         return Err(ModerationStoreError::Conflict);
     }
+    if before.published || after.published {
+        super::shops::bump_storefront_version(db, shop_id).await?;
+    }
     let detail = match action {
         ModerationAction::Publish { home, product } => Some(format!("placements: home={home}, product={product}")),
         ModerationAction::BindProduct(p) => Some(format!("product {} → {p}", before.product_id)),

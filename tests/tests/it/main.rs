@@ -25,6 +25,7 @@ mod request_transitions;
 mod requests_log;
 mod s3;
 mod static_ui;
+mod storefront;
 mod templates;
 mod testimonial_csv;
 mod tokens;

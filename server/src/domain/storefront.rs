@@ -1,0 +1,281 @@
+//! What the storefront may show of a testimonial, and the markup the app proxy serves: HTML a
+//! theme shows with no JavaScript at all, and on product pages the structured data search
+//! engines read (one `Product` with its `AggregateRating`, `Review`s and a `VideoObject` per
+//! video). Pure: URLs and names come in, text goes out.
+
+use super::html::escape;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The public-safe view of a published testimonial (DESIGN.md §5): nothing about the order,
+/// the customer's contacts, tokens or requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicTestimonial {
+    pub id: Uuid,
+    /// First name and last initial.
+    pub display_name: String,
+    pub rating: Option<i16>,
+    pub quote: Option<String>,
+    pub video_url: String,
+    pub poster_url: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub product_id: i64,
+    pub published_at: DateTime<Utc>,
+}
+
+/// A product's count of visible testimonials and their average rating.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub count: u32,
+    pub rated: u32,
+    pub average_rating: Option<f64>,
+}
+
+pub fn summarise(ratings: &[Option<i16>]) -> Summary {
+    let rated: Vec<f64> = ratings.iter().flatten().map(|r| f64::from(*r)).collect();
+    let average_rating =
+        (!rated.is_empty()).then(|| (rated.iter().sum::<f64>() / rated.len() as f64 * 10.0).round() / 10.0);
+    Summary { count: ratings.len() as u32, rated: rated.len() as u32, average_rating }
+}
+
+/// "Ada Lovelace" → "Ada L."; a single name stays as it is. What the customer typed is shown
+/// no more fully than that, whatever they typed.
+pub fn public_name(display_name: &str) -> String {
+    let words: Vec<&str> = display_name.split_whitespace().collect();
+    match words.as_slice() {
+        [] => "A customer".into(),
+        [first] => (*first).to_owned(),
+        [first, .., last] => {
+            let initial: String = last.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+            format!("{first} {initial}.")
+        }
+    }
+}
+
+/// Text for the app proxy's Liquid response: HTML-escaped, and Liquid's delimiters neutralised
+/// too, so a customer's `{{ … }}` or `{% … %}` is shown, never run by the theme.
+fn text(s: &str) -> String {
+    escape(s).replace('{', "&#123;").replace('}', "&#125;")
+}
+
+/// ISO 8601 duration (`PT1M5S`) for `VideoObject.duration`.
+pub fn iso_duration(ms: i64) -> String {
+    let s = (ms + 500) / 1000;
+    match (s / 60, s % 60) {
+        (0, sec) => format!("PT{sec}S"),
+        (m, 0) => format!("PT{m}M"),
+        (m, sec) => format!("PT{m}M{sec}S"),
+    }
+}
+
+/// The product page's structured data: one `Product` (rating markup only when asked for and
+/// there are ratings), and one `VideoObject` per testimonial. Home-page testimonials get none:
+/// search engines ignore a business's reviews of itself there.
+pub fn product_json_ld(
+    product_title: &str,
+    items: &[PublicTestimonial],
+    summary: &Summary,
+    rating_markup: bool,
+) -> serde_json::Value {
+    use serde_json::json;
+    let mut product = json!({ "@context": "https://schema.org", "@type": "Product", "name": product_title });
+    if rating_markup && let Some(avg) = summary.average_rating {
+        product["aggregateRating"] = json!({
+            "@type": "AggregateRating", "ratingValue": avg, "reviewCount": summary.rated,
+            "bestRating": 5, "worstRating": 1
+        });
+        let reviews: Vec<_> = items
+            .iter()
+            .filter_map(|t| {
+                let r = t.rating?;
+                let mut review = json!({
+                    "@type": "Review",
+                    "author": { "@type": "Person", "name": t.display_name },
+                    "datePublished": t.published_at.date_naive().to_string(),
+                    "reviewRating": { "@type": "Rating", "ratingValue": r, "bestRating": 5, "worstRating": 1 }
+                });
+                if let Some(q) = &t.quote {
+                    review["reviewBody"] = json!(q);
+                }
+                Some(review)
+            })
+            .collect();
+        product["review"] = json!(reviews);
+    }
+    let videos: Vec<_> = items
+        .iter()
+        .map(|t| {
+            let mut v = json!({
+                "@type": "VideoObject",
+                "name": format!("{} on {product_title}", t.display_name),
+                "description": t.quote.clone().unwrap_or_else(|| format!("A video testimonial by {}", t.display_name)),
+                "uploadDate": t.published_at.to_rfc3339(),
+                "contentUrl": t.video_url,
+            });
+            if let Some(p) = &t.poster_url {
+                v["thumbnailUrl"] = json!(p);
+            }
+            if let Some(ms) = t.duration_ms {
+                v["duration"] = json!(iso_duration(ms));
+            }
+            v
+        })
+        .collect();
+    if !videos.is_empty() {
+        product["subjectOf"] = json!(videos);
+    }
+    product
+}
+
+/// JSON inside `<script>`: `<` is written as `\u003c`, so no text can close the script element.
+pub fn script_json(value: &serde_json::Value) -> String {
+    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
+/// How the proxy's HTML should look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Markup<'a> {
+    pub heading: &'a str,
+    /// `home` or `product`.
+    pub placement: &'a str,
+    /// Product pages: the structured data (`None` on the home page).
+    pub json_ld: Option<serde_json::Value>,
+    pub summary: Option<Summary>,
+}
+
+/// The testimonials as HTML: every video in a box of fixed aspect ratio (no layout shift when
+/// the poster arrives), `preload="none"` (nothing downloads until the shopper presses play),
+/// native controls (keyboard and screen readers work without any script), a label per video.
+pub fn render_html(m: &Markup<'_>, items: &[PublicTestimonial]) -> String {
+    let mut out = format!(
+        "<section class=\"reelproof reelproof--{}\" aria-label=\"{}\" data-count=\"{}\">",
+        text(m.placement),
+        text(m.heading),
+        items.len()
+    );
+    out.push_str(&format!("<h2 class=\"reelproof__heading\">{}</h2>", text(m.heading)));
+    if let Some(s) = m.summary.filter(|s| s.count > 0) {
+        out.push_str("<p class=\"reelproof__summary\">");
+        if let Some(avg) = s.average_rating {
+            out.push_str(&format!(
+                "<span aria-label=\"Rated {avg:.1} out of 5\">{}</span> ",
+                stars(avg.round() as i16)
+            ));
+        }
+        out.push_str(&format!("{} video testimonial{}</p>", s.count, if s.count == 1 { "" } else { "s" }));
+    }
+    out.push_str("<ul class=\"reelproof__list\" role=\"list\">");
+    for t in items {
+        let (w, h) = match (t.width, t.height) {
+            (Some(w), Some(h)) if w > 0 && h > 0 => (w, h),
+            _ => (9, 16),
+        };
+        let poster = t.poster_url.as_deref().map(|p| format!(" poster=\"{}\"", text(p))).unwrap_or_default();
+        let label = format!("Video testimonial by {}", t.display_name);
+        out.push_str(&format!(
+            "<li class=\"reelproof__item\" data-testimonial=\"{}\"><figure>\
+             <div class=\"reelproof__frame\" style=\"aspect-ratio:{w}/{h}\">\
+             <video controls playsinline preload=\"none\" width=\"{w}\" height=\"{h}\"{poster} aria-label=\"{}\" src=\"{}\"></video>\
+             </div><figcaption>",
+            t.id,
+            text(&label),
+            text(&t.video_url),
+        ));
+        if let Some(r) = t.rating {
+            out.push_str(&format!(
+                "<span class=\"reelproof__rating\" aria-label=\"Rated {r} out of 5\">{}</span>",
+                stars(r)
+            ));
+        }
+        if let Some(q) = &t.quote {
+            out.push_str(&format!("<blockquote>{}</blockquote>", text(q)));
+        }
+        out.push_str(&format!("<cite>{}</cite></figcaption></figure></li>", text(&t.display_name)));
+    }
+    out.push_str("</ul>");
+    if let Some(ld) = &m.json_ld {
+        out.push_str(&format!("<script type=\"application/ld+json\">{}</script>", script_json(ld)));
+    }
+    out.push_str("</section>");
+    out
+}
+
+fn stars(r: i16) -> String {
+    let r = r.clamp(0, 5) as usize;
+    format!("{}{}", "★".repeat(r), "☆".repeat(5 - r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(rating: Option<i16>, quote: &str) -> PublicTestimonial {
+        PublicTestimonial {
+            id: Uuid::nil(),
+            display_name: "Ada L.".into(),
+            rating,
+            quote: Some(quote.into()),
+            video_url: "https://x/v.mp4?sig=a&b=c".into(),
+            poster_url: Some("https://x/p.jpg".into()),
+            duration_ms: Some(65_400),
+            width: Some(720),
+            height: Some(1280),
+            product_id: 42,
+            published_at: "2026-11-01T10:00:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn names_show_at_most_a_last_initial() {
+        assert_eq!(public_name("Ada Lovelace"), "Ada L.");
+        assert_eq!(public_name("  ada   king lovelace "), "ada L.");
+        assert_eq!(public_name("Ada"), "Ada");
+        assert_eq!(public_name("Ada L."), "Ada L.");
+        assert_eq!(public_name(""), "A customer");
+    }
+
+    #[test]
+    fn summaries_count_everything_and_average_the_rated() {
+        let s = summarise(&[Some(5), Some(4), None]);
+        assert_eq!((s.count, s.rated, s.average_rating), (3, 2, Some(4.5)));
+        assert_eq!(summarise(&[None]).average_rating, None);
+        assert_eq!(summarise(&[Some(5), Some(4), Some(4)]).average_rating, Some(4.3));
+    }
+
+    #[test]
+    fn customer_text_can_neither_break_the_html_nor_run_as_liquid() {
+        let html = render_html(
+            &Markup { heading: "Reviews", placement: "home", json_ld: None, summary: None },
+            &[item(Some(5), "<script>alert(1)</script> {{ shop.metafields }} {% render 'x' %}")],
+        );
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(!html.contains("{{") && !html.contains("{%"), "{html}");
+        assert!(html.contains("preload=\"none\"") && html.contains("aspect-ratio:720/1280"), "{html}");
+        assert!(html.contains("src=\"https://x/v.mp4?sig=a&amp;b=c\""), "{html}");
+    }
+
+    #[test]
+    fn product_markup_is_one_product_with_ratings_reviews_and_videos() {
+        let items = [item(Some(5), "Great"), item(Some(4), "</script><script>x()</script>")];
+        let s = summarise(&[Some(5), Some(4)]);
+        let ld = product_json_ld("Walnut desk", &items, &s, true);
+        assert_eq!(ld["@type"], "Product");
+        assert_eq!(ld["aggregateRating"]["ratingValue"], 4.5);
+        assert_eq!(ld["aggregateRating"]["reviewCount"], 2);
+        assert_eq!(ld["review"].as_array().unwrap().len(), 2);
+        assert_eq!(ld["subjectOf"][0]["@type"], "VideoObject");
+        assert_eq!(ld["subjectOf"][0]["duration"], "PT1M5S");
+        assert_eq!(ld["subjectOf"][0]["thumbnailUrl"], "https://x/p.jpg");
+        let script = script_json(&ld);
+        assert!(!script.contains("</script>"), "{script}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&script).unwrap(), ld, "still the same JSON");
+
+        let without = product_json_ld("Walnut desk", &items, &s, false);
+        assert!(without.get("aggregateRating").is_none() && without.get("review").is_none());
+        assert_eq!(without["subjectOf"].as_array().unwrap().len(), 2, "videos stay");
+        assert_eq!(iso_duration(3_000), "PT3S");
+        assert_eq!(iso_duration(120_000), "PT2M");
+    }
+}

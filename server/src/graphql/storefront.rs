@@ -1,0 +1,217 @@
+//! The storefront schema at `/api/storefront/graphql`: public, read-only, for theme developers
+//! and the widget. It holds public-safe fields only (a test walks the SDL for names that would
+//! suggest otherwise), and no credential exists here: the shop is an argument, and only an
+//! installed shop's visible testimonials come back.
+
+use crate::domain::visibility::Placement as Where;
+use crate::graphql::error::{ErrorCode, api_error, internal};
+use crate::services::storefront::{self as service, StorefrontError};
+use crate::state::AppState;
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries, LruCacheStorage};
+use async_graphql::{Context, EmptyMutation, EmptySubscription, Enum, ID, Object, Result, Schema, SimpleObject};
+use chrono::{DateTime, Utc};
+use std::sync::{Arc, Mutex};
+use uuid::Uuid;
+
+pub type StorefrontSchema = Schema<StorefrontQuery, EmptyMutation, EmptySubscription>;
+
+/// The shops (and their storefront versions) a request read: the HTTP layer builds the ETag
+/// from them, so a publication change shows in the very next response's ETag.
+#[derive(Clone, Default)]
+pub struct ShopsSeen(pub Arc<Mutex<Vec<(Uuid, i64)>>>);
+
+pub fn build_schema(state: AppState) -> StorefrontSchema {
+    Schema::build(StorefrontQuery, EmptyMutation, EmptySubscription)
+        .data(state)
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(512)))
+        .limit_depth(6)
+        .limit_complexity(300)
+        .finish()
+}
+
+/// The storefront SDL (the storefront's own `schema`; not checked in beside the admin's).
+pub fn sdl() -> String {
+    Schema::build(StorefrontQuery, EmptyMutation, EmptySubscription).finish().sdl()
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "StorefrontPlacement")]
+pub enum Placement {
+    /// The home page.
+    Home,
+    /// A product page (give `productId`).
+    Product,
+}
+
+/// A published video testimonial, as the storefront may show it.
+#[derive(SimpleObject)]
+pub struct Testimonial {
+    pub id: ID,
+    /// First name and last initial.
+    pub display_name: String,
+    /// 1–5, when the customer rated.
+    pub rating: Option<i16>,
+    pub quote: Option<String>,
+    /// H.264/AAC MP4, playable with range requests; the link lasts until the end of the next
+    /// UTC day.
+    pub video_url: String,
+    /// JPEG poster frame.
+    pub poster_url: Option<String>,
+    pub duration_seconds: Option<f64>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// The Shopify product id, as a string (ids exceed JavaScript's safe integers).
+    pub product_id: ID,
+    pub published_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct ProductTestimonialSummary {
+    pub product_id: ID,
+    /// Visible testimonials for the product.
+    pub count: i32,
+    /// Of those, how many have a rating.
+    pub rated_count: i32,
+    /// Rounded to one decimal; null when none is rated.
+    pub average_rating: Option<f64>,
+}
+
+fn to_api(e: StorefrontError) -> async_graphql::Error {
+    match e {
+        StorefrontError::UnknownShop => api_error(ErrorCode::NotFound, "no such shop has Reelproof installed"),
+        other => internal(other),
+    }
+}
+
+fn parse_product_id(id: &ID) -> Result<i64> {
+    id.rsplit('/')
+        .next()
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|p| *p > 0)
+        .ok_or_else(|| api_error(ErrorCode::Validation, format!("{:?} is not a product id", id.0)))
+}
+
+async fn shop<'a>(ctx: &'a Context<'_>, domain: &str) -> Result<(Uuid, &'a AppState)> {
+    let state = ctx.data::<AppState>()?;
+    let (id, version) = service::shop(state, domain).await.map_err(to_api)?;
+    if let Ok(seen) = ctx.data::<ShopsSeen>()
+        && let Ok(mut v) = seen.0.lock()
+    {
+        v.push((id, version));
+    }
+    Ok((id, state))
+}
+
+pub struct StorefrontQuery;
+
+#[Object]
+impl StorefrontQuery {
+    /// Published testimonials for the home page or one product's page: featured first, then the
+    /// merchant's order, then newest. `shop` is the `*.myshopify.com` domain; `first` is 12 unless
+    /// given (at most 50).
+    async fn testimonials(
+        &self,
+        ctx: &Context<'_>,
+        shop: String,
+        placement: Placement,
+        product_id: Option<ID>,
+        #[graphql(validator(minimum = 1, maximum = 50))] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, Testimonial, EmptyFields, EmptyFields>> {
+        let placement = match (placement, product_id) {
+            (Placement::Home, _) => Where::Home,
+            (Placement::Product, Some(p)) => Where::Product(parse_product_id(&p)?),
+            (Placement::Product, None) => {
+                return Err(api_error(ErrorCode::Validation, "placement PRODUCT needs a productId"));
+            }
+        };
+        let offset = match after {
+            Some(a) => a
+                .parse::<u64>()
+                .map(|n| n + 1)
+                .map_err(|_| api_error(ErrorCode::Validation, "`after` is not a cursor"))?,
+            None => 0,
+        };
+        let (shop_id, state) = self::shop(ctx, &shop).await?;
+        let listing = service::testimonials(state, shop_id, placement, offset, first.unwrap_or(12) as u64)
+            .await
+            .map_err(to_api)?;
+        let mut c = Connection::new(offset > 0, listing.has_next);
+        c.edges.extend(listing.items.into_iter().enumerate().map(|(i, t)| {
+            Edge::new(
+                (offset + i as u64).to_string(),
+                Testimonial {
+                    id: ID(t.id.to_string()),
+                    display_name: t.display_name,
+                    rating: t.rating,
+                    quote: t.quote,
+                    video_url: t.video_url,
+                    poster_url: t.poster_url,
+                    duration_seconds: t.duration_ms.map(|ms| ms as f64 / 1000.0),
+                    width: t.width,
+                    height: t.height,
+                    product_id: ID(t.product_id.to_string()),
+                    published_at: t.published_at,
+                },
+            )
+        }));
+        Ok(c)
+    }
+
+    /// How many visible testimonials a product has, and their average rating.
+    async fn product_testimonial_summary(
+        &self,
+        ctx: &Context<'_>,
+        shop: String,
+        product_id: ID,
+    ) -> Result<ProductTestimonialSummary> {
+        let pid = parse_product_id(&product_id)?;
+        let (shop_id, state) = self::shop(ctx, &shop).await?;
+        let s = service::summary(state, shop_id, pid).await.map_err(to_api)?;
+        Ok(ProductTestimonialSummary {
+            product_id: ID(pid.to_string()),
+            count: s.count as i32,
+            rated_count: s.rated as i32,
+            average_rating: s.average_rating,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The storefront is public: nothing in its schema may be named like private data. Every
+    /// type, field, argument and enum value name is checked (descriptions are prose and may say
+    /// "order" in another sense); a field added later with such a name fails here.
+    #[tokio::test]
+    async fn the_storefront_schema_names_nothing_private() {
+        const Q: &str =
+            "{ __schema { types { name fields { name args { name } } inputFields { name } enumValues { name } } } }";
+        let schema = async_graphql::Schema::build(
+            super::StorefrontQuery,
+            async_graphql::EmptyMutation,
+            async_graphql::EmptySubscription,
+        )
+        .finish();
+        let v = schema.execute(Q).await.data.into_json().unwrap();
+        let mut names = Vec::new();
+        for t in v["__schema"]["types"].as_array().unwrap() {
+            names.push(t["name"].as_str().unwrap().to_ascii_lowercase());
+            for key in ["fields", "inputFields", "enumValues"] {
+                for f in t[key].as_array().into_iter().flatten() {
+                    names.push(f["name"].as_str().unwrap().to_ascii_lowercase());
+                    for a in f["args"].as_array().into_iter().flatten() {
+                        names.push(a["name"].as_str().unwrap().to_ascii_lowercase());
+                    }
+                }
+            }
+        }
+        assert!(names.iter().any(|n| n == "testimonials") && names.iter().any(|n| n == "videourl"), "{names:?}");
+        for forbidden in
+            ["email", "phone", "order", "token", "customer", "request", "consent", "flag", "secret", "address"]
+        {
+            let hit: Vec<&String> = names.iter().filter(|n| n.contains(forbidden)).collect();
+            assert!(hit.is_empty(), "the storefront schema names {forbidden}: {hit:?}");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! `/api/storefront/graphql` (public, cacheable) and `/proxy/*` (the Shopify app proxy).
+//!
+//! Storefront responses are made for caches: `GET` with the query in the URL (or an Apollo
+//! persisted-query hash), `Cache-Control: public, max-age=30, stale-while-revalidate=300`, and a
+//! weak ETag built from the request and the storefront version of every shop it read — a
+//! publication change bumps that version in its own transaction, so the next response carries a
+//! new ETag and `If-None-Match` never keeps a testimonial that was unpublished. CORS is open
+//! (`*`, no credentials): storefronts live on any domain and the API is read-only and public.
+
+use crate::graphql::storefront::{ShopsSeen, StorefrontSchema};
+use crate::services::storefront::{self as service, ProxyRequest, StorefrontError};
+use crate::state::AppState;
+use async_graphql_axum::GraphQLRequest;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use sha2::{Digest, Sha256};
+
+const CACHE: &str = "public, max-age=30, stale-while-revalidate=300";
+
+fn cors(headers: &mut HeaderMap) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("ETag"));
+}
+
+/// `OPTIONS`: the CORS preflight of a `POST` with a JSON body.
+pub async fn preflight() -> Response {
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    let h = r.headers_mut();
+    cors(h);
+    h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, OPTIONS"));
+    h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+    h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    r
+}
+
+/// What identifies a request for caching: query, variables, operation and extensions (the
+/// persisted-query hash).
+fn request_key(req: &async_graphql::Request) -> Sha256 {
+    let mut h = Sha256::new();
+    h.update(req.query.as_bytes());
+    h.update([0]);
+    h.update(serde_json::to_vec(&req.variables).unwrap_or_default());
+    h.update([0]);
+    h.update(req.operation_name.as_deref().unwrap_or("").as_bytes());
+    h.update([0]);
+    h.update(serde_json::to_vec(&req.extensions).unwrap_or_default());
+    h
+}
+
+/// The weak ETag of a storefront response: the request, the versions of the shops it read, and
+/// the day its media links were made for.
+fn etag(mut h: Sha256, seen: &[(uuid::Uuid, i64)], day: &str) -> String {
+    for (shop, version) in seen {
+        h.update(format!("|{shop}:{version}").as_bytes());
+    }
+    h.update(day.as_bytes());
+    format!("W/\"sf-{}\"", &hex::encode(h.finalize())[..32])
+}
+
+fn matches(if_none_match: Option<&HeaderValue>, tag: &str) -> bool {
+    let Some(v) = if_none_match.and_then(|v| v.to_str().ok()) else { return false };
+    let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    v.split(',').any(|t| t.trim() == "*" || bare(t) == bare(tag))
+}
+
+/// `GET` and `POST /api/storefront/graphql`.
+pub async fn graphql(
+    State((schema, state)): State<(StorefrontSchema, AppState)>,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+) -> Response {
+    let req = req.into_inner();
+    let seen = ShopsSeen::default();
+    let key = request_key(&req);
+    let resp = schema.execute(req.data(seen.clone())).await;
+    let ok = resp.errors.is_empty();
+    let body = serde_json::to_vec(&resp).unwrap_or_default();
+    let mut out = if ok {
+        let shops = seen.0.lock().map(|v| v.clone()).unwrap_or_default();
+        let day = service::link_expiry(state.now()).date_naive().to_string();
+        let tag = etag(key, &shops, &day);
+        let mut r = if matches(headers.get(header::IF_NONE_MATCH), &tag) {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+        };
+        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE));
+        if let Ok(v) = HeaderValue::from_str(&tag) {
+            r.headers_mut().insert(header::ETAG, v);
+        }
+        r
+    } else {
+        let mut r = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r
+    };
+    cors(out.headers_mut());
+    out
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    (status, [(header::CACHE_CONTROL, "no-store")], text).into_response()
+}
+
+/// `GET /proxy/*`: what Shopify's app proxy forwards from `https://<shop>/apps/<subpath>/…`.
+/// The signature is checked before any parameter is read (401 otherwise). Paths: `/` or
+/// `/home` (home-page testimonials), `/products/<id>` (a product's, with its structured data
+/// unless `rating_markup=0`). The answer is `application/liquid`, which Shopify renders inside
+/// the theme's layout: a page of testimonials with no JavaScript at all; `format=fragment` gives
+/// the bare HTML fragment instead.
+pub async fn app_proxy(
+    State(state): State<AppState>,
+    path: Option<Path<String>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let params = match crate::shopify::app_proxy::verify(state.config().shopify.secrets(), &query) {
+        Ok(p) => p,
+        Err(e) => {
+            metrics::counter!("reelproof_app_proxy_rejected_total").increment(1);
+            tracing::warn!(error = %e, "app proxy request refused");
+            return plain(StatusCode::UNAUTHORIZED, "invalid app proxy signature");
+        }
+    };
+    let Some(shop) = params.get("shop") else { return plain(StatusCode::BAD_REQUEST, "no shop") };
+    let path = path.map(|Path(p)| p).unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let placement = match segments.as_slice() {
+        [] | ["home"] => crate::domain::visibility::Placement::Home,
+        ["products", id] => match id.parse::<i64>() {
+            Ok(p) if p > 0 => crate::domain::visibility::Placement::Product(p),
+            _ => return plain(StatusCode::NOT_FOUND, "no such product"),
+        },
+        _ => return plain(StatusCode::NOT_FOUND, "no such page"),
+    };
+    let req = ProxyRequest {
+        placement,
+        heading: params.get("heading").filter(|h| !h.trim().is_empty()).unwrap_or("What our customers say").to_owned(),
+        rating_markup: params.get("rating_markup") != Some("0"),
+        limit: params.get("limit").and_then(|l| l.parse().ok()).unwrap_or(12),
+    };
+    let html = match service::shop(&state, shop).await {
+        Ok((shop_id, _)) => service::proxy_html(&state, shop_id, &req).await,
+        Err(e) => Err(e),
+    };
+    match html {
+        Ok(html) => {
+            let fragment = params.get("format") == Some("fragment");
+            let content_type = if fragment { "text/html; charset=utf-8" } else { "application/liquid" };
+            ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, CACHE)], html).into_response()
+        }
+        Err(StorefrontError::UnknownShop) => {
+            plain(StatusCode::NOT_FOUND, "this shop does not have Reelproof installed")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "app proxy failed");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "testimonials are unavailable right now")
+        }
+    }
+}
