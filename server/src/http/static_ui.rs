@@ -55,6 +55,49 @@ pub async fn widget_asset(State(state): State<AppState>, req: Request) -> Respon
     resp
 }
 
+/// The loader themes include (`/widget/loader.js`), with the widget's current hashed file names
+/// filled in from Trunk's `index.html`. Cached for five minutes: a deploy reaches storefronts
+/// quickly while the hashed files themselves stay cached for a year.
+pub async fn widget_loader(State(state): State<AppState>) -> Response {
+    let index = state.config().ui_dir.join("widget").join("index.html");
+    let Some((js, wasm)) = std::fs::read_to_string(&index).ok().as_deref().and_then(widget_files) else {
+        return JsonError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "the widget is not built")
+            .into_response();
+    };
+    let body =
+        include_str!("../../../widget/loader.js").replace("__WIDGET_JS__", &js).replace("__WIDGET_WASM__", &wasm);
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The stylesheet of the testimonials' HTML (the theme extension ships the same file).
+pub async fn widget_css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+        ],
+        include_str!("../../../widget/extension/assets/reelproof.css"),
+    )
+        .into_response()
+}
+
+/// The widget's hashed module and WebAssembly names, as Trunk wrote them into `index.html`.
+fn widget_files(index: &str) -> Option<(String, String)> {
+    let find = |suffix: &str| {
+        index.split(['"', '\'', '/']).find(|p| p.starts_with("widget-") && p.ends_with(suffix)).map(str::to_owned)
+    };
+    Some((find(".js")?, find("_bg.wasm")?))
+}
+
 pub async fn capture_asset(State(state): State<AppState>, req: Request) -> Response {
     let dir = state.config().ui_dir.join("capture");
     let rel = req.uri().path().trim_start_matches("/capture/").to_owned();
@@ -141,6 +184,17 @@ mod tests {
         assert!(!is_hashed_name("index.html"));
         assert!(!is_hashed_name("favicon.ico"));
         assert!(!is_hashed_name("admin-ui.js"));
+    }
+
+    #[test]
+    fn finds_the_widgets_hashed_files() {
+        let index = r#"<link rel="modulepreload" href="/widget/widget-0123456789abcdef.js" crossorigin=anonymous>
+            <link rel="preload" href="/widget/widget-0123456789abcdef_bg.wasm" as="fetch">"#;
+        assert_eq!(
+            widget_files(index),
+            Some(("widget-0123456789abcdef.js".into(), "widget-0123456789abcdef_bg.wasm".into()))
+        );
+        assert_eq!(widget_files("<html></html>"), None);
     }
 
     #[test]

@@ -146,9 +146,16 @@ pub async fn app_proxy(
     };
     match html {
         Ok(html) => {
-            let fragment = params.get("format") == Some("fragment");
-            let content_type = if fragment { "text/html; charset=utf-8" } else { "application/liquid" };
-            ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, CACHE)], html).into_response()
+            if params.get("format") == Some("fragment") {
+                return ([(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, CACHE)], html)
+                    .into_response();
+            }
+            // A page of the theme: the stylesheet and the block's container, and no script.
+            let page = format!(
+                "<link rel=\"stylesheet\" href=\"{}\"><div class=\"reelproof-widget\" data-layout=\"grid\">{html}</div>",
+                state.url("/widget/reelproof.css")
+            );
+            ([(header::CONTENT_TYPE, "application/liquid"), (header::CACHE_CONTROL, CACHE)], page).into_response()
         }
         Err(StorefrontError::UnknownShop) => {
             plain(StatusCode::NOT_FOUND, "this shop does not have Reelproof installed")

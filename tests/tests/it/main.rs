@@ -29,3 +29,4 @@ mod storefront;
 mod templates;
 mod testimonial_csv;
 mod tokens;
+mod widget;

@@ -178,7 +178,7 @@ async fn only_approved_published_ready_and_placed_testimonials_of_the_shop_are_l
 
 /// A real testimonial through the pipeline: a request, an uploaded video processed by ffmpeg,
 /// approved and published by the merchant. Returns the submission id.
-async fn published(app: &TestApp, product: i64) -> String {
+pub(crate) async fn published(app: &TestApp, product: i64) -> String {
     let c = fixtures::campaign(app.db(), app.shop_id()).await;
     let r = fixtures::request(
         app.db(),
@@ -298,7 +298,7 @@ async fn persisted_queries_are_served_by_hash_over_get() {
     app.finish().await;
 }
 
-fn proxy_url(app: &TestApp, path: &str, extra: &[(&str, &str)], secret: &str) -> String {
+pub(crate) fn proxy_url(app: &TestApp, path: &str, extra: &[(&str, &str)], secret: &str) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     q.append_pair("shop", app.shop().as_str())
         .append_pair("logged_in_customer_id", "")

@@ -1,0 +1,186 @@
+//! The storefront widget in headless Chromium, on a page built as a theme builds it: the block's
+//! server-rendered HTML (what the app proxy and the block's metafield hold), the stylesheet, and
+//! the loader script from our server, on a different origin, as a storefront would be.
+
+use super::storefront::{proxy_url, published};
+use fantoccini::Locator;
+use reelproof_tests::browser::Browser;
+use reelproof_tests::{TEST_API_SECRET, TestApp, wait_for};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(60);
+
+/// A theme's product page: a tall header (the block starts below the fold), the block, and a
+/// layout-shift observer installed before anything renders.
+fn theme_page(app: &TestApp, product: i64, server_html: &str) -> String {
+    format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<script>
+  window.__errs = [];
+  const w = console.warn; console.warn = function () {{ window.__errs.push([...arguments].map(String).join(' ')); w.apply(console, arguments); }};
+  window.addEventListener('error', e => window.__errs.push(String(e.message)));
+  window.__cls = 0;
+  new PerformanceObserver(function (list) {{
+    for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+  }}).observe({{ type: "layout-shift", buffered: true }});
+</script>
+<link rel="stylesheet" href="{app}/widget/reelproof.css">
+</head><body>
+<header style="height: 1400px">A theme's product page</header>
+<div class="reelproof-widget" data-shop="{shop}" data-product-id="{product}" data-layout="grid" style="--rp-accent: #b91c1c">{server_html}</div>
+<footer style="height: 600px">Footer</footer>
+<script src="{app}/widget/loader.js" async></script>
+</body></html>"#,
+        app = app.url(""),
+        shop = app.shop().as_str()
+    )
+}
+
+/// Serves `html` at `/` on a port of its own: the storefront's origin.
+async fn storefront(html: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    let router = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let html = html.lock().unwrap().clone();
+            async move { axum::response::Html(html) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}/")
+}
+
+async fn js(b: &Browser, script: &str) -> Value {
+    b.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+async fn wait_js(b: &Browser, what: &str, script: &str) -> Value {
+    wait_for(what, LONG, || async { Some(js(b, script).await).filter(|v| !v.is_null() && *v != json!(false)) }).await
+}
+
+#[tokio::test]
+async fn the_widget_loads_lazily_shows_this_products_testimonials_plays_them_without_layout_shift_and_drops_unpublished_ones()
+ {
+    let app = TestApp::spawn().await;
+    let ours = published(&app, 101).await;
+    let theirs = published(&app, 202).await;
+    let fragment = app
+        .client
+        .get(proxy_url(&app, "/products/101", &[("format", "fragment")], TEST_API_SECRET))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(fragment.contains(&ours) && !fragment.contains(&theirs));
+    let page = std::sync::Arc::new(std::sync::Mutex::new(theme_page(&app, 101, &fragment)));
+    let url = storefront(page.clone()).await;
+
+    let b = Browser::launch(&[]).await;
+    b.client.goto(&url).await.unwrap();
+    // The server HTML is there at once; the widget has not been fetched while out of view.
+    wait_js(&b, "the loader to run", "return document.querySelector('.reelproof-widget').getAttribute('data-api')")
+        .await;
+    let wasm = "return performance.getEntriesByType('resource').some(r => r.name.endsWith('_bg.wasm'))";
+    assert_eq!(js(&b, wasm).await, json!(false), "no WebAssembly before the block is near the viewport");
+    assert_eq!(js(&b, "return document.querySelectorAll('[data-testimonial]').length").await, json!(1));
+
+    js(&b, "document.querySelector('.reelproof-widget').scrollIntoView(); return true").await;
+    wait_js(
+        &b,
+        "the widget to enhance the block",
+        "return document.querySelector('.reelproof-widget[data-enhanced=true]') !== null",
+    )
+    .await;
+    assert_eq!(js(&b, wasm).await, json!(true));
+    let ids =
+        js(&b, "return [...document.querySelectorAll('[data-testimonial]')].map(e => e.dataset.testimonial)").await;
+    assert_eq!(ids, json!([ours]), "this product's testimonial only");
+    let label = js(&b, "return document.querySelector('.reelproof__play').getAttribute('aria-label')").await;
+    assert_eq!(label, json!("Play: Video testimonial by Ada L."));
+    assert_eq!(
+        js(&b, "return document.querySelector('video').getAttribute('preload')").await,
+        json!("none"),
+        "nothing downloads before play"
+    );
+
+    // Keyboard: focus the play button and press Enter; the video plays.
+    let button = b.client.find(Locator::Css(".reelproof__play")).await.unwrap();
+    button.send_keys("\u{E007}").await.unwrap();
+    wait_js(&b, "the video to play", "const v = document.querySelector('video'); return (v.error && ('error ' + v.error.code)) || (v.currentTime > 0 && !v.paused)").await;
+    assert_eq!(
+        js(&b, "const v = document.querySelector('video'); return v.error === null").await,
+        json!(true),
+        "H.264 plays in Chromium"
+    );
+    assert_eq!(js(&b, "return window.__cls").await, json!(0), "cumulative layout shift");
+    assert_eq!(js(&b, "return window.__errs").await, json!([]), "no script errors or warnings");
+    b.close().await;
+
+    // The merchant unpublishes; the same (stale) page drops it as soon as the widget asks.
+    app.graphql("mutation($id: ID!) { unpublishSubmission(id: $id) { published } }", json!({"id": ours})).await;
+    let b = Browser::launch(&[]).await;
+    b.client.goto(&url).await.unwrap();
+    js(&b, "document.querySelector('.reelproof-widget').scrollIntoView(); return true").await;
+    wait_js(&b, "the widget to run", "return document.querySelector('.reelproof-widget[data-enhanced=true]') !== null")
+        .await;
+    assert_eq!(js(&b, "return document.querySelector('.reelproof-widget').hidden").await, json!(true));
+    b.close().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_loader_is_far_under_shopifys_ten_kilobytes_compressed() {
+    let app = TestApp::spawn().await;
+    let r = app.get("/widget/loader.js").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/javascript; charset=utf-8");
+    let body = r.bytes().await.unwrap();
+    let text = String::from_utf8_lossy(&body).to_string();
+    assert!(!text.contains("__WIDGET_JS__") && text.contains("_bg.wasm"), "hashed names filled in: {text}");
+    // gzip, as a CDN would send it.
+    let mut gz = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    gz.stdin.take().unwrap().write_all(&body).unwrap();
+    let compressed = gz.wait_with_output().unwrap().stdout.len();
+    println!("loader: {} bytes, {compressed} bytes gzipped", body.len());
+    assert!(compressed > 100 && compressed <= 10 * 1024, "{compressed} bytes gzipped");
+    // Every file the loader names exists.
+    for name in text.split(['"', '/']).filter(|p| p.starts_with("widget-")) {
+        assert_eq!(app.get(&format!("/widget/{name}")).await.status(), 200, "{name}");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_block_without_server_html_is_filled_from_the_api_as_a_carousel() {
+    // The preview page (`widget/index.html`) is such a block: the demo shop's home carousel.
+    let app = TestApp::spawn_dev().await;
+    let id = published(&app, 5).await;
+    let b = Browser::launch(&[]).await;
+    b.client.goto(&app.url("/widget/index.html")).await.unwrap();
+    wait_js(
+        &b,
+        "the widget to render",
+        "return document.querySelector('.reelproof-widget[data-enhanced=true]') !== null",
+    )
+    .await;
+    let ids =
+        js(&b, "return [...document.querySelectorAll('[data-testimonial]')].map(e => e.dataset.testimonial)").await;
+    assert_eq!(ids, json!([id]));
+    assert_eq!(js(&b, "return document.querySelector('cite').textContent").await, json!("Ada L."));
+    let nav =
+        js(&b, "return [...document.querySelectorAll('.reelproof__nav')].map(b => b.getAttribute('aria-label'))").await;
+    assert_eq!(nav, json!(["Previous testimonials", "Next testimonials"]));
+    b.close().await;
+    app.finish().await;
+}
