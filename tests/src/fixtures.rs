@@ -197,3 +197,15 @@ pub async fn uploaded_asset(
     server::services::media::enqueue(db, request.shop_id, asset.id, 0, now).await.expect("enqueue media job");
     asset
 }
+
+/// A campaign of its own and a `submitted` request for `product_id` under it (what a submission
+/// hangs from).
+pub async fn submitted_request(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    product_id: i64,
+) -> testimonial_requests::Model {
+    let c = campaign(db, shop_id).await;
+    let token = server::domain::tokens::CaptureToken::generate().hash();
+    request(db, shop_id, c.id, product_id, &token, RequestStatus::Submitted).await
+}

@@ -1,22 +1,12 @@
 //! The media worker on real ffmpeg: the formats phones and browsers upload become H.264/AAC MP4
 //! with a poster; broken uploads fail with a specific reason, and the worker goes on.
 
-use entity::{AssetStatus, RequestStatus, testimonial_media_assets as assets};
+use entity::{AssetStatus, testimonial_media_assets as assets};
 use reelproof_tests::{TestApp, fixtures, media};
 use sea_orm::EntityTrait;
-use server::domain::tokens::CaptureToken;
 
 async fn request(app: &TestApp, product: i64) -> entity::testimonial_requests::Model {
-    let c = fixtures::campaign(app.db(), app.shop_id()).await;
-    fixtures::request(
-        app.db(),
-        app.shop_id(),
-        c.id,
-        product,
-        &CaptureToken::generate().hash(),
-        RequestStatus::Submitted,
-    )
-    .await
+    fixtures::submitted_request(app.db(), app.shop_id(), product).await
 }
 
 async fn asset(app: &TestApp, id: uuid::Uuid) -> assets::Model {

@@ -17,16 +17,7 @@ fn code(body: &Value) -> &str {
 
 /// A pending submission straight in the database (for lists).
 async fn pending(app: &TestApp, product: i64) -> uuid::Uuid {
-    let c = fixtures::campaign(app.db(), app.shop_id()).await;
-    let r = fixtures::request(
-        app.db(),
-        app.shop_id(),
-        c.id,
-        product,
-        &CaptureToken::generate().hash(),
-        RequestStatus::Submitted,
-    )
-    .await;
+    let r = fixtures::submitted_request(app.db(), app.shop_id(), product).await;
     let new = server::store::submissions::NewCaptureSubmission {
         request: &r,
         display_name: format!("Customer {product}"),

@@ -3,13 +3,11 @@
 //! structured data).
 
 use entity::{
-    AssetStatus, RequestStatus, SubmissionStatus, testimonial_media_assets as assets,
-    testimonial_submissions as submissions,
+    AssetStatus, SubmissionStatus, testimonial_media_assets as assets, testimonial_submissions as submissions,
 };
 use reelproof_tests::{TestApp, fixtures, media};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
-use server::domain::tokens::CaptureToken;
 use server::domain::visibility::{Candidate, Placement, is_visible};
 use std::collections::BTreeSet;
 
@@ -179,16 +177,7 @@ async fn only_approved_published_ready_and_placed_testimonials_of_the_shop_are_l
 /// A real testimonial through the pipeline: a request, an uploaded video processed by ffmpeg,
 /// approved and published by the merchant. Returns the submission id.
 pub(crate) async fn published(app: &TestApp, product: i64) -> String {
-    let c = fixtures::campaign(app.db(), app.shop_id()).await;
-    let r = fixtures::request(
-        app.db(),
-        app.shop_id(),
-        c.id,
-        product,
-        &CaptureToken::generate().hash(),
-        RequestStatus::Submitted,
-    )
-    .await;
+    let r = fixtures::submitted_request(app.db(), app.shop_id(), product).await;
     let dir = tempfile::tempdir().unwrap();
     let a = fixtures::uploaded_asset(app.state(), &r, media::safari_mp4(dir.path()), "video/mp4").await;
     app.run_background_until_idle().await;
