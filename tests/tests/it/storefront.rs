@@ -352,7 +352,7 @@ async fn the_app_proxy_verifies_shopifys_signature_and_serves_html_with_one_prod
 }
 
 #[tokio::test]
-async fn every_storefront_row_kind_is_listed_nowhere_once_rejected() {
+async fn a_rejected_testimonial_and_an_uninstalled_shop_are_listed_nowhere() {
     let app = TestApp::spawn().await;
     let id = published(&app, 7).await;
     assert_eq!(listed(&app, app.shop().as_str(), Placement::Home).await.len(), 1);
@@ -361,5 +361,9 @@ async fn every_storefront_row_kind_is_listed_nowhere_once_rejected() {
     assert!(listed(&app, app.shop().as_str(), Placement::Product(7)).await.is_empty());
     let row = submissions::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap()).one(app.db()).await.unwrap().unwrap();
     assert!(!row.published, "rejecting unpublishes");
+    // An uninstalled shop's storefront shows nothing at all.
+    server::store::shops::mark_uninstalled(app.db(), app.shop_id(), app.now()).await.unwrap();
+    let gone = storefront_post(&app, LIST, json!({"shop": app.shop().as_str(), "p": "HOME"})).await;
+    assert_eq!(gone["errors"][0]["extensions"]["code"], "NOT_FOUND", "{gone}");
     app.finish().await;
 }
