@@ -34,6 +34,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::testimonial_submissions::Entity",
+        from = "Column::SubmissionId",
+        to = "super::testimonial_submissions::Column::Id"
+    )]
+    Submission,
+}
+
+impl Related<super::testimonial_submissions::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Submission.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

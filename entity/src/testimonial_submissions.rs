@@ -39,6 +39,16 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The submission's video (at most one); the storefront reads both in one query.
+    #[sea_orm(has_many = "super::testimonial_media_assets::Entity")]
+    MediaAssets,
+}
+
+impl Related<super::testimonial_media_assets::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::MediaAssets.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -7,18 +7,12 @@ use crate::domain::visibility::Placement;
 use entity::{
     AssetStatus, SubmissionStatus, testimonial_media_assets as assets, testimonial_submissions as submissions,
 };
-use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-/// `status = approved AND published AND asset ready AND placement matches`, for one shop.
+/// `status = approved AND published AND asset ready AND placement matches`, for one shop, on
+/// submissions joined with their assets.
 fn visible(shop_id: Uuid, placement: Placement) -> Condition {
-    let ready_assets = Query::select()
-        .column(assets::Column::SubmissionId)
-        .from(assets::Entity)
-        .and_where(assets::Column::ShopId.eq(shop_id))
-        .and_where(assets::Column::ProcessingStatus.eq(AssetStatus::Ready.as_str()))
-        .to_owned();
     let placed = match placement {
         Placement::Home => Condition::all().add(submissions::Column::PlacementHome.eq(true)),
         Placement::Product(pid) => Condition::all()
@@ -29,12 +23,13 @@ fn visible(shop_id: Uuid, placement: Placement) -> Condition {
         .add(submissions::Column::ShopId.eq(shop_id))
         .add(submissions::Column::Status.eq(SubmissionStatus::Approved.as_str()))
         .add(submissions::Column::Published.eq(true))
-        .add(submissions::Column::Id.in_subquery(ready_assets))
+        .add(assets::Column::ShopId.eq(shop_id))
+        .add(assets::Column::ProcessingStatus.eq(AssetStatus::Ready.as_str()))
         .add(placed)
 }
 
 /// A page of visible testimonials with their (ready) media: featured first, then the merchant's
-/// sort order, then newest published. Two queries, whatever the page size.
+/// sort order, then newest published. One query (submissions joined with their assets).
 pub async fn page(
     db: &impl ConnectionTrait,
     shop_id: Uuid,
@@ -43,6 +38,7 @@ pub async fn page(
     limit: u64,
 ) -> Result<Vec<(submissions::Model, assets::Model)>, DbErr> {
     let rows = submissions::Entity::find()
+        .find_also_related(assets::Entity)
         .filter(visible(shop_id, placement))
         .order_by_desc(submissions::Column::Featured)
         .order_by_asc(submissions::Column::SortOrder)
@@ -52,15 +48,7 @@ pub async fn page(
         .limit(limit)
         .all(db)
         .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|s| s.id).collect();
-    let media = super::media_assets::for_submissions(db, shop_id, &ids).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|s| {
-            let a = media.iter().find(|a| a.submission_id == s.id && a.processing_status == AssetStatus::Ready)?;
-            Some((s, a.clone()))
-        })
-        .collect())
+    Ok(rows.into_iter().filter_map(|(s, a)| Some((s, a?))).collect())
 }
 
 /// The ratings (`None` where not rated) of a product's visible testimonials.
@@ -69,13 +57,12 @@ pub async fn product_ratings(
     shop_id: Uuid,
     product_id: i64,
 ) -> Result<Vec<Option<i16>>, DbErr> {
-    submissions::Entity::find()
-        .select_only()
-        .column(submissions::Column::Rating)
+    let rows = submissions::Entity::find()
+        .find_also_related(assets::Entity)
         .filter(visible(shop_id, Placement::Product(product_id)))
-        .into_tuple()
         .all(db)
-        .await
+        .await?;
+    Ok(rows.into_iter().filter(|(_, a)| a.is_some()).map(|(s, _)| s.rating).collect())
 }
 
 /// The product's title as the latest order that asked about it named it.
