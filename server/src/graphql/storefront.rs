@@ -53,8 +53,8 @@ pub struct Testimonial {
     /// 1–5, when the customer rated.
     pub rating: Option<i16>,
     pub quote: Option<String>,
-    /// H.264/AAC MP4, playable with range requests; the link lasts until the end of the next
-    /// UTC day.
+    /// H.264/AAC MP4 (range requests work). A stable link: it answers as long as the testimonial
+    /// is published, and stops the moment it is not.
     pub video_url: String,
     /// JPEG poster frame.
     pub poster_url: Option<String>,
@@ -80,6 +80,7 @@ pub struct ProductTestimonialSummary {
 fn to_api(e: StorefrontError) -> async_graphql::Error {
     match e {
         StorefrontError::UnknownShop => api_error(ErrorCode::NotFound, "no such shop has Reelproof installed"),
+        StorefrontError::NotVisible => api_error(ErrorCode::NotFound, "no such testimonial"),
         other => internal(other),
     }
 }

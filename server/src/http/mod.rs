@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/t/{token}/postpone", get(links::postpone_page).post(links::postpone))
         .route("/o/{request_id}/{signature}", get(links::open_pixel))
         .route("/u/{token}", get(links::unsubscribe_page).post(links::unsubscribe))
+        .route("/s/{shop_id}/{submission_id}/{file}", get(storefront::media))
         .route("/proxy", get(storefront::app_proxy))
         .route("/proxy/", get(storefront::app_proxy))
         .route("/proxy/{*path}", get(storefront::app_proxy));

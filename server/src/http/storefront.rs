@@ -48,13 +48,12 @@ fn request_key(req: &async_graphql::Request) -> Sha256 {
     h
 }
 
-/// The weak ETag of a storefront response: the request, the versions of the shops it read, and
-/// the day its media links were made for.
-fn etag(mut h: Sha256, seen: &[(uuid::Uuid, i64)], day: &str) -> String {
+/// The weak ETag of a storefront response: the request and the versions of the shops it read
+/// (media links are stable, so nothing else changes the answer).
+fn etag(mut h: Sha256, seen: &[(uuid::Uuid, i64)]) -> String {
     for (shop, version) in seen {
         h.update(format!("|{shop}:{version}").as_bytes());
     }
-    h.update(day.as_bytes());
     format!("W/\"sf-{}\"", &hex::encode(h.finalize())[..32])
 }
 
@@ -66,7 +65,7 @@ fn matches(if_none_match: Option<&HeaderValue>, tag: &str) -> bool {
 
 /// `GET` and `POST /api/storefront/graphql`.
 pub async fn graphql(
-    State((schema, state)): State<(StorefrontSchema, AppState)>,
+    State((schema, _)): State<(StorefrontSchema, AppState)>,
     headers: HeaderMap,
     req: GraphQLRequest,
 ) -> Response {
@@ -78,8 +77,7 @@ pub async fn graphql(
     let body = serde_json::to_vec(&resp).unwrap_or_default();
     let mut out = if ok {
         let shops = seen.0.lock().map(|v| v.clone()).unwrap_or_default();
-        let day = service::link_expiry(state.now()).date_naive().to_string();
-        let tag = etag(key, &shops, &day);
+        let tag = etag(key, &shops);
         let mut r = if matches(headers.get(header::IF_NONE_MATCH), &tag) {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
@@ -97,6 +95,39 @@ pub async fn graphql(
     };
     cors(out.headers_mut());
     out
+}
+
+/// `GET /s/{shop_id}/{submission_id}/{video.mp4|poster.jpg}`: the storefront's stable media
+/// link. Checked against the visibility rule at every request, then redirected (never cached)
+/// to a storage link that lasts ten minutes: an unpublished video stops playing at once.
+pub async fn media(
+    State(state): State<AppState>,
+    Path((shop_id, submission_id, file)): Path<(String, String, String)>,
+) -> Response {
+    let (Ok(shop_id), Ok(submission_id), Some(file)) =
+        (uuid::Uuid::parse_str(&shop_id), uuid::Uuid::parse_str(&submission_id), service::MediaFile::parse(&file))
+    else {
+        return plain(StatusCode::NOT_FOUND, "no such testimonial");
+    };
+    match service::media_location(&state, shop_id, submission_id, file).await {
+        Ok(location) => {
+            let mut r = StatusCode::FOUND.into_response();
+            let h = r.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                h.insert(header::LOCATION, v);
+            }
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            cors(h);
+            r
+        }
+        Err(StorefrontError::UnknownShop | StorefrontError::NotVisible) => {
+            plain(StatusCode::NOT_FOUND, "no such testimonial")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "storefront media link failed");
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "the video is unavailable right now")
+        }
+    }
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response {

@@ -30,21 +30,10 @@ pub async fn playback_url(
     key: &str,
     ttl: std::time::Duration,
 ) -> Result<String, crate::providers::storage::StorageError> {
-    playback_url_until(state, key, state.now() + chrono::Duration::seconds(ttl.as_secs() as i64)).await
-}
-
-/// [`playback_url`] valid until a given time. The storefront uses day boundaries, so the same
-/// link (and the same cached response) serves a whole day on the local store.
-pub async fn playback_url_until(
-    state: &AppState,
-    key: &str,
-    until: chrono::DateTime<chrono::Utc>,
-) -> Result<String, crate::providers::storage::StorageError> {
     if let Some(s3) = state.storage().s3_store() {
-        let ttl = (until - state.now()).to_std().unwrap_or_default();
         return s3.presigned_get(key, ttl).await;
     }
-    let expires = until.timestamp();
+    let expires = state.now().timestamp() + ttl.as_secs() as i64;
     Ok(state.url(&format!("/media/{key}?{}", crate::domain::signed_url::media_query(state.links(), key, expires))))
 }
 

@@ -7,7 +7,6 @@ use crate::domain::storefront::{self as view, PublicTestimonial, Summary};
 use crate::domain::visibility::Placement;
 use crate::state::AppState;
 use crate::store;
-use chrono::{DateTime, Duration, Utc};
 use sea_orm::DbErr;
 use uuid::Uuid;
 
@@ -19,6 +18,9 @@ pub enum StorefrontError {
     /// Not a shop that has the app installed (or not a shop domain at all).
     #[error("no such shop")]
     UnknownShop,
+    /// Not a testimonial the storefront shows (never published, unpublished, not ready…).
+    #[error("no such testimonial")]
+    NotVisible,
     #[error("storage: {0}")]
     Storage(#[from] crate::providers::storage::StorageError),
     #[error(transparent)]
@@ -37,10 +39,73 @@ pub async fn shop(state: &AppState, shop: &str) -> Result<(Uuid, i64), Storefron
     Ok((row.id, row.storefront_version))
 }
 
-/// Storefront media links last until the end of the next UTC day: the same link all day, so
-/// responses can be cached and revalidated, and always at least a day of validity left.
-pub fn link_expiry(now: DateTime<Utc>) -> DateTime<Utc> {
-    (now.date_naive() + Duration::days(2)).and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
+/// The storefront's link to a testimonial's video or poster: stable (cacheable, fit for search
+/// engines' `contentUrl`, storable in theme HTML), and checked at every request by
+/// [`media_location`], so an unpublished video stops playing at once.
+pub fn media_link(state: &AppState, shop_id: Uuid, submission_id: Uuid, file: MediaFile) -> String {
+    state.url(&format!("/s/{shop_id}/{submission_id}/{}", file.name()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaFile {
+    Video,
+    Poster,
+}
+
+impl MediaFile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Video => "video.mp4",
+            Self::Poster => "poster.jpg",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "video.mp4" => Some(Self::Video),
+            "poster.jpg" => Some(Self::Poster),
+            _ => None,
+        }
+    }
+}
+
+/// How long the storage link behind a storefront media link lasts: long enough to watch a
+/// video (three minutes at most) with range requests, short enough that unpublishing ends it.
+const MEDIA_TTL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Where a storefront media link leads now: a short-lived storage link, if the testimonial is
+/// visible on the storefront (home page or its product page) of an installed shop.
+pub async fn media_location(
+    state: &AppState,
+    shop_id: Uuid,
+    submission_id: Uuid,
+    file: MediaFile,
+) -> Result<String, StorefrontError> {
+    use crate::domain::visibility::{Candidate, is_visible};
+    let shop = store::shops::get(state.db(), shop_id).await?.ok_or(StorefrontError::UnknownShop)?;
+    if shop.uninstalled_at.is_some() {
+        return Err(StorefrontError::UnknownShop);
+    }
+    let s = store::submissions::get(state.db(), shop_id, submission_id).await?.ok_or(StorefrontError::NotVisible)?;
+    let a = store::media_assets::for_submissions(state.db(), shop_id, &[submission_id]).await?.into_iter().next();
+    let c = Candidate {
+        status: s.status,
+        published: s.published,
+        asset_status: a.as_ref().map(|a| a.processing_status),
+        placement_home: s.placement_home,
+        placement_product: s.placement_product,
+        product_id: s.product_id,
+    };
+    if !is_visible(&c, Placement::Home) && !is_visible(&c, Placement::Product(s.product_id)) {
+        return Err(StorefrontError::NotVisible);
+    }
+    let a = a.ok_or(StorefrontError::NotVisible)?;
+    let key = match file {
+        MediaFile::Video => a.playback_key,
+        MediaFile::Poster => a.poster_key,
+    }
+    .ok_or(StorefrontError::NotVisible)?;
+    Ok(super::media::playback_url(state, &key, MEDIA_TTL).await?)
 }
 
 pub struct Listing {
@@ -58,15 +123,13 @@ pub async fn testimonials(
     let first = first.clamp(1, MAX_PAGE);
     let rows = store::storefront::page(state.db(), shop_id, placement, offset, first + 1).await?;
     let (rows, has_next) = super::split_page(rows, first);
-    let until = link_expiry(state.now());
     let mut items = Vec::with_capacity(rows.len());
     for (s, a) in rows {
-        let Some(playback) = a.playback_key.as_deref() else { continue };
-        let video_url = super::media::playback_url_until(state, playback, until).await?;
-        let poster_url = match a.poster_key.as_deref() {
-            Some(k) => Some(super::media::playback_url_until(state, k, until).await?),
-            None => None,
-        };
+        if a.playback_key.is_none() {
+            continue;
+        }
+        let video_url = media_link(state, shop_id, s.id, MediaFile::Video);
+        let poster_url = a.poster_key.is_some().then(|| media_link(state, shop_id, s.id, MediaFile::Poster));
         items.push(PublicTestimonial {
             id: s.id,
             display_name: view::public_name(&s.display_name),

@@ -214,9 +214,17 @@ async fn the_storefront_shows_public_fields_caches_and_forgets_an_unpublished_te
     assert_eq!(node["productId"], "101");
     assert_eq!((node["width"].clone(), node["height"].clone()), (json!(640), json!(360)));
     assert!(node["durationSeconds"].as_f64().unwrap() > 0.5);
-    // The video plays from the link, with ranges.
-    let video = app.client.get(node["videoUrl"].as_str().unwrap()).header("range", "bytes=0-99").send().await.unwrap();
+    // The video's stable link leads, uncached, to a short-lived storage link that serves ranges.
+    let link = node["videoUrl"].as_str().unwrap().to_owned();
+    assert_eq!(link, app.url(&format!("/s/{}/{id}/video.mp4", app.shop_id())));
+    let hop = app.client.get(&link).send().await.unwrap();
+    assert_eq!(hop.status(), 302);
+    assert_eq!(hop.headers()["cache-control"], "no-store");
+    let video =
+        app.client.get(hop.headers()["location"].to_str().unwrap()).header("range", "bytes=0-99").send().await.unwrap();
     assert_eq!(video.status(), 206);
+    let poster = app.client.get(node["posterUrl"].as_str().unwrap()).send().await.unwrap();
+    assert_eq!(poster.status(), 302);
 
     // Revalidation: nothing changed, 304; the same second, the merchant unpublishes: 200, empty.
     let again = app.client.get(&url).header("if-none-match", &etag).send().await.unwrap();
@@ -227,6 +235,10 @@ async fn the_storefront_shows_public_fields_caches_and_forgets_an_unpublished_te
     assert_ne!(after.headers()["etag"].to_str().unwrap(), etag);
     let body: Value = after.json().await.unwrap();
     assert_eq!(body["data"]["testimonials"]["edges"], json!([]), "{body}");
+    // The link stops working with it: nobody watches an unpublished video from a copied link.
+    assert_eq!(app.client.get(&link).send().await.unwrap().status(), 404);
+    let forged = link.replace(&id, &uuid::Uuid::new_v4().to_string());
+    assert_eq!(app.client.get(&forged).send().await.unwrap().status(), 404);
 
     // Summary follows the same rule.
     app.graphql(
@@ -327,7 +339,8 @@ async fn the_app_proxy_verifies_shopifys_signature_and_serves_html_with_one_prod
     assert_eq!(ld[0]["name"], "Walnut desk");
     assert_eq!(ld[0]["aggregateRating"]["ratingValue"], 5.0);
     assert_eq!(ld[0]["subjectOf"][0]["@type"], "VideoObject");
-    assert!(ld[0]["subjectOf"][0]["contentUrl"].as_str().unwrap().contains("/media/"));
+    let content = ld[0]["subjectOf"][0]["contentUrl"].as_str().unwrap();
+    assert!(content.ends_with("/video.mp4") && content.contains("/s/"), "a stable link for search engines: {content}");
 
     // The theme's own rating markup: ours leaves ratings out; the videos stay.
     let off = app.client.get(proxy_url(&app, "/products/101", &[("rating_markup", "0")], secret)).send().await.unwrap();
