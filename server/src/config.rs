@@ -128,6 +128,10 @@ pub struct ShopifyArgs {
     /// is accepted too while set. Remove it once the rotation has settled.
     #[arg(long, env = "SHOPIFY_API_SECRET_PREVIOUS", hide_env_values = true)]
     pub previous_api_secret: Option<String>,
+    /// Where the shops' Admin API is reached: unset, `https://<shop>` (the real Shopify); tests
+    /// and local fakes set a base URL that every shop's requests go to (`<base>/<shop>/admin/…`).
+    #[arg(long, env = "SHOPIFY_ADMIN_BASE")]
+    pub admin_base: Option<url::Url>,
 }
 
 /// Dev mode exists only when no Shopify credentials are configured (DESIGN.md §7).
@@ -143,11 +147,13 @@ pub struct ShopifyCredentials {
     pub api_secret: String,
     /// Also accepted while a secret rotation settles.
     pub previous_api_secret: Option<String>,
+    /// `SHOPIFY_ADMIN_BASE`: a stand-in for `https://<shop>` (tests).
+    pub admin_base: Option<url::Url>,
 }
 
 impl ShopifyCredentials {
     pub fn new(api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
-        Self { api_key: api_key.into(), api_secret: api_secret.into(), previous_api_secret: None }
+        Self { api_key: api_key.into(), api_secret: api_secret.into(), previous_api_secret: None, admin_base: None }
     }
 
     /// The secrets a Shopify signature may have been made with: the current one first.
@@ -325,6 +331,7 @@ impl RawConfig {
     pub fn resolve(self) -> Result<Config, ConfigError> {
         let database_url = self.database.url.unwrap_or_else(|| sqlite_url(&self.data_dir.join("reelproof.db")));
         let previous = self.shopify.previous_api_secret.filter(|s| !s.is_empty());
+        let admin_base = self.shopify.admin_base;
         let (mode, shopify, encryption_key) = match (self.shopify.api_key, self.shopify.api_secret) {
             (Some(api_key), Some(api_secret)) => {
                 let key = self
@@ -334,6 +341,7 @@ impl RawConfig {
                     .and_then(|k| EncryptionKey::from_base64(k).map_err(ConfigError::MissingEncryptionKey))?;
                 let creds = ShopifyCredentials {
                     previous_api_secret: previous,
+                    admin_base,
                     ..ShopifyCredentials::new(api_key, api_secret)
                 };
                 (Mode::Production, creds, key)

@@ -13,6 +13,7 @@ pub mod fixtures;
 pub mod media;
 pub mod process;
 pub mod s3;
+pub mod shopify;
 pub mod smtp;
 pub mod twilio;
 
@@ -68,7 +69,12 @@ impl TestApp {
         let db = TestDb::create().await;
         let data_dir = tempfile::tempdir().expect("temp dir");
         let shopify = match mode {
-            Mode::Production => ShopifyCredentials::new(TEST_API_KEY, TEST_API_SECRET),
+            // Nothing listens on the discard port: a shop's Admin API is "down" unless a test
+            // points `admin_base` at its fake Shopify.
+            Mode::Production => ShopifyCredentials {
+                admin_base: Some("http://127.0.0.1:9".parse().expect("valid URL")),
+                ..ShopifyCredentials::new(TEST_API_KEY, TEST_API_SECRET)
+            },
             Mode::Dev => {
                 ShopifyCredentials::new(format!("dev-{}", Uuid::new_v4().simple()), Uuid::new_v4().simple().to_string())
             }

@@ -75,7 +75,10 @@ pub async fn authenticate_bearer(state: &AppState, text: &str) -> Result<AdminPr
         session_token::SessionTokenError::WrongAudience => "wrong_audience",
         _ => "malformed",
     })?;
-    principal_for(state, &session.shop, session.user_id).await
+    let (principal, connected) = principal_for(state, &session.shop, session.user_id).await?;
+    // A merchant is here: the moment to connect the shop's Admin API if it is not yet.
+    services::shop_connection::connect_if_needed(state, principal.shop_id, connected, &session.shop, token);
+    Ok(principal)
 }
 
 async fn api_token_principal(state: &AppState, token: &str) -> Result<AdminPrincipal, &'static str> {
@@ -105,7 +108,7 @@ async fn principal_for(
     state: &AppState,
     shop: &ShopDomain,
     user_id: Option<String>,
-) -> Result<AdminPrincipal, &'static str> {
+) -> Result<(AdminPrincipal, bool), &'static str> {
     let profile = services::shops::find_installed(state.db(), shop)
         .await
         .map_err(|e| {
@@ -113,11 +116,12 @@ async fn principal_for(
             "lookup_failed"
         })?
         .ok_or("unknown_shop")?;
-    Ok(AdminPrincipal {
+    let principal = AdminPrincipal {
         shop_id: profile.id,
         shop_domain: profile.domain.to_string(),
         actor: format!("user:{}", user_id.unwrap_or_else(|| "unknown".into())),
         can_write: true,
         is_api_token: false,
-    })
+    };
+    Ok((principal, profile.admin_connected))
 }

@@ -41,7 +41,11 @@ pub enum JobOutcome {
 
 /// Every job handler the server knows, registered once.
 pub fn handlers() -> Vec<Arc<dyn JobHandler>> {
-    vec![Arc::new(crate::services::planning::DeliveryFallback), Arc::new(crate::services::media::MediaJob)]
+    vec![
+        Arc::new(crate::services::planning::DeliveryFallback),
+        Arc::new(crate::services::media::MediaJob),
+        Arc::new(crate::services::storefront_sync::SyncJob),
+    ]
 }
 
 pub struct JobRunner {

@@ -159,6 +159,13 @@ pub async fn process(state: &AppState, shop_id: Uuid, asset_id: Uuid) -> Result<
             return Err(passing);
         }
     };
+    if result.as_ref().is_ok_and(|p| matches!(p, Processed::Ready | Processed::Failed(_)))
+        && let Ok(Some(s)) = store::submissions::get(state.db(), shop_id, asset.submission_id).await
+        && s.published
+        && let Err(e) = super::storefront_sync::enqueue(state.db(), shop_id, &[None, Some(s.product_id)], now).await
+    {
+        tracing::error!(error = %e, "storefront sync not planned");
+    }
     if result.as_ref().is_ok_and(|p| *p == Processed::Ready) {
         // The video was the last thing the shop's auto-publish rule waited for.
         super::moderation::auto_publish(state, shop_id, asset.submission_id).await;

@@ -25,7 +25,13 @@ pub async fn act(
     note: Option<&str>,
 ) -> Result<submissions::Model, ModerationStoreError> {
     let txn = state.db().begin().await?;
+    let before = store::submissions::get(&txn, shop_id, id).await?;
     let s = store::submissions::moderate(&txn, shop_id, id, &action, actor, note, state.now()).await?;
+    if let Some(b) = before.filter(|b| b.published || s.published) {
+        // The theme blocks' stored HTML of every page it was or is on.
+        let pages = [None, Some(b.product_id), Some(s.product_id)];
+        super::storefront_sync::enqueue(&txn, shop_id, &pages, state.now()).await?;
+    }
     txn.commit().await?;
     metrics::counter!("reelproof_moderation_actions_total", "action" => action.name()).increment(1);
     tracing::info!(%shop_id, submission_id = %id, action = action.name(), status = %s.status, "moderated");

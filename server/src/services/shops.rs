@@ -26,6 +26,8 @@ pub struct ShopProfile {
     pub send_window_start: String,
     pub send_window_end: String,
     pub settings: ShopSettings,
+    /// Whether the shop's Admin API credentials are stored (see `shop_connection`).
+    pub admin_connected: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,7 @@ fn profile(row: entity::shops::Model) -> Result<ShopProfile, ShopError> {
         send_window_start: row.send_window_start,
         send_window_end: row.send_window_end,
         settings: ShopSettings::from_json(&row.settings),
+        admin_connected: row.access_token.is_some(),
     })
 }
 

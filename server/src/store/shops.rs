@@ -134,3 +134,33 @@ pub async fn bump_storefront_version(db: &impl ConnectionTrait, shop_id: Uuid) -
         .await?;
     Ok(())
 }
+
+/// A shop's Admin API credentials, the tokens already encrypted by the caller.
+pub struct AdminTokens {
+    pub access: String,
+    pub refresh: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub scopes: Option<String>,
+}
+
+/// Stores the shop's Admin API credentials, or clears them (`None`: Shopify refused them and
+/// the merchant must open the app again).
+pub async fn set_admin_tokens(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    tokens: Option<AdminTokens>,
+) -> Result<(), DbErr> {
+    let (access, refresh, expires, scopes) = match tokens {
+        Some(t) => (Some(t.access), t.refresh, t.expires_at, t.scopes),
+        None => (None, None, None, None),
+    };
+    shops::Entity::update_many()
+        .col_expr(shops::Column::AccessToken, Expr::value(access))
+        .col_expr(shops::Column::RefreshToken, Expr::value(refresh))
+        .col_expr(shops::Column::AccessTokenExpiresAt, Expr::value(expires))
+        .col_expr(shops::Column::Scopes, Expr::value(scopes))
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -26,6 +26,7 @@ mod requests_log;
 mod s3;
 mod static_ui;
 mod storefront;
+mod storefront_sync;
 mod templates;
 mod testimonial_csv;
 mod tokens;

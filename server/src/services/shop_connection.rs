@@ -1,0 +1,104 @@
+//! A shop's connection to its Admin API: when a merchant opens the app, their session token is
+//! exchanged (in the background, once) for an expiring offline access token, stored encrypted;
+//! background work asks [`access_token`], which refreshes it when it is about to run out.
+//! Refused credentials are cleared, so the next visit of the merchant connects again.
+
+use crate::domain::shop_domain::ShopDomain;
+use crate::shopify::admin_api::{AdminApi, AdminApiError, TokenGrant};
+use crate::state::AppState;
+use crate::store;
+use chrono::{Duration, Utc};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionError {
+    #[error("the shop has not connected its Admin API yet: the merchant opens the app once")]
+    NotConnected,
+    #[error(transparent)]
+    Api(#[from] AdminApiError),
+    #[error("stored token unreadable: {0}")]
+    Secret(#[from] crate::domain::secrets::SecretError),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// Shops whose exchange was tried lately (per process): a merchant's every click must not
+/// start another one.
+static TRIED: Mutex<Option<HashMap<Uuid, chrono::DateTime<Utc>>>> = Mutex::new(None);
+
+async fn save(state: &AppState, shop_id: Uuid, grant: &TokenGrant) -> Result<(), ConnectionError> {
+    let key = &state.config().encryption_key;
+    let expires = grant.expires_in.map(|s| state.now() + Duration::seconds(s));
+    let refresh = grant.refresh_token.as_deref().map(|r| key.encrypt(r));
+    let tokens = store::shops::AdminTokens {
+        access: key.encrypt(&grant.access_token),
+        refresh,
+        expires_at: expires,
+        scopes: grant.scope.clone(),
+    };
+    store::shops::set_admin_tokens(state.db(), shop_id, Some(tokens)).await?;
+    Ok(())
+}
+
+/// Called on every authenticated staff request (with what authentication already read): starts
+/// a token exchange in the background when the shop has no Admin API credentials, at most once
+/// every five minutes per shop.
+pub fn connect_if_needed(state: &AppState, shop_id: Uuid, connected: bool, shop: &ShopDomain, session_token: &str) {
+    // Dev mode has no Shopify to connect to.
+    if connected || state.is_dev() {
+        return;
+    }
+    let now = state.now();
+    {
+        let mut tried = TRIED.lock().unwrap_or_else(|e| e.into_inner());
+        let tried = tried.get_or_insert_with(HashMap::new);
+        if tried.get(&shop_id).is_some_and(|t| now - *t < Duration::minutes(5)) {
+            return;
+        }
+        tried.insert(shop_id, now);
+    }
+    let (state, shop, token) = (state.clone(), shop.clone(), session_token.to_owned());
+    tokio::spawn(async move {
+        match AdminApi::new(&state.config().shopify).exchange(&shop, &token).await {
+            Ok(grant) => match save(&state, shop_id, &grant).await {
+                Ok(()) => tracing::info!(%shop_id, "Admin API connected"),
+                Err(e) => tracing::error!(%shop_id, error = %e, "Admin API token not saved"),
+            },
+            Err(e) => tracing::warn!(%shop_id, error = %e, "token exchange failed; the next visit tries again"),
+        }
+    });
+}
+
+/// A working access token for the shop, refreshed first when it expires within a minute.
+pub async fn access_token(state: &AppState, shop_id: Uuid) -> Result<(ShopDomain, String), ConnectionError> {
+    let row = store::shops::get(state.db(), shop_id).await?.ok_or(ConnectionError::NotConnected)?;
+    let shop = ShopDomain::parse(&row.shop_domain).map_err(|_| ConnectionError::NotConnected)?;
+    let stored = row.access_token.ok_or(ConnectionError::NotConnected)?;
+    let key = &state.config().encryption_key;
+    let fresh = row.access_token_expires_at.is_none_or(|t| t - Duration::seconds(60) > state.now());
+    if fresh {
+        return Ok((shop, key.decrypt(&stored)?));
+    }
+    let refresh = row.refresh_token.ok_or(ConnectionError::NotConnected)?;
+    match AdminApi::new(&state.config().shopify).refresh(&shop, &key.decrypt(&refresh)?).await {
+        Ok(grant) => {
+            save(state, shop_id, &grant).await?;
+            tracing::info!(%shop_id, "Admin API token refreshed");
+            Ok((shop, grant.access_token))
+        }
+        Err(AdminApiError::Unauthorized(m)) => {
+            store::shops::set_admin_tokens(state.db(), shop_id, None).await?;
+            tracing::warn!(%shop_id, reason = %m, "refresh refused; cleared until the merchant opens the app");
+            Err(ConnectionError::NotConnected)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether the shop has Admin API credentials (background work that needs them is only planned
+/// for connected shops).
+pub async fn is_connected(db: &impl sea_orm::ConnectionTrait, shop_id: Uuid) -> Result<bool, sea_orm::DbErr> {
+    Ok(store::shops::get(db, shop_id).await?.is_some_and(|s| s.refresh_token.is_some() || s.access_token.is_some()))
+}
