@@ -99,6 +99,13 @@ async fn enhance(block: HtmlElement) {
             leptos::mount::mount_to(block.clone(), move || view! { <List heading placement items/> }).forget();
         }
     }
+    // The block's own heading setting (the stored HTML carries the default one).
+    if let (Some(text), Some(h)) =
+        (attr(&block, "data-heading"), block.query_selector(".reelproof__heading").ok().flatten())
+        && h.text_content().as_deref() != Some(text.as_str())
+    {
+        h.set_text_content(Some(&text));
+    }
     add_controls(&block);
     block.set_attribute("data-enhanced", "true").ok();
 }

@@ -29,7 +29,7 @@ fn theme_page(app: &TestApp, product: i64, server_html: &str) -> String {
 <link rel="stylesheet" href="{app}/widget/reelproof.css">
 </head><body>
 <header style="height: 1400px">A theme's product page</header>
-<div class="reelproof-widget" data-shop="{shop}" data-product-id="{product}" data-layout="grid" style="--rp-accent: #b91c1c">{server_html}</div>
+<div class="reelproof-widget" data-shop="{shop}" data-product-id="{product}" data-layout="grid" data-heading="Our customers on camera" style="--rp-accent: #b91c1c">{server_html}</div>
 <footer style="height: 600px">Footer</footer>
 <script src="{app}/widget/loader.js" async></script>
 </body></html>"#,
@@ -100,6 +100,8 @@ async fn the_widget_loads_lazily_shows_this_products_testimonials_plays_them_wit
     let ids =
         js(&b, "return [...document.querySelectorAll('[data-testimonial]')].map(e => e.dataset.testimonial)").await;
     assert_eq!(ids, json!([ours]), "this product's testimonial only");
+    let heading = js(&b, "return document.querySelector('.reelproof__heading').textContent").await;
+    assert_eq!(heading, json!("Our customers on camera"), "the block's heading setting");
     let label = js(&b, "return document.querySelector('.reelproof__play').getAttribute('aria-label')").await;
     assert_eq!(label, json!("Play: Video testimonial by Ada L."));
     assert_eq!(
