@@ -37,21 +37,32 @@ pub async fn insert_capture(
 ) -> Result<submissions::Model, DbErr> {
     let r = new.request;
     submissions::ActiveModel {
-        id: Set(entity::new_id()),
-        shop_id: Set(r.shop_id),
         request_id: Set(Some(r.id)),
         campaign_id: Set(Some(r.campaign_id)),
-        product_id: Set(r.product_id),
         display_name: Set(new.display_name),
         rating: Set(new.rating),
         quote: Set(new.quote),
         has_video: Set(new.has_video),
-        consent_publish: Set(true),
         consent_text: Set(new.consent_text),
         consent_version: Set(new.consent_version),
         consented_at: Set(Some(now)),
         flagged: Set(new.flagged_reason.is_some()),
         flagged_reason: Set(new.flagged_reason),
+        source: Set(SubmissionSource::Capture),
+        ..pending(r.shop_id, r.product_id, now)
+    }
+    .insert(db)
+    .await
+}
+
+/// A new submission as every source starts it: `pending`, unpublished, placed nowhere, with the
+/// customer's consent to publish.
+fn pending(shop_id: Uuid, product_id: i64, now: DateTime<Utc>) -> submissions::ActiveModel {
+    submissions::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        product_id: Set(product_id),
+        consent_publish: Set(true),
         status: Set(SubmissionStatus::Pending),
         published: Set(false),
         published_at: Set(None),
@@ -60,12 +71,10 @@ pub async fn insert_capture(
         featured: Set(false),
         sort_order: Set(0),
         moderated_at: Set(None),
-        source: Set(SubmissionSource::Capture),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
-    .insert(db)
-    .await
 }
 
 /// The consent an imported testimonial carries: the merchant's word, recorded as such.
@@ -83,32 +92,19 @@ pub async fn insert_import(
     now: DateTime<Utc>,
 ) -> Result<submissions::Model, DbErr> {
     let s = submissions::ActiveModel {
-        id: Set(entity::new_id()),
-        shop_id: Set(shop_id),
         request_id: Set(None),
         campaign_id: Set(None),
-        product_id: Set(row.product_id),
         display_name: Set(row.display_name.clone()),
         rating: Set(row.rating),
         quote: Set(row.quote.clone()),
         has_video: Set(row.video_url.is_some()),
-        consent_publish: Set(true),
         consent_text: Set(IMPORT_CONSENT_TEXT.into()),
         consent_version: Set(0),
         consented_at: Set(row.given_at),
         flagged: Set(flagged_reason.is_some()),
         flagged_reason: Set(flagged_reason),
-        status: Set(SubmissionStatus::Pending),
-        published: Set(false),
-        published_at: Set(None),
-        placement_home: Set(false),
-        placement_product: Set(false),
-        featured: Set(false),
-        sort_order: Set(0),
-        moderated_at: Set(None),
         source: Set(SubmissionSource::Import),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..pending(shop_id, row.product_id, now)
     }
     .insert(db)
     .await?;
