@@ -89,6 +89,14 @@ pub async fn access_token(state: &AppState, shop_id: Uuid) -> Result<(ShopDomain
             Ok((shop, grant.access_token))
         }
         Err(AdminApiError::Unauthorized(m)) => {
+            // Another worker may have refreshed first (Shopify retires a refresh token once it
+            // is used): its new token is stored, and it is as good as ours would have been.
+            if let Some(now) = store::shops::get(state.db(), shop_id).await?
+                && now.refresh_token.as_deref() != Some(refresh.as_str())
+                && let Some(access) = now.access_token
+            {
+                return Ok((shop, key.decrypt(&access)?));
+            }
             store::shops::set_admin_tokens(state.db(), shop_id, None).await?;
             tracing::warn!(%shop_id, reason = %m, "refresh refused; cleared until the merchant opens the app");
             Err(ConnectionError::NotConnected)

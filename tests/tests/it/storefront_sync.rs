@@ -67,3 +67,24 @@ async fn a_shop_that_never_connected_plans_no_sync() {
     assert_eq!(jobs, 0, "nothing to write to without an Admin API connection");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn two_workers_refreshing_at_once_both_get_a_working_token_and_the_shop_stays_connected() {
+    let shopify = FakeShopify::start().await;
+    let base = shopify.url();
+    let app = TestApp::spawn_with(|c| c.shopify.admin_base = Some(base)).await;
+    app.graphql("{ shop { domain } }", json!({})).await;
+    wait_for("the Admin API to be connected", Duration::from_secs(30), || async {
+        server::store::shops::get(app.db(), app.shop_id()).await.unwrap().filter(|s| s.access_token.is_some())
+    })
+    .await;
+    app.advance_clock(chrono::Duration::hours(2));
+    let token = || server::services::shop_connection::access_token(app.state(), app.shop_id());
+    let (a, b) = tokio::join!(token(), token());
+    let (a, b) = (a.expect("first worker").1, b.expect("second worker").1);
+    assert_eq!(a, b, "the newest token, whoever refreshed");
+    assert_eq!(a, "shpat_2");
+    let row = server::store::shops::get(app.db(), app.shop_id()).await.unwrap().unwrap();
+    assert!(row.access_token.is_some() && row.refresh_token.is_some(), "still connected");
+    app.finish().await;
+}
