@@ -71,16 +71,37 @@ pub fn connect_if_needed(state: &AppState, shop_id: Uuid, connected: bool, shop:
     });
 }
 
+/// One refresh at a time per shop in this process; Shopify retires a refresh token once used,
+/// so a second concurrent refresh would be refused.
+fn refresh_lock(shop_id: Uuid) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: Mutex<Option<HashMap<Uuid, std::sync::Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
+    let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    locks.get_or_insert_with(HashMap::new).entry(shop_id).or_default().clone()
+}
+
+/// The stored access token if it is good for another minute.
+fn usable(state: &AppState, row: &entity::shops::Model) -> Result<Option<String>, ConnectionError> {
+    let Some(stored) = &row.access_token else { return Ok(None) };
+    let fresh = row.access_token_expires_at.is_none_or(|t| t - Duration::seconds(60) > state.now());
+    Ok(if fresh { Some(state.config().encryption_key.decrypt(stored)?) } else { None })
+}
+
 /// A working access token for the shop, refreshed first when it expires within a minute.
 pub async fn access_token(state: &AppState, shop_id: Uuid) -> Result<(ShopDomain, String), ConnectionError> {
-    let row = store::shops::get(state.db(), shop_id).await?.ok_or(ConnectionError::NotConnected)?;
+    let read = || async { store::shops::get(state.db(), shop_id).await?.ok_or(ConnectionError::NotConnected) };
+    let row = read().await?;
     let shop = ShopDomain::parse(&row.shop_domain).map_err(|_| ConnectionError::NotConnected)?;
-    let stored = row.access_token.ok_or(ConnectionError::NotConnected)?;
-    let key = &state.config().encryption_key;
-    let fresh = row.access_token_expires_at.is_none_or(|t| t - Duration::seconds(60) > state.now());
-    if fresh {
-        return Ok((shop, key.decrypt(&stored)?));
+    if let Some(token) = usable(state, &row)? {
+        return Ok((shop, token));
     }
+    let lock = refresh_lock(shop_id);
+    let _one_at_a_time = lock.lock().await;
+    // Whoever held the lock before may have refreshed already.
+    let row = read().await?;
+    if let Some(token) = usable(state, &row)? {
+        return Ok((shop, token));
+    }
+    let key = &state.config().encryption_key;
     let refresh = row.refresh_token.ok_or(ConnectionError::NotConnected)?;
     match AdminApi::new(&state.config().shopify).refresh(&shop, &key.decrypt(&refresh)?).await {
         Ok(grant) => {
@@ -89,13 +110,16 @@ pub async fn access_token(state: &AppState, shop_id: Uuid) -> Result<(ShopDomain
             Ok((shop, grant.access_token))
         }
         Err(AdminApiError::Unauthorized(m)) => {
-            // Another worker may have refreshed first (Shopify retires a refresh token once it
-            // is used): its new token is stored, and it is as good as ours would have been.
-            if let Some(now) = store::shops::get(state.db(), shop_id).await?
-                && now.refresh_token.as_deref() != Some(refresh.as_str())
-                && let Some(access) = now.access_token
-            {
-                return Ok((shop, key.decrypt(&access)?));
+            // Another replica may have refreshed first (Shopify retires a refresh token once it
+            // is used): give its save a moment to land, and use its token.
+            for _ in 0..25 {
+                let now = read().await?;
+                if now.refresh_token.as_deref() != Some(refresh.as_str())
+                    && let Some(token) = usable(state, &now)?
+                {
+                    return Ok((shop, token));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
             store::shops::set_admin_tokens(state.db(), shop_id, None).await?;
             tracing::warn!(%shop_id, reason = %m, "refresh refused; cleared until the merchant opens the app");
