@@ -209,3 +209,41 @@ pub async fn submitted_request(
     let token = server::domain::tokens::CaptureToken::generate().hash();
     request(db, shop_id, c.id, product_id, &token, RequestStatus::Submitted).await
 }
+
+/// A submission row (not yet inserted) as the storefront shows one: approved, published on the
+/// home page and the product page, rated, with consent. Tests override what they are about.
+pub fn shown_submission(
+    shop_id: Uuid,
+    product_id: i64,
+    now: DateTime<Utc>,
+) -> entity::testimonial_submissions::ActiveModel {
+    use entity::{SubmissionSource, SubmissionStatus};
+    entity::testimonial_submissions::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        request_id: Set(None),
+        campaign_id: Set(None),
+        product_id: Set(product_id),
+        display_name: Set("Ada Lovelace".into()),
+        rating: Set(Some(5)),
+        quote: Set(Some("Lovely".into())),
+        has_video: Set(true),
+        consent_publish: Set(true),
+        consent_text: Set("ok".into()),
+        consent_version: Set(1),
+        consented_at: Set(Some(now)),
+        flagged: Set(false),
+        flagged_reason: Set(None),
+        status: Set(SubmissionStatus::Approved),
+        published: Set(true),
+        published_at: Set(Some(now)),
+        placement_home: Set(true),
+        placement_product: Set(true),
+        featured: Set(false),
+        sort_order: Set(0),
+        moderated_at: Set(Some(now)),
+        source: Set(SubmissionSource::Capture),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}

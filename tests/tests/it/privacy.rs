@@ -2,7 +2,7 @@
 
 use super::campaigns::active;
 use bytes::Bytes;
-use entity::{AssetStatus, RequestStatus, SubmissionSource, SubmissionStatus};
+use entity::{AssetStatus, RequestStatus, SubmissionStatus};
 use reelproof_tests::{TestApp, fixtures};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Statement};
 use serde_json::json;
@@ -54,32 +54,11 @@ async fn give_testimonial(app: &TestApp, request_id: Uuid) -> Vec<String> {
     let now = app.now();
     let shop = app.shop_id();
     let sub = entity::testimonial_submissions::ActiveModel {
-        id: Set(entity::new_id()),
-        shop_id: Set(shop),
         request_id: Set(Some(request_id)),
-        campaign_id: Set(None),
         product_id: Set(101),
         display_name: Set("Grace H.".into()),
-        rating: Set(Some(5)),
         quote: Set(Some("Love it".into())),
-        has_video: Set(true),
-        consent_publish: Set(true),
-        consent_text: Set("ok".into()),
-        consent_version: Set(1),
-        consented_at: Set(Some(now)),
-        flagged: Set(false),
-        flagged_reason: Set(None),
-        status: Set(SubmissionStatus::Approved),
-        published: Set(true),
-        published_at: Set(Some(now)),
-        placement_home: Set(true),
-        placement_product: Set(true),
-        featured: Set(false),
-        sort_order: Set(0),
-        moderated_at: Set(Some(now)),
-        source: Set(SubmissionSource::Capture),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..reelproof_tests::fixtures::shown_submission(shop, 101, now)
     }
     .insert(db)
     .await

@@ -19,31 +19,14 @@ async fn candidate(app: &TestApp, shop_id: uuid::Uuid, c: &Candidate) -> uuid::U
     let id = entity::new_id();
     submissions::ActiveModel {
         id: Set(id),
-        shop_id: Set(shop_id),
-        request_id: Set(None),
-        campaign_id: Set(None),
-        product_id: Set(c.product_id),
-        display_name: Set("Ada Lovelace".into()),
-        rating: Set(Some(5)),
-        quote: Set(Some("Lovely".into())),
-        has_video: Set(true),
-        consent_publish: Set(true),
-        consent_text: Set("ok".into()),
-        consent_version: Set(1),
-        consented_at: Set(Some(now)),
-        flagged: Set(false),
-        flagged_reason: Set(None),
         status: Set(c.status),
         published: Set(c.published),
         published_at: Set(c.published.then_some(now)),
         placement_home: Set(c.placement_home),
         placement_product: Set(c.placement_product),
-        featured: Set(false),
-        sort_order: Set(0),
         moderated_at: Set(None),
         source: Set(entity::SubmissionSource::Import),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..fixtures::shown_submission(shop_id, c.product_id, now)
     }
     .insert(app.db())
     .await
