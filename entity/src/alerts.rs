@@ -1,6 +1,7 @@
 //! `alerts`: things the merchant should know about (terminal failures, media failures).
 
 use crate::enums::*;
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -8,8 +9,8 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "alerts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub shop_id: Uuid,
+    pub id: AlertId,
+    pub shop_id: ShopId,
     pub kind: String,
     pub severity: AlertSeverity,
     pub message: String,

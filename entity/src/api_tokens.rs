@@ -1,5 +1,6 @@
 //! `api_tokens`: per-shop tokens for integrators (stored hashed).
 
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -7,8 +8,8 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "api_tokens")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub shop_id: Uuid,
+    pub id: ApiTokenId,
+    pub shop_id: ShopId,
     pub name: String,
     #[sea_orm(unique)]
     pub token_hash: String,

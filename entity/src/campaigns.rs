@@ -1,6 +1,7 @@
 //! `campaigns`: a merchant's rule for when and how to ask for testimonials.
 
 use crate::enums::*;
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -8,8 +9,8 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "campaigns")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub shop_id: Uuid,
+    pub id: CampaignId,
+    pub shop_id: ShopId,
     pub name: String,
     pub status: CampaignStatus,
     pub trigger: CampaignTrigger,
@@ -25,10 +26,10 @@ pub struct Model {
     pub frequency_cap_30d: Option<i32>,
     /// Eligibility rules as JSON (include/exclude products, min total, skips, consent).
     pub eligibility: Json,
-    pub request_email_template_id: Option<Uuid>,
-    pub reminder_email_template_id: Option<Uuid>,
-    pub request_sms_template_id: Option<Uuid>,
-    pub reminder_sms_template_id: Option<Uuid>,
+    pub request_email_template_id: Option<TemplateId>,
+    pub reminder_email_template_id: Option<TemplateId>,
+    pub request_sms_template_id: Option<TemplateId>,
+    pub reminder_sms_template_id: Option<TemplateId>,
     pub consent_text: String,
     pub consent_version: i32,
     pub prompt: String,

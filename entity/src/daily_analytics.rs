@@ -1,5 +1,6 @@
 //! `daily_analytics`: per shop, campaign and day rollups, recomputed idempotently from events.
 
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -8,8 +9,8 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub shop_id: Uuid,
-    pub campaign_id: Uuid,
+    pub shop_id: ShopId,
+    pub campaign_id: CampaignId,
     pub day: Date,
     pub requests_created: i32,
     pub sent: i32,

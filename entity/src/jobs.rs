@@ -1,6 +1,7 @@
 //! `jobs`: background work, claimed with a lease (SKIP LOCKED on Postgres).
 
 use crate::enums::*;
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -8,9 +9,9 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "jobs")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: JobId,
     /// Null for global jobs (analytics sweeps that cover every shop).
-    pub shop_id: Option<Uuid>,
+    pub shop_id: Option<ShopId>,
     pub kind: String,
     #[sea_orm(unique)]
     pub dedupe_key: Option<String>,

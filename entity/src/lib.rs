@@ -9,6 +9,7 @@ pub mod api_tokens;
 pub mod campaigns;
 pub mod daily_analytics;
 pub mod enums;
+pub mod ids;
 pub mod jobs;
 pub mod message_templates;
 pub mod moderation_log;
@@ -23,8 +24,10 @@ pub mod testimonial_submissions;
 pub mod webhook_deliveries;
 
 pub use enums::*;
+pub use ids::*;
 
-/// A new time-ordered id; every primary key in the schema is one of these.
-pub fn new_id() -> uuid::Uuid {
-    uuid::Uuid::now_v7()
+/// A new time-ordered id (UUID v7); every primary key in the schema is one of these, typed
+/// ([`ids`]) or plain, so the caller's type decides which.
+pub fn new_id<T: From<uuid::Uuid>>() -> T {
+    uuid::Uuid::now_v7().into()
 }

@@ -1,6 +1,7 @@
 //! `message_templates`: email/SMS templates rendered with minijinja.
 
 use crate::enums::*;
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -8,8 +9,8 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "message_templates")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub shop_id: Uuid,
+    pub id: TemplateId,
+    pub shop_id: ShopId,
     pub channel: TemplateChannel,
     pub kind: TemplateKind,
     pub name: String,

@@ -1,6 +1,7 @@
 //! `moderation_log`: append-only record of every moderation action.
 
 use crate::enums::*;
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -9,8 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub shop_id: Uuid,
-    pub submission_id: Uuid,
+    pub shop_id: ShopId,
+    pub submission_id: SubmissionId,
     pub action: String,
     pub actor: String,
     pub from_status: Option<SubmissionStatus>,

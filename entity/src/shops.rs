@@ -1,5 +1,6 @@
 //! `shops`: one row per Shopify store that installed the app (the tenant).
 
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "shops")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
+    pub id: ShopId,
     #[sea_orm(unique)]
     pub shop_domain: String,
     /// AES-GCM ciphertext (see `server::domain::secrets`); never the plain token.

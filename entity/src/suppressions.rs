@@ -1,6 +1,7 @@
 //! `suppressions`: customers of a shop who asked for no more messages (an unsubscribe link, a
 //! provider's unsubscribe or spam report). Keyed by the hashed `customer_key`, never by address.
 
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub shop_id: Uuid,
+    pub shop_id: ShopId,
     pub customer_key: String,
     /// `link`, `sendgrid:unsubscribe`, `postmark:SpamComplaint`, …
     pub reason: String,

@@ -1,6 +1,7 @@
 //! `testimonial_media_assets`: an uploaded video and what processing made of it.
 
 use crate::enums::*;
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -8,9 +9,9 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "testimonial_media_assets")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub shop_id: Uuid,
-    pub submission_id: Uuid,
+    pub id: AssetId,
+    pub shop_id: ShopId,
+    pub submission_id: SubmissionId,
     pub original_key: String,
     pub content_type: String,
     pub size_bytes: i64,

@@ -1,6 +1,7 @@
 //! `testimonial_request_events`: the append-only timeline of a request (spec 004).
 
 use crate::enums::*;
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -8,9 +9,9 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "testimonial_request_events")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub shop_id: Uuid,
-    pub request_id: Uuid,
+    pub id: RequestEventId,
+    pub shop_id: ShopId,
+    pub request_id: RequestId,
     pub event_type: RequestEventType,
     pub event_at: DateTimeUtc,
     pub provider_message_id: Option<String>,

@@ -1,6 +1,7 @@
 //! `testimonial_requests`: one ask, for one product of one order, to one customer.
 
 use crate::enums::*;
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -8,9 +9,9 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "testimonial_requests")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub shop_id: Uuid,
-    pub campaign_id: Uuid,
+    pub id: RequestId,
+    pub shop_id: ShopId,
+    pub campaign_id: CampaignId,
     /// Shopify ids exceed 2^53; stored as i64, never as a float.
     pub shopify_order_id: i64,
     pub order_name: Option<String>,

@@ -1,6 +1,7 @@
 //! `testimonial_submissions`: what the customer sent back; moderated and published by the merchant.
 
 use crate::enums::*;
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -8,11 +9,11 @@ use serde::{Deserialize, Serialize};
 #[sea_orm(table_name = "testimonial_submissions")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-    pub shop_id: Uuid,
+    pub id: SubmissionId,
+    pub shop_id: ShopId,
     #[sea_orm(unique)]
-    pub request_id: Option<Uuid>,
-    pub campaign_id: Option<Uuid>,
+    pub request_id: Option<RequestId>,
+    pub campaign_id: Option<CampaignId>,
     /// Rebindable by the merchant.
     pub product_id: i64,
     pub display_name: String,

@@ -1,6 +1,7 @@
 //! `webhook_deliveries`: the inbox that makes webhook replays harmless.
 
 use crate::enums::*;
+use crate::ids::*;
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +11,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     /// Null for deliveries about shops we do not know.
-    pub shop_id: Option<Uuid>,
+    pub shop_id: Option<ShopId>,
     pub source: WebhookSource,
     pub topic: String,
     /// `X-Shopify-Webhook-Id` (or the provider's event id); unique with `source`.

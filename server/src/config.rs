@@ -134,38 +134,14 @@ pub struct ShopifyArgs {
     pub admin_base: Option<url::Url>,
 }
 
+pub use crate::providers::twilio::TwilioConfig;
+pub use crate::shopify::ShopifyCredentials;
+
 /// Dev mode exists only when no Shopify credentials are configured (DESIGN.md §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Dev,
     Production,
-}
-
-#[derive(Clone)]
-pub struct ShopifyCredentials {
-    pub api_key: String,
-    pub api_secret: String,
-    /// Also accepted while a secret rotation settles.
-    pub previous_api_secret: Option<String>,
-    /// `SHOPIFY_ADMIN_BASE`: a stand-in for `https://<shop>` (tests).
-    pub admin_base: Option<url::Url>,
-}
-
-impl ShopifyCredentials {
-    pub fn new(api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
-        Self { api_key: api_key.into(), api_secret: api_secret.into(), previous_api_secret: None, admin_base: None }
-    }
-
-    /// The secrets a Shopify signature may have been made with: the current one first.
-    pub fn secrets(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.api_secret.as_str()).chain(self.previous_api_secret.as_deref())
-    }
-}
-
-impl std::fmt::Debug for ShopifyCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ShopifyCredentials").field("api_key", &self.api_key).finish_non_exhaustive()
-    }
 }
 
 /// Fully resolved configuration.
@@ -236,26 +212,6 @@ pub enum MediaStore {
 pub enum SmsConfig {
     Outbox,
     Twilio(TwilioConfig),
-}
-
-#[derive(Clone)]
-pub struct TwilioConfig {
-    pub account_sid: String,
-    pub auth_token: String,
-    pub from_number: Option<String>,
-    pub messaging_service_sid: Option<String>,
-    pub api_base: url::Url,
-}
-
-impl std::fmt::Debug for TwilioConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TwilioConfig")
-            .field("account_sid", &self.account_sid)
-            .field("from_number", &self.from_number.is_some())
-            .field("messaging_service_sid", &self.messaging_service_sid)
-            .field("api_base", &self.api_base.as_str())
-            .finish_non_exhaustive()
-    }
 }
 
 /// What verifies provider callbacks; a provider without its secret has no callback endpoint.

@@ -1,7 +1,9 @@
 //! Reelproof server library: everything `reelproof` runs, importable by the test harness.
 //!
-//! Layering (DESIGN.md §2): `http`/`graphql`/`jobs` → `services` → `store` → `entity`, and all
-//! may use `domain`. See ARCHITECTURE.md for the codemap.
+//! The composition root: it alone may name every module, builds the state, registers the job
+//! kinds and starts the loops. Layering (DESIGN.md §2, checked by the architecture test):
+//! `http`/`graphql` → `services` → `jobs`/`store`/`providers`/`shopify` → `entity`, and all
+//! may use `domain`. See ARCHITECTURE.md for the codemap and the invariants.
 
 pub mod clock;
 pub mod config;
@@ -52,11 +54,16 @@ pub enum StartupError {
     Email(String),
 }
 
-/// Makes ring the process's default TLS crypto provider, for every client that asks rustls for
-/// it (reqwest, under the S3 store) — the provider lettre, sqlx and the Twilio client already
-/// build, so there is no second crypto library. Calling it again is harmless.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+pub use providers::install_crypto_provider;
+
+/// The job registry: every job kind the server runs, with its handler. A new kind is added
+/// here (and nowhere in `jobs/`, which knows no kind).
+pub fn job_handlers() -> Vec<Arc<dyn jobs::JobHandler<AppState>>> {
+    vec![
+        Arc::new(services::planning::DeliveryFallback),
+        Arc::new(services::media::MediaJob),
+        Arc::new(services::storefront_sync::SyncJob),
+    ]
 }
 
 /// A built, bound, migrated server that has not started serving yet.
@@ -111,7 +118,7 @@ impl Application {
             config,
             public_url,
             metrics: telemetry::metrics_handle(),
-            jobs: jobs::JobRunner::new(jobs::handlers()),
+            jobs: jobs::runner::JobRunner::new(job_handlers()),
             clock,
             storage,
             email,

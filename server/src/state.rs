@@ -2,7 +2,8 @@
 
 use crate::clock::Clock;
 use crate::config::{Config, Mode};
-use crate::jobs::JobRunner;
+use crate::jobs::JobContext;
+use crate::jobs::runner::JobRunner;
 use crate::providers::email::EmailSender;
 use crate::providers::sms::SmsSender;
 use crate::providers::storage::Storage;
@@ -18,13 +19,13 @@ struct Inner {
     config: Config,
     public_url: url::Url,
     metrics: PrometheusHandle,
-    jobs: Arc<JobRunner>,
+    jobs: Arc<JobRunner<AppState>>,
     clock: Clock,
     storage: Storage,
     email: Arc<dyn EmailSender>,
     sms: Arc<dyn SmsSender>,
     links: crate::domain::tokens::LinkKey,
-    live: crate::services::live::LiveEvents,
+    live: crate::providers::live::LiveEvents,
 }
 
 /// Everything `AppState` is made of; built once by `Application::build`.
@@ -33,7 +34,7 @@ pub struct Parts {
     pub config: Config,
     pub public_url: url::Url,
     pub metrics: PrometheusHandle,
-    pub jobs: JobRunner,
+    pub jobs: JobRunner<AppState>,
     pub clock: Clock,
     pub storage: Storage,
     pub email: Arc<dyn EmailSender>,
@@ -68,7 +69,7 @@ impl AppState {
     }
 
     /// Live events for the admin's subscriptions.
-    pub fn live(&self) -> &crate::services::live::LiveEvents {
+    pub fn live(&self) -> &crate::providers::live::LiveEvents {
         &self.0.live
     }
 
@@ -87,6 +88,16 @@ impl AppState {
     /// Derives capture tokens and signs tracking links.
     pub fn links(&self) -> &crate::domain::tokens::LinkKey {
         &self.0.links
+    }
+
+    /// A link a browser can play (or download) the media object `key` from for `ttl`.
+    pub async fn playback_url(
+        &self,
+        key: &str,
+        ttl: std::time::Duration,
+    ) -> Result<String, crate::providers::storage::StorageError> {
+        let expires = self.now().timestamp() + ttl.as_secs() as i64;
+        self.storage().playback_url(key, expires, ttl, self.public_url().as_str(), self.links()).await
     }
 
     /// An absolute URL under the public base (`path` starts with `/`).
@@ -115,7 +126,17 @@ impl AppState {
         &self.0.metrics
     }
 
-    pub fn jobs(&self) -> &Arc<JobRunner> {
+    pub fn jobs(&self) -> &Arc<JobRunner<AppState>> {
         &self.0.jobs
+    }
+}
+
+impl JobContext for AppState {
+    fn db(&self) -> &DatabaseConnection {
+        AppState::db(self)
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        AppState::now(self)
     }
 }

@@ -2,15 +2,15 @@
 //! day, computed from the facts of that day alone, so recomputing a day gives the same row
 //! (the job is idempotent and can be re-run after late provider events).
 
+use entity::CampaignId;
 use chrono::NaiveDate;
 use entity::RequestEventType;
 use std::collections::BTreeMap;
-use uuid::Uuid;
 
 /// One timeline event, with its request's campaign.
 #[derive(Debug, Clone)]
 pub struct EventFact {
-    pub campaign_id: Uuid,
+    pub campaign_id: CampaignId,
     pub day: NaiveDate,
     pub kind: RequestEventType,
     /// A mail scanner or link checker, not the customer (`payload.actor = "machine"`).
@@ -20,7 +20,7 @@ pub struct EventFact {
 /// One moderation action, with its submission's campaign.
 #[derive(Debug, Clone)]
 pub struct ModerationFact {
-    pub campaign_id: Uuid,
+    pub campaign_id: CampaignId,
     pub day: NaiveDate,
     pub action: String,
 }
@@ -59,11 +59,11 @@ impl Counts {
 
 /// Counts per (campaign, day). `created` are the requests created that day, by campaign.
 pub fn roll_up(
-    created: &[(Uuid, NaiveDate)],
+    created: &[(CampaignId, NaiveDate)],
     events: &[EventFact],
     moderation: &[ModerationFact],
-) -> BTreeMap<(Uuid, NaiveDate), Counts> {
-    let mut out: BTreeMap<(Uuid, NaiveDate), Counts> = BTreeMap::new();
+) -> BTreeMap<(CampaignId, NaiveDate), Counts> {
+    let mut out: BTreeMap<(CampaignId, NaiveDate), Counts> = BTreeMap::new();
     for key in created {
         out.entry(*key).or_default().requests_created += 1;
     }
@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn the_funnel_counts_people_per_campaign_and_day() {
-        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let (a, b) = (CampaignId(uuid::Uuid::from_u128(1)), CampaignId(uuid::Uuid::from_u128(2)));
         let d1 = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         let d2 = d1.succ_opt().unwrap();
         let ev = |campaign_id, day, kind, machine| EventFact { campaign_id, day, kind, machine };

@@ -74,15 +74,15 @@ pub struct CampaignSettings {
 /// an SMS template for each kind).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CampaignTemplates {
-    pub request_email: Option<uuid::Uuid>,
-    pub reminder_email: Option<uuid::Uuid>,
-    pub request_sms: Option<uuid::Uuid>,
-    pub reminder_sms: Option<uuid::Uuid>,
+    pub request_email: Option<entity::TemplateId>,
+    pub reminder_email: Option<entity::TemplateId>,
+    pub request_sms: Option<entity::TemplateId>,
+    pub reminder_sms: Option<entity::TemplateId>,
 }
 
 impl CampaignTemplates {
     /// Every slot with the API's name for it.
-    pub fn slots(&self) -> [(&'static str, TemplateChannel, TemplateKind, Option<uuid::Uuid>); 4] {
+    pub fn slots(&self) -> [(&'static str, TemplateChannel, TemplateKind, Option<entity::TemplateId>); 4] {
         use {TemplateChannel as C, TemplateKind as K};
         [
             ("templates.requestEmail", C::Email, K::Request, self.request_email),

@@ -5,10 +5,10 @@
 //! (Postmark's `Metadata`, SendGrid's custom arguments). Personal data is not needed to debug a
 //! delivery — the request row already says who it was for — so it never reaches the timeline.
 
+use entity::RequestId;
 use chrono::{DateTime, Timelike, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 pub const MAX_PAYLOAD_BYTES: usize = 4096;
 /// Longest string value kept; longer ones are cut (SMTP responses can be long).
@@ -70,7 +70,7 @@ fn redact(v: Value) -> Value {
 
 /// The dedupe rule of DESIGN.md §5: the same request, event type and provider message id within
 /// the same minute is one event. Returned as a hash so the unique index stays small.
-pub fn dedupe_key(request_id: Uuid, event_type: &str, provider_message_id: Option<&str>, at: DateTime<Utc>) -> String {
+pub fn dedupe_key(request_id: RequestId, event_type: &str, provider_message_id: Option<&str>, at: DateTime<Utc>) -> String {
     let minute = at.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(at);
     let text = format!("{request_id}|{event_type}|{}|{}", provider_message_id.unwrap_or(""), minute.timestamp());
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn dedupe_key_is_per_minute_type_and_provider_id() {
-        let id = Uuid::nil();
+        let id = RequestId(uuid::Uuid::nil());
         let t = Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 5).unwrap();
         let k = dedupe_key(id, "delivered", Some("m1"), t);
         assert_eq!(k, dedupe_key(id, "delivered", Some("m1"), t + chrono::Duration::seconds(50)));
@@ -126,6 +126,6 @@ mod tests {
         assert_ne!(k, dedupe_key(id, "opened", Some("m1"), t));
         assert_ne!(k, dedupe_key(id, "delivered", Some("m2"), t));
         assert_ne!(k, dedupe_key(id, "delivered", None, t));
-        assert_ne!(k, dedupe_key(Uuid::max(), "delivered", Some("m1"), t));
+        assert_ne!(k, dedupe_key(RequestId(uuid::Uuid::max()), "delivered", Some("m1"), t));
     }
 }

@@ -9,7 +9,6 @@ use chrono::{DateTime, Duration, Utc};
 use entity::Channel;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashSet};
-use uuid::Uuid;
 
 /// What the planner needs to know about the customer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -49,7 +48,7 @@ pub struct OrderFacts {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CampaignFacts {
-    pub id: Uuid,
+    pub id: entity::CampaignId,
     pub channel: Channel,
     pub delay_days: i32,
     pub token_ttl_days: i32,
@@ -277,7 +276,7 @@ mod tests {
 
     fn campaign() -> CampaignFacts {
         CampaignFacts {
-            id: Uuid::nil(),
+            id: entity::CampaignId(uuid::Uuid::nil()),
             channel: Channel::Email,
             delay_days: 7,
             token_ttl_days: 30,

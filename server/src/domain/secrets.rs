@@ -94,6 +94,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn derived_link_keys_differ_by_purpose_and_by_key() {
+        let key = EncryptionKey::generate();
+        let id = entity::RequestId::new_v7();
+        let t = key.derive("links").capture_token(id);
+        assert_eq!(t, key.derive("links").capture_token(id), "the same key and purpose derive the same links");
+        assert_ne!(t, key.derive("other").capture_token(id), "another purpose, another token");
+        assert_ne!(t, EncryptionKey::generate().derive("links").capture_token(id), "another key, another token");
+    }
+
+    #[test]
     fn round_trips_and_never_stores_the_plain_text() {
         let key = EncryptionKey::generate();
         let stored = key.encrypt("shpat_secret_token");

@@ -5,13 +5,12 @@
 
 use super::html::escape;
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 /// The public-safe view of a published testimonial (DESIGN.md §5): nothing about the order,
 /// the customer's contacts, tokens or requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicTestimonial {
-    pub id: Uuid,
+    pub id: entity::SubmissionId,
     /// First name and last initial.
     pub display_name: String,
     pub rating: Option<i16>,
@@ -213,7 +212,7 @@ mod tests {
 
     fn item(rating: Option<i16>, quote: &str) -> PublicTestimonial {
         PublicTestimonial {
-            id: Uuid::nil(),
+            id: entity::SubmissionId(uuid::Uuid::nil()),
             display_name: "Ada L.".into(),
             rating,
             quote: Some(quote.into()),

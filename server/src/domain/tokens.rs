@@ -114,17 +114,17 @@ impl LinkKey {
     }
 
     /// The capture token of a request: the same every time it is asked for.
-    pub fn capture_token(&self, request_id: uuid::Uuid) -> CaptureToken {
-        CaptureToken(URL_SAFE_NO_PAD.encode(self.mac(&[b"capture/v1", request_id.as_bytes()])))
+    pub fn capture_token(&self, request_id: entity::RequestId) -> CaptureToken {
+        CaptureToken(URL_SAFE_NO_PAD.encode(self.mac(&[b"capture/v1", request_id.0.as_bytes()])))
     }
 
     /// A short signature (128 bits, base64url) binding `purpose` to an id, for links that name a
     /// request directly.
-    pub fn sign(&self, purpose: &str, id: uuid::Uuid) -> String {
-        URL_SAFE_NO_PAD.encode(&self.mac(&[purpose.as_bytes(), id.as_bytes()])[..16])
+    pub fn sign(&self, purpose: &str, id: entity::RequestId) -> String {
+        URL_SAFE_NO_PAD.encode(&self.mac(&[purpose.as_bytes(), id.0.as_bytes()])[..16])
     }
 
-    pub fn verify(&self, purpose: &str, id: uuid::Uuid, signature: &str) -> bool {
+    pub fn verify(&self, purpose: &str, id: entity::RequestId, signature: &str) -> bool {
         constant_time_eq(self.sign(purpose, id).as_bytes(), signature.as_bytes())
     }
 
@@ -213,26 +213,24 @@ mod tests {
 
     #[test]
     fn derived_tokens_are_stable_per_request_and_key() {
-        let key = crate::domain::secrets::EncryptionKey::generate();
-        let links = key.derive("links");
-        let id = uuid::Uuid::now_v7();
+        let links = LinkKey::new([1; 32]);
+        let id = entity::RequestId::new_v7();
         let t = links.capture_token(id);
         assert_eq!(t, links.capture_token(id), "a reminder rebuilds the same link");
         assert_eq!(CaptureToken::parse(t.expose()).unwrap(), t, "derived tokens parse like random ones");
-        assert_ne!(t, links.capture_token(uuid::Uuid::now_v7()));
-        assert_ne!(t, key.derive("other").capture_token(id), "another purpose, another token");
-        assert_ne!(t, crate::domain::secrets::EncryptionKey::generate().derive("links").capture_token(id));
+        assert_ne!(t, links.capture_token(entity::RequestId::new_v7()));
+        assert_ne!(t, LinkKey::new([2; 32]).capture_token(id), "another key, another token");
     }
 
     #[test]
     fn signatures_bind_purpose_and_id() {
-        let links = crate::domain::secrets::EncryptionKey::generate().derive("links");
-        let id = uuid::Uuid::now_v7();
+        let links = LinkKey::new([3; 32]);
+        let id = entity::RequestId::new_v7();
         let sig = links.sign("open", id);
         assert_eq!(sig.len(), 22);
         assert!(links.verify("open", id, &sig));
         assert!(!links.verify("click", id, &sig));
-        assert!(!links.verify("open", uuid::Uuid::now_v7(), &sig));
+        assert!(!links.verify("open", entity::RequestId::new_v7(), &sig));
         assert!(!links.verify("open", id, "AAAAAAAAAAAAAAAAAAAAAA"));
     }
 

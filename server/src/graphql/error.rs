@@ -33,6 +33,12 @@ impl ErrorCode {
     }
 }
 
+/// Parses a GraphQL `ID` into a typed id. Something that is not an id names no row of the
+/// shop, so the answer is `NOT_FOUND` ("<what> not found"), exactly as for an unknown id.
+pub fn parse_id<T: std::str::FromStr>(id: &str, what: &str) -> Result<T, async_graphql::Error> {
+    id.parse().map_err(|_| api_error(ErrorCode::NotFound, format!("{what} not found")))
+}
+
 /// A GraphQL error with a code. Internal errors are logged here with their detail and sent to
 /// the client without it.
 pub fn api_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {
@@ -71,9 +77,9 @@ impl ToApiError for crate::services::capture::CaptureError {
     }
 }
 
-impl ToApiError for crate::store::media_assets::AssetError {
+impl ToApiError for crate::services::media::AssetError {
     fn to_api_error(self) -> async_graphql::Error {
-        use crate::store::media_assets::AssetError as E;
+        use crate::services::media::AssetError as E;
         match self {
             E::NotFound => api_error(ErrorCode::NotFound, "media asset not found"),
             E::Invalid(e) => {

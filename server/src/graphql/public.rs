@@ -180,6 +180,6 @@ impl PublicMutation {
             consent_version: input.consent_version,
         };
         let s = capture::submit(state, &token, input).await.map_err(ToApiError::to_api_error)?;
-        Ok(SubmittedTestimonial { id: s.id, has_video: s.has_video })
+        Ok(SubmittedTestimonial { id: s.id.into_uuid(), has_video: s.has_video })
     }
 }

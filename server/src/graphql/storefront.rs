@@ -12,14 +12,13 @@ use async_graphql::extensions::apollo_persisted_queries::{ApolloPersistedQueries
 use async_graphql::{Context, EmptyMutation, EmptySubscription, Enum, ID, Object, Result, Schema, SimpleObject};
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};
-use uuid::Uuid;
 
 pub type StorefrontSchema = Schema<StorefrontQuery, EmptyMutation, EmptySubscription>;
 
 /// The shops (and their storefront versions) a request read: the HTTP layer builds the ETag
 /// from them, so a publication change shows in the very next response's ETag.
 #[derive(Clone, Default)]
-pub struct ShopsSeen(pub Arc<Mutex<Vec<(Uuid, i64)>>>);
+pub struct ShopsSeen(pub Arc<Mutex<Vec<(entity::ShopId, i64)>>>);
 
 pub fn build_schema(state: AppState) -> StorefrontSchema {
     Schema::build(StorefrontQuery, EmptyMutation, EmptySubscription)
@@ -93,7 +92,7 @@ fn parse_product_id(id: &ID) -> Result<i64> {
         .ok_or_else(|| api_error(ErrorCode::Validation, format!("{:?} is not a product id", id.0)))
 }
 
-async fn shop<'a>(ctx: &'a Context<'_>, domain: &str) -> Result<(Uuid, &'a AppState)> {
+async fn shop<'a>(ctx: &'a Context<'_>, domain: &str) -> Result<(entity::ShopId, &'a AppState)> {
     let state = ctx.data::<AppState>()?;
     let (id, version) = service::shop(state, domain).await.map_err(to_api)?;
     if let Ok(seen) = ctx.data::<ShopsSeen>()

@@ -147,7 +147,7 @@ pub async fn open_pixel(
     headers: HeaderMap,
 ) -> Response {
     let signature = signature.strip_suffix(".gif").unwrap_or(&signature);
-    if let Ok(id) = uuid::Uuid::parse_str(&request_id)
+    if let Ok(id) = request_id.parse::<entity::RequestId>()
         && let Err(e) = engagement::record_open(&state, id, signature, signals(&method, &headers)).await
     {
         tracing::error!(error = %e, "could not record an open");

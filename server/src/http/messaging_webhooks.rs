@@ -56,7 +56,7 @@ pub async fn receive(
             let request_id = uri
                 .query()
                 .and_then(|q| url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "request_id"))
-                .and_then(|(_, v)| uuid::Uuid::parse_str(&v).ok());
+                .and_then(|(_, v)| v.parse::<entity::RequestId>().ok());
             Ok(twilio::parse(&params, request_id).into_iter().collect())
         }
     };

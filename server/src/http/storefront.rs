@@ -50,7 +50,7 @@ fn request_key(req: &async_graphql::Request) -> Sha256 {
 
 /// The weak ETag of a storefront response: the request and the versions of the shops it read
 /// (media links are stable, so nothing else changes the answer).
-fn etag(mut h: Sha256, seen: &[(uuid::Uuid, i64)]) -> String {
+fn etag(mut h: Sha256, seen: &[(entity::ShopId, i64)]) -> String {
     for (shop, version) in seen {
         h.update(format!("|{shop}:{version}").as_bytes());
     }
@@ -105,7 +105,7 @@ pub async fn media(
     Path((shop_id, submission_id, file)): Path<(String, String, String)>,
 ) -> Response {
     let (Ok(shop_id), Ok(submission_id), Some(file)) =
-        (uuid::Uuid::parse_str(&shop_id), uuid::Uuid::parse_str(&submission_id), service::MediaFile::parse(&file))
+        (shop_id.parse::<entity::ShopId>(), submission_id.parse::<entity::SubmissionId>(), service::MediaFile::parse(&file))
     else {
         return plain(StatusCode::NOT_FOUND, "no such testimonial");
     };

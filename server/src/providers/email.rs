@@ -19,7 +19,7 @@ pub struct OutgoingEmail {
     pub idempotency_key: String,
     /// Echoed back by SendGrid (`X-SMTPAPI` unique args) and Postmark (`X-PM-Metadata-…`) in
     /// their event callbacks, so an event finds its request even when relayed over SMTP.
-    pub request_id: Option<uuid::Uuid>,
+    pub request_id: Option<entity::RequestId>,
     /// One-click unsubscribe (RFC 8058): `List-Unsubscribe` + `List-Unsubscribe-Post`, which
     /// Gmail and Yahoo require of bulk senders.
     pub unsubscribe_url: Option<String>,

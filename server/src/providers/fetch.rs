@@ -70,7 +70,7 @@ async fn vetted_addresses(url: &url::Url, policy: &FetchPolicy) -> Result<Vec<So
 }
 
 pub async fn fetch(url: &str, policy: &FetchPolicy) -> Result<Fetched, FetchError> {
-    crate::install_crypto_provider();
+    crate::providers::install_crypto_provider();
     let work = async {
         let mut url = url::Url::parse(url.trim()).map_err(|e| FetchError::Refused(format!("not a link: {e}")))?;
         for _ in 0..=MAX_REDIRECTS {

@@ -8,6 +8,7 @@
 //! bucket with presigned URLs — resumably, as a multipart upload whose parts are presigned one by
 //! one (see [`S3Store`]).
 
+use entity::ShopId;
 use bytes::Bytes;
 use futures_util::TryStreamExt;
 use object_store::ObjectStoreExt;
@@ -16,7 +17,6 @@ use object_store::path::Path;
 use object_store::{ObjectStore, PutPayload};
 use std::sync::Arc;
 use std::time::Duration;
-use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct Storage {
@@ -98,6 +98,24 @@ impl Storage {
             local_root: None,
             s3: Some(S3Store { s3, http: reqwest::Client::new() }),
         })
+    }
+
+    /// A URL a browser can play (or download) `key` from until `expires` (Unix seconds): the
+    /// bucket's presigned `GET`, or for the local store our own `/media` route under
+    /// `public_base`, signed with `links`. Both honour `Range`.
+    pub async fn playback_url(
+        &self,
+        key: &str,
+        expires: i64,
+        ttl: std::time::Duration,
+        public_base: &str,
+        links: &crate::domain::tokens::LinkKey,
+    ) -> Result<String, StorageError> {
+        if let Some(s3) = self.s3_store() {
+            return s3.presigned_get(key, ttl).await;
+        }
+        let query = crate::domain::signed_url::media_query(links, key, expires);
+        Ok(format!("{}/media/{key}?{query}", public_base.trim_end_matches('/')))
     }
 
     /// The bucket, for presigned uploads and playback; `None` for the local store.
@@ -339,7 +357,7 @@ struct ListedPart {
 }
 
 /// `shops/<shop_id>/` — everything of one shop lives below it.
-pub fn shop_prefix(shop_id: Uuid) -> String {
+pub fn shop_prefix(shop_id: ShopId) -> String {
     format!("shops/{shop_id}/")
 }
 
@@ -351,8 +369,8 @@ mod tests {
     async fn put_list_and_delete_by_prefix() {
         let dir = tempfile::tempdir().unwrap();
         let s = Storage::local(dir.path()).unwrap();
-        let a = Uuid::now_v7();
-        let b = Uuid::now_v7();
+        let a = entity::ShopId::new_v7();
+        let b = entity::ShopId::new_v7();
         s.put(&format!("{}x/original.mp4", shop_prefix(a)), Bytes::from_static(b"1")).await.unwrap();
         s.put(&format!("{}y/poster.jpg", shop_prefix(a)), Bytes::from_static(b"2")).await.unwrap();
         s.put(&format!("{}z/original.mp4", shop_prefix(b)), Bytes::from_static(b"3")).await.unwrap();

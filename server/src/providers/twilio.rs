@@ -8,7 +8,6 @@
 
 use super::email::SendError;
 use super::sms::{OutgoingSms, SmsSender};
-use crate::config::TwilioConfig;
 use base64::Engine;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -114,5 +113,26 @@ impl SmsSender for Twilio {
                 }
             }
         }
+    }
+}
+
+/// Twilio's credentials and sender, from `TWILIO_*`.
+#[derive(Clone)]
+pub struct TwilioConfig {
+    pub account_sid: String,
+    pub auth_token: String,
+    pub from_number: Option<String>,
+    pub messaging_service_sid: Option<String>,
+    pub api_base: url::Url,
+}
+
+impl std::fmt::Debug for TwilioConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioConfig")
+            .field("account_sid", &self.account_sid)
+            .field("from_number", &self.from_number.is_some())
+            .field("messaging_service_sid", &self.messaging_service_sid)
+            .field("api_base", &self.api_base.as_str())
+            .finish_non_exhaustive()
     }
 }

@@ -2,13 +2,13 @@
 //! from the scheduler's round; any replica may run it, since the alerts it carries are claimed
 //! with a compare-and-set before the email goes out.
 
+use entity::ShopId;
 use crate::domain::alert_summary::{self, Line};
 use crate::providers::email::OutgoingEmail;
 use crate::state::AppState;
 use crate::store;
 use sea_orm::{DbErr, TransactionTrait};
 use std::sync::atomic::{AtomicI64, Ordering};
-use uuid::Uuid;
 
 /// How often the scheduler's round looks for due summaries.
 const EVERY_SECONDS: i64 = 600;
@@ -32,7 +32,7 @@ pub async fn maybe_send(state: &AppState) -> Result<usize, DbErr> {
 /// the next round and does not stop the other shops' summaries.
 pub async fn send_due(state: &AppState) -> Result<usize, DbErr> {
     let mut sent = 0;
-    for shop_id in store::shops::installed_ids(state.db()).await? {
+    for shop_id in store::shops::installed_ids_all_shops(state.db()).await? {
         if send_for_shop(state, shop_id).await? {
             sent += 1;
         }
@@ -40,7 +40,7 @@ pub async fn send_due(state: &AppState) -> Result<usize, DbErr> {
     Ok(sent)
 }
 
-async fn send_for_shop(state: &AppState, shop_id: Uuid) -> Result<bool, DbErr> {
+async fn send_for_shop(state: &AppState, shop_id: ShopId) -> Result<bool, DbErr> {
     let Ok(profile) = super::shops::get(state.db(), shop_id).await else { return Ok(false) };
     let (true, Some(to)) = (profile.settings.daily_alert_summary, profile.settings.alert_email.clone()) else {
         return Ok(false);
@@ -53,7 +53,7 @@ async fn send_for_shop(state: &AppState, shop_id: Uuid) -> Result<bool, DbErr> {
     if alerts.is_empty() {
         return Ok(false);
     }
-    let ids: Vec<Uuid> = alerts.iter().map(|a| a.id).collect();
+    let ids: Vec<entity::AlertId> = alerts.iter().map(|a| a.id).collect();
     let txn = state.db().begin().await?;
     if store::alerts::set_emailed(&txn, shop_id, &ids, Some(now)).await? != ids.len() as u64 {
         // Another replica is sending this summary.

@@ -2,20 +2,20 @@
 //! events and moderation actions (idempotent: a day can be recomputed any number of times,
 //! e.g. after late provider callbacks), and the series the admin's dashboard reads.
 
+use entity::{ShopId, CampaignId};
 use crate::domain::analytics::{self, Counts};
 use crate::state::AppState;
 use crate::store;
 use chrono::NaiveDate;
 use sea_orm::{DbErr, TransactionTrait};
 use std::sync::atomic::{AtomicI64, Ordering};
-use uuid::Uuid;
 
 /// How often the scheduler's round recomputes today and yesterday.
 const EVERY_SECONDS: i64 = 600;
 static LAST_RUN: AtomicI64 = AtomicI64::new(0);
 
 /// Recomputes one shop's day.
-pub async fn recompute_day(state: &AppState, shop_id: Uuid, day: NaiveDate) -> Result<usize, DbErr> {
+pub async fn recompute_day(state: &AppState, shop_id: ShopId, day: NaiveDate) -> Result<usize, DbErr> {
     let facts = store::analytics::day_facts(state.db(), shop_id, day).await?;
     let counts = analytics::roll_up(&facts.created, &facts.events, &facts.moderation);
     let txn = state.db().begin().await?;
@@ -27,7 +27,7 @@ pub async fn recompute_day(state: &AppState, shop_id: Uuid, day: NaiveDate) -> R
 /// Today and yesterday for every installed shop (late events land in yesterday's row too).
 pub async fn recompute_recent(state: &AppState) -> Result<(), DbErr> {
     let today = state.now().date_naive();
-    for shop_id in store::shops::installed_ids(state.db()).await? {
+    for shop_id in store::shops::installed_ids_all_shops(state.db()).await? {
         for day in [today - chrono::Duration::days(1), today] {
             recompute_day(state, shop_id, day).await?;
         }
@@ -56,10 +56,10 @@ pub struct DayReport {
 /// The series `from..=to` (days with nothing are included as zeros) and the totals.
 pub async fn report(
     state: &AppState,
-    shop_id: Uuid,
+    shop_id: ShopId,
     from: NaiveDate,
     to: NaiveDate,
-    campaign_id: Option<Uuid>,
+    campaign_id: Option<CampaignId>,
 ) -> Result<(Vec<DayReport>, Counts), DbErr> {
     let rows = store::analytics::series(state.db(), shop_id, from, to, campaign_id).await?;
     let mut days = Vec::new();

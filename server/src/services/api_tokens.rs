@@ -1,13 +1,13 @@
 //! Integrators' API tokens: create (the text is returned once), list, revoke, and resolve a
 //! presented token to its shop and scopes.
 
+use entity::{ShopId, ApiTokenId};
 use crate::domain::api_token::{self, Scope};
 use crate::domain::tokens::TokenHash;
 use crate::state::AppState;
 use crate::store;
 use entity::api_tokens;
 use sea_orm::DbErr;
-use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiTokenError {
@@ -22,7 +22,7 @@ pub enum ApiTokenError {
 /// Creates a token; returns the stored row and the token text, which is never shown again.
 pub async fn create(
     state: &AppState,
-    shop_id: Uuid,
+    shop_id: ShopId,
     name: &str,
     scopes: &[Scope],
 ) -> Result<(api_tokens::Model, String), ApiTokenError> {
@@ -40,11 +40,11 @@ pub async fn create(
     Ok((row, text))
 }
 
-pub async fn list(state: &AppState, shop_id: Uuid) -> Result<Vec<api_tokens::Model>, DbErr> {
+pub async fn list(state: &AppState, shop_id: ShopId) -> Result<Vec<api_tokens::Model>, DbErr> {
     store::api_tokens::list(state.db(), shop_id).await
 }
 
-pub async fn revoke(state: &AppState, shop_id: Uuid, id: Uuid) -> Result<api_tokens::Model, ApiTokenError> {
+pub async fn revoke(state: &AppState, shop_id: ShopId, id: ApiTokenId) -> Result<api_tokens::Model, ApiTokenError> {
     let row = store::api_tokens::revoke(state.db(), shop_id, id, state.now()).await?.ok_or(ApiTokenError::NotFound)?;
     tracing::info!(%shop_id, token_id = %id, "API token revoked");
     Ok(row)

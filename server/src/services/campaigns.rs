@@ -1,6 +1,7 @@
 //! Campaigns: create, update and move through their lifecycle. Archiving expires the requests
 //! that were never sent.
 
+use entity::{ShopId, CampaignId};
 use crate::domain::campaign::{
     self, CampaignSettings, CampaignTemplates, FieldError, InvalidCampaign, InvalidCampaignTransition,
 };
@@ -9,7 +10,6 @@ use crate::store::requests::{ChangeDetails, TransitionError};
 use chrono::{DateTime, Utc};
 use entity::{CampaignStatus, ExpireReason, RequestStatus, campaigns};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
-use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CampaignError {
@@ -29,7 +29,7 @@ pub enum CampaignError {
 
 pub async fn create(
     db: &DatabaseConnection,
-    shop_id: Uuid,
+    shop_id: ShopId,
     settings: CampaignSettings,
     now: DateTime<Utc>,
 ) -> Result<campaigns::Model, CampaignError> {
@@ -74,7 +74,7 @@ pub fn settings_of(c: &campaigns::Model) -> CampaignSettings {
 /// at activation, since a `Default` template may have been deleted meanwhile.
 async fn check_templates(
     db: &impl sea_orm::ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     s: &CampaignSettings,
 ) -> Result<(), CampaignError> {
     let mut errors = Vec::new();
@@ -105,8 +105,8 @@ async fn check_templates(
 /// Applies `change` to the current settings, validates, saves.
 pub async fn update(
     db: &DatabaseConnection,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: CampaignId,
     change: impl FnOnce(&mut CampaignSettings),
     now: DateTime<Utc>,
 ) -> Result<campaigns::Model, CampaignError> {
@@ -118,14 +118,14 @@ pub async fn update(
     change(&mut settings);
     let settings = settings.validate()?;
     check_templates(db, shop_id, &settings).await?;
-    Ok(store::campaigns::update(db, current, &settings, now).await?)
+    Ok(store::campaigns::update(db, shop_id, current, &settings, now).await?)
 }
 
-pub async fn get(db: &DatabaseConnection, shop_id: Uuid, id: Uuid) -> Result<campaigns::Model, CampaignError> {
+pub async fn get(db: &DatabaseConnection, shop_id: ShopId, id: CampaignId) -> Result<campaigns::Model, CampaignError> {
     store::campaigns::get(db, shop_id, id).await?.ok_or(CampaignError::NotFound)
 }
 
-pub async fn list(db: &DatabaseConnection, shop_id: Uuid) -> Result<Vec<campaigns::Model>, CampaignError> {
+pub async fn list(db: &DatabaseConnection, shop_id: ShopId) -> Result<Vec<campaigns::Model>, CampaignError> {
     Ok(store::campaigns::list(db, shop_id).await?)
 }
 
@@ -133,8 +133,8 @@ pub async fn list(db: &DatabaseConnection, shop_id: Uuid) -> Result<Vec<campaign
 /// requests, in the same transaction.
 pub async fn set_status(
     db: &DatabaseConnection,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: CampaignId,
     to: CampaignStatus,
     now: DateTime<Utc>,
 ) -> Result<campaigns::Model, CampaignError> {

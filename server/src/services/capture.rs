@@ -11,7 +11,7 @@ use crate::domain::settings::ShopSettings;
 use crate::domain::signed_url::UploadGrant;
 use crate::domain::tokens::CaptureToken;
 use crate::services::engagement::{self, LinkError};
-use crate::services::live::LiveEvent;
+use crate::providers::live::LiveEvent;
 use crate::state::AppState;
 use crate::store;
 use crate::store::requests::{ChangeDetails, TransitionError};
@@ -174,7 +174,7 @@ pub async fn create_upload(
     }
     // The announced size is part of the key: a bucket upload is completed from the parts the
     // bucket holds, and this is how the server knows they add up to the whole file.
-    let key = format!("{}{}-{size_bytes}.{ext}", upload_prefix(&r), entity::new_id());
+    let key = format!("{}{}-{size_bytes}.{ext}", upload_prefix(&r), entity::new_id::<uuid::Uuid>());
     let expires_at = state.now() + UPLOAD_TTL;
     let grant = UploadGrant {
         key: key.clone(),
@@ -250,7 +250,7 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         consent_version: campaign.consent_version,
         flagged_reason,
     };
-    let submission = store::submissions::insert_capture(&txn, new, now).await.map_err(|e| match e.sql_err() {
+    let submission = store::submissions::insert_capture(&txn, r.shop_id, new, now).await.map_err(|e| match e.sql_err() {
         // One submission per request: a racing second submit loses here.
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => CaptureError::AlreadySubmitted,
         _ => CaptureError::Database(e),

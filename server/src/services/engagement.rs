@@ -216,7 +216,7 @@ pub async fn open_capture_link(state: &AppState, token: &str, signals: Signals<'
 /// answers with the image either way, so the pixel tells an outsider nothing.
 pub async fn record_open(
     state: &AppState,
-    request_id: uuid::Uuid,
+    request_id: entity::RequestId,
     signature: &str,
     signals: Signals<'_>,
 ) -> Result<bool, DbErr> {

@@ -6,6 +6,7 @@
 //! copies no-ops. Processing is a handful of indexed writes, well inside Shopify's 5 s budget;
 //! anything slow (sending, media) happens later in jobs.
 
+use entity::ShopId;
 use crate::domain::planner::OrderFacts;
 use crate::domain::shop_domain::ShopDomain;
 use crate::services::planning::{self, PlanSummary};
@@ -20,14 +21,13 @@ use entity::{CampaignTrigger, DeliveryStatus, ExpireReason, RequestStatus, Webho
 use sea_orm::{DatabaseTransaction, DbErr, TransactionTrait};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
     #[error(transparent)]
     Database(#[from] DbErr),
     #[error(transparent)]
-    Storage(#[from] crate::providers::storage::StorageError),
+    Privacy(#[from] super::privacy::PrivacyError),
 }
 
 /// How a delivery ended (all of them answer 2xx to Shopify).
@@ -93,7 +93,7 @@ pub async fn receive_shopify(
         triggered_at: headers.triggered_at,
         received_at: now,
     };
-    let Some(delivery_id) = store::deliveries::insert_if_new(&txn, new).await? else {
+    let Some(delivery_id) = store::deliveries::insert_if_new_all_shops(&txn, new).await? else {
         txn.commit().await?;
         metrics::counter!("reelproof_webhooks_duplicate_total", "topic" => label).increment(1);
         return Ok(IntakeOutcome::Duplicate);
@@ -122,7 +122,7 @@ pub async fn receive_shopify(
     }
     let status = handled.status;
     let result = (!handled.result.is_null()).then_some(handled.result);
-    store::deliveries::finish(&txn, delivery_id, status, handled.error, result).await?;
+    store::deliveries::finish_all_shops(&txn, delivery_id, status, handled.error, result).await?;
     txn.commit().await?;
     metrics::counter!("reelproof_webhooks_processed_total", "topic" => label, "status" => status.as_str()).increment(1);
     Ok(IntakeOutcome::Recorded(status))
@@ -139,7 +139,7 @@ fn summary_json(order_id: i64, s: &PlanSummary, extra: Value) -> Value {
 /// Plans `order` under every active campaign with `trigger`.
 async fn plan_for_trigger(
     txn: &DatabaseTransaction,
-    shop_id: Uuid,
+    shop_id: ShopId,
     trigger: CampaignTrigger,
     order: &OrderFacts,
     trigger_at: DateTime<Utc>,
@@ -156,7 +156,7 @@ async fn plan_for_trigger(
 async fn handle(
     state: &AppState,
     txn: &DatabaseTransaction,
-    shop_id: Uuid,
+    shop_id: ShopId,
     topic: Topic,
     payload: &Value,
     trigger_at: DateTime<Utc>,
@@ -268,7 +268,7 @@ async fn handle(
 
 async fn handle_fulfillment(
     txn: &DatabaseTransaction,
-    shop_id: Uuid,
+    shop_id: ShopId,
     topic: Topic,
     f: &Fulfillment,
     trigger_at: DateTime<Utc>,
@@ -311,7 +311,7 @@ async fn handle_fulfillment(
 /// transition function.
 async fn expire_open(
     txn: &DatabaseTransaction,
-    shop_id: Uuid,
+    shop_id: ShopId,
     order_id: i64,
     line_items: Option<&[i64]>,
     reason: ExpireReason,

@@ -4,15 +4,15 @@
 //! with a reason the merchant can read. Bad media is a finished job (retrying cannot fix a
 //! corrupt file); only passing troubles (storage, database) make the job retry.
 
+use entity::{ShopId, AssetId};
 use crate::domain::media::{self, MediaError};
 use crate::jobs::{JobFailure, JobHandler};
 use crate::state::AppState;
 use crate::store;
-use crate::store::media_assets::AssetError;
+pub use crate::store::media_assets::AssetError;
 use entity::{AssetStatus, jobs};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 pub const MEDIA_JOB: &str = "process_media";
 /// Longer than any transcode of an allowed upload; a dead worker's asset is claimable after it.
@@ -20,21 +20,21 @@ const LEASE: chrono::Duration = chrono::Duration::minutes(15);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MediaPayload {
-    pub asset_id: Uuid,
+    pub asset_id: AssetId,
 }
 
-/// A URL a browser can play (or download) `key` from until `ttl` has passed: the bucket's
-/// presigned `GET`, or our own signed `/media` route for the local store. Both honour `Range`.
-pub async fn playback_url(
+/// One of the shop's assets.
+pub async fn asset(state: &AppState, shop_id: ShopId, id: AssetId) -> Result<Option<entity::testimonial_media_assets::Model>, DbErr> {
+    store::media_assets::get(state.db(), shop_id, id).await
+}
+
+/// The shop's assets of these submissions (one query for a page of them).
+pub async fn assets_of_submissions(
     state: &AppState,
-    key: &str,
-    ttl: std::time::Duration,
-) -> Result<String, crate::providers::storage::StorageError> {
-    if let Some(s3) = state.storage().s3_store() {
-        return s3.presigned_get(key, ttl).await;
-    }
-    let expires = state.now().timestamp() + ttl.as_secs() as i64;
-    Ok(state.url(&format!("/media/{key}?{}", crate::domain::signed_url::media_query(state.links(), key, expires))))
+    shop_id: ShopId,
+    submission_ids: &[entity::SubmissionId],
+) -> Result<Vec<entity::testimonial_media_assets::Model>, DbErr> {
+    store::media_assets::for_submissions(state.db(), shop_id, submission_ids).await
 }
 
 /// Enqueues processing of an asset (in the caller's transaction, e.g. the submission's).
@@ -42,28 +42,27 @@ pub async fn playback_url(
 /// enqueue adds nothing and a reprocess gets its own job.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    asset_id: Uuid,
+    shop_id: ShopId,
+    asset_id: AssetId,
     round: i32,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, DbErr> {
     let job = store::jobs::NewJob {
-        shop_id: Some(shop_id),
         kind: MEDIA_JOB,
         dedupe_key: Some(format!("{MEDIA_JOB}:{asset_id}:{round}")),
         payload: serde_json::to_value(MediaPayload { asset_id }).expect("payload serialises"),
         run_at: now,
         max_attempts: 5,
     };
-    store::jobs::enqueue(db, job, now).await
+    store::jobs::enqueue(db, Some(shop_id), job, now).await
 }
 
 /// `reprocessAsset`: a failed asset goes back to processing and its job is enqueued, in one
 /// transaction. Only `failed` assets can be reprocessed.
 pub async fn reprocess(
     state: &AppState,
-    shop_id: Uuid,
-    asset_id: Uuid,
+    shop_id: ShopId,
+    asset_id: AssetId,
 ) -> Result<entity::testimonial_media_assets::Model, AssetError> {
     use sea_orm::TransactionTrait;
     let now = state.now();
@@ -83,7 +82,7 @@ pub fn announce(
     status: AssetStatus,
     error: Option<String>,
 ) {
-    state.live().publish(crate::services::live::LiveEvent::AssetStatusChanged {
+    state.live().publish(crate::providers::live::LiveEvent::AssetStatusChanged {
         shop_id: asset.shop_id,
         asset_id: asset.id,
         submission_id: asset.submission_id,
@@ -102,7 +101,7 @@ pub enum Processed {
 }
 
 /// Processes one asset. `Err` only for passing troubles worth a retry.
-pub async fn process(state: &AppState, shop_id: Uuid, asset_id: Uuid) -> Result<Processed, String> {
+pub async fn process(state: &AppState, shop_id: ShopId, asset_id: AssetId) -> Result<Processed, String> {
     let now = state.now();
     let asset = match store::media_assets::claim(state.db(), shop_id, asset_id, now, now + LEASE).await {
         Ok(a) => a,
@@ -267,7 +266,7 @@ async fn fetch_original(
 pub struct MediaJob;
 
 #[async_trait::async_trait]
-impl JobHandler for MediaJob {
+impl JobHandler<AppState> for MediaJob {
     fn kind(&self) -> &'static str {
         MEDIA_JOB
     }

@@ -3,13 +3,13 @@
 //! authorized input and returns typed results or a `thiserror` error.
 
 pub mod alert_summary;
+pub mod alerts;
 pub mod analytics;
 pub mod api_tokens;
 pub mod campaigns;
 pub mod capture;
 pub mod engagement;
 pub mod intake;
-pub mod live;
 pub mod media;
 pub mod messaging;
 pub mod moderation;

@@ -1,26 +1,26 @@
 //! Sequence step 9: the merchant moderates and publishes. Every action goes through
 //! `store::submissions::moderate` (the rule, the compare-and-set and the `moderation_log` row in
-//! one transaction) and is announced on `services::live` once committed.
+//! one transaction) and is announced on `providers::live` once committed.
 
+use entity::{ShopId, SubmissionId};
 use crate::domain::submission_state::ModerationAction;
-use crate::services::live::LiveEvent;
+use crate::providers::live::LiveEvent;
 use crate::state::AppState;
 use crate::store;
-use crate::store::submissions::ModerationStoreError;
+pub use crate::store::submissions::ModerationStoreError;
 use entity::{
     SubmissionStatus, moderation_log, testimonial_media_assets as assets, testimonial_submissions as submissions,
 };
 use sea_orm::{DbErr, TransactionTrait};
-use uuid::Uuid;
 
 /// The most a page may hold.
 pub const MAX_PAGE: u64 = 100;
 
 pub async fn act(
     state: &AppState,
-    shop_id: Uuid,
+    shop_id: ShopId,
     actor: &str,
-    id: Uuid,
+    id: SubmissionId,
     action: ModerationAction,
     note: Option<&str>,
 ) -> Result<submissions::Model, ModerationStoreError> {
@@ -47,15 +47,15 @@ pub async fn act(
 /// A page of submissions with their assets (two queries, whatever the page size).
 pub async fn page(
     state: &AppState,
-    shop_id: Uuid,
+    shop_id: ShopId,
     status: Option<SubmissionStatus>,
-    after: Option<Uuid>,
+    after: Option<SubmissionId>,
     first: u64,
 ) -> Result<(Vec<(submissions::Model, Option<assets::Model>)>, bool), DbErr> {
     let first = first.clamp(1, MAX_PAGE);
     let rows = store::submissions::list(state.db(), shop_id, status, after, first + 1).await?;
     let (rows, more) = super::split_page(rows, first);
-    let ids: Vec<Uuid> = rows.iter().map(|s| s.id).collect();
+    let ids: Vec<SubmissionId> = rows.iter().map(|s| s.id).collect();
     let mut media = store::media_assets::for_submissions(state.db(), shop_id, &ids).await?;
     let rows = rows
         .into_iter()
@@ -69,8 +69,8 @@ pub async fn page(
 
 pub async fn get(
     state: &AppState,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: SubmissionId,
 ) -> Result<(submissions::Model, Option<assets::Model>, Vec<moderation_log::Model>), ModerationStoreError> {
     let s = store::submissions::get(state.db(), shop_id, id).await?.ok_or(ModerationStoreError::NotFound)?;
     let a = store::media_assets::for_submissions(state.db(), shop_id, &[id]).await?.into_iter().next();
@@ -82,7 +82,7 @@ pub async fn get(
 /// consent and any incentive) and everything done to it since. Serialised, it is the export.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ComplianceRecord {
-    pub submission_id: Uuid,
+    pub submission_id: SubmissionId,
     /// `capture` (a verified order's link) or `import`.
     pub source: String,
     pub order: Option<VerifiedOrder>,
@@ -132,7 +132,7 @@ pub struct LogEntry {
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
-pub async fn compliance(state: &AppState, shop_id: Uuid, id: Uuid) -> Result<ComplianceRecord, ModerationStoreError> {
+pub async fn compliance(state: &AppState, shop_id: ShopId, id: SubmissionId) -> Result<ComplianceRecord, ModerationStoreError> {
     let (s, asset, log) = get(state, shop_id, id).await?;
     let imported = log.iter().find(|m| m.action == "import").map(|m| Imported {
         by: m.actor.clone(),
@@ -183,13 +183,13 @@ pub async fn compliance(state: &AppState, shop_id: Uuid, id: Uuid) -> Result<Com
 /// video is ready): approve and publish in the shop's default placements, logged as
 /// `system:auto-publish`. Does nothing when a condition is not met; a failure is logged, not
 /// returned (the customer's submission stands either way).
-pub async fn auto_publish(state: &AppState, shop_id: Uuid, submission_id: Uuid) {
+pub async fn auto_publish(state: &AppState, shop_id: ShopId, submission_id: SubmissionId) {
     if let Err(e) = try_auto_publish(state, shop_id, submission_id).await {
         tracing::error!(%shop_id, %submission_id, error = %e, "auto-publish failed");
     }
 }
 
-async fn try_auto_publish(state: &AppState, shop_id: Uuid, submission_id: Uuid) -> Result<(), ModerationStoreError> {
+async fn try_auto_publish(state: &AppState, shop_id: ShopId, submission_id: SubmissionId) -> Result<(), ModerationStoreError> {
     use crate::domain::settings::ShopSettings;
     use crate::domain::submission_state::auto_publishes;
     let Some(shop) = store::shops::get(state.db(), shop_id).await? else { return Ok(()) };

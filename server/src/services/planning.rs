@@ -1,6 +1,7 @@
 //! Sequence steps 2–3: plan an order's requests under a campaign and write them, and the
 //! delivered-trigger fallback for carriers that never report a delivery.
 
+use entity::{ShopId, CampaignId};
 use crate::domain::campaign::Eligibility;
 use crate::domain::planner::{self, CampaignFacts, CustomerHistory, OrderFacts, SkipReason};
 use crate::domain::tokens::CaptureToken;
@@ -12,7 +13,6 @@ use entity::{CampaignStatus, campaigns, jobs};
 use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use uuid::Uuid;
 
 /// What one planning pass did, for the delivery's `result` and the metrics.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -51,7 +51,7 @@ pub fn campaign_facts(c: &campaigns::Model) -> CampaignFacts {
 /// only ever exists in the message.
 pub async fn plan_and_write(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     campaign: &campaigns::Model,
     order: &OrderFacts,
     trigger_at: DateTime<Utc>,
@@ -99,7 +99,7 @@ pub const FALLBACK_JOB: &str = "delivery_fallback";
 /// The payload of a delivery-fallback job: enough of the shipment to plan it later.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FallbackPayload {
-    pub campaign_id: Uuid,
+    pub campaign_id: CampaignId,
     /// The fulfillment (or, for an order fulfilled in one go, the order id).
     pub shipment_id: i64,
     pub order_id: i64,
@@ -108,7 +108,7 @@ pub struct FallbackPayload {
     pub line_items: Option<Vec<i64>>,
 }
 
-fn fallback_key(shop_id: Uuid, campaign_id: Uuid, shipment_id: i64) -> String {
+fn fallback_key(shop_id: ShopId, campaign_id: CampaignId, shipment_id: i64) -> String {
     format!("{FALLBACK_JOB}:{shop_id}:{campaign_id}:{shipment_id}")
 }
 
@@ -116,7 +116,7 @@ fn fallback_key(shop_id: Uuid, campaign_id: Uuid, shipment_id: i64) -> String {
 /// `fallback_days` after fulfillment unless a delivery event plans it first.
 pub async fn schedule_delivery_fallbacks(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     shipment_id: i64,
     order: &OrderFacts,
     line_items: Option<Vec<i64>>,
@@ -135,14 +135,13 @@ pub async fn schedule_delivery_fallbacks(
             line_items: line_items.clone(),
         };
         let job = store::jobs::NewJob {
-            shop_id: Some(shop_id),
             kind: FALLBACK_JOB,
             dedupe_key: Some(fallback_key(shop_id, c.id, shipment_id)),
             payload: serde_json::to_value(&payload).expect("payload serialises"),
             run_at: fulfilled_at + Duration::days(i64::from(c.fallback_days)),
             max_attempts: 5,
         };
-        if store::jobs::enqueue(db, job, now).await? {
+        if store::jobs::enqueue(db, Some(shop_id), job, now).await? {
             scheduled += 1;
         }
     }
@@ -153,7 +152,7 @@ pub async fn schedule_delivery_fallbacks(
 /// delivery time as trigger time, and retire those fallbacks.
 pub async fn plan_delivered_shipment(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     shipment_id: i64,
     delivered_at: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -171,7 +170,7 @@ pub async fn plan_delivered_shipment(
             let s = plan_and_write(db, shop_id, &c, &p.order, delivered_at, p.line_items.as_deref(), now).await?;
             summary.get_or_insert_with(PlanSummary::default).add(s);
         }
-        store::jobs::retire_pending(db, job.id, "superseded by a delivery event", now).await?;
+        store::jobs::retire_pending(db, shop_id, job.id, "superseded by a delivery event", now).await?;
     }
     Ok(summary)
 }
@@ -179,7 +178,7 @@ pub async fn plan_delivered_shipment(
 /// Drops waiting fallbacks of an order (cancelled) — they hold contact data and must not plan.
 pub async fn drop_fallbacks_for_orders(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     order_ids: &[i64],
 ) -> Result<u32, DbErr> {
     let mut dropped = 0;
@@ -198,7 +197,7 @@ pub async fn drop_fallbacks_for_orders(
 pub struct DeliveryFallback;
 
 #[async_trait::async_trait]
-impl JobHandler for DeliveryFallback {
+impl JobHandler<AppState> for DeliveryFallback {
     fn kind(&self) -> &'static str {
         FALLBACK_JOB
     }

@@ -6,6 +6,7 @@
 //! commits; if storage fails the whole delivery rolls back and Shopify's retry tries again
 //! (deleting is idempotent).
 
+use entity::{ShopId, RequestId, SubmissionId};
 use crate::domain::planner::{CustomerFacts, customer_key};
 use crate::services::planning;
 use crate::shopify::payloads::CustomerPrivacyRequest;
@@ -21,12 +22,21 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::intake::IntakeError;
+/// Why a privacy request could not be carried out; the webhook delivery then rolls back and
+/// Shopify's retry tries again (every step is idempotent).
+#[derive(Debug, thiserror::Error)]
+pub enum PrivacyError {
+    #[error(transparent)]
+    Database(#[from] DbErr),
+    /// A media object could not be deleted.
+    #[error(transparent)]
+    Storage(#[from] crate::providers::storage::StorageError),
+}
 
 /// The requests of this shop that belong to the customer or to the listed orders.
 async fn customer_requests(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     r: &CustomerPrivacyRequest,
 ) -> Result<Vec<requests::Model>, DbErr> {
     let mut any = Condition::any();
@@ -60,8 +70,8 @@ fn contact_keys(r: &CustomerPrivacyRequest) -> Vec<String> {
 
 async fn submissions_of(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    request_ids: &[Uuid],
+    shop_id: ShopId,
+    request_ids: &[RequestId],
 ) -> Result<Vec<submissions::Model>, DbErr> {
     submissions::Entity::find()
         .filter(submissions::Column::ShopId.eq(shop_id))
@@ -72,8 +82,8 @@ async fn submissions_of(
 
 async fn assets_of(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    submission_ids: &[Uuid],
+    shop_id: ShopId,
+    submission_ids: &[SubmissionId],
 ) -> Result<Vec<assets::Model>, DbErr> {
     assets::Entity::find()
         .filter(assets::Column::ShopId.eq(shop_id))
@@ -85,12 +95,12 @@ async fn assets_of(
 /// `customers/data_request`: everything held about the customer, stored for the merchant.
 pub async fn export_customer(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     r: &CustomerPrivacyRequest,
     now: DateTime<Utc>,
 ) -> Result<(Uuid, usize), DbErr> {
     let reqs = customer_requests(db, shop_id, r).await?;
-    let ids: Vec<Uuid> = reqs.iter().map(|q| q.id).collect();
+    let ids: Vec<RequestId> = reqs.iter().map(|q| q.id).collect();
     let subs = submissions_of(db, shop_id, &ids).await?;
     let media = assets_of(db, shop_id, &subs.iter().map(|s| s.id).collect::<Vec<_>>()).await?;
     let evs = events::Entity::find()
@@ -160,11 +170,11 @@ pub struct RedactSummary {
 pub async fn redact_customer(
     state: &AppState,
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     r: &CustomerPrivacyRequest,
-) -> Result<RedactSummary, IntakeError> {
+) -> Result<RedactSummary, PrivacyError> {
     let reqs = customer_requests(db, shop_id, r).await?;
-    let ids: Vec<Uuid> = reqs.iter().map(|q| q.id).collect();
+    let ids: Vec<RequestId> = reqs.iter().map(|q| q.id).collect();
     let subs = submissions_of(db, shop_id, &ids).await?;
     let media = assets_of(db, shop_id, &subs.iter().map(|s| s.id).collect::<Vec<_>>()).await?;
     let mut summary = RedactSummary::default();
@@ -213,7 +223,7 @@ pub async fn redact_customer(
 
 /// `shop/redact`: every object under the shop's prefix, then the shop row (all tables
 /// cascade).
-pub async fn redact_shop(state: &AppState, db: &impl ConnectionTrait, shop_id: Uuid) -> Result<usize, IntakeError> {
+pub async fn redact_shop(state: &AppState, db: &impl ConnectionTrait, shop_id: ShopId) -> Result<usize, PrivacyError> {
     let objects = state.storage().delete_prefix(&crate::providers::storage::shop_prefix(shop_id)).await?;
     store::shops::delete(db, shop_id).await?;
     tracing::info!(%shop_id, objects, "shop redacted");
@@ -221,7 +231,7 @@ pub async fn redact_shop(state: &AppState, db: &impl ConnectionTrait, shop_id: U
 }
 
 /// The shop's privacy exports, newest first.
-pub async fn list_exports(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Vec<privacy_exports::Model>, DbErr> {
+pub async fn list_exports(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<Vec<privacy_exports::Model>, DbErr> {
     privacy_exports::Entity::find()
         .filter(privacy_exports::Column::ShopId.eq(shop_id))
         .order_by_desc(privacy_exports::Column::CreatedAt)

@@ -2,30 +2,31 @@
 //! first, and the merchant's repair actions — send now, cancel, resend a failed one — each
 //! through `store::requests::transition` (or with its own timeline entry) so the log shows it.
 
+use entity::{ShopId, RequestId};
 use crate::state::AppState;
 use crate::store;
-use crate::store::requests::{ChangeDetails, LogFilter, TransitionError};
+use crate::store::requests::ChangeDetails;
+pub use crate::store::requests::{LogFilter, TransitionError};
 use entity::{
     ExpireReason, RequestEventType, RequestStatus, testimonial_request_events as events,
     testimonial_requests as requests,
 };
 use sea_orm::DbErr;
-use uuid::Uuid;
 
 pub const MAX_PAGE: u64 = 100;
 
 /// A page of requests with their timelines: two queries, whatever the page size.
 pub async fn page(
     state: &AppState,
-    shop_id: Uuid,
+    shop_id: ShopId,
     filter: &LogFilter,
-    after: Option<Uuid>,
+    after: Option<RequestId>,
     first: u64,
 ) -> Result<(Vec<(requests::Model, Vec<events::Model>)>, bool), DbErr> {
     let first = first.clamp(1, MAX_PAGE);
     let rows = store::requests::log_page(state.db(), shop_id, filter, after, first + 1).await?;
     let (rows, more) = super::split_page(rows, first);
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<RequestId> = rows.iter().map(|r| r.id).collect();
     let all = store::request_events::timelines(state.db(), shop_id, &ids).await?;
     let rows = rows
         .into_iter()
@@ -37,10 +38,15 @@ pub async fn page(
     Ok((rows, more))
 }
 
+/// The timelines of the shop's listed requests (newest event first).
+pub async fn timelines(state: &AppState, shop_id: ShopId, ids: &[RequestId]) -> Result<Vec<events::Model>, DbErr> {
+    store::request_events::timelines(state.db(), shop_id, ids).await
+}
+
 pub async fn get(
     state: &AppState,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: RequestId,
 ) -> Result<Option<(requests::Model, Vec<events::Model>)>, DbErr> {
     let Some(r) = store::requests::get(state.db(), shop_id, id).await? else { return Ok(None) };
     let timeline = store::request_events::timelines(state.db(), shop_id, &[id]).await?;
@@ -61,15 +67,15 @@ pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// late with an earlier time is still delivered.
 pub async fn follow(
     state: &AppState,
-    shop_id: Uuid,
-    request_id: Uuid,
+    shop_id: ShopId,
+    request_id: RequestId,
 ) -> Result<Option<impl futures_util::Stream<Item = events::Model> + use<>>, DbErr> {
     use std::collections::{HashSet, VecDeque};
     let live = state.live().subscribe(shop_id);
     if store::requests::get(state.db(), shop_id, request_id).await?.is_none() {
         return Ok(None);
     }
-    let start = (state.clone(), live, HashSet::<Uuid>::new(), VecDeque::<events::Model>::new(), true);
+    let start = (state.clone(), live, HashSet::<entity::RequestEventId>::new(), VecDeque::<events::Model>::new(), true);
     Ok(Some(futures_util::stream::unfold(start, move |(state, mut live, mut seen, mut ready, mut first)| async move {
         loop {
             if let Some(e) = ready.pop_front() {
@@ -78,7 +84,7 @@ pub async fn follow(
             if !first {
                 tokio::select! {
                     _ = tokio::time::sleep(FOLLOW_EVERY) => {}
-                    next = live.next() => if matches!(next, super::live::Next::Closed) { return None },
+                    next = live.next() => if matches!(next, crate::providers::live::Next::Closed) { return None },
                 }
             }
             first = false;
@@ -108,7 +114,7 @@ fn by(actor: &str, action: &str) -> Option<serde_json::Value> {
 }
 
 /// Cancels an open request (`expired`, reason merchant_cancelled): nothing more is sent.
-pub async fn cancel(state: &AppState, shop_id: Uuid, actor: &str, id: Uuid) -> Result<requests::Model, ActionError> {
+pub async fn cancel(state: &AppState, shop_id: ShopId, actor: &str, id: RequestId) -> Result<requests::Model, ActionError> {
     let details = ChangeDetails {
         expire_reason: Some(ExpireReason::MerchantCancelled),
         payload: by(actor, "cancel"),
@@ -118,13 +124,13 @@ pub async fn cancel(state: &AppState, shop_id: Uuid, actor: &str, id: Uuid) -> R
 }
 
 /// Sends a failed request again (`failed → scheduled`, due now): the logged repair action.
-pub async fn resend(state: &AppState, shop_id: Uuid, actor: &str, id: Uuid) -> Result<requests::Model, ActionError> {
+pub async fn resend(state: &AppState, shop_id: ShopId, actor: &str, id: RequestId) -> Result<requests::Model, ActionError> {
     let details = ChangeDetails { payload: by(actor, "resend"), ..Default::default() };
     Ok(store::requests::transition(state.db(), shop_id, id, RequestStatus::Scheduled, state.now(), details).await?)
 }
 
 /// Makes a scheduled request due now (the next scheduler round sends it), with a timeline entry.
-pub async fn send_now(state: &AppState, shop_id: Uuid, actor: &str, id: Uuid) -> Result<requests::Model, ActionError> {
+pub async fn send_now(state: &AppState, shop_id: ShopId, actor: &str, id: RequestId) -> Result<requests::Model, ActionError> {
     use sea_orm::TransactionTrait;
     let now = state.now();
     let txn = state.db().begin().await?;
@@ -148,9 +154,9 @@ pub async fn send_now(state: &AppState, shop_id: Uuid, actor: &str, id: Uuid) ->
 /// not count against the campaign's postpone limit.
 pub async fn postpone(
     state: &AppState,
-    shop_id: Uuid,
+    shop_id: ShopId,
     actor: &str,
-    id: Uuid,
+    id: RequestId,
     days: i64,
 ) -> Result<requests::Model, ActionError> {
     if !(1..=60).contains(&days) {
@@ -162,7 +168,7 @@ pub async fn postpone(
     }
     let payload = serde_json::json!({ "by": actor, "action": "postpone", "days": days });
     let done =
-        store::requests::postpone_by_merchant(state.db(), &r, chrono::Duration::days(days), payload, state.now())
+        store::requests::postpone_by_merchant(state.db(), shop_id, &r, chrono::Duration::days(days), payload, state.now())
             .await?;
     if !done {
         return Err(TransitionError::Conflict.into());

@@ -3,6 +3,7 @@
 //! background work asks [`access_token`], which refreshes it when it is about to run out.
 //! Refused credentials are cleared, so the next visit of the merchant connects again.
 
+use entity::ShopId;
 use crate::domain::shop_domain::ShopDomain;
 use crate::shopify::admin_api::{AdminApi, AdminApiError, TokenGrant};
 use crate::state::AppState;
@@ -10,7 +11,6 @@ use crate::store;
 use chrono::{Duration, Utc};
 use std::collections::HashMap;
 use std::sync::Mutex;
-use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionError {
@@ -26,9 +26,9 @@ pub enum ConnectionError {
 
 /// Shops whose exchange was tried lately (per process): a merchant's every click must not
 /// start another one.
-static TRIED: Mutex<Option<HashMap<Uuid, chrono::DateTime<Utc>>>> = Mutex::new(None);
+static TRIED: Mutex<Option<HashMap<ShopId, chrono::DateTime<Utc>>>> = Mutex::new(None);
 
-async fn save(state: &AppState, shop_id: Uuid, grant: &TokenGrant) -> Result<(), ConnectionError> {
+async fn save(state: &AppState, shop_id: ShopId, grant: &TokenGrant) -> Result<(), ConnectionError> {
     let key = &state.config().encryption_key;
     let expires = grant.expires_in.map(|s| state.now() + Duration::seconds(s));
     let refresh = grant.refresh_token.as_deref().map(|r| key.encrypt(r));
@@ -45,7 +45,7 @@ async fn save(state: &AppState, shop_id: Uuid, grant: &TokenGrant) -> Result<(),
 /// Called on every authenticated staff request (with what authentication already read): starts
 /// a token exchange in the background when the shop has no Admin API credentials, at most once
 /// every five minutes per shop.
-pub fn connect_if_needed(state: &AppState, shop_id: Uuid, connected: bool, shop: &ShopDomain, session_token: &str) {
+pub fn connect_if_needed(state: &AppState, shop_id: ShopId, connected: bool, shop: &ShopDomain, session_token: &str) {
     // Dev mode has no Shopify to connect to.
     if connected || state.is_dev() {
         return;
@@ -73,8 +73,8 @@ pub fn connect_if_needed(state: &AppState, shop_id: Uuid, connected: bool, shop:
 
 /// One refresh at a time per shop in this process; Shopify retires a refresh token once used,
 /// so a second concurrent refresh would be refused.
-fn refresh_lock(shop_id: Uuid) -> std::sync::Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: Mutex<Option<HashMap<Uuid, std::sync::Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
+fn refresh_lock(shop_id: ShopId) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: Mutex<Option<HashMap<ShopId, std::sync::Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
     let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
     locks.get_or_insert_with(HashMap::new).entry(shop_id).or_default().clone()
 }
@@ -87,7 +87,7 @@ fn usable(state: &AppState, row: &entity::shops::Model) -> Result<Option<String>
 }
 
 /// A working access token for the shop, refreshed first when it expires within a minute.
-pub async fn access_token(state: &AppState, shop_id: Uuid) -> Result<(ShopDomain, String), ConnectionError> {
+pub async fn access_token(state: &AppState, shop_id: ShopId) -> Result<(ShopDomain, String), ConnectionError> {
     let read = || async { store::shops::get(state.db(), shop_id).await?.ok_or(ConnectionError::NotConnected) };
     let row = read().await?;
     let shop = ShopDomain::parse(&row.shop_domain).map_err(|_| ConnectionError::NotConnected)?;
@@ -131,6 +131,6 @@ pub async fn access_token(state: &AppState, shop_id: Uuid) -> Result<(ShopDomain
 
 /// Whether the shop has Admin API credentials (background work that needs them is only planned
 /// for connected shops).
-pub async fn is_connected(db: &impl sea_orm::ConnectionTrait, shop_id: Uuid) -> Result<bool, sea_orm::DbErr> {
+pub async fn is_connected(db: &impl sea_orm::ConnectionTrait, shop_id: ShopId) -> Result<bool, sea_orm::DbErr> {
     Ok(store::shops::get(db, shop_id).await?.is_some_and(|s| s.refresh_token.is_some() || s.access_token.is_some()))
 }

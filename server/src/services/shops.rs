@@ -1,11 +1,11 @@
 //! Shops: provisioning (install or `reelproof shops add`) and reading a shop's profile.
 
+use entity::ShopId;
 use crate::domain::settings::ShopSettings;
 use crate::domain::shop_domain::ShopDomain;
 use crate::store;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
-use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShopError {
@@ -18,7 +18,7 @@ pub enum ShopError {
 /// What the admin sees of its own shop.
 #[derive(Debug, Clone)]
 pub struct ShopProfile {
-    pub id: Uuid,
+    pub id: ShopId,
     pub domain: ShopDomain,
     pub installed_at: DateTime<Utc>,
     pub uninstalled_at: Option<DateTime<Utc>>,
@@ -74,7 +74,7 @@ pub async fn provision(
     Ok(Provisioned { profile: profile(row)?, created })
 }
 
-pub async fn get(db: &DatabaseConnection, shop_id: Uuid) -> Result<ShopProfile, ShopError> {
+pub async fn get(db: &DatabaseConnection, shop_id: ShopId) -> Result<ShopProfile, ShopError> {
     let row = store::shops::get(db, shop_id).await?.ok_or(ShopError::NotFound)?;
     profile(row)
 }
@@ -91,7 +91,7 @@ pub async fn find_installed(db: &DatabaseConnection, domain: &ShopDomain) -> Res
 /// Changes the shop's settings with `change` (read, change, write back).
 pub async fn update_settings(
     db: &DatabaseConnection,
-    shop_id: Uuid,
+    shop_id: ShopId,
     change: impl FnOnce(&mut ShopSettings),
 ) -> Result<ShopProfile, ShopError> {
     let mut profile = get(db, shop_id).await?;

@@ -2,13 +2,13 @@
 //! rule, only their public-safe fields, for installed shops. Used by the storefront GraphQL API
 //! (theme developers, the widget) and the app proxy (server-rendered HTML, no JavaScript).
 
+use entity::{ShopId, SubmissionId};
 use crate::domain::shop_domain::ShopDomain;
 use crate::domain::storefront::{self as view, PublicTestimonial, Summary};
 use crate::domain::visibility::Placement;
 use crate::state::AppState;
 use crate::store;
 use sea_orm::DbErr;
-use uuid::Uuid;
 
 /// At most this many testimonials per page.
 pub const MAX_PAGE: u64 = 50;
@@ -30,7 +30,7 @@ pub enum StorefrontError {
 /// The installed shop behind a `*.myshopify.com` name, and its storefront version, read before
 /// anything else: a change committed meanwhile then shows as a newer version next time, never
 /// as an old version with new content.
-pub async fn shop(state: &AppState, shop: &str) -> Result<(Uuid, i64), StorefrontError> {
+pub async fn shop(state: &AppState, shop: &str) -> Result<(ShopId, i64), StorefrontError> {
     let domain = ShopDomain::parse(shop.trim()).map_err(|_| StorefrontError::UnknownShop)?;
     let row = store::shops::find_by_domain(state.db(), &domain).await?.ok_or(StorefrontError::UnknownShop)?;
     if row.uninstalled_at.is_some() {
@@ -42,7 +42,7 @@ pub async fn shop(state: &AppState, shop: &str) -> Result<(Uuid, i64), Storefron
 /// The storefront's link to a testimonial's video or poster: stable (cacheable, fit for search
 /// engines' `contentUrl`, storable in theme HTML), and checked at every request by
 /// [`media_location`], so an unpublished video stops playing at once.
-pub fn media_link(state: &AppState, shop_id: Uuid, submission_id: Uuid, file: MediaFile) -> String {
+pub fn media_link(state: &AppState, shop_id: ShopId, submission_id: SubmissionId, file: MediaFile) -> String {
     state.url(&format!("/s/{shop_id}/{submission_id}/{}", file.name()))
 }
 
@@ -77,8 +77,8 @@ const MEDIA_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 /// visible on the storefront (home page or its product page) of an installed shop.
 pub async fn media_location(
     state: &AppState,
-    shop_id: Uuid,
-    submission_id: Uuid,
+    shop_id: ShopId,
+    submission_id: SubmissionId,
     file: MediaFile,
 ) -> Result<String, StorefrontError> {
     use crate::domain::visibility::{Candidate, is_visible};
@@ -105,7 +105,7 @@ pub async fn media_location(
         MediaFile::Poster => a.poster_key,
     }
     .ok_or(StorefrontError::NotVisible)?;
-    Ok(super::media::playback_url(state, &key, MEDIA_TTL).await?)
+    Ok(state.playback_url(&key, MEDIA_TTL).await?)
 }
 
 pub struct Listing {
@@ -115,7 +115,7 @@ pub struct Listing {
 
 pub async fn testimonials(
     state: &AppState,
-    shop_id: Uuid,
+    shop_id: ShopId,
     placement: Placement,
     offset: u64,
     first: u64,
@@ -147,7 +147,7 @@ pub async fn testimonials(
     Ok(Listing { items, has_next })
 }
 
-pub async fn summary(state: &AppState, shop_id: Uuid, product_id: i64) -> Result<Summary, StorefrontError> {
+pub async fn summary(state: &AppState, shop_id: ShopId, product_id: i64) -> Result<Summary, StorefrontError> {
     Ok(view::summarise(&store::storefront::product_ratings(state.db(), shop_id, product_id).await?))
 }
 
@@ -161,7 +161,7 @@ pub struct ProxyRequest {
 }
 
 /// The app proxy's HTML for a shop and placement (see `domain::storefront::render_html`).
-pub async fn proxy_html(state: &AppState, shop_id: Uuid, req: &ProxyRequest) -> Result<String, StorefrontError> {
+pub async fn proxy_html(state: &AppState, shop_id: ShopId, req: &ProxyRequest) -> Result<String, StorefrontError> {
     let listing = testimonials(state, shop_id, req.placement, 0, req.limit).await?;
     let (json_ld, summary, placement) = match req.placement {
         Placement::Home => (None, None, "home"),

@@ -5,6 +5,7 @@
 //! publication change of a connected shop enqueues a job per affected page, in the change's
 //! own transaction; the job renders and calls `metafieldsSet`.
 
+use entity::ShopId;
 use crate::domain::visibility::Placement;
 use crate::jobs::{JobFailure, JobHandler};
 use crate::services::shop_connection::{self, ConnectionError};
@@ -14,7 +15,6 @@ use crate::state::AppState;
 use crate::store;
 use entity::jobs;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 pub const SYNC_JOB: &str = "sync_storefront_markup";
 const NAMESPACE: &str = "reelproof";
@@ -30,7 +30,7 @@ pub struct SyncPayload {
 /// version, however many changes a request makes.
 pub async fn enqueue(
     db: &impl sea_orm::ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     pages: &[Option<i64>],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), sea_orm::DbErr> {
@@ -44,14 +44,13 @@ pub async fn enqueue(
     for page in pages {
         let target = page.map_or("home".to_owned(), |p| p.to_string());
         let job = store::jobs::NewJob {
-            shop_id: Some(shop_id),
             kind: SYNC_JOB,
             dedupe_key: Some(format!("{SYNC_JOB}:{shop_id}:{target}:{version}")),
             payload: serde_json::to_value(SyncPayload { product_id: page }).expect("payload serialises"),
             run_at: now,
             max_attempts: 5,
         };
-        store::jobs::enqueue(db, job, now).await?;
+        store::jobs::enqueue(db, Some(shop_id), job, now).await?;
     }
     Ok(())
 }
@@ -61,7 +60,7 @@ const SET: &str = "mutation($m: [MetafieldsSetInput!]!) { metafieldsSet(metafiel
 pub struct SyncJob;
 
 #[async_trait::async_trait]
-impl JobHandler for SyncJob {
+impl JobHandler<AppState> for SyncJob {
     fn kind(&self) -> &'static str {
         SYNC_JOB
     }

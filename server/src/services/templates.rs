@@ -2,11 +2,11 @@
 //! variable known, a trial render with and without the optional variables, the capture link
 //! present — so a broken template is the merchant's clear error now, never a failed send later.
 
+use entity::{ShopId, TemplateId};
 use crate::domain::templates::{self, MessageVars, TemplateError, TemplateSource};
 use chrono::{DateTime, Utc};
 use entity::{TemplateChannel, TemplateKind, message_templates};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbErr};
-use uuid::Uuid;
 
 /// A template as the merchant submits it.
 #[derive(Debug, Clone)]
@@ -78,15 +78,15 @@ pub fn preview(input: &TemplateInput) -> Result<Preview, TemplateSaveError> {
     check(input).map(|(_, p)| p)
 }
 
-pub async fn list(db: &DatabaseConnection, shop_id: Uuid) -> Result<Vec<message_templates::Model>, DbErr> {
+pub async fn list(db: &DatabaseConnection, shop_id: ShopId) -> Result<Vec<message_templates::Model>, DbErr> {
     crate::store::templates::list(db, shop_id).await
 }
 
 /// Replaces a template's content (channel and kind stay: campaigns rely on them).
 pub async fn update(
     db: &DatabaseConnection,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: TemplateId,
     input: TemplateInput,
     now: DateTime<Utc>,
 ) -> Result<Saved, TemplateSaveError> {
@@ -111,7 +111,7 @@ pub async fn update(
 }
 
 /// Deletes a template no campaign uses.
-pub async fn delete(db: &DatabaseConnection, shop_id: Uuid, id: Uuid) -> Result<(), TemplateSaveError> {
+pub async fn delete(db: &DatabaseConnection, shop_id: ShopId, id: TemplateId) -> Result<(), TemplateSaveError> {
     crate::store::templates::get(db, shop_id, id)
         .await
         .map_err(TemplateSaveError::Database)?
@@ -124,7 +124,7 @@ pub async fn delete(db: &DatabaseConnection, shop_id: Uuid, id: Uuid) -> Result<
 
 pub async fn create(
     db: &DatabaseConnection,
-    shop_id: Uuid,
+    shop_id: ShopId,
     input: TemplateInput,
     now: DateTime<Utc>,
 ) -> Result<Saved, TemplateSaveError> {

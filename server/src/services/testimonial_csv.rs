@@ -5,13 +5,13 @@
 //! media worker fetches (public addresses only, size- and time-limited) and processes like
 //! uploads.
 
+use entity::{ShopId, RequestId, SubmissionId};
 use crate::domain::testimonial_csv::{self, RowError};
 use crate::state::AppState;
 use crate::store;
 use entity::{SubmissionStatus, testimonial_submissions as submissions};
 use sea_orm::{DbErr, TransactionTrait};
 use std::collections::HashMap;
-use uuid::Uuid;
 
 /// Exported media links stay valid this long.
 pub const EXPORT_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
@@ -20,22 +20,22 @@ const PAGE: u64 = 500;
 /// An export stops here (and says so in its last line).
 pub const MAX_EXPORT_ROWS: usize = 50_000;
 
-pub async fn export(state: &AppState, shop_id: Uuid, status: Option<SubmissionStatus>) -> Result<String, DbErr> {
+pub async fn export(state: &AppState, shop_id: ShopId, status: Option<SubmissionStatus>) -> Result<String, DbErr> {
     let mut lines = Vec::new();
     let mut before = None;
     loop {
         let page = store::submissions::list(state.db(), shop_id, status, before, PAGE).await?;
         let Some(last) = page.last() else { break };
         before = Some(last.id);
-        let ids: Vec<Uuid> = page.iter().map(|s| s.id).collect();
-        let assets: HashMap<Uuid, entity::testimonial_media_assets::Model> =
+        let ids: Vec<SubmissionId> = page.iter().map(|s| s.id).collect();
+        let assets: HashMap<SubmissionId, entity::testimonial_media_assets::Model> =
             store::media_assets::for_submissions(state.db(), shop_id, &ids)
                 .await?
                 .into_iter()
                 .map(|a| (a.submission_id, a))
                 .collect();
-        let request_ids: Vec<Uuid> = page.iter().filter_map(|s| s.request_id).collect();
-        let orders: HashMap<Uuid, Option<String>> = store::requests::by_ids(state.db(), shop_id, &request_ids)
+        let request_ids: Vec<RequestId> = page.iter().filter_map(|s| s.request_id).collect();
+        let orders: HashMap<RequestId, Option<String>> = store::requests::by_ids(state.db(), shop_id, &request_ids)
             .await?
             .into_iter()
             .map(|r| (r.id, r.order_name))
@@ -57,7 +57,7 @@ pub async fn export(state: &AppState, shop_id: Uuid, status: Option<SubmissionSt
 /// A signed link to a stored file, valid for [`EXPORT_LINK_TTL`]; empty when there is none.
 async fn link(state: &AppState, key: Option<&str>) -> String {
     match key {
-        Some(k) => super::media::playback_url(state, k, EXPORT_LINK_TTL).await.unwrap_or_default(),
+        Some(k) => state.playback_url(k, EXPORT_LINK_TTL).await.unwrap_or_default(),
         None => String::new(),
     }
 }
@@ -109,7 +109,7 @@ pub enum ImportError {
 /// Imports a CSV (see `domain::testimonial_csv`); returns the new submissions, in file order.
 pub async fn import(
     state: &AppState,
-    shop_id: Uuid,
+    shop_id: ShopId,
     actor: &str,
     text: &str,
 ) -> Result<Vec<submissions::Model>, ImportError> {
@@ -126,7 +126,7 @@ pub async fn import(
             .and_then(|q| crate::domain::content_filter::flag(q, &settings.locale, &settings.profanity_words));
         let s = store::submissions::insert_import(&txn, shop_id, r, flagged, actor, now).await?;
         if let Some(url) = &r.video_url {
-            let key = format!("{}{}/original", crate::providers::storage::shop_prefix(shop_id), entity::new_id());
+            let key = format!("{}{}/original", crate::providers::storage::shop_prefix(shop_id), entity::new_id::<uuid::Uuid>());
             let a = store::media_assets::insert_imported(&txn, shop_id, s.id, key, url.to_string(), now).await?;
             super::media::enqueue(&txn, shop_id, a.id, 0, now).await?;
             assets.push(a);
@@ -136,7 +136,7 @@ pub async fn import(
     txn.commit().await?;
     tracing::info!(%shop_id, rows = created.len(), videos = assets.len(), "testimonials imported");
     for s in &created {
-        state.live().publish(super::live::LiveEvent::SubmissionCreated {
+        state.live().publish(crate::providers::live::LiveEvent::SubmissionCreated {
             shop_id,
             submission_id: s.id,
             request_id: None,

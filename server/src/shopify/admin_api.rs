@@ -2,7 +2,7 @@
 //! access token, its refresh, and GraphQL calls with it. Plain HTTPS JSON through reqwest on the
 //! process's ring-based rustls.
 
-use crate::config::ShopifyCredentials;
+use super::ShopifyCredentials;
 use crate::domain::shop_domain::ShopDomain;
 use serde::Deserialize;
 use std::time::Duration;
@@ -45,7 +45,7 @@ pub struct AdminApi<'a> {
 
 impl<'a> AdminApi<'a> {
     pub fn new(creds: &'a ShopifyCredentials) -> Self {
-        crate::install_crypto_provider();
+        crate::providers::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .redirect(reqwest::redirect::Policy::none())

@@ -1,8 +1,38 @@
-//! The platform's protocols: session tokens now; webhook verification, OAuth, the Admin API
-//! client and the app proxy signature as their issues land.
+//! The platform's protocols: session tokens, webhook verification and payloads, the Admin API
+//! client (token exchange and refresh, GraphQL) and the app proxy signature. The app's
+//! credentials live here rather than in `config` so that this layer depends on nothing above
+//! it; `config` builds them.
 
 pub mod admin_api;
 pub mod app_proxy;
 pub mod payloads;
 pub mod session_token;
 pub mod webhooks;
+
+/// The app's Shopify credentials (`SHOPIFY_API_KEY`, `SHOPIFY_API_SECRET`, …).
+#[derive(Clone)]
+pub struct ShopifyCredentials {
+    pub api_key: String,
+    pub api_secret: String,
+    /// Also accepted while a secret rotation settles.
+    pub previous_api_secret: Option<String>,
+    /// `SHOPIFY_ADMIN_BASE`: a stand-in for `https://<shop>` (tests).
+    pub admin_base: Option<url::Url>,
+}
+
+impl ShopifyCredentials {
+    pub fn new(api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
+        Self { api_key: api_key.into(), api_secret: api_secret.into(), previous_api_secret: None, admin_base: None }
+    }
+
+    /// The secrets a Shopify signature may have been made with: the current one first.
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.api_secret.as_str()).chain(self.previous_api_secret.as_deref())
+    }
+}
+
+impl std::fmt::Debug for ShopifyCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopifyCredentials").field("api_key", &self.api_key).finish_non_exhaustive()
+    }
+}

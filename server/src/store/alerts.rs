@@ -1,13 +1,13 @@
 //! `alerts`: what the merchant should know about (terminal send failures, media failures).
 
+use entity::{ShopId, AlertId};
 use chrono::{DateTime, Utc};
 use entity::{AlertSeverity, alerts};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
-use uuid::Uuid;
 
 pub async fn raise(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     kind: &str,
     severity: AlertSeverity,
     message: String,
@@ -33,7 +33,7 @@ pub async fn raise(
 /// The shop's alerts, newest first (`unread_only` for the badge).
 pub async fn list(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     unread_only: bool,
     limit: u64,
 ) -> Result<Vec<alerts::Model>, DbErr> {
@@ -48,8 +48,8 @@ pub async fn list(
 /// Marks alerts read (the shop's own only); returns how many changed.
 pub async fn mark_read(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    ids: &[Uuid],
+    shop_id: ShopId,
+    ids: &[AlertId],
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     use sea_orm::sea_query::Expr;
@@ -64,7 +64,7 @@ pub async fn mark_read(
 }
 
 /// When the shop's last alert summary went out (the newest `emailed_at`).
-pub async fn last_emailed_at(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Option<DateTime<Utc>>, DbErr> {
+pub async fn last_emailed_at(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<Option<DateTime<Utc>>, DbErr> {
     use sea_orm::{QueryOrder, QuerySelect};
     let t: Option<Option<DateTime<Utc>>> = alerts::Entity::find()
         .select_only()
@@ -79,7 +79,7 @@ pub async fn last_emailed_at(db: &impl ConnectionTrait, shop_id: Uuid) -> Result
 }
 
 /// Alerts no summary has carried yet, oldest first.
-pub async fn not_emailed(db: &impl ConnectionTrait, shop_id: Uuid, limit: u64) -> Result<Vec<alerts::Model>, DbErr> {
+pub async fn not_emailed(db: &impl ConnectionTrait, shop_id: ShopId, limit: u64) -> Result<Vec<alerts::Model>, DbErr> {
     use sea_orm::{QueryOrder, QuerySelect};
     alerts::Entity::find()
         .filter(alerts::Column::ShopId.eq(shop_id))
@@ -94,8 +94,8 @@ pub async fn not_emailed(db: &impl ConnectionTrait, shop_id: Uuid, limit: u64) -
 /// both send them); `at: None` releases them again after a failed send. Returns how many changed.
 pub async fn set_emailed(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    ids: &[Uuid],
+    shop_id: ShopId,
+    ids: &[AlertId],
     at: Option<DateTime<Utc>>,
 ) -> Result<u64, DbErr> {
     use sea_orm::sea_query::Expr;

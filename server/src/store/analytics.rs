@@ -1,5 +1,6 @@
 //! `daily_analytics`: reading a day's facts, replacing a day's rows, reading series.
 
+use entity::{ShopId, CampaignId, RequestId, SubmissionId};
 use crate::domain::analytics::{Counts, EventFact, ModerationFact};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
@@ -11,7 +12,6 @@ use sea_orm::{
     QuerySelect,
 };
 use std::collections::{BTreeMap, HashMap};
-use uuid::Uuid;
 
 fn bounds(day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
     let start = day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
@@ -19,21 +19,21 @@ fn bounds(day: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
 }
 
 pub struct DayFacts {
-    pub created: Vec<(Uuid, NaiveDate)>,
+    pub created: Vec<(CampaignId, NaiveDate)>,
     pub events: Vec<EventFact>,
     pub moderation: Vec<ModerationFact>,
 }
 
 /// Everything that happened in the shop on `day` (UTC), each fact with its campaign.
-pub async fn day_facts(db: &impl ConnectionTrait, shop_id: Uuid, day: NaiveDate) -> Result<DayFacts, DbErr> {
+pub async fn day_facts(db: &impl ConnectionTrait, shop_id: ShopId, day: NaiveDate) -> Result<DayFacts, DbErr> {
     let (start, end) = bounds(day);
-    let created: Vec<(Uuid, NaiveDate)> = requests::Entity::find()
+    let created: Vec<(CampaignId, NaiveDate)> = requests::Entity::find()
         .select_only()
         .column(requests::Column::CampaignId)
         .filter(requests::Column::ShopId.eq(shop_id))
         .filter(requests::Column::CreatedAt.gte(start))
         .filter(requests::Column::CreatedAt.lt(end))
-        .into_tuple::<Uuid>()
+        .into_tuple::<CampaignId>()
         .all(db)
         .await?
         .into_iter()
@@ -45,8 +45,8 @@ pub async fn day_facts(db: &impl ConnectionTrait, shop_id: Uuid, day: NaiveDate)
         .filter(events::Column::EventAt.lt(end))
         .all(db)
         .await?;
-    let request_ids: Vec<Uuid> = day_events.iter().map(|e| e.request_id).collect();
-    let campaign_of: HashMap<Uuid, Uuid> = if request_ids.is_empty() {
+    let request_ids: Vec<RequestId> = day_events.iter().map(|e| e.request_id).collect();
+    let campaign_of: HashMap<RequestId, CampaignId> = if request_ids.is_empty() {
         HashMap::new()
     } else {
         requests::Entity::find()
@@ -55,7 +55,7 @@ pub async fn day_facts(db: &impl ConnectionTrait, shop_id: Uuid, day: NaiveDate)
             .column(requests::Column::CampaignId)
             .filter(requests::Column::ShopId.eq(shop_id))
             .filter(requests::Column::Id.is_in(request_ids))
-            .into_tuple::<(Uuid, Uuid)>()
+            .into_tuple::<(RequestId, CampaignId)>()
             .all(db)
             .await?
             .into_iter()
@@ -74,8 +74,8 @@ pub async fn day_facts(db: &impl ConnectionTrait, shop_id: Uuid, day: NaiveDate)
         .filter(moderation_log::Column::At.lt(end))
         .all(db)
         .await?;
-    let submission_ids: Vec<Uuid> = day_log.iter().map(|m| m.submission_id).collect();
-    let campaign_of_submission: HashMap<Uuid, Uuid> = if submission_ids.is_empty() {
+    let submission_ids: Vec<SubmissionId> = day_log.iter().map(|m| m.submission_id).collect();
+    let campaign_of_submission: HashMap<SubmissionId, CampaignId> = if submission_ids.is_empty() {
         HashMap::new()
     } else {
         submissions::Entity::find()
@@ -100,9 +100,9 @@ pub async fn day_facts(db: &impl ConnectionTrait, shop_id: Uuid, day: NaiveDate)
 /// converges on the same rows).
 pub async fn replace_day(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     day: NaiveDate,
-    counts: &BTreeMap<(Uuid, NaiveDate), Counts>,
+    counts: &BTreeMap<(CampaignId, NaiveDate), Counts>,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     rows::Entity::delete_many()
@@ -138,10 +138,10 @@ pub async fn replace_day(
 /// The rows of `from..=to`, optionally of one campaign, by day.
 pub async fn series(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     from: NaiveDate,
     to: NaiveDate,
-    campaign_id: Option<Uuid>,
+    campaign_id: Option<CampaignId>,
 ) -> Result<Vec<rows::Model>, DbErr> {
     let mut q = rows::Entity::find()
         .filter(rows::Column::ShopId.eq(shop_id))

@@ -1,5 +1,6 @@
 //! `api_tokens`: integrators' tokens, stored as hashes.
 
+use entity::{ShopId, ApiTokenId};
 use crate::domain::tokens::TokenHash;
 use chrono::{DateTime, Utc};
 use entity::api_tokens;
@@ -7,11 +8,10 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
 };
-use uuid::Uuid;
 
 pub async fn insert(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     name: &str,
     hash: &TokenHash,
     scopes: &str,
@@ -32,7 +32,7 @@ pub async fn insert(
 }
 
 /// The shop's tokens, newest first (revoked ones included, so the list is an audit trail).
-pub async fn list(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Vec<api_tokens::Model>, DbErr> {
+pub async fn list(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<Vec<api_tokens::Model>, DbErr> {
     api_tokens::Entity::find()
         .filter(api_tokens::Column::ShopId.eq(shop_id))
         .order_by_desc(api_tokens::Column::CreatedAt)
@@ -44,8 +44,8 @@ pub async fn list(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Vec<api_to
 /// Revokes a token of the shop; `None` when the shop has no such token.
 pub async fn revoke(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: ApiTokenId,
     now: DateTime<Utc>,
 ) -> Result<Option<api_tokens::Model>, DbErr> {
     api_tokens::Entity::update_many()
@@ -71,7 +71,7 @@ pub async fn find_active_all_shops(
 }
 
 /// Records use, at most once a minute per token (no write on every request).
-pub async fn touch(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn touch(db: &impl ConnectionTrait, shop_id: ShopId, id: ApiTokenId, now: DateTime<Utc>) -> Result<(), DbErr> {
     api_tokens::Entity::update_many()
         .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
         .filter(api_tokens::Column::Id.eq(id))

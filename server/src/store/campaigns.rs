@@ -1,5 +1,6 @@
 //! The `campaigns` aggregate.
 
+use entity::{ShopId, CampaignId};
 use crate::domain::campaign::CampaignSettings;
 use chrono::{DateTime, Utc};
 use entity::{CampaignStatus, CampaignTrigger, campaigns};
@@ -7,7 +8,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder,
 };
-use uuid::Uuid;
 
 fn apply(row: &mut campaigns::ActiveModel, s: &CampaignSettings) {
     row.name = Set(s.name.trim().to_owned());
@@ -34,7 +34,7 @@ fn apply(row: &mut campaigns::ActiveModel, s: &CampaignSettings) {
 
 pub async fn insert(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     s: &CampaignSettings,
     now: DateTime<Utc>,
 ) -> Result<campaigns::Model, DbErr> {
@@ -53,12 +53,17 @@ pub async fn insert(
 
 /// Saves new settings; a changed consent text gets a new consent version, so every submission
 /// records exactly which wording the customer agreed to.
+/// Saves new settings over `current` (a row of `shop_id`, read by the caller).
 pub async fn update(
     db: &impl ConnectionTrait,
+    shop_id: ShopId,
     current: campaigns::Model,
     s: &CampaignSettings,
     now: DateTime<Utc>,
 ) -> Result<campaigns::Model, DbErr> {
+    if current.shop_id != shop_id {
+        return Err(DbErr::RecordNotFound(format!("campaign {} of this shop", current.id)));
+    }
     let new_version =
         if current.consent_text != s.consent_text { current.consent_version + 1 } else { current.consent_version };
     let mut row = current.into_active_model();
@@ -68,11 +73,11 @@ pub async fn update(
     row.update(db).await
 }
 
-pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Option<campaigns::Model>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, shop_id: ShopId, id: CampaignId) -> Result<Option<campaigns::Model>, DbErr> {
     campaigns::Entity::find_by_id(id).filter(campaigns::Column::ShopId.eq(shop_id)).one(db).await
 }
 
-pub async fn list(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Vec<campaigns::Model>, DbErr> {
+pub async fn list(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<Vec<campaigns::Model>, DbErr> {
     campaigns::Entity::find()
         .filter(campaigns::Column::ShopId.eq(shop_id))
         .order_by_desc(campaigns::Column::CreatedAt)
@@ -83,7 +88,7 @@ pub async fn list(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Vec<campai
 /// Active campaigns of a shop with the given trigger.
 pub async fn active_with_trigger(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     trigger: CampaignTrigger,
 ) -> Result<Vec<campaigns::Model>, DbErr> {
     campaigns::Entity::find()
@@ -98,8 +103,8 @@ pub async fn active_with_trigger(
 /// Compare-and-set of the status; false when another writer changed it first.
 pub async fn set_status(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: CampaignId,
     from: CampaignStatus,
     to: CampaignStatus,
     now: DateTime<Utc>,

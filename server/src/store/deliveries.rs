@@ -1,13 +1,14 @@
 //! `webhook_deliveries`: the inbox. Inserting the delivery is the dedupe: the unique
 //! `(source, external_id)` key turns a replay or a concurrent copy into a no-op.
 
+use entity::ShopId;
 use chrono::{DateTime, Utc};
 use entity::{DeliveryStatus, WebhookSource, webhook_deliveries as deliveries};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TryInsertResult};
 use uuid::Uuid;
 
 pub struct NewDelivery {
-    pub shop_id: Option<Uuid>,
+    pub shop_id: Option<ShopId>,
     pub source: WebhookSource,
     pub topic: String,
     pub external_id: String,
@@ -16,8 +17,9 @@ pub struct NewDelivery {
     pub received_at: DateTime<Utc>,
 }
 
-/// Records a delivery as `received`; `None` when it was seen before (a duplicate).
-pub async fn insert_if_new(db: &impl ConnectionTrait, d: NewDelivery) -> Result<Option<Uuid>, DbErr> {
+/// Records a delivery as `received`; `None` when it was seen before (a duplicate). Global:
+/// a delivery may arrive before (or after) its shop exists, and its id is unique across shops.
+pub async fn insert_if_new_all_shops(db: &impl ConnectionTrait, d: NewDelivery) -> Result<Option<Uuid>, DbErr> {
     let id = entity::new_id();
     let row = deliveries::ActiveModel {
         id: Set(id),
@@ -40,7 +42,7 @@ pub async fn insert_if_new(db: &impl ConnectionTrait, d: NewDelivery) -> Result<
 }
 
 /// Records how processing ended. `result` must hold counts and ids only — no contact data.
-pub async fn finish(
+pub async fn finish_all_shops(
     db: &impl ConnectionTrait,
     id: Uuid,
     status: DeliveryStatus,
@@ -61,7 +63,7 @@ pub async fn finish(
 /// redaction: the order id links the record to a person).
 pub async fn scrub_results_for_orders(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     order_ids: &[i64],
 ) -> Result<u32, DbErr> {
     let rows = deliveries::Entity::find()

@@ -6,16 +6,15 @@
 //! without the lock clause is already exclusive. A `running` job whose lease ran out (its worker
 //! crashed) is claimable again.
 
+use entity::{ShopId, JobId};
 use chrono::{DateTime, Utc};
 use entity::{JobStatus, jobs};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     Statement, TryInsertResult, Value,
 };
-use uuid::Uuid;
 
 pub struct NewJob<'a> {
-    pub shop_id: Option<Uuid>,
     pub kind: &'a str,
     /// Jobs with the same key are enqueued once (until the table is cleaned).
     pub dedupe_key: Option<String>,
@@ -25,10 +24,16 @@ pub struct NewJob<'a> {
 }
 
 /// Enqueues a job; returns false when a job with the same dedupe key already exists.
-pub async fn enqueue(db: &impl ConnectionTrait, job: NewJob<'_>, now: DateTime<Utc>) -> Result<bool, DbErr> {
+/// `shop_id` is the tenant the job works for (`None` for the rare job of no shop).
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    shop_id: Option<ShopId>,
+    job: NewJob<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let row = jobs::ActiveModel {
         id: Set(entity::new_id()),
-        shop_id: Set(job.shop_id),
+        shop_id: Set(shop_id),
         kind: Set(job.kind.to_owned()),
         dedupe_key: Set(job.dedupe_key),
         payload: Set(job.payload),
@@ -70,14 +75,14 @@ pub async fn claim_next_all_shops(
 }
 
 /// Marks a claimed job finished (only if this worker still holds it).
-pub async fn complete(db: &impl ConnectionTrait, id: Uuid, worker: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn complete_all_shops(db: &impl ConnectionTrait, id: JobId, worker: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
     finish(db, id, worker, JobStatus::Done, None, None, now).await
 }
 
 /// Schedules another attempt at `retry_at`, or buries the job (`dead`) when `retry_at` is None.
-pub async fn fail(
+pub async fn fail_all_shops(
     db: &impl ConnectionTrait,
-    id: Uuid,
+    id: JobId,
     worker: &str,
     error: &str,
     retry_at: Option<DateTime<Utc>>,
@@ -89,7 +94,7 @@ pub async fn fail(
 
 async fn finish(
     db: &impl ConnectionTrait,
-    id: Uuid,
+    id: JobId,
     worker: &str,
     status: JobStatus,
     error: Option<&str>,
@@ -121,7 +126,7 @@ pub async fn count_unfinished_all_shops(db: &impl ConnectionTrait) -> Result<u64
 }
 
 /// Pending jobs of one kind for one shop.
-pub async fn pending_of_kind(db: &impl ConnectionTrait, shop_id: Uuid, kind: &str) -> Result<Vec<jobs::Model>, DbErr> {
+pub async fn pending_of_kind(db: &impl ConnectionTrait, shop_id: ShopId, kind: &str) -> Result<Vec<jobs::Model>, DbErr> {
     jobs::Entity::find()
         .filter(jobs::Column::ShopId.eq(shop_id))
         .filter(jobs::Column::Kind.eq(kind))
@@ -131,19 +136,26 @@ pub async fn pending_of_kind(db: &impl ConnectionTrait, shop_id: Uuid, kind: &st
 }
 
 /// Marks a pending job done without running it (its work was done another way).
-pub async fn retire_pending(db: &impl ConnectionTrait, id: Uuid, why: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn retire_pending(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: JobId,
+    why: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     jobs::Entity::update_many()
         .col_expr(jobs::Column::Status, JobStatus::Done.as_str().into())
         .col_expr(jobs::Column::LastError, why.into())
         .col_expr(jobs::Column::UpdatedAt, now.into())
         .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::ShopId.eq(shop_id))
         .filter(jobs::Column::Status.eq(JobStatus::Pending.as_str()))
         .exec(db)
         .await?;
     Ok(())
 }
 
-pub async fn delete(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<(), DbErr> {
+pub async fn delete(db: &impl ConnectionTrait, shop_id: ShopId, id: JobId) -> Result<(), DbErr> {
     jobs::Entity::delete_many()
         .filter(jobs::Column::Id.eq(id))
         .filter(jobs::Column::ShopId.eq(shop_id))

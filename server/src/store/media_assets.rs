@@ -1,13 +1,13 @@
 //! `testimonial_media_assets`: the media worker's claim and the one status-change path, each
 //! checked against `domain::asset_state` and written with a compare-and-set on the old status.
 
+use entity::{ShopId, SubmissionId, AssetId};
 use crate::domain::asset_state::{self, AssetCause, InvalidAssetTransition};
 use crate::domain::media::MediaInfo;
 use chrono::{DateTime, Utc};
 use entity::{AssetStatus, testimonial_media_assets as assets};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
-use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssetError {
@@ -25,8 +25,8 @@ pub enum AssetError {
 /// Registers an upload of a submission as an `uploaded` asset.
 pub async fn insert_uploaded(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    submission_id: Uuid,
+    shop_id: ShopId,
+    submission_id: SubmissionId,
     original_key: String,
     content_type: String,
     size_bytes: i64,
@@ -39,8 +39,8 @@ pub async fn insert_uploaded(
 /// fetches it to `original_key` first (size and type are known once fetched).
 pub async fn insert_imported(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    submission_id: Uuid,
+    shop_id: ShopId,
+    submission_id: SubmissionId,
     original_key: String,
     source_url: String,
     now: DateTime<Utc>,
@@ -51,8 +51,8 @@ pub async fn insert_imported(
 #[allow(clippy::too_many_arguments)]
 async fn insert(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    submission_id: Uuid,
+    shop_id: ShopId,
+    submission_id: SubmissionId,
     original_key: String,
     content_type: String,
     size_bytes: i64,
@@ -88,7 +88,7 @@ async fn insert(
     .await
 }
 
-pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Option<assets::Model>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, shop_id: ShopId, id: AssetId) -> Result<Option<assets::Model>, DbErr> {
     assets::Entity::find_by_id(id).filter(assets::Column::ShopId.eq(shop_id)).one(db).await
 }
 
@@ -98,8 +98,8 @@ pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<O
 #[allow(clippy::too_many_arguments)]
 async fn change_status(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: AssetId,
     from: AssetStatus,
     to: AssetStatus,
     cause: AssetCause,
@@ -125,8 +125,8 @@ async fn change_status(
 /// worker's lease ran out. Counts the attempt and sets the lease.
 pub async fn claim(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: AssetId,
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
 ) -> Result<assets::Model, AssetError> {
@@ -149,8 +149,8 @@ pub async fn claim(
 /// `processing → ready` with what the probe found and where the outputs are.
 pub async fn mark_ready(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: AssetId,
     info: &MediaInfo,
     playback_key: &str,
     poster_key: &str,
@@ -174,8 +174,8 @@ pub async fn mark_ready(
 /// `processing → failed` with the reason the merchant will read.
 pub async fn mark_failed(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: AssetId,
     error: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AssetError> {
@@ -190,8 +190,8 @@ pub async fn mark_failed(
 /// claims it at once.
 pub async fn reprocess(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: AssetId,
     now: DateTime<Utc>,
 ) -> Result<assets::Model, AssetError> {
     let a = get(db, shop_id, id).await?.ok_or(AssetError::NotFound)?;
@@ -205,7 +205,7 @@ pub async fn reprocess(
 
 /// Gives a claimed asset back after a passing failure (storage down): its lease ends now, so
 /// the job's retry can claim it again.
-pub async fn release(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn release(db: &impl ConnectionTrait, shop_id: ShopId, id: AssetId, now: DateTime<Utc>) -> Result<(), DbErr> {
     assets::Entity::update_many()
         .col_expr(assets::Column::LeaseUntil, Expr::value(now - chrono::Duration::seconds(1)))
         .filter(assets::Column::Id.eq(id))
@@ -219,8 +219,8 @@ pub async fn release(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, now: Da
 /// The assets of several submissions in one query (a page of the moderation queue).
 pub async fn for_submissions(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    submission_ids: &[Uuid],
+    shop_id: ShopId,
+    submission_ids: &[SubmissionId],
 ) -> Result<Vec<assets::Model>, DbErr> {
     if submission_ids.is_empty() {
         return Ok(Vec::new());
@@ -235,8 +235,8 @@ pub async fn for_submissions(
 /// An imported original arrived: its type and size, now that they are known.
 pub async fn record_fetched(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: AssetId,
     content_type: &str,
     size_bytes: i64,
 ) -> Result<(), DbErr> {

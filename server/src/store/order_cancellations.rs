@@ -1,12 +1,12 @@
 //! `order_cancellations`: which of a shop's orders were cancelled.
 
+use entity::ShopId;
 use chrono::{DateTime, Utc};
 use entity::order_cancellations as cancellations;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
-use uuid::Uuid;
 
 /// Records the cancellation; a replay changes nothing.
-pub async fn record(db: &impl ConnectionTrait, shop_id: Uuid, order_id: i64, at: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn record(db: &impl ConnectionTrait, shop_id: ShopId, order_id: i64, at: DateTime<Utc>) -> Result<(), DbErr> {
     let row = cancellations::ActiveModel {
         id: Set(entity::new_id()),
         shop_id: Set(shop_id),
@@ -20,7 +20,7 @@ pub async fn record(db: &impl ConnectionTrait, shop_id: Uuid, order_id: i64, at:
     Ok(())
 }
 
-pub async fn contains(db: &impl ConnectionTrait, shop_id: Uuid, order_id: i64) -> Result<bool, DbErr> {
+pub async fn contains(db: &impl ConnectionTrait, shop_id: ShopId, order_id: i64) -> Result<bool, DbErr> {
     Ok(cancellations::Entity::find()
         .filter(cancellations::Column::ShopId.eq(shop_id))
         .filter(cancellations::Column::ShopifyOrderId.eq(order_id))
@@ -30,7 +30,7 @@ pub async fn contains(db: &impl ConnectionTrait, shop_id: Uuid, order_id: i64) -
 }
 
 /// Compliance redaction: the customer's orders leave no trace here either.
-pub async fn delete_for_orders(db: &impl ConnectionTrait, shop_id: Uuid, order_ids: &[i64]) -> Result<u64, DbErr> {
+pub async fn delete_for_orders(db: &impl ConnectionTrait, shop_id: ShopId, order_ids: &[i64]) -> Result<u64, DbErr> {
     Ok(cancellations::Entity::delete_many()
         .filter(cancellations::Column::ShopId.eq(shop_id))
         .filter(cancellations::Column::ShopifyOrderId.is_in(order_ids.iter().copied()))

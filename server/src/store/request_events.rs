@@ -6,13 +6,13 @@
 //! Events written by the transition function are not deduplicated: the compare-and-set on the
 //! status already makes each of them happen once, and two genuine retries may fall in one minute.
 
+use entity::{ShopId, RequestId};
 use crate::domain::event_payload;
 use chrono::{DateTime, Utc};
 use entity::{RequestEventType, testimonial_request_events as events, testimonial_requests as requests};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
-use uuid::Uuid;
 
 pub use event_payload::MAX_PAYLOAD_BYTES;
 
@@ -43,8 +43,8 @@ pub enum AppendError {
 /// Appends one event. Returns `false` when it was a duplicate and nothing was written.
 pub async fn append(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    request_id: Uuid,
+    shop_id: ShopId,
+    request_id: RequestId,
     e: NewEvent,
 ) -> Result<bool, AppendError> {
     let owned = requests::Entity::find_by_id(request_id).filter(requests::Column::ShopId.eq(shop_id)).count(db).await?;
@@ -73,7 +73,7 @@ pub async fn append(
 }
 
 /// A request's timeline, oldest first.
-pub async fn timeline(db: &impl ConnectionTrait, shop_id: Uuid, request_id: Uuid) -> Result<Vec<events::Model>, DbErr> {
+pub async fn timeline(db: &impl ConnectionTrait, shop_id: ShopId, request_id: RequestId) -> Result<Vec<events::Model>, DbErr> {
     events::Entity::find()
         .filter(events::Column::ShopId.eq(shop_id))
         .filter(events::Column::RequestId.eq(request_id))
@@ -86,8 +86,8 @@ pub async fn timeline(db: &impl ConnectionTrait, shop_id: Uuid, request_id: Uuid
 /// The timelines of several requests in one query, each newest first.
 pub async fn timelines(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    request_ids: &[Uuid],
+    shop_id: ShopId,
+    request_ids: &[RequestId],
 ) -> Result<Vec<events::Model>, DbErr> {
     if request_ids.is_empty() {
         return Ok(Vec::new());

@@ -1,5 +1,6 @@
 //! The `testimonial_requests` aggregate: lookups and the one status-transition function.
 
+use entity::{ShopId, CampaignId, RequestId};
 use crate::domain::request_state::{self, InvalidRequestTransition};
 use crate::domain::tokens::TokenHash;
 use crate::store::request_events;
@@ -9,7 +10,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
     TransactionSession, TransactionTrait,
 };
-use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransitionError {
@@ -64,7 +64,7 @@ pub async fn find_by_token_hash_all_shops(
     requests::Entity::find().filter(requests::Column::TokenHash.eq(hash.as_str())).one(db).await
 }
 
-pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Option<requests::Model>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, shop_id: ShopId, id: RequestId) -> Result<Option<requests::Model>, DbErr> {
     requests::Entity::find_by_id(id).filter(requests::Column::ShopId.eq(shop_id)).one(db).await
 }
 
@@ -73,8 +73,8 @@ pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<O
 /// all in one transaction.
 pub async fn transition<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    shop_id: Uuid,
-    request_id: Uuid,
+    shop_id: ShopId,
+    request_id: RequestId,
     to: RequestStatus,
     now: DateTime<Utc>,
     details: ChangeDetails,
@@ -155,7 +155,7 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
 
 /// A planned request ready to be written (the planner's output plus order context).
 pub struct NewRequest<'a> {
-    pub campaign_id: Uuid,
+    pub campaign_id: CampaignId,
     pub order: &'a crate::domain::planner::OrderFacts,
     pub planned: &'a crate::domain::planner::PlannedRequest,
     pub customer_key: Option<String>,
@@ -167,7 +167,7 @@ pub struct NewRequest<'a> {
 /// a replayed or concurrent webhook gets `false` and changes nothing.
 pub async fn insert_planned(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     new: NewRequest<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
@@ -234,7 +234,7 @@ pub async fn insert_planned(
 /// how many requests in the 30 days before `now`.
 pub async fn customer_history(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     customer_key: &str,
     now: DateTime<Utc>,
 ) -> Result<crate::domain::planner::CustomerHistory, DbErr> {
@@ -260,7 +260,7 @@ pub async fn customer_history(
 /// A customer's requests that can still be expired (an unsubscribe ends them all).
 pub async fn open_for_customer(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     customer_key: &str,
 ) -> Result<Vec<requests::Model>, DbErr> {
     requests::Entity::find()
@@ -275,7 +275,7 @@ pub async fn open_for_customer(
 /// still be expired.
 pub async fn open_for_order(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     order_id: i64,
     line_items: Option<&[i64]>,
 ) -> Result<Vec<requests::Model>, DbErr> {
@@ -296,8 +296,8 @@ pub const OPEN: [RequestStatus; 4] =
 /// Requests of a campaign that were never sent (scheduled or queued).
 pub async fn unsent_for_campaign(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    campaign_id: Uuid,
+    shop_id: ShopId,
+    campaign_id: CampaignId,
 ) -> Result<Vec<requests::Model>, DbErr> {
     requests::Entity::find()
         .filter(requests::Column::ShopId.eq(shop_id))
@@ -317,7 +317,7 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u64,
-    token_hash: impl Fn(Uuid) -> TokenHash,
+    token_hash: impl Fn(RequestId) -> TokenHash,
 ) -> Result<Vec<requests::Model>, DbErr> {
     use sea_orm::{DbBackend, Statement, Value};
     let backend = db.get_database_backend();
@@ -377,7 +377,7 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
 
 /// Puts a claimed request back without counting the attempt (the shop is paused or
 /// uninstalled): not a status change, so no event.
-pub async fn defer(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, until: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn defer(db: &impl ConnectionTrait, shop_id: ShopId, id: RequestId, until: DateTime<Utc>) -> Result<(), DbErr> {
     requests::Entity::update_many()
         .col_expr(requests::Column::NextAttemptAt, Some(until).into())
         .col_expr(requests::Column::LeaseUntil, Option::<DateTime<Utc>>::None.into())
@@ -409,7 +409,7 @@ pub async fn overdue_all_shops(
 
 /// A request by id alone — for callers that hold an id from outside (a provider callback, a
 /// signed tracking link) and learn the tenant from the row. Global by nature, hence the name.
-pub async fn find_all_shops(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<requests::Model>, DbErr> {
+pub async fn find_all_shops(db: &impl ConnectionTrait, id: RequestId) -> Result<Option<requests::Model>, DbErr> {
     requests::Entity::find_by_id(id).one(db).await
 }
 
@@ -467,8 +467,8 @@ pub async fn claim_reminders_due_all_shops<C: TransactionTrait + ConnectionTrait
 /// status change, so no event.
 pub async fn set_next_reminder(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: RequestId,
     at: Option<DateTime<Utc>>,
 ) -> Result<(), DbErr> {
     requests::Entity::update_many()
@@ -487,8 +487,8 @@ pub async fn set_next_reminder(
 #[allow(clippy::too_many_arguments)]
 pub async fn record_reminder<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: RequestId,
     expected_count: i32,
     next_reminder_at: Option<DateTime<Utc>>,
     provider_message_id: Option<String>,
@@ -514,8 +514,8 @@ pub async fn record_reminder<C: TransactionTrait + ConnectionTrait>(
 /// transaction. Returns whether the row matched and was changed.
 async fn update_open_with_event<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: RequestId,
     update: sea_orm::UpdateMany<requests::Entity>,
     event: request_events::NewEvent,
 ) -> Result<bool, DbErr> {
@@ -541,8 +541,8 @@ async fn update_open_with_event<C: TransactionTrait + ConnectionTrait>(
 #[allow(clippy::too_many_arguments)]
 pub async fn postpone<C: TransactionTrait + ConnectionTrait>(
     db: &C,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: RequestId,
     expected_count: i32,
     expires_at: DateTime<Utc>,
     next_reminder_at: Option<DateTime<Utc>>,
@@ -565,7 +565,7 @@ pub async fn postpone<C: TransactionTrait + ConnectionTrait>(
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
     pub statuses: Vec<RequestStatus>,
-    pub campaign_id: Option<Uuid>,
+    pub campaign_id: Option<CampaignId>,
     /// Created at or after / before.
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -578,9 +578,9 @@ pub struct LogFilter {
 /// A page of the requests log, newest first; `before` is the last id of the previous page.
 pub async fn log_page(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     filter: &LogFilter,
-    before: Option<Uuid>,
+    before: Option<RequestId>,
     limit: u64,
 ) -> Result<Vec<requests::Model>, DbErr> {
     use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -626,7 +626,7 @@ pub async fn log_page(
 }
 
 /// A scheduled request becomes due now (the merchant's "send now").
-pub async fn make_due(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn make_due(db: &impl ConnectionTrait, shop_id: ShopId, id: RequestId, now: DateTime<Utc>) -> Result<(), DbErr> {
     requests::Entity::update_many()
         .col_expr(requests::Column::ScheduledFor, Some(now).into())
         .col_expr(requests::Column::NextAttemptAt, Some(now).into())
@@ -644,6 +644,7 @@ pub async fn make_due(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid, now: D
 /// (its payload says who and by how much) in the same transaction. `false`: it changed meanwhile.
 pub async fn postpone_by_merchant<C: TransactionTrait + ConnectionTrait>(
     db: &C,
+    shop_id: ShopId,
     current: &requests::Model,
     by: chrono::Duration,
     payload: serde_json::Value,
@@ -663,7 +664,7 @@ pub async fn postpone_by_merchant<C: TransactionTrait + ConnectionTrait>(
     let txn = db.begin().await?;
     let updated = update
         .filter(requests::Column::Id.eq(current.id))
-        .filter(requests::Column::ShopId.eq(current.shop_id))
+        .filter(requests::Column::ShopId.eq(shop_id))
         .filter(requests::Column::Status.eq(current.status.as_str()))
         .filter(requests::Column::UpdatedAt.eq(current.updated_at))
         .exec(&txn)
@@ -675,13 +676,13 @@ pub async fn postpone_by_merchant<C: TransactionTrait + ConnectionTrait>(
         payload: Some(payload),
         ..request_events::NewEvent::new(RequestEventType::Scheduled, now)
     };
-    request_events::append(&txn, current.shop_id, current.id, e).await.map_err(db_error)?;
+    request_events::append(&txn, shop_id, current.id, e).await.map_err(db_error)?;
     txn.commit().await?;
     Ok(true)
 }
 
 /// Several of the shop's requests by id, in one query.
-pub async fn by_ids(db: &impl ConnectionTrait, shop_id: Uuid, ids: &[Uuid]) -> Result<Vec<requests::Model>, DbErr> {
+pub async fn by_ids(db: &impl ConnectionTrait, shop_id: ShopId, ids: &[RequestId]) -> Result<Vec<requests::Model>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -1,19 +1,19 @@
 //! The `shops` aggregate.
 
+use entity::ShopId;
 use crate::domain::settings::ShopSettings;
 use crate::domain::shop_domain::ShopDomain;
 use chrono::{DateTime, Utc};
 use entity::shops;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TryInsertResult};
-use uuid::Uuid;
 
 /// Finds the tenant by its domain (how webhooks and session tokens name a shop).
 pub async fn find_by_domain(db: &impl ConnectionTrait, domain: &ShopDomain) -> Result<Option<shops::Model>, DbErr> {
     shops::Entity::find().filter(shops::Column::ShopDomain.eq(domain.as_str())).one(db).await
 }
 
-pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Option<shops::Model>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<Option<shops::Model>, DbErr> {
     shops::Entity::find_by_id(shop_id).one(db).await
 }
 
@@ -53,7 +53,7 @@ pub async fn insert_if_absent(
 }
 
 /// `app/uninstalled`: the shop stays (its data until `shop/redact`), but nothing is sent.
-pub async fn mark_uninstalled(db: &impl ConnectionTrait, shop_id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn mark_uninstalled(db: &impl ConnectionTrait, shop_id: ShopId, now: DateTime<Utc>) -> Result<(), DbErr> {
     shops::Entity::update_many()
         .col_expr(shops::Column::UninstalledAt, Some(now).into())
         .col_expr(shops::Column::UpdatedAt, now.into())
@@ -66,7 +66,7 @@ pub async fn mark_uninstalled(db: &impl ConnectionTrait, shop_id: Uuid, now: Dat
 }
 
 /// A reinstall: the shop is active again from `now`.
-pub async fn mark_installed(db: &impl ConnectionTrait, shop_id: Uuid, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn mark_installed(db: &impl ConnectionTrait, shop_id: ShopId, now: DateTime<Utc>) -> Result<(), DbErr> {
     shops::Entity::update_many()
         .col_expr(shops::Column::UninstalledAt, Option::<DateTime<Utc>>::None.into())
         .col_expr(shops::Column::InstalledAt, now.into())
@@ -79,7 +79,7 @@ pub async fn mark_installed(db: &impl ConnectionTrait, shop_id: Uuid, now: DateT
 }
 
 /// Deletes the shop; every other table cascades (`shop/redact`).
-pub async fn delete(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<(), DbErr> {
+pub async fn delete(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<(), DbErr> {
     shops::Entity::delete_by_id(shop_id).exec(db).await?;
     Ok(())
 }
@@ -87,7 +87,7 @@ pub async fn delete(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<(), DbEr
 /// Sets the shop's time zone and daily send window (`HH:MM` local; equal ends mean always).
 pub async fn set_send_window(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     timezone: &str,
     start: &str,
     end: &str,
@@ -103,7 +103,7 @@ pub async fn set_send_window(
 }
 
 /// Replaces the shop's settings document (already validated by the caller).
-pub async fn set_settings(db: &impl ConnectionTrait, shop_id: Uuid, settings: serde_json::Value) -> Result<(), DbErr> {
+pub async fn set_settings(db: &impl ConnectionTrait, shop_id: ShopId, settings: serde_json::Value) -> Result<(), DbErr> {
     shops::Entity::update_many()
         .col_expr(shops::Column::Settings, settings.into())
         .filter(shops::Column::Id.eq(shop_id))
@@ -113,20 +113,20 @@ pub async fn set_settings(db: &impl ConnectionTrait, shop_id: Uuid, settings: se
 }
 
 /// The ids of installed shops (periodic per-shop work).
-pub async fn installed_ids(db: &impl ConnectionTrait) -> Result<Vec<Uuid>, DbErr> {
+pub async fn installed_ids_all_shops(db: &impl ConnectionTrait) -> Result<Vec<ShopId>, DbErr> {
     use sea_orm::QuerySelect;
     shops::Entity::find()
         .select_only()
         .column(shops::Column::Id)
         .filter(shops::Column::UninstalledAt.is_null())
-        .into_tuple::<Uuid>()
+        .into_tuple::<ShopId>()
         .all(db)
         .await
 }
 
 /// Something the storefront shows changed: called in the transaction of the change, so the
 /// next storefront response (and its ETag) reflects it.
-pub async fn bump_storefront_version(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<(), DbErr> {
+pub async fn bump_storefront_version(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<(), DbErr> {
     shops::Entity::update_many()
         .col_expr(shops::Column::StorefrontVersion, Expr::col(shops::Column::StorefrontVersion).add(1))
         .filter(shops::Column::Id.eq(shop_id))
@@ -147,7 +147,7 @@ pub struct AdminTokens {
 /// the merchant must open the app again).
 pub async fn set_admin_tokens(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     tokens: Option<AdminTokens>,
 ) -> Result<(), DbErr> {
     let (access, refresh, expires, scopes) = match tokens {

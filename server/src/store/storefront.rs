@@ -3,16 +3,16 @@
 //! `domain::visibility::is_visible` term for term; an integration test runs every combination
 //! of the rule's inputs through both and requires the same answer.
 
+use entity::ShopId;
 use crate::domain::visibility::Placement;
 use entity::{
     AssetStatus, SubmissionStatus, testimonial_media_assets as assets, testimonial_submissions as submissions,
 };
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use uuid::Uuid;
 
 /// `status = approved AND published AND asset ready AND placement matches`, for one shop, on
 /// submissions joined with their assets.
-fn visible(shop_id: Uuid, placement: Placement) -> Condition {
+fn visible(shop_id: ShopId, placement: Placement) -> Condition {
     let placed = match placement {
         Placement::Home => Condition::all().add(submissions::Column::PlacementHome.eq(true)),
         Placement::Product(pid) => Condition::all()
@@ -32,7 +32,7 @@ fn visible(shop_id: Uuid, placement: Placement) -> Condition {
 /// sort order, then newest published. One query (submissions joined with their assets).
 pub async fn page(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     placement: Placement,
     offset: u64,
     limit: u64,
@@ -54,7 +54,7 @@ pub async fn page(
 /// The ratings (`None` where not rated) of a product's visible testimonials.
 pub async fn product_ratings(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     product_id: i64,
 ) -> Result<Vec<Option<i16>>, DbErr> {
     let rows = submissions::Entity::find()
@@ -66,7 +66,7 @@ pub async fn product_ratings(
 }
 
 /// The product's title as the latest order that asked about it named it.
-pub async fn product_title(db: &impl ConnectionTrait, shop_id: Uuid, product_id: i64) -> Result<Option<String>, DbErr> {
+pub async fn product_title(db: &impl ConnectionTrait, shop_id: ShopId, product_id: i64) -> Result<Option<String>, DbErr> {
     use entity::testimonial_requests as requests;
     requests::Entity::find()
         .select_only()

@@ -1,5 +1,6 @@
 //! `testimonial_submissions`: what a customer submitted.
 
+use entity::{ShopId, SubmissionId};
 use crate::domain::submission_state::{
     ModerationAction, ModerationError, ModerationFields, moderate as moderate_fields,
 };
@@ -13,7 +14,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use uuid::Uuid;
 
 /// A submission through the capture page, as the customer gave it.
 pub struct NewCaptureSubmission<'a> {
@@ -32,10 +32,14 @@ pub struct NewCaptureSubmission<'a> {
 /// insert for the same request fail (`UniqueConstraintViolation`).
 pub async fn insert_capture(
     db: &impl ConnectionTrait,
+    shop_id: ShopId,
     new: NewCaptureSubmission<'_>,
     now: DateTime<Utc>,
 ) -> Result<submissions::Model, DbErr> {
     let r = new.request;
+    if r.shop_id != shop_id {
+        return Err(DbErr::RecordNotFound(format!("request {} of this shop", r.id)));
+    }
     submissions::ActiveModel {
         request_id: Set(Some(r.id)),
         campaign_id: Set(Some(r.campaign_id)),
@@ -49,7 +53,7 @@ pub async fn insert_capture(
         flagged: Set(new.flagged_reason.is_some()),
         flagged_reason: Set(new.flagged_reason),
         source: Set(SubmissionSource::Capture),
-        ..pending(r.shop_id, r.product_id, now)
+        ..pending(shop_id, r.product_id, now)
     }
     .insert(db)
     .await
@@ -57,7 +61,7 @@ pub async fn insert_capture(
 
 /// A new submission as every source starts it: `pending`, unpublished, placed nowhere, with the
 /// customer's consent to publish.
-fn pending(shop_id: Uuid, product_id: i64, now: DateTime<Utc>) -> submissions::ActiveModel {
+fn pending(shop_id: ShopId, product_id: i64, now: DateTime<Utc>) -> submissions::ActiveModel {
     submissions::ActiveModel {
         id: Set(entity::new_id()),
         shop_id: Set(shop_id),
@@ -85,7 +89,7 @@ pub const IMPORT_CONSENT_TEXT: &str =
 /// `import` entry in the moderation log, naming who imported it — in the caller's transaction.
 pub async fn insert_import(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     row: &crate::domain::testimonial_csv::ImportRow,
     flagged_reason: Option<String>,
     actor: &str,
@@ -142,7 +146,7 @@ pub enum ModerationStoreError {
     Database(#[from] DbErr),
 }
 
-pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Option<submissions::Model>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, shop_id: ShopId, id: SubmissionId) -> Result<Option<submissions::Model>, DbErr> {
     submissions::Entity::find_by_id(id).filter(submissions::Column::ShopId.eq(shop_id)).one(db).await
 }
 
@@ -163,8 +167,8 @@ fn fields(s: &submissions::Model) -> ModerationFields {
 /// the `moderation_log` row — in the caller's transaction, so both commit or neither.
 pub async fn moderate(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    id: Uuid,
+    shop_id: ShopId,
+    id: SubmissionId,
     action: &ModerationAction,
     actor: &str,
     note: Option<&str>,
@@ -254,9 +258,9 @@ pub async fn pending_before_all_shops(
 /// id of the last row of the previous page (ids are time-ordered UUIDv7s).
 pub async fn list(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     status: Option<SubmissionStatus>,
-    before: Option<Uuid>,
+    before: Option<SubmissionId>,
     limit: u64,
 ) -> Result<Vec<submissions::Model>, DbErr> {
     let mut q = submissions::Entity::find().filter(submissions::Column::ShopId.eq(shop_id));
@@ -270,7 +274,7 @@ pub async fn list(
 }
 
 /// A submission's moderation history, oldest first.
-pub async fn log(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Vec<moderation_log::Model>, DbErr> {
+pub async fn log(db: &impl ConnectionTrait, shop_id: ShopId, id: SubmissionId) -> Result<Vec<moderation_log::Model>, DbErr> {
     moderation_log::Entity::find()
         .filter(moderation_log::Column::ShopId.eq(shop_id))
         .filter(moderation_log::Column::SubmissionId.eq(id))

@@ -1,14 +1,14 @@
 //! `suppressions`: a shop's customers who asked for no more messages, by hashed customer key.
 
+use entity::ShopId;
 use chrono::{DateTime, Utc};
 use entity::suppressions;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
-use uuid::Uuid;
 
 /// Records the suppression; a second one for the same customer changes nothing.
 pub async fn add(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     customer_key: &str,
     reason: &str,
     now: DateTime<Utc>,
@@ -27,7 +27,7 @@ pub async fn add(
     Ok(())
 }
 
-pub async fn contains(db: &impl ConnectionTrait, shop_id: Uuid, customer_key: &str) -> Result<bool, DbErr> {
+pub async fn contains(db: &impl ConnectionTrait, shop_id: ShopId, customer_key: &str) -> Result<bool, DbErr> {
     Ok(suppressions::Entity::find()
         .filter(suppressions::Column::ShopId.eq(shop_id))
         .filter(suppressions::Column::CustomerKey.eq(customer_key))
@@ -37,7 +37,7 @@ pub async fn contains(db: &impl ConnectionTrait, shop_id: Uuid, customer_key: &s
 }
 
 /// Compliance redaction (`customers/redact`): the customer's suppression goes too.
-pub async fn delete_for_customer(db: &impl ConnectionTrait, shop_id: Uuid, customer_key: &str) -> Result<u64, DbErr> {
+pub async fn delete_for_customer(db: &impl ConnectionTrait, shop_id: ShopId, customer_key: &str) -> Result<u64, DbErr> {
     Ok(suppressions::Entity::delete_many()
         .filter(suppressions::Column::ShopId.eq(shop_id))
         .filter(suppressions::Column::CustomerKey.eq(customer_key))

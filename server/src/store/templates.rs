@@ -1,16 +1,16 @@
 //! `message_templates`: each shop's email and SMS templates, per kind and locale.
 
+use entity::{ShopId, TemplateId};
 use crate::domain::templates::{DEFAULT_NAME, builtin};
 use chrono::{DateTime, Utc};
 use entity::{TemplateChannel, TemplateKind, message_templates as templates};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
-use uuid::Uuid;
 
 /// Writes the built-in templates for `locale` unless the shop has them; run at install, so a
 /// merchant edits real rows from day one. Idempotent (unique per channel, kind, name, locale).
 pub async fn insert_defaults(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     locale: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
@@ -37,7 +37,7 @@ pub async fn insert_defaults(
     Ok(())
 }
 
-pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Option<templates::Model>, DbErr> {
+pub async fn get(db: &impl ConnectionTrait, shop_id: ShopId, id: TemplateId) -> Result<Option<templates::Model>, DbErr> {
     templates::Entity::find_by_id(id).filter(templates::Column::ShopId.eq(shop_id)).one(db).await
 }
 
@@ -46,10 +46,10 @@ pub async fn get(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<O
 /// template itself. `None` only when the shop has no template of this channel and kind at all.
 pub async fn pick(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     channel: TemplateChannel,
     kind: TemplateKind,
-    preferred: Option<Uuid>,
+    preferred: Option<TemplateId>,
     locales: &[String],
 ) -> Result<Option<templates::Model>, DbErr> {
     let chosen = match preferred {
@@ -69,7 +69,7 @@ pub async fn pick(
 }
 
 /// The shop's templates, by channel, kind, name and locale.
-pub async fn list(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Vec<templates::Model>, DbErr> {
+pub async fn list(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<Vec<templates::Model>, DbErr> {
     use sea_orm::QueryOrder;
     templates::Entity::find()
         .filter(templates::Column::ShopId.eq(shop_id))
@@ -82,7 +82,7 @@ pub async fn list(db: &impl ConnectionTrait, shop_id: Uuid) -> Result<Vec<templa
 }
 
 /// The name of a campaign that uses the template, if any.
-pub async fn used_by(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<Option<String>, DbErr> {
+pub async fn used_by(db: &impl ConnectionTrait, shop_id: ShopId, id: TemplateId) -> Result<Option<String>, DbErr> {
     use entity::campaigns;
     use sea_orm::Condition;
     let c = campaigns::Entity::find()
@@ -99,7 +99,7 @@ pub async fn used_by(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Resu
     Ok(c.map(|c| c.name))
 }
 
-pub async fn delete(db: &impl ConnectionTrait, shop_id: Uuid, id: Uuid) -> Result<(), DbErr> {
+pub async fn delete(db: &impl ConnectionTrait, shop_id: ShopId, id: TemplateId) -> Result<(), DbErr> {
     templates::Entity::delete_many()
         .filter(templates::Column::Id.eq(id))
         .filter(templates::Column::ShopId.eq(shop_id))

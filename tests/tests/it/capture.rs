@@ -264,7 +264,7 @@ async fn an_interrupted_upload_resumes_and_completes() {
 
 #[tokio::test]
 async fn the_merchant_hears_live_about_a_submission_and_its_processing() {
-    use server::services::live::{LiveEvent, Next};
+    use server::providers::live::{LiveEvent, Next};
     let app = TestApp::spawn().await;
     let other_shop = app.add_shop("other-shop.myshopify.com").await;
     let mut mine = app.state().live().subscribe(app.shop_id());

@@ -315,7 +315,7 @@ async fn shop_bs_live_feed_carries_its_own_events_and_never_shop_as() {
     .await;
     // A's event first, then B's own: B's first event must be its own (one ordered channel).
     let publish = |shop_id: Uuid| {
-        app.state().live().publish(server::services::live::LiveEvent::SubmissionCreated {
+        app.state().live().publish(server::providers::live::LiveEvent::SubmissionCreated {
             shop_id,
             submission_id: shop_id,
             request_id: None,

@@ -346,7 +346,7 @@ async fn a_subscriber_on_one_replica_hears_a_change_made_on_another() {
         // SQLite is one process's database: events stay on the replica that made them.
         let mut on_a = a.state().live().subscribe(a.shop_id());
         approve(b.url("/api/graphql")).await;
-        assert!(matches!(on_b.try_next(), Some(server::services::live::Next::Event(_))), "B's own subscribers hear it");
+        assert!(matches!(on_b.try_next(), Some(server::providers::live::Next::Event(_))), "B's own subscribers hear it");
         assert_eq!(on_a.try_next(), None, "on SQLite the other replica does not");
     }
     let _ = on_b.try_next();

@@ -1,11 +1,12 @@
 //! Alerts in the admin API: what went wrong that the merchant should know (terminal send
 //! failures, media that could not be processed), newest first, and marking them read.
 
+use entity::AlertId;
 use super::ctx;
-use crate::graphql::error::{ErrorCode, api_error, internal};
+use crate::graphql::error::{ErrorCode, api_error, internal, parse_id};
+use crate::services;
 use async_graphql::{Context, ID, Json, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 mirror_enum!(AlertSeverityGql as "AlertSeverity" <=> AlertSeverity { Info, Warning, Critical });
 
@@ -49,7 +50,7 @@ impl AlertQuery {
         #[graphql(default = 50, validator(minimum = 1, maximum = 100))] first: i32,
     ) -> Result<Vec<Alert>> {
         let (p, state) = ctx(context)?;
-        let rows = crate::store::alerts::list(state.db(), p.shop_id, unread_only.unwrap_or(false), first as u64)
+        let rows = services::alerts::list(state, p.shop_id, unread_only.unwrap_or(false), first as u64)
             .await
             .map_err(internal)?;
         Ok(rows.into_iter().map(Into::into).collect())
@@ -66,9 +67,9 @@ impl AlertMutation {
         let (p, state) = ctx(context)?;
         let ids = ids
             .iter()
-            .map(|i| Uuid::parse_str(i).map_err(|_| api_error(ErrorCode::NotFound, "alert not found")))
+            .map(|i| parse_id::<AlertId>(i, "alert"))
             .collect::<Result<Vec<_>>>()?;
-        let n = crate::store::alerts::mark_read(state.db(), p.shop_id, &ids, state.now()).await.map_err(internal)?;
+        let n = services::alerts::mark_read(state, p.shop_id, &ids).await.map_err(internal)?;
         Ok(n as i32)
     }
 

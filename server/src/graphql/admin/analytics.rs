@@ -6,7 +6,6 @@ use crate::domain::analytics::{Counts, rate};
 use crate::graphql::error::{ErrorCode, api_error, internal};
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::NaiveDate;
-use uuid::Uuid;
 
 #[derive(SimpleObject, Clone, Copy)]
 pub struct FunnelCounts {
@@ -101,7 +100,7 @@ impl AnalyticsQuery {
             return Err(api_error(ErrorCode::Validation, "choose a range of 1 to 366 days (`from` ≤ `to`)"));
         }
         let campaign = campaign_id
-            .map(|c| Uuid::parse_str(&c).map_err(|_| api_error(ErrorCode::NotFound, "campaign not found")))
+            .map(|c| crate::graphql::error::parse_id::<entity::CampaignId>(&c, "campaign"))
             .transpose()?;
         let (days, total) =
             crate::services::analytics::report(state, p.shop_id, from, to, campaign).await.map_err(internal)?;

@@ -7,7 +7,6 @@ use crate::graphql::error::{ErrorCode, ToApiError, api_error, internal};
 use crate::services::api_tokens::{self, ApiTokenError};
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(name = "ApiScope")]
@@ -115,7 +114,7 @@ impl ApiTokenMutation {
     async fn revoke_api_token(&self, context: &Context<'_>, id: ID) -> Result<ApiToken> {
         let (p, state) = ctx(context)?;
         staff_only(p)?;
-        let id = Uuid::parse_str(&id).map_err(|_| api_error(ErrorCode::NotFound, "API token not found"))?;
+        let id = crate::graphql::error::parse_id(&id, "API token")?;
         Ok(api_tokens::revoke(state, p.shop_id, id).await.map_err(ToApiError::to_api_error)?.into())
     }
 }

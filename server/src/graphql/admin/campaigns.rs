@@ -7,7 +7,6 @@ use crate::services::campaigns::{self as service, CampaignError};
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::campaigns;
-use uuid::Uuid;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 #[graphql(remote = "entity::CampaignStatus")]
@@ -104,7 +103,7 @@ impl Campaign {
     }
     /// The chosen templates; an empty slot sends the shop's `Default` template.
     async fn templates(&self) -> CampaignTemplates {
-        let id = |v: Option<Uuid>| v.map(|u| ID(u.to_string()));
+        let id = |v: Option<entity::TemplateId>| v.map(|u| ID(u.to_string()));
         CampaignTemplates {
             request_email: id(self.0.request_email_template_id),
             reminder_email: id(self.0.reminder_email_template_id),
@@ -171,12 +170,12 @@ pub struct CampaignTemplatesInput {
 }
 
 fn apply_templates(t: &mut campaign::CampaignTemplates, input: CampaignTemplatesInput) -> Result<()> {
-    let slot = |field: &str, slot: &mut Option<Uuid>, v: MaybeUndefined<ID>| -> Result<()> {
+    let slot = |field: &str, slot: &mut Option<entity::TemplateId>, v: MaybeUndefined<ID>| -> Result<()> {
         match v {
             MaybeUndefined::Undefined => {}
             MaybeUndefined::Null => *slot = None,
             MaybeUndefined::Value(id) => {
-                *slot = Some(Uuid::parse_str(&id.0).map_err(|_| {
+                *slot = Some(id.0.parse().map_err(|_| {
                     api_error(ErrorCode::Validation, format!("templates.{field}: {:?} is not a template id", id.0))
                 })?)
             }
@@ -292,8 +291,8 @@ fn apply_eligibility(e: &mut Eligibility, input: EligibilityInput) -> Result<()>
     Ok(())
 }
 
-fn parse_id(id: &ID) -> Result<Uuid> {
-    Uuid::parse_str(&id.0).map_err(|_| api_error(ErrorCode::NotFound, "campaign not found"))
+fn parse_id(id: &ID) -> Result<entity::CampaignId> {
+    crate::graphql::error::parse_id(id, "campaign")
 }
 
 impl ToApiError for CampaignError {

@@ -4,7 +4,6 @@ use super::ctx;
 use crate::graphql::error::ToApiError;
 use crate::services;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use uuid::Uuid;
 
 #[derive(Default)]
 pub struct MediaMutation;
@@ -33,7 +32,7 @@ const URL_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
 async fn signed(context: &Context<'_>, key: Option<&str>) -> Result<Option<String>> {
     let Some(key) = key else { return Ok(None) };
     let state = context.data::<crate::state::AppState>()?;
-    let url = services::media::playback_url(state, key, URL_TTL).await.map_err(crate::graphql::error::internal)?;
+    let url = state.playback_url(key, URL_TTL).await.map_err(crate::graphql::error::internal)?;
     Ok(Some(url))
 }
 
@@ -70,9 +69,7 @@ impl MediaMutation {
     /// Tries a failed asset again (after installing ffmpeg, say).
     async fn reprocess_asset(&self, context: &Context<'_>, id: ID) -> Result<MediaAsset> {
         let (principal, state) = ctx(context)?;
-        let id = Uuid::parse_str(&id).map_err(|_| {
-            crate::graphql::error::api_error(crate::graphql::error::ErrorCode::NotFound, "media asset not found")
-        })?;
+        let id = crate::graphql::error::parse_id(&id, "media asset")?;
         let asset = services::media::reprocess(state, principal.shop_id, id).await.map_err(ToApiError::to_api_error)?;
         Ok(asset.into())
     }

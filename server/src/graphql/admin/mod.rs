@@ -1,5 +1,6 @@
 //! The admin schema, served at `/api/graphql` behind admin authentication.
 
+use entity::ShopId;
 use crate::domain::settings::ShopSettings;
 use crate::graphql::error::ToApiError;
 use crate::services;
@@ -73,7 +74,7 @@ pub(crate) fn ctx<'a>(ctx: &'a Context<'_>) -> Result<(&'a AdminPrincipal, &'a A
 /// Who is calling: set by the auth middleware from a verified credential only.
 #[derive(Debug, Clone)]
 pub struct AdminPrincipal {
-    pub shop_id: Uuid,
+    pub shop_id: ShopId,
     pub shop_domain: String,
     /// For audit records: `user:<id>` for staff sessions, `token:<name>` for API tokens.
     pub actor: String,
@@ -125,7 +126,7 @@ impl ShopQuery {
         let (principal, state) = ctx(context)?;
         let profile = services::shops::get(state.db(), principal.shop_id).await.map_err(ToApiError::to_api_error)?;
         Ok(Shop {
-            id: profile.id,
+            id: profile.id.into_uuid(),
             domain: profile.domain.to_string(),
             installed_at: profile.installed_at,
             timezone: profile.timezone,

@@ -6,9 +6,9 @@ use super::ctx;
 use super::media::MediaAsset;
 use crate::domain::submission_state::{ModerationAction, ModerationError};
 use crate::graphql::error::{ErrorCode, ToApiError, api_error, internal};
-use crate::services::live::{LiveEvent, Next};
-use crate::services::moderation;
-use crate::store::submissions::ModerationStoreError;
+use crate::providers::live::{LiveEvent, Next};
+use crate::services::{self, moderation};
+use crate::services::moderation::ModerationStoreError;
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
@@ -16,7 +16,6 @@ use entity::{
     SubmissionStatus, moderation_log, testimonial_media_assets as assets, testimonial_submissions as submissions,
 };
 use futures_util::Stream;
-use uuid::Uuid;
 
 /// A submission's moderation status (DESIGN.md §4).
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -183,8 +182,8 @@ impl From<&moderation_log::Model> for ModerationLogEntry {
     }
 }
 
-fn parse_id(id: &ID) -> Result<Uuid> {
-    Uuid::parse_str(&id.0).map_err(|_| api_error(ErrorCode::NotFound, "submission not found"))
+fn parse_id(id: &ID) -> Result<entity::SubmissionId> {
+    crate::graphql::error::parse_id(id, "submission")
 }
 
 impl ToApiError for ModerationStoreError {
@@ -216,7 +215,7 @@ impl ModerationQuery {
     ) -> Result<Connection<String, Submission, EmptyFields, EmptyFields>> {
         let (p, state) = ctx(context)?;
         let after = after
-            .map(|a| Uuid::parse_str(&a).map_err(|_| api_error(ErrorCode::Validation, "`after` is not a cursor")))
+            .map(|a| a.parse::<entity::SubmissionId>().map_err(|_| api_error(ErrorCode::Validation, "`after` is not a cursor")))
             .transpose()?;
         let first = first.unwrap_or(20) as u64;
         let (rows, more) =
@@ -259,8 +258,7 @@ async fn act(context: &Context<'_>, id: &ID, action: ModerationAction, note: Opt
     let row = moderation::act(state, p.shop_id, &p.actor, parse_id(id)?, action, note.as_deref())
         .await
         .map_err(ToApiError::to_api_error)?;
-    let media =
-        crate::store::media_assets::for_submissions(state.db(), p.shop_id, &[row.id]).await.map_err(internal)?;
+    let media = services::media::assets_of_submissions(state, p.shop_id, &[row.id]).await.map_err(internal)?;
     Ok(Submission { row, media: media.into_iter().next(), log: None })
 }
 
@@ -424,9 +422,9 @@ impl ModerationSubscription {
         asset_id: ID,
     ) -> Result<impl Stream<Item = MediaAsset> + use<>> {
         let (p, state) = ctx(context)?;
-        let id = Uuid::parse_str(&asset_id).map_err(|_| api_error(ErrorCode::NotFound, "media asset not found"))?;
+        let id: entity::AssetId = crate::graphql::error::parse_id(&asset_id, "media asset")?;
         let events = state.live().subscribe(p.shop_id);
-        let current = crate::store::media_assets::get(state.db(), p.shop_id, id)
+        let current = services::media::asset(state, p.shop_id, id)
             .await
             .map_err(internal)?
             .ok_or_else(|| api_error(ErrorCode::NotFound, "media asset not found"))?;
@@ -437,7 +435,7 @@ impl ModerationSubscription {
             loop {
                 match events.next().await {
                     Next::Event(LiveEvent::AssetStatusChanged { asset_id, .. }) if asset_id == id => {
-                        let a = crate::store::media_assets::get(state.db(), shop_id, id).await.ok()??;
+                        let a = services::media::asset(&state, shop_id, id).await.ok()??;
                         return Some((MediaAsset::from(a), (events, state)));
                     }
                     Next::Closed => return None,

@@ -4,12 +4,11 @@
 use super::ctx;
 use crate::graphql::error::{ErrorCode, ToApiError, api_error, internal};
 use crate::services::requests_log::{self, ActionError};
-use crate::store::requests::{LogFilter, TransitionError};
+use crate::services::requests_log::{LogFilter, TransitionError};
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{testimonial_request_events as events, testimonial_requests as requests};
-use uuid::Uuid;
 
 mirror_enum!(RequestStatusGql as "RequestStatus" <=> RequestStatus {
     Scheduled, Queued, Sent, Clicked, Submitted, Expired, Failed
@@ -122,8 +121,8 @@ impl Request {
     }
 }
 
-fn parse_id(id: &ID, what: &str) -> Result<Uuid> {
-    Uuid::parse_str(&id.0).map_err(|_| api_error(ErrorCode::NotFound, format!("{what} not found")))
+fn parse_id<T: std::str::FromStr>(id: &ID, what: &str) -> Result<T> {
+    crate::graphql::error::parse_id(id, what)
 }
 
 impl ToApiError for ActionError {
@@ -165,7 +164,7 @@ impl RequestQuery {
             search: f.search,
         };
         let after = after
-            .map(|a| Uuid::parse_str(&a).map_err(|_| api_error(ErrorCode::Validation, "`after` is not a cursor")))
+            .map(|a| a.parse::<entity::RequestId>().map_err(|_| api_error(ErrorCode::Validation, "`after` is not a cursor")))
             .transpose()?;
         let (rows, more) =
             requests_log::page(state, p.shop_id, &filter, after, first.unwrap_or(20) as u64).await.map_err(internal)?;
@@ -190,7 +189,7 @@ pub struct RequestMutation;
 
 async fn reload(context: &Context<'_>, row: requests::Model) -> Result<Request> {
     let (p, state) = ctx(context)?;
-    let timeline = crate::store::request_events::timelines(state.db(), p.shop_id, &[row.id]).await.map_err(internal)?;
+    let timeline = requests_log::timelines(state, p.shop_id, &[row.id]).await.map_err(internal)?;
     Ok(Request { row, timeline })
 }
 
@@ -246,7 +245,7 @@ impl RequestSubscription {
     ) -> Result<impl futures_util::Stream<Item = RequestEvent> + use<>> {
         let (p, state) = ctx(context)?;
         let not_found = || api_error(ErrorCode::NotFound, "request not found");
-        let id = Uuid::parse_str(&request_id).map_err(|_| not_found())?;
+        let id: entity::RequestId = request_id.parse().map_err(|_| not_found())?;
         let events = requests_log::follow(state, p.shop_id, id).await.map_err(internal)?.ok_or_else(not_found)?;
         Ok(futures_util::StreamExt::map(events, |e| RequestEvent::from(&e)))
     }

@@ -6,7 +6,6 @@ use crate::graphql::error::{ErrorCode, ToApiError, api_error, internal};
 use crate::services::templates::{self, TemplateInput as ServiceInput, TemplateSaveError};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 mirror_enum!(TemplateChannelGql as "TemplateChannel" <=> TemplateChannel { Email, Sms });
 mirror_enum!(TemplateKindGql as "TemplateKind" <=> TemplateKind { Request, Reminder });
@@ -88,8 +87,8 @@ impl ToApiError for TemplateSaveError {
     }
 }
 
-fn parse_id(id: &ID) -> Result<Uuid> {
-    Uuid::parse_str(&id.0).map_err(|_| api_error(ErrorCode::NotFound, "template not found"))
+fn parse_id(id: &ID) -> Result<entity::TemplateId> {
+    crate::graphql::error::parse_id(id, "template")
 }
 
 #[derive(Default)]

@@ -37,9 +37,9 @@ impl CsvMutation {
         let (p, state) = ctx(context)?;
         match service::import(state, p.shop_id, &p.actor, &csv).await {
             Ok(rows) => {
-                let ids: Vec<uuid::Uuid> = rows.iter().map(|s| s.id).collect();
+                let ids: Vec<_> = rows.iter().map(|s| s.id).collect();
                 let media =
-                    crate::store::media_assets::for_submissions(state.db(), p.shop_id, &ids).await.map_err(internal)?;
+                    crate::services::media::assets_of_submissions(state, p.shop_id, &ids).await.map_err(internal)?;
                 Ok(rows
                     .into_iter()
                     .map(|s| {

@@ -4,12 +4,12 @@
 //! Verification happens over the raw bytes before anything is parsed. Parsers are lenient in
 //! what they skip (unknown event kinds are ignored, not errors) and strict in what they keep.
 
+use entity::RequestId;
 pub mod postmark;
 pub mod sendgrid;
 pub mod twilio;
 
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 /// Which provider a callback came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub enum EventKind {
 pub struct ProviderEvent {
     pub kind: EventKind,
     /// Our request id when the provider echoes it back (custom args, metadata, callback URL).
-    pub request_id: Option<Uuid>,
+    pub request_id: Option<RequestId>,
     /// The message id we stored at send time, to match when no request id came back.
     pub message_id: Option<String>,
     /// When it happened at the provider; `None`: now.
@@ -85,8 +85,8 @@ pub fn verify_basic_auth(expected_user_password: &str, authorization: Option<&st
     crate::domain::tokens::constant_time_eq(&decoded, expected_user_password.as_bytes())
 }
 
-fn request_id_from(v: Option<&serde_json::Value>) -> Option<Uuid> {
-    v.and_then(|v| v.as_str()).and_then(|s| Uuid::parse_str(s).ok())
+fn request_id_from(v: Option<&serde_json::Value>) -> Option<entity::RequestId> {
+    v.and_then(|v| v.as_str()).and_then(|s| s.parse().ok())
 }
 
 #[cfg(test)]

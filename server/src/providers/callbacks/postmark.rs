@@ -49,7 +49,7 @@ mod tests {
 
     #[test]
     fn records_map_to_canonical_kinds() {
-        let id = uuid::Uuid::now_v7();
+        let id = entity::RequestId::new_v7();
         let delivery = json!({
             "RecordType": "Delivery", "MessageID": "883953f4-6105-42a2-a16a-77a8eac79483",
             "Recipient": "ann@example.com", "DeliveredAt": "2026-11-23T10:00:00Z",

@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn events_map_to_canonical_kinds() {
-        let id = uuid::Uuid::now_v7();
+        let id = entity::RequestId::new_v7();
         let body = serde_json::json!([
             { "event": "processed", "email": "a@example.com", "timestamp": 1700000000 },
             { "event": "delivered", "email": "a@example.com", "timestamp": 1700000001, "smtp-id": "<x@y>", "reelproof_request_id": id.to_string(), "sg_event_id": "e1" },

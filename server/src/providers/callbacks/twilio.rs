@@ -29,7 +29,7 @@ pub fn verify(auth_token: &str, url: &str, params: &[(String, String)], given: O
 }
 
 /// Maps a status callback; statuses on the way (`queued`, `sending`, `sent`) add nothing.
-pub fn parse(params: &[(String, String)], request_id: Option<uuid::Uuid>) -> Option<ProviderEvent> {
+pub fn parse(params: &[(String, String)], request_id: Option<entity::RequestId>) -> Option<ProviderEvent> {
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let kind = match get("MessageStatus").or_else(|| get("SmsStatus"))? {
         "delivered" | "read" => EventKind::Delivered,
@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn statuses_map_to_canonical_kinds() {
-        let id = uuid::Uuid::now_v7();
+        let id = entity::RequestId::new_v7();
         let e = parse(&p(&[("MessageSid", "SM1"), ("MessageStatus", "delivered")]), Some(id)).unwrap();
         assert_eq!((e.kind, e.request_id, e.message_id.as_deref()), (EventKind::Delivered, Some(id), Some("SM1")));
         let e = parse(&p(&[("MessageSid", "SM1"), ("MessageStatus", "undelivered"), ("ErrorCode", "30003")]), None)

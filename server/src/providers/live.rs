@@ -10,10 +10,10 @@
 //! every replica sees each event exactly once. Should `NOTIFY` fail, the event is delivered
 //! locally (the other replicas miss it; their subscribers reload on reconnect).
 
+use entity::{ShopId, RequestId, SubmissionId, AssetId};
 use entity::{AssetStatus, SubmissionStatus};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tokio::sync::{broadcast, mpsc};
-use uuid::Uuid;
 
 /// The Postgres channel events travel on.
 const CHANNEL: &str = "reelproof_live";
@@ -24,25 +24,25 @@ const MAX_NOTIFY_BYTES: usize = 7900;
 #[serde(tag = "type")]
 pub enum LiveEvent {
     SubmissionCreated {
-        shop_id: Uuid,
-        submission_id: Uuid,
+        shop_id: ShopId,
+        submission_id: SubmissionId,
         /// None for an imported testimonial.
-        request_id: Option<Uuid>,
+        request_id: Option<RequestId>,
         has_video: bool,
     },
     /// A moderation action changed it (status, publication, placements, product…).
-    SubmissionChanged { shop_id: Uuid, submission_id: Uuid, status: SubmissionStatus, published: bool },
+    SubmissionChanged { shop_id: ShopId, submission_id: SubmissionId, status: SubmissionStatus, published: bool },
     AssetStatusChanged {
-        shop_id: Uuid,
-        asset_id: Uuid,
-        submission_id: Uuid,
+        shop_id: ShopId,
+        asset_id: AssetId,
+        submission_id: SubmissionId,
         status: AssetStatus,
         error: Option<String>,
     },
 }
 
 impl LiveEvent {
-    pub fn shop_id(&self) -> Uuid {
+    pub fn shop_id(&self) -> ShopId {
         match self {
             Self::SubmissionCreated { shop_id, .. }
             | Self::SubmissionChanged { shop_id, .. }
@@ -136,14 +136,14 @@ impl LiveEvents {
     }
 
     /// One shop's events from now on.
-    pub fn subscribe(&self, shop_id: Uuid) -> ShopEvents {
+    pub fn subscribe(&self, shop_id: ShopId) -> ShopEvents {
         ShopEvents { rx: self.tx.subscribe(), shop_id }
     }
 }
 
 pub struct ShopEvents {
     rx: broadcast::Receiver<LiveEvent>,
-    shop_id: Uuid,
+    shop_id: ShopId,
 }
 
 /// What a subscriber reads next.
@@ -185,11 +185,11 @@ impl ShopEvents {
 mod tests {
     use super::*;
 
-    fn asset(shop_id: Uuid, status: AssetStatus) -> LiveEvent {
+    fn asset(shop_id: ShopId, status: AssetStatus) -> LiveEvent {
         LiveEvent::AssetStatusChanged {
             shop_id,
-            asset_id: Uuid::nil(),
-            submission_id: Uuid::nil(),
+            asset_id: AssetId(uuid::Uuid::nil()),
+            submission_id: SubmissionId(uuid::Uuid::nil()),
             status,
             error: None,
         }
@@ -198,7 +198,7 @@ mod tests {
     #[tokio::test]
     async fn subscribers_see_their_own_shop_only() {
         let live = LiveEvents::default();
-        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let (a, b) = (ShopId::new_v7(), ShopId::new_v7());
         let mut sub_a = live.subscribe(a);
         let mut sub_b = live.subscribe(b);
         live.publish(asset(b, AssetStatus::Processing));
@@ -212,7 +212,7 @@ mod tests {
     #[tokio::test]
     async fn a_subscriber_that_falls_behind_is_told() {
         let live = LiveEvents::default();
-        let a = Uuid::now_v7();
+        let a = ShopId::new_v7();
         let mut sub = live.subscribe(a);
         for _ in 0..BACKLOG + 5 {
             live.publish(asset(a, AssetStatus::Processing));

@@ -1,0 +1,128 @@
+//! The runner: claim the oldest due job, run its handler, record the outcome.
+//!
+//! Tests drive it deterministically with [`JobRunner::run_until_idle`]; `serve` runs
+//! [`JobRunner::run_loop`] until shutdown.
+
+use super::{JobContext, JobFailure, JobHandler};
+use crate::domain::retry::{RetryDecision, RetryPolicy};
+use crate::store;
+use sea_orm::DbErr;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tracing::Instrument;
+
+/// What happened to one claimed job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done,
+    Retrying,
+    Dead(String),
+}
+
+pub struct JobRunner<C> {
+    handlers: HashMap<&'static str, Arc<dyn JobHandler<C>>>,
+    worker_id: String,
+    lease: Duration,
+}
+
+impl<C: JobContext> JobRunner<C> {
+    /// A runner for these handlers, one per kind (a kind registered twice keeps the last).
+    pub fn new(handlers: Vec<Arc<dyn JobHandler<C>>>) -> Self {
+        Self {
+            handlers: handlers.into_iter().map(|h| (h.kind(), h)).collect(),
+            worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+            lease: Duration::from_secs(300),
+        }
+    }
+
+    /// Claims and runs one due job; `None` when nothing is due.
+    pub async fn run_next(&self, state: &C) -> Result<Option<JobOutcome>, DbErr> {
+        let now = state.now();
+        let lease_until = now + chrono::Duration::from_std(self.lease).unwrap_or_default();
+        let Some(job) = store::jobs::claim_next_all_shops(state.db(), &self.worker_id, now, lease_until).await? else {
+            return Ok(None);
+        };
+        let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, shop_id = ?job.shop_id, attempt = job.attempts);
+        self.finish(state, job).instrument(span).await
+    }
+
+    /// Runs a claimed job's handler and records what happened.
+    async fn finish(&self, state: &C, job: entity::jobs::Model) -> Result<Option<JobOutcome>, DbErr> {
+        let result = match self.handlers.get(job.kind.as_str()) {
+            Some(handler) => handler.run(state, &job).await,
+            None => Err(JobFailure::Permanent(format!("no handler for job kind {:?}", job.kind))),
+        };
+        let done_at = state.now();
+        let outcome = match result {
+            Ok(()) => {
+                store::jobs::complete_all_shops(state.db(), job.id, &self.worker_id, done_at).await?;
+                JobOutcome::Done
+            }
+            Err(failure) => {
+                let permanent = matches!(failure, JobFailure::Permanent(_));
+                let attempts = u32::try_from(job.attempts).unwrap_or(u32::MAX);
+                let policy =
+                    RetryPolicy { max_attempts: u32::try_from(job.max_attempts).unwrap_or(1), ..RetryPolicy::JOBS };
+                let message = failure.to_string();
+                match policy.decide(attempts, permanent, rand::random::<f64>()) {
+                    RetryDecision::RetryAfter(delay) => {
+                        let at = done_at + chrono::Duration::from_std(delay).unwrap_or_default();
+                        tracing::warn!(error = %message, retry_at = %at, "job failed; will retry");
+                        store::jobs::fail_all_shops(state.db(), job.id, &self.worker_id, &message, Some(at), done_at).await?;
+                        JobOutcome::Retrying
+                    }
+                    RetryDecision::GiveUp => {
+                        tracing::error!(error = %message, "job failed for good");
+                        store::jobs::fail_all_shops(state.db(), job.id, &self.worker_id, &message, None, done_at).await?;
+                        JobOutcome::Dead(message)
+                    }
+                }
+            }
+        };
+        metrics::counter!("reelproof_jobs_total", "kind" => job.kind.clone(), "outcome" => outcome_label(&outcome))
+            .increment(1);
+        Ok(Some(outcome))
+    }
+
+    /// Runs due jobs until none is due; returns how many ran. For tests and one-shot tools.
+    pub async fn run_until_idle(&self, state: &C) -> Result<usize, DbErr> {
+        let mut ran = 0;
+        while self.run_next(state).await?.is_some() {
+            ran += 1;
+        }
+        Ok(ran)
+    }
+
+    /// The background loop of `serve`: polls once a second when idle, stops on shutdown.
+    pub async fn run_loop(self: Arc<Self>, state: C, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let idle = match self.run_next(&state).await {
+                Ok(Some(_)) => false,
+                Ok(None) => true,
+                Err(e) => {
+                    tracing::error!(error = %e, "job runner could not reach the database");
+                    true
+                }
+            };
+            if idle {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.changed() => return,
+                }
+            }
+        }
+    }
+}
+
+fn outcome_label(o: &JobOutcome) -> &'static str {
+    match o {
+        JobOutcome::Done => "done",
+        JobOutcome::Retrying => "retrying",
+        JobOutcome::Dead(_) => "dead",
+    }
+}
