@@ -83,7 +83,7 @@ pub async fn shop_with_campaign(
     db: &sea_orm::DatabaseConnection,
     domain: &str,
     delay_days: i32,
-) -> anyhow::Result<(uuid::Uuid, entity::campaigns::Model)> {
+) -> anyhow::Result<(entity::ShopId, entity::campaigns::Model)> {
     use chrono::Utc;
     use server::domain::campaign::CampaignSettings;
     let domain = server::domain::shop_domain::ShopDomain::parse(domain)?;
@@ -107,7 +107,7 @@ pub async fn uploaded_asset(
     state: &server::state::AppState,
     request: &entity::testimonial_requests::Model,
     bytes: Vec<u8>,
-) -> anyhow::Result<uuid::Uuid> {
+) -> anyhow::Result<entity::AssetId> {
     let now = chrono::Utc::now();
     let new = server::store::submissions::NewCaptureSubmission {
         request,
@@ -119,8 +119,12 @@ pub async fn uploaded_asset(
         consent_version: 1,
         flagged_reason: None,
     };
-    let submission = server::store::submissions::insert_capture(state.db(), new, now).await?;
-    let key = format!("{}{}/original", server::providers::storage::shop_prefix(request.shop_id), entity::new_id());
+    let submission = server::store::submissions::insert_capture(state.db(), request.shop_id, new, now).await?;
+    let key = format!(
+        "{}{}/original",
+        server::providers::storage::shop_prefix(request.shop_id),
+        entity::new_id::<uuid::Uuid>()
+    );
     let size = bytes.len() as i64;
     state.storage().put(&key, bytes.into()).await?;
     let asset = server::store::media_assets::insert_uploaded(
@@ -143,8 +147,8 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 /// The `testimonial_requests` row of line item `k` of bench order `i`, due at `due`: what the
 /// server writes for it, built directly for baselines and for seeding due work.
 pub fn request_row(
-    shop_id: uuid::Uuid,
-    campaign_id: uuid::Uuid,
+    shop_id: entity::ShopId,
+    campaign_id: entity::CampaignId,
     i: usize,
     k: i64,
     due: chrono::DateTime<chrono::Utc>,

@@ -2,12 +2,12 @@
 //! foundation tests can exercise the store against both databases.
 
 use chrono::{DateTime, Duration, Utc};
+use entity::{CampaignId, ShopId};
 use entity::{CampaignStatus, CampaignTrigger, Channel, RequestStatus, campaigns, testimonial_requests};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
 use server::domain::tokens::TokenHash;
-use uuid::Uuid;
 
-pub async fn campaign(db: &impl ConnectionTrait, shop_id: Uuid) -> campaigns::Model {
+pub async fn campaign(db: &impl ConnectionTrait, shop_id: ShopId) -> campaigns::Model {
     let now = Utc::now();
     campaigns::ActiveModel {
         id: Set(entity::new_id()),
@@ -45,8 +45,8 @@ pub async fn campaign(db: &impl ConnectionTrait, shop_id: Uuid) -> campaigns::Mo
 /// A request for `product_id` of order 1 in `status`, with the given token hash.
 pub async fn request(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    campaign_id: Uuid,
+    shop_id: ShopId,
+    campaign_id: CampaignId,
     product_id: i64,
     token_hash: &TokenHash,
     status: RequestStatus,
@@ -56,8 +56,8 @@ pub async fn request(
 
 pub async fn try_request(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
-    campaign_id: Uuid,
+    shop_id: ShopId,
+    campaign_id: CampaignId,
     product_id: i64,
     token_hash: &TokenHash,
     status: RequestStatus,
@@ -179,8 +179,13 @@ pub async fn uploaded_asset(
         consent_version: 1,
         flagged_reason: None,
     };
-    let submission = server::store::submissions::insert_capture(db, new, now).await.expect("insert submission");
-    let key = format!("{}{}/original", server::providers::storage::shop_prefix(request.shop_id), entity::new_id());
+    let submission =
+        server::store::submissions::insert_capture(db, request.shop_id, new, now).await.expect("insert submission");
+    let key = format!(
+        "{}{}/original",
+        server::providers::storage::shop_prefix(request.shop_id),
+        entity::new_id::<uuid::Uuid>()
+    );
     let size = bytes.len() as i64;
     state.storage().put(&key, bytes.into()).await.expect("store original");
     let asset = server::store::media_assets::insert_uploaded(
@@ -202,7 +207,7 @@ pub async fn uploaded_asset(
 /// hangs from).
 pub async fn submitted_request(
     db: &impl ConnectionTrait,
-    shop_id: Uuid,
+    shop_id: ShopId,
     product_id: i64,
 ) -> testimonial_requests::Model {
     let c = campaign(db, shop_id).await;
@@ -213,7 +218,7 @@ pub async fn submitted_request(
 /// A submission row (not yet inserted) as the storefront shows one: approved, published on the
 /// home page and the product page, rated, with consent. Tests override what they are about.
 pub fn shown_submission(
-    shop_id: Uuid,
+    shop_id: ShopId,
     product_id: i64,
     now: DateTime<Utc>,
 ) -> entity::testimonial_submissions::ActiveModel {

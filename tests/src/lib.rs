@@ -7,6 +7,7 @@
 //! [`TestApp::run_background_until_idle`]. A test must end with [`TestApp::finish`], which
 //! refuses to pass while jobs are left unprocessed (the crates.io pattern).
 
+use entity::ShopId;
 pub mod browser;
 pub mod db;
 pub mod fixtures;
@@ -41,7 +42,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     state: AppState,
     shop: ShopDomain,
-    shop_id: Uuid,
+    shop_id: ShopId,
     db: TestDb,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -144,12 +145,12 @@ impl TestApp {
         &self.shop
     }
 
-    pub fn shop_id(&self) -> Uuid {
+    pub fn shop_id(&self) -> ShopId {
         self.shop_id
     }
 
     /// Provisions another shop (for tenant-isolation tests); returns its id.
-    pub async fn add_shop(&self, domain: &str) -> Uuid {
+    pub async fn add_shop(&self, domain: &str) -> ShopId {
         let shop = ShopDomain::parse(domain).expect("valid test domain");
         server::services::shops::provision(self.db(), &shop, Utc::now()).await.expect("provision").profile.id
     }

@@ -79,7 +79,7 @@ async fn check(client: &reqwest::Client, t: &Target) -> anyhow::Result<()> {
 }
 
 /// Published, ready testimonials of the product, plus other products' and unpublished ones.
-async fn seed(state: &server::state::AppState, shop_id: uuid::Uuid) -> anyhow::Result<()> {
+async fn seed(state: &server::state::AppState, shop_id: entity::ShopId) -> anyhow::Result<()> {
     use entity::{AssetStatus, SubmissionStatus, testimonial_media_assets as assets, testimonial_submissions as subs};
     let now = chrono::Utc::now();
     for i in 0..200 {

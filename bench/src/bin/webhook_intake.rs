@@ -142,8 +142,8 @@ async fn main() -> anyhow::Result<()> {
 /// What one delivery writes, without HTTP, HMAC, parsing, planning or dedupe checks.
 async fn plain_insert(
     db: &sea_orm::DatabaseConnection,
-    shop_id: uuid::Uuid,
-    campaign_id: uuid::Uuid,
+    shop_id: entity::ShopId,
+    campaign_id: entity::CampaignId,
     i: usize,
 ) -> anyhow::Result<()> {
     let now = Utc::now();

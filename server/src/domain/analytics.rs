@@ -2,8 +2,8 @@
 //! day, computed from the facts of that day alone, so recomputing a day gives the same row
 //! (the job is idempotent and can be re-run after late provider events).
 
-use entity::CampaignId;
 use chrono::NaiveDate;
+use entity::CampaignId;
 use entity::RequestEventType;
 use std::collections::BTreeMap;
 

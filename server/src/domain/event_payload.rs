@@ -5,8 +5,8 @@
 //! (Postmark's `Metadata`, SendGrid's custom arguments). Personal data is not needed to debug a
 //! delivery — the request row already says who it was for — so it never reaches the timeline.
 
-use entity::RequestId;
 use chrono::{DateTime, Timelike, Utc};
+use entity::RequestId;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -70,7 +70,12 @@ fn redact(v: Value) -> Value {
 
 /// The dedupe rule of DESIGN.md §5: the same request, event type and provider message id within
 /// the same minute is one event. Returned as a hash so the unique index stays small.
-pub fn dedupe_key(request_id: RequestId, event_type: &str, provider_message_id: Option<&str>, at: DateTime<Utc>) -> String {
+pub fn dedupe_key(
+    request_id: RequestId,
+    event_type: &str,
+    provider_message_id: Option<&str>,
+    at: DateTime<Utc>,
+) -> String {
     let minute = at.with_second(0).and_then(|t| t.with_nanosecond(0)).unwrap_or(at);
     let text = format!("{request_id}|{event_type}|{}|{}", provider_message_id.unwrap_or(""), minute.timestamp());
     hex::encode(Sha256::digest(text.as_bytes()))

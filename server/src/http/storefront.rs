@@ -104,9 +104,11 @@ pub async fn media(
     State(state): State<AppState>,
     Path((shop_id, submission_id, file)): Path<(String, String, String)>,
 ) -> Response {
-    let (Ok(shop_id), Ok(submission_id), Some(file)) =
-        (shop_id.parse::<entity::ShopId>(), submission_id.parse::<entity::SubmissionId>(), service::MediaFile::parse(&file))
-    else {
+    let (Ok(shop_id), Ok(submission_id), Some(file)) = (
+        shop_id.parse::<entity::ShopId>(),
+        submission_id.parse::<entity::SubmissionId>(),
+        service::MediaFile::parse(&file),
+    ) else {
         return plain(StatusCode::NOT_FOUND, "no such testimonial");
     };
     match service::media_location(&state, shop_id, submission_id, file).await {

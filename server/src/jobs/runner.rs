@@ -70,12 +70,14 @@ impl<C: JobContext> JobRunner<C> {
                     RetryDecision::RetryAfter(delay) => {
                         let at = done_at + chrono::Duration::from_std(delay).unwrap_or_default();
                         tracing::warn!(error = %message, retry_at = %at, "job failed; will retry");
-                        store::jobs::fail_all_shops(state.db(), job.id, &self.worker_id, &message, Some(at), done_at).await?;
+                        store::jobs::fail_all_shops(state.db(), job.id, &self.worker_id, &message, Some(at), done_at)
+                            .await?;
                         JobOutcome::Retrying
                     }
                     RetryDecision::GiveUp => {
                         tracing::error!(error = %message, "job failed for good");
-                        store::jobs::fail_all_shops(state.db(), job.id, &self.worker_id, &message, None, done_at).await?;
+                        store::jobs::fail_all_shops(state.db(), job.id, &self.worker_id, &message, None, done_at)
+                            .await?;
                         JobOutcome::Dead(message)
                     }
                 }

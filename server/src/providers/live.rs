@@ -10,7 +10,7 @@
 //! every replica sees each event exactly once. Should `NOTIFY` fail, the event is delivered
 //! locally (the other replicas miss it; their subscribers reload on reconnect).
 
-use entity::{ShopId, RequestId, SubmissionId, AssetId};
+use entity::{AssetId, RequestId, ShopId, SubmissionId};
 use entity::{AssetStatus, SubmissionStatus};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tokio::sync::{broadcast, mpsc};

@@ -8,8 +8,8 @@
 //! bucket with presigned URLs — resumably, as a multipart upload whose parts are presigned one by
 //! one (see [`S3Store`]).
 
-use entity::ShopId;
 use bytes::Bytes;
+use entity::ShopId;
 use futures_util::TryStreamExt;
 use object_store::ObjectStoreExt;
 use object_store::aws::AmazonS3;

@@ -2,11 +2,11 @@
 //! from the scheduler's round; any replica may run it, since the alerts it carries are claimed
 //! with a compare-and-set before the email goes out.
 
-use entity::ShopId;
 use crate::domain::alert_summary::{self, Line};
 use crate::providers::email::OutgoingEmail;
 use crate::state::AppState;
 use crate::store;
+use entity::ShopId;
 use sea_orm::{DbErr, TransactionTrait};
 use std::sync::atomic::{AtomicI64, Ordering};
 

@@ -8,7 +8,12 @@ use entity::{AlertId, ShopId, alerts};
 use sea_orm::DbErr;
 
 /// The shop's newest alerts, at most `limit`; unread ones only when asked.
-pub async fn list(state: &AppState, shop_id: ShopId, unread_only: bool, limit: u64) -> Result<Vec<alerts::Model>, DbErr> {
+pub async fn list(
+    state: &AppState,
+    shop_id: ShopId,
+    unread_only: bool,
+    limit: u64,
+) -> Result<Vec<alerts::Model>, DbErr> {
     store::alerts::list(state.db(), shop_id, unread_only, limit).await
 }
 

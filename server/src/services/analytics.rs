@@ -2,11 +2,11 @@
 //! events and moderation actions (idempotent: a day can be recomputed any number of times,
 //! e.g. after late provider callbacks), and the series the admin's dashboard reads.
 
-use entity::{ShopId, CampaignId};
 use crate::domain::analytics::{self, Counts};
 use crate::state::AppState;
 use crate::store;
 use chrono::NaiveDate;
+use entity::{CampaignId, ShopId};
 use sea_orm::{DbErr, TransactionTrait};
 use std::sync::atomic::{AtomicI64, Ordering};
 

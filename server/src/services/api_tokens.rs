@@ -1,12 +1,12 @@
 //! Integrators' API tokens: create (the text is returned once), list, revoke, and resolve a
 //! presented token to its shop and scopes.
 
-use entity::{ShopId, ApiTokenId};
 use crate::domain::api_token::{self, Scope};
 use crate::domain::tokens::TokenHash;
 use crate::state::AppState;
 use crate::store;
 use entity::api_tokens;
+use entity::{ApiTokenId, ShopId};
 use sea_orm::DbErr;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,13 @@
 //! Campaigns: create, update and move through their lifecycle. Archiving expires the requests
 //! that were never sent.
 
-use entity::{ShopId, CampaignId};
 use crate::domain::campaign::{
     self, CampaignSettings, CampaignTemplates, FieldError, InvalidCampaign, InvalidCampaignTransition,
 };
 use crate::store;
 use crate::store::requests::{ChangeDetails, TransitionError};
 use chrono::{DateTime, Utc};
+use entity::{CampaignId, ShopId};
 use entity::{CampaignStatus, ExpireReason, RequestStatus, campaigns};
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 

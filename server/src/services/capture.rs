@@ -10,8 +10,8 @@ use crate::domain::engagement::Signals;
 use crate::domain::settings::ShopSettings;
 use crate::domain::signed_url::UploadGrant;
 use crate::domain::tokens::CaptureToken;
-use crate::services::engagement::{self, LinkError};
 use crate::providers::live::LiveEvent;
+use crate::services::engagement::{self, LinkError};
 use crate::state::AppState;
 use crate::store;
 use crate::store::requests::{ChangeDetails, TransitionError};
@@ -250,11 +250,12 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         consent_version: campaign.consent_version,
         flagged_reason,
     };
-    let submission = store::submissions::insert_capture(&txn, r.shop_id, new, now).await.map_err(|e| match e.sql_err() {
-        // One submission per request: a racing second submit loses here.
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => CaptureError::AlreadySubmitted,
-        _ => CaptureError::Database(e),
-    })?;
+    let submission =
+        store::submissions::insert_capture(&txn, r.shop_id, new, now).await.map_err(|e| match e.sql_err() {
+            // One submission per request: a racing second submit loses here.
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => CaptureError::AlreadySubmitted,
+            _ => CaptureError::Database(e),
+        })?;
     let mut asset = None;
     if let Some((key, size)) = upload {
         let content_type = key_content_type(&key);

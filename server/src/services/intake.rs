@@ -6,7 +6,6 @@
 //! copies no-ops. Processing is a handful of indexed writes, well inside Shopify's 5 s budget;
 //! anything slow (sending, media) happens later in jobs.
 
-use entity::ShopId;
 use crate::domain::planner::OrderFacts;
 use crate::domain::shop_domain::ShopDomain;
 use crate::services::planning::{self, PlanSummary};
@@ -17,6 +16,7 @@ use crate::state::AppState;
 use crate::store;
 use crate::store::requests::{ChangeDetails, TransitionError};
 use chrono::{DateTime, Utc};
+use entity::ShopId;
 use entity::{CampaignTrigger, DeliveryStatus, ExpireReason, RequestStatus, WebhookSource};
 use sea_orm::{DatabaseTransaction, DbErr, TransactionTrait};
 use serde_json::{Value, json};

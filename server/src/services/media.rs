@@ -4,12 +4,12 @@
 //! with a reason the merchant can read. Bad media is a finished job (retrying cannot fix a
 //! corrupt file); only passing troubles (storage, database) make the job retry.
 
-use entity::{ShopId, AssetId};
 use crate::domain::media::{self, MediaError};
 use crate::jobs::{JobFailure, JobHandler};
 use crate::state::AppState;
 use crate::store;
 pub use crate::store::media_assets::AssetError;
+use entity::{AssetId, ShopId};
 use entity::{AssetStatus, jobs};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,11 @@ pub struct MediaPayload {
 }
 
 /// One of the shop's assets.
-pub async fn asset(state: &AppState, shop_id: ShopId, id: AssetId) -> Result<Option<entity::testimonial_media_assets::Model>, DbErr> {
+pub async fn asset(
+    state: &AppState,
+    shop_id: ShopId,
+    id: AssetId,
+) -> Result<Option<entity::testimonial_media_assets::Model>, DbErr> {
     store::media_assets::get(state.db(), shop_id, id).await
 }
 

@@ -2,12 +2,12 @@
 //! `store::submissions::moderate` (the rule, the compare-and-set and the `moderation_log` row in
 //! one transaction) and is announced on `providers::live` once committed.
 
-use entity::{ShopId, SubmissionId};
 use crate::domain::submission_state::ModerationAction;
 use crate::providers::live::LiveEvent;
 use crate::state::AppState;
 use crate::store;
 pub use crate::store::submissions::ModerationStoreError;
+use entity::{ShopId, SubmissionId};
 use entity::{
     SubmissionStatus, moderation_log, testimonial_media_assets as assets, testimonial_submissions as submissions,
 };
@@ -132,7 +132,11 @@ pub struct LogEntry {
     pub at: chrono::DateTime<chrono::Utc>,
 }
 
-pub async fn compliance(state: &AppState, shop_id: ShopId, id: SubmissionId) -> Result<ComplianceRecord, ModerationStoreError> {
+pub async fn compliance(
+    state: &AppState,
+    shop_id: ShopId,
+    id: SubmissionId,
+) -> Result<ComplianceRecord, ModerationStoreError> {
     let (s, asset, log) = get(state, shop_id, id).await?;
     let imported = log.iter().find(|m| m.action == "import").map(|m| Imported {
         by: m.actor.clone(),
@@ -189,7 +193,11 @@ pub async fn auto_publish(state: &AppState, shop_id: ShopId, submission_id: Subm
     }
 }
 
-async fn try_auto_publish(state: &AppState, shop_id: ShopId, submission_id: SubmissionId) -> Result<(), ModerationStoreError> {
+async fn try_auto_publish(
+    state: &AppState,
+    shop_id: ShopId,
+    submission_id: SubmissionId,
+) -> Result<(), ModerationStoreError> {
     use crate::domain::settings::ShopSettings;
     use crate::domain::submission_state::auto_publishes;
     let Some(shop) = store::shops::get(state.db(), shop_id).await? else { return Ok(()) };

@@ -1,7 +1,6 @@
 //! Sequence steps 2–3: plan an order's requests under a campaign and write them, and the
 //! delivered-trigger fallback for carriers that never report a delivery.
 
-use entity::{ShopId, CampaignId};
 use crate::domain::campaign::Eligibility;
 use crate::domain::planner::{self, CampaignFacts, CustomerHistory, OrderFacts, SkipReason};
 use crate::domain::tokens::CaptureToken;
@@ -9,6 +8,7 @@ use crate::jobs::{JobFailure, JobHandler};
 use crate::state::AppState;
 use crate::store;
 use chrono::{DateTime, Duration, Utc};
+use entity::{CampaignId, ShopId};
 use entity::{CampaignStatus, campaigns, jobs};
 use sea_orm::{ConnectionTrait, DbErr, TransactionTrait};
 use serde::{Deserialize, Serialize};

@@ -6,13 +6,13 @@
 //! commits; if storage fails the whole delivery rolls back and Shopify's retry tries again
 //! (deleting is idempotent).
 
-use entity::{ShopId, RequestId, SubmissionId};
 use crate::domain::planner::{CustomerFacts, customer_key};
 use crate::services::planning;
 use crate::shopify::payloads::CustomerPrivacyRequest;
 use crate::state::AppState;
 use crate::store;
 use chrono::{DateTime, Utc};
+use entity::{RequestId, ShopId, SubmissionId};
 use entity::{
     privacy_exports, testimonial_media_assets as assets, testimonial_request_events as events,
     testimonial_requests as requests, testimonial_submissions as submissions,

@@ -2,7 +2,6 @@
 //! first, and the merchant's repair actions — send now, cancel, resend a failed one — each
 //! through `store::requests::transition` (or with its own timeline entry) so the log shows it.
 
-use entity::{ShopId, RequestId};
 use crate::state::AppState;
 use crate::store;
 use crate::store::requests::ChangeDetails;
@@ -11,6 +10,7 @@ use entity::{
     ExpireReason, RequestEventType, RequestStatus, testimonial_request_events as events,
     testimonial_requests as requests,
 };
+use entity::{RequestId, ShopId};
 use sea_orm::DbErr;
 
 pub const MAX_PAGE: u64 = 100;
@@ -114,7 +114,12 @@ fn by(actor: &str, action: &str) -> Option<serde_json::Value> {
 }
 
 /// Cancels an open request (`expired`, reason merchant_cancelled): nothing more is sent.
-pub async fn cancel(state: &AppState, shop_id: ShopId, actor: &str, id: RequestId) -> Result<requests::Model, ActionError> {
+pub async fn cancel(
+    state: &AppState,
+    shop_id: ShopId,
+    actor: &str,
+    id: RequestId,
+) -> Result<requests::Model, ActionError> {
     let details = ChangeDetails {
         expire_reason: Some(ExpireReason::MerchantCancelled),
         payload: by(actor, "cancel"),
@@ -124,13 +129,23 @@ pub async fn cancel(state: &AppState, shop_id: ShopId, actor: &str, id: RequestI
 }
 
 /// Sends a failed request again (`failed → scheduled`, due now): the logged repair action.
-pub async fn resend(state: &AppState, shop_id: ShopId, actor: &str, id: RequestId) -> Result<requests::Model, ActionError> {
+pub async fn resend(
+    state: &AppState,
+    shop_id: ShopId,
+    actor: &str,
+    id: RequestId,
+) -> Result<requests::Model, ActionError> {
     let details = ChangeDetails { payload: by(actor, "resend"), ..Default::default() };
     Ok(store::requests::transition(state.db(), shop_id, id, RequestStatus::Scheduled, state.now(), details).await?)
 }
 
 /// Makes a scheduled request due now (the next scheduler round sends it), with a timeline entry.
-pub async fn send_now(state: &AppState, shop_id: ShopId, actor: &str, id: RequestId) -> Result<requests::Model, ActionError> {
+pub async fn send_now(
+    state: &AppState,
+    shop_id: ShopId,
+    actor: &str,
+    id: RequestId,
+) -> Result<requests::Model, ActionError> {
     use sea_orm::TransactionTrait;
     let now = state.now();
     let txn = state.db().begin().await?;
@@ -167,9 +182,15 @@ pub async fn postpone(
         return Err(ActionError::NotOpen(r.status));
     }
     let payload = serde_json::json!({ "by": actor, "action": "postpone", "days": days });
-    let done =
-        store::requests::postpone_by_merchant(state.db(), shop_id, &r, chrono::Duration::days(days), payload, state.now())
-            .await?;
+    let done = store::requests::postpone_by_merchant(
+        state.db(),
+        shop_id,
+        &r,
+        chrono::Duration::days(days),
+        payload,
+        state.now(),
+    )
+    .await?;
     if !done {
         return Err(TransitionError::Conflict.into());
     }

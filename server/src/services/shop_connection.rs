@@ -3,12 +3,12 @@
 //! background work asks [`access_token`], which refreshes it when it is about to run out.
 //! Refused credentials are cleared, so the next visit of the merchant connects again.
 
-use entity::ShopId;
 use crate::domain::shop_domain::ShopDomain;
 use crate::shopify::admin_api::{AdminApi, AdminApiError, TokenGrant};
 use crate::state::AppState;
 use crate::store;
 use chrono::{Duration, Utc};
+use entity::ShopId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 

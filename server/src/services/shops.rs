@@ -1,10 +1,10 @@
 //! Shops: provisioning (install or `reelproof shops add`) and reading a shop's profile.
 
-use entity::ShopId;
 use crate::domain::settings::ShopSettings;
 use crate::domain::shop_domain::ShopDomain;
 use crate::store;
 use chrono::{DateTime, Utc};
+use entity::ShopId;
 use sea_orm::{DatabaseConnection, DbErr};
 
 #[derive(Debug, thiserror::Error)]

@@ -2,12 +2,12 @@
 //! rule, only their public-safe fields, for installed shops. Used by the storefront GraphQL API
 //! (theme developers, the widget) and the app proxy (server-rendered HTML, no JavaScript).
 
-use entity::{ShopId, SubmissionId};
 use crate::domain::shop_domain::ShopDomain;
 use crate::domain::storefront::{self as view, PublicTestimonial, Summary};
 use crate::domain::visibility::Placement;
 use crate::state::AppState;
 use crate::store;
+use entity::{ShopId, SubmissionId};
 use sea_orm::DbErr;
 
 /// At most this many testimonials per page.

@@ -5,7 +5,6 @@
 //! publication change of a connected shop enqueues a job per affected page, in the change's
 //! own transaction; the job renders and calls `metafieldsSet`.
 
-use entity::ShopId;
 use crate::domain::visibility::Placement;
 use crate::jobs::{JobFailure, JobHandler};
 use crate::services::shop_connection::{self, ConnectionError};
@@ -13,6 +12,7 @@ use crate::services::storefront::{ProxyRequest, proxy_html};
 use crate::shopify::admin_api::{AdminApi, AdminApiError};
 use crate::state::AppState;
 use crate::store;
+use entity::ShopId;
 use entity::jobs;
 use serde::{Deserialize, Serialize};
 

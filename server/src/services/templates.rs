@@ -2,9 +2,9 @@
 //! variable known, a trial render with and without the optional variables, the capture link
 //! present — so a broken template is the merchant's clear error now, never a failed send later.
 
-use entity::{ShopId, TemplateId};
 use crate::domain::templates::{self, MessageVars, TemplateError, TemplateSource};
 use chrono::{DateTime, Utc};
+use entity::{ShopId, TemplateId};
 use entity::{TemplateChannel, TemplateKind, message_templates};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, DbErr};
 

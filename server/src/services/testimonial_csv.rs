@@ -5,10 +5,10 @@
 //! media worker fetches (public addresses only, size- and time-limited) and processes like
 //! uploads.
 
-use entity::{ShopId, RequestId, SubmissionId};
 use crate::domain::testimonial_csv::{self, RowError};
 use crate::state::AppState;
 use crate::store;
+use entity::{RequestId, ShopId, SubmissionId};
 use entity::{SubmissionStatus, testimonial_submissions as submissions};
 use sea_orm::{DbErr, TransactionTrait};
 use std::collections::HashMap;
@@ -126,7 +126,11 @@ pub async fn import(
             .and_then(|q| crate::domain::content_filter::flag(q, &settings.locale, &settings.profanity_words));
         let s = store::submissions::insert_import(&txn, shop_id, r, flagged, actor, now).await?;
         if let Some(url) = &r.video_url {
-            let key = format!("{}{}/original", crate::providers::storage::shop_prefix(shop_id), entity::new_id::<uuid::Uuid>());
+            let key = format!(
+                "{}{}/original",
+                crate::providers::storage::shop_prefix(shop_id),
+                entity::new_id::<uuid::Uuid>()
+            );
             let a = store::media_assets::insert_imported(&txn, shop_id, s.id, key, url.to_string(), now).await?;
             super::media::enqueue(&txn, shop_id, a.id, 0, now).await?;
             assets.push(a);

@@ -1,7 +1,7 @@
 //! `alerts`: what the merchant should know about (terminal send failures, media failures).
 
-use entity::{ShopId, AlertId};
 use chrono::{DateTime, Utc};
+use entity::{AlertId, ShopId};
 use entity::{AlertSeverity, alerts};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 

@@ -1,8 +1,8 @@
 //! `daily_analytics`: reading a day's facts, replacing a day's rows, reading series.
 
-use entity::{ShopId, CampaignId, RequestId, SubmissionId};
 use crate::domain::analytics::{Counts, EventFact, ModerationFact};
 use chrono::{DateTime, NaiveDate, Utc};
+use entity::{CampaignId, RequestId, ShopId, SubmissionId};
 use entity::{
     daily_analytics as rows, moderation_log, testimonial_request_events as events, testimonial_requests as requests,
     testimonial_submissions as submissions,

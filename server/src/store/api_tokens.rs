@@ -1,9 +1,9 @@
 //! `api_tokens`: integrators' tokens, stored as hashes.
 
-use entity::{ShopId, ApiTokenId};
 use crate::domain::tokens::TokenHash;
 use chrono::{DateTime, Utc};
 use entity::api_tokens;
+use entity::{ApiTokenId, ShopId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -71,7 +71,12 @@ pub async fn find_active_all_shops(
 }
 
 /// Records use, at most once a minute per token (no write on every request).
-pub async fn touch(db: &impl ConnectionTrait, shop_id: ShopId, id: ApiTokenId, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn touch(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: ApiTokenId,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     api_tokens::Entity::update_many()
         .col_expr(api_tokens::Column::LastUsedAt, Expr::value(now))
         .filter(api_tokens::Column::Id.eq(id))

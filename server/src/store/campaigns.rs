@@ -1,8 +1,8 @@
 //! The `campaigns` aggregate.
 
-use entity::{ShopId, CampaignId};
 use crate::domain::campaign::CampaignSettings;
 use chrono::{DateTime, Utc};
+use entity::{CampaignId, ShopId};
 use entity::{CampaignStatus, CampaignTrigger, campaigns};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
@@ -73,7 +73,11 @@ pub async fn update(
     row.update(db).await
 }
 
-pub async fn get(db: &impl ConnectionTrait, shop_id: ShopId, id: CampaignId) -> Result<Option<campaigns::Model>, DbErr> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: CampaignId,
+) -> Result<Option<campaigns::Model>, DbErr> {
     campaigns::Entity::find_by_id(id).filter(campaigns::Column::ShopId.eq(shop_id)).one(db).await
 }
 

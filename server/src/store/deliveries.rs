@@ -1,8 +1,8 @@
 //! `webhook_deliveries`: the inbox. Inserting the delivery is the dedupe: the unique
 //! `(source, external_id)` key turns a replay or a concurrent copy into a no-op.
 
-use entity::ShopId;
 use chrono::{DateTime, Utc};
+use entity::ShopId;
 use entity::{DeliveryStatus, WebhookSource, webhook_deliveries as deliveries};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TryInsertResult};
 use uuid::Uuid;

@@ -6,8 +6,8 @@
 //! without the lock clause is already exclusive. A `running` job whose lease ran out (its worker
 //! crashed) is claimable again.
 
-use entity::{ShopId, JobId};
 use chrono::{DateTime, Utc};
+use entity::{JobId, ShopId};
 use entity::{JobStatus, jobs};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
@@ -75,7 +75,12 @@ pub async fn claim_next_all_shops(
 }
 
 /// Marks a claimed job finished (only if this worker still holds it).
-pub async fn complete_all_shops(db: &impl ConnectionTrait, id: JobId, worker: &str, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn complete_all_shops(
+    db: &impl ConnectionTrait,
+    id: JobId,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     finish(db, id, worker, JobStatus::Done, None, None, now).await
 }
 
@@ -126,7 +131,11 @@ pub async fn count_unfinished_all_shops(db: &impl ConnectionTrait) -> Result<u64
 }
 
 /// Pending jobs of one kind for one shop.
-pub async fn pending_of_kind(db: &impl ConnectionTrait, shop_id: ShopId, kind: &str) -> Result<Vec<jobs::Model>, DbErr> {
+pub async fn pending_of_kind(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    kind: &str,
+) -> Result<Vec<jobs::Model>, DbErr> {
     jobs::Entity::find()
         .filter(jobs::Column::ShopId.eq(shop_id))
         .filter(jobs::Column::Kind.eq(kind))

@@ -1,10 +1,10 @@
 //! `testimonial_media_assets`: the media worker's claim and the one status-change path, each
 //! checked against `domain::asset_state` and written with a compare-and-set on the old status.
 
-use entity::{ShopId, SubmissionId, AssetId};
 use crate::domain::asset_state::{self, AssetCause, InvalidAssetTransition};
 use crate::domain::media::MediaInfo;
 use chrono::{DateTime, Utc};
+use entity::{AssetId, ShopId, SubmissionId};
 use entity::{AssetStatus, testimonial_media_assets as assets};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};

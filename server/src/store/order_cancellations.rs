@@ -1,7 +1,7 @@
 //! `order_cancellations`: which of a shop's orders were cancelled.
 
-use entity::ShopId;
 use chrono::{DateTime, Utc};
+use entity::ShopId;
 use entity::order_cancellations as cancellations;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 

@@ -6,10 +6,10 @@
 //! Events written by the transition function are not deduplicated: the compare-and-set on the
 //! status already makes each of them happen once, and two genuine retries may fall in one minute.
 
-use entity::{ShopId, RequestId};
 use crate::domain::event_payload;
 use chrono::{DateTime, Utc};
 use entity::{RequestEventType, testimonial_request_events as events, testimonial_requests as requests};
+use entity::{RequestId, ShopId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
@@ -73,7 +73,11 @@ pub async fn append(
 }
 
 /// A request's timeline, oldest first.
-pub async fn timeline(db: &impl ConnectionTrait, shop_id: ShopId, request_id: RequestId) -> Result<Vec<events::Model>, DbErr> {
+pub async fn timeline(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    request_id: RequestId,
+) -> Result<Vec<events::Model>, DbErr> {
     events::Entity::find()
         .filter(events::Column::ShopId.eq(shop_id))
         .filter(events::Column::RequestId.eq(request_id))

@@ -1,10 +1,10 @@
 //! The `testimonial_requests` aggregate: lookups and the one status-transition function.
 
-use entity::{ShopId, CampaignId, RequestId};
 use crate::domain::request_state::{self, InvalidRequestTransition};
 use crate::domain::tokens::TokenHash;
 use crate::store::request_events;
 use chrono::{DateTime, Utc};
+use entity::{CampaignId, RequestId, ShopId};
 use entity::{ExpireReason, RequestEventType, RequestStatus, testimonial_requests as requests};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
@@ -377,7 +377,12 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
 
 /// Puts a claimed request back without counting the attempt (the shop is paused or
 /// uninstalled): not a status change, so no event.
-pub async fn defer(db: &impl ConnectionTrait, shop_id: ShopId, id: RequestId, until: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn defer(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: RequestId,
+    until: DateTime<Utc>,
+) -> Result<(), DbErr> {
     requests::Entity::update_many()
         .col_expr(requests::Column::NextAttemptAt, Some(until).into())
         .col_expr(requests::Column::LeaseUntil, Option::<DateTime<Utc>>::None.into())
@@ -626,7 +631,12 @@ pub async fn log_page(
 }
 
 /// A scheduled request becomes due now (the merchant's "send now").
-pub async fn make_due(db: &impl ConnectionTrait, shop_id: ShopId, id: RequestId, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn make_due(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: RequestId,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     requests::Entity::update_many()
         .col_expr(requests::Column::ScheduledFor, Some(now).into())
         .col_expr(requests::Column::NextAttemptAt, Some(now).into())
@@ -682,7 +692,11 @@ pub async fn postpone_by_merchant<C: TransactionTrait + ConnectionTrait>(
 }
 
 /// Several of the shop's requests by id, in one query.
-pub async fn by_ids(db: &impl ConnectionTrait, shop_id: ShopId, ids: &[RequestId]) -> Result<Vec<requests::Model>, DbErr> {
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    ids: &[RequestId],
+) -> Result<Vec<requests::Model>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }

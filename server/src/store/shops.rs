@@ -1,9 +1,9 @@
 //! The `shops` aggregate.
 
-use entity::ShopId;
 use crate::domain::settings::ShopSettings;
 use crate::domain::shop_domain::ShopDomain;
 use chrono::{DateTime, Utc};
+use entity::ShopId;
 use entity::shops;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TryInsertResult};
@@ -103,7 +103,11 @@ pub async fn set_send_window(
 }
 
 /// Replaces the shop's settings document (already validated by the caller).
-pub async fn set_settings(db: &impl ConnectionTrait, shop_id: ShopId, settings: serde_json::Value) -> Result<(), DbErr> {
+pub async fn set_settings(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    settings: serde_json::Value,
+) -> Result<(), DbErr> {
     shops::Entity::update_many()
         .col_expr(shops::Column::Settings, settings.into())
         .filter(shops::Column::Id.eq(shop_id))

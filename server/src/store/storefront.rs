@@ -3,8 +3,8 @@
 //! `domain::visibility::is_visible` term for term; an integration test runs every combination
 //! of the rule's inputs through both and requires the same answer.
 
-use entity::ShopId;
 use crate::domain::visibility::Placement;
+use entity::ShopId;
 use entity::{
     AssetStatus, SubmissionStatus, testimonial_media_assets as assets, testimonial_submissions as submissions,
 };
@@ -66,7 +66,11 @@ pub async fn product_ratings(
 }
 
 /// The product's title as the latest order that asked about it named it.
-pub async fn product_title(db: &impl ConnectionTrait, shop_id: ShopId, product_id: i64) -> Result<Option<String>, DbErr> {
+pub async fn product_title(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    product_id: i64,
+) -> Result<Option<String>, DbErr> {
     use entity::testimonial_requests as requests;
     requests::Entity::find()
         .select_only()

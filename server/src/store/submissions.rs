@@ -1,10 +1,10 @@
 //! `testimonial_submissions`: what a customer submitted.
 
-use entity::{ShopId, SubmissionId};
 use crate::domain::submission_state::{
     ModerationAction, ModerationError, ModerationFields, moderate as moderate_fields,
 };
 use chrono::{DateTime, Utc};
+use entity::{ShopId, SubmissionId};
 use entity::{
     SubmissionSource, SubmissionStatus, moderation_log, testimonial_requests as requests,
     testimonial_submissions as submissions,
@@ -146,7 +146,11 @@ pub enum ModerationStoreError {
     Database(#[from] DbErr),
 }
 
-pub async fn get(db: &impl ConnectionTrait, shop_id: ShopId, id: SubmissionId) -> Result<Option<submissions::Model>, DbErr> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: SubmissionId,
+) -> Result<Option<submissions::Model>, DbErr> {
     submissions::Entity::find_by_id(id).filter(submissions::Column::ShopId.eq(shop_id)).one(db).await
 }
 
@@ -274,7 +278,11 @@ pub async fn list(
 }
 
 /// A submission's moderation history, oldest first.
-pub async fn log(db: &impl ConnectionTrait, shop_id: ShopId, id: SubmissionId) -> Result<Vec<moderation_log::Model>, DbErr> {
+pub async fn log(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: SubmissionId,
+) -> Result<Vec<moderation_log::Model>, DbErr> {
     moderation_log::Entity::find()
         .filter(moderation_log::Column::ShopId.eq(shop_id))
         .filter(moderation_log::Column::SubmissionId.eq(id))

@@ -1,7 +1,7 @@
 //! `suppressions`: a shop's customers who asked for no more messages, by hashed customer key.
 
-use entity::ShopId;
 use chrono::{DateTime, Utc};
+use entity::ShopId;
 use entity::suppressions;
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
 

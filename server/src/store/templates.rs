@@ -1,8 +1,8 @@
 //! `message_templates`: each shop's email and SMS templates, per kind and locale.
 
-use entity::{ShopId, TemplateId};
 use crate::domain::templates::{DEFAULT_NAME, builtin};
 use chrono::{DateTime, Utc};
+use entity::{ShopId, TemplateId};
 use entity::{TemplateChannel, TemplateKind, message_templates as templates};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
@@ -37,7 +37,11 @@ pub async fn insert_defaults(
     Ok(())
 }
 
-pub async fn get(db: &impl ConnectionTrait, shop_id: ShopId, id: TemplateId) -> Result<Option<templates::Model>, DbErr> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: TemplateId,
+) -> Result<Option<templates::Model>, DbErr> {
     templates::Entity::find_by_id(id).filter(templates::Column::ShopId.eq(shop_id)).one(db).await
 }
 

@@ -129,8 +129,11 @@ struct Collector<'a> {
 impl Collector<'_> {
     /// The current module as segments (the crate root is empty).
     fn here(&self) -> Vec<String> {
-        let mut s: Vec<String> =
-            if self.file_module == ROOT { Vec::new() } else { self.file_module.split("::").map(str::to_owned).collect() };
+        let mut s: Vec<String> = if self.file_module == ROOT {
+            Vec::new()
+        } else {
+            self.file_module.split("::").map(str::to_owned).collect()
+        };
         s.extend(self.inline.iter().cloned());
         s
     }
@@ -303,7 +306,10 @@ pub fn layer_violations(graph: &Graph, layers: &[Layer], forbidden: &[Forbidden]
         }
         for f in forbidden {
             if from == f.from && (e.to == f.to || e.to.starts_with(&format!("{}::", f.to))) {
-                out.push(format!("{}: `{}` imports `{}` — `{from}` may not use `{}`. Why: {}", e.file, e.from, e.import, f.to, f.why));
+                out.push(format!(
+                    "{}: `{}` imports `{}` — `{from}` may not use `{}`. Why: {}",
+                    e.file, e.from, e.import, f.to, f.why
+                ));
             }
         }
     }
@@ -367,7 +373,15 @@ pub fn cycles(graph: &Graph) -> Vec<Vec<String>> {
         }
     }
     let n = nodes.len();
-    let mut t = T { adj: &adj, index: vec![None; n], low: vec![0; n], on: vec![false; n], stack: Vec::new(), next: 0, out: Vec::new() };
+    let mut t = T {
+        adj: &adj,
+        index: vec![None; n],
+        low: vec![0; n],
+        on: vec![false; n],
+        stack: Vec::new(),
+        next: 0,
+        out: Vec::new(),
+    };
     for v in 0..n {
         if t.index[v].is_none() {
             visit(&mut t, v);

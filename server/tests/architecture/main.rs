@@ -142,9 +142,16 @@ fn architecture_store_functions_take_the_shop_or_say_all_shops() {
         let path = entry.expect("readable").path();
         let text = std::fs::read_to_string(&path).expect("readable");
         let file = syn::parse_file(&text).expect("parses");
-        checked += file.items.iter().filter(|i| matches!(i, syn::Item::Fn(f) if matches!(f.vis, syn::Visibility::Public(_)))).count();
+        checked += file
+            .items
+            .iter()
+            .filter(|i| matches!(i, syn::Item::Fn(f) if matches!(f.vis, syn::Visibility::Public(_))))
+            .count();
         for name in checker::unscoped_store_functions(&file, UNSCOPED_ALLOWED) {
-            problems.push(format!("store/{}: `{name}` takes no `ShopId` and does not say `_all_shops`", path.file_name().unwrap().to_string_lossy()));
+            problems.push(format!(
+                "store/{}: `{name}` takes no `ShopId` and does not say `_all_shops`",
+                path.file_name().unwrap().to_string_lossy()
+            ));
         }
     }
     assert!(checked > 50, "the store's public functions were found ({checked})");

@@ -6,11 +6,11 @@
 
 use super::campaigns::active;
 use entity::RequestEventType;
+use entity::ShopId;
 use reelproof_tests::{TestApp, fixtures};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
-use uuid::Uuid;
 
 /// Text planted in shop A's data; it must never reach shop B.
 const MARKER: &str = "Zanzibar-secret";
@@ -314,10 +314,11 @@ async fn shop_bs_live_feed_carries_its_own_events_and_never_shop_as() {
     })
     .await;
     // A's event first, then B's own: B's first event must be its own (one ordered channel).
-    let publish = |shop_id: Uuid| {
+    let publish = |shop_id: ShopId| {
         app.state().live().publish(server::providers::live::LiveEvent::SubmissionCreated {
             shop_id,
-            submission_id: shop_id,
+            // The shop's own id as the submission's: B's event is then recognisable.
+            submission_id: entity::SubmissionId(shop_id.0),
             request_id: None,
             has_video: false,
         })

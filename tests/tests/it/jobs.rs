@@ -8,7 +8,6 @@ use server::store::jobs::{NewJob, claim_next_all_shops, enqueue};
 
 fn job<'a>(kind: &'a str, key: Option<&str>) -> NewJob<'a> {
     NewJob {
-        shop_id: None,
         kind,
         dedupe_key: key.map(str::to_owned),
         payload: serde_json::json!({"n": 1}),
@@ -20,8 +19,8 @@ fn job<'a>(kind: &'a str, key: Option<&str>) -> NewJob<'a> {
 #[tokio::test]
 async fn a_job_nobody_handles_is_buried_with_a_readable_error() {
     let app = TestApp::spawn().await;
-    assert!(enqueue(app.db(), job("mystery", Some("k1")), Utc::now()).await.unwrap());
-    assert!(!enqueue(app.db(), job("mystery", Some("k1")), Utc::now()).await.unwrap(), "dedupe key");
+    assert!(enqueue(app.db(), None, job("mystery", Some("k1")), Utc::now()).await.unwrap());
+    assert!(!enqueue(app.db(), None, job("mystery", Some("k1")), Utc::now()).await.unwrap(), "dedupe key");
     assert_eq!(app.run_background_until_idle().await, 1);
     let all = jobs::Entity::find().all(app.db()).await.unwrap();
     assert_eq!(all.len(), 1);
@@ -34,7 +33,7 @@ async fn a_job_nobody_handles_is_buried_with_a_readable_error() {
 async fn a_claim_is_exclusive_until_its_lease_runs_out() {
     let app = TestApp::spawn().await;
     let db = app.db();
-    enqueue(db, job("k", None), Utc::now()).await.unwrap();
+    enqueue(db, None, job("k", None), Utc::now()).await.unwrap();
     let now = Utc::now();
     let first = claim_next_all_shops(db, "w1", now, now + Duration::minutes(5)).await.unwrap().expect("claimed");
     assert_eq!(first.status, JobStatus::Running);
@@ -46,7 +45,7 @@ async fn a_claim_is_exclusive_until_its_lease_runs_out() {
     assert_eq!(second.id, first.id);
     assert_eq!(second.attempts, 2);
     assert_eq!(second.locked_by.as_deref(), Some("w2"));
-    server::store::jobs::complete(db, second.id, "w2", later).await.unwrap();
+    server::store::jobs::complete_all_shops(db, second.id, "w2", later).await.unwrap();
     app.finish().await;
 }
 
@@ -55,7 +54,7 @@ async fn concurrent_workers_never_claim_the_same_job() {
     let app = TestApp::spawn().await;
     let db = app.db();
     for _ in 0..40 {
-        enqueue(db, job("k", None), Utc::now()).await.unwrap();
+        enqueue(db, None, job("k", None), Utc::now()).await.unwrap();
     }
     let mut handles = Vec::new();
     for w in 0..4 {
@@ -66,7 +65,7 @@ async fn concurrent_workers_never_claim_the_same_job() {
                 let now = Utc::now();
                 match claim_next_all_shops(&db, &format!("w{w}"), now, now + Duration::minutes(5)).await {
                     Ok(Some(j)) => {
-                        server::store::jobs::complete(&db, j.id, &format!("w{w}"), now).await.unwrap();
+                        server::store::jobs::complete_all_shops(&db, j.id, &format!("w{w}"), now).await.unwrap();
                         mine.push(j.id);
                     }
                     Ok(None) => return mine,
@@ -91,6 +90,6 @@ async fn concurrent_workers_never_claim_the_same_job() {
 #[should_panic(expected = "unprocessed")]
 async fn finishing_with_unprocessed_jobs_fails_the_test() {
     let app = TestApp::spawn().await;
-    enqueue(app.db(), job("k", None), Utc::now()).await.unwrap();
+    enqueue(app.db(), None, job("k", None), Utc::now()).await.unwrap();
     app.finish().await;
 }

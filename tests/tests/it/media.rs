@@ -9,7 +9,7 @@ async fn request(app: &TestApp, product: i64) -> entity::testimonial_requests::M
     fixtures::submitted_request(app.db(), app.shop_id(), product).await
 }
 
-async fn asset(app: &TestApp, id: uuid::Uuid) -> assets::Model {
+async fn asset(app: &TestApp, id: entity::AssetId) -> assets::Model {
     assets::Entity::find_by_id(id).one(app.db()).await.unwrap().unwrap()
 }
 

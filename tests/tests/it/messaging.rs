@@ -39,7 +39,7 @@ pub async fn only_request(app: &TestApp) -> requests::Model {
     all.remove(0)
 }
 
-pub async fn timeline(app: &TestApp, id: uuid::Uuid) -> Vec<RequestEventType> {
+pub async fn timeline(app: &TestApp, id: entity::RequestId) -> Vec<RequestEventType> {
     server::store::request_events::timeline(app.db(), app.shop_id(), id)
         .await
         .unwrap()

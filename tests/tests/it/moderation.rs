@@ -16,7 +16,7 @@ fn code(body: &Value) -> &str {
 }
 
 /// A pending submission straight in the database (for lists).
-async fn pending(app: &TestApp, product: i64) -> uuid::Uuid {
+async fn pending(app: &TestApp, product: i64) -> entity::SubmissionId {
     let r = fixtures::submitted_request(app.db(), app.shop_id(), product).await;
     let new = server::store::submissions::NewCaptureSubmission {
         request: &r,
@@ -28,7 +28,7 @@ async fn pending(app: &TestApp, product: i64) -> uuid::Uuid {
         consent_version: 1,
         flagged_reason: None,
     };
-    server::store::submissions::insert_capture(app.db(), new, app.now()).await.unwrap().id
+    server::store::submissions::insert_capture(app.db(), app.shop_id(), new, app.now()).await.unwrap().id
 }
 
 async fn mutate(app: &TestApp, call: &str, id: &str) -> Value {
@@ -346,7 +346,10 @@ async fn a_subscriber_on_one_replica_hears_a_change_made_on_another() {
         // SQLite is one process's database: events stay on the replica that made them.
         let mut on_a = a.state().live().subscribe(a.shop_id());
         approve(b.url("/api/graphql")).await;
-        assert!(matches!(on_b.try_next(), Some(server::providers::live::Next::Event(_))), "B's own subscribers hear it");
+        assert!(
+            matches!(on_b.try_next(), Some(server::providers::live::Next::Event(_))),
+            "B's own subscribers hear it"
+        );
         assert_eq!(on_a.try_next(), None, "on SQLite the other replica does not");
     }
     let _ = on_b.try_next();

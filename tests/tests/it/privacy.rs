@@ -2,6 +2,7 @@
 
 use super::campaigns::active;
 use bytes::Bytes;
+use entity::RequestId;
 use entity::{AssetStatus, RequestStatus, SubmissionStatus};
 use reelproof_tests::{TestApp, fixtures};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Statement};
@@ -49,7 +50,7 @@ async fn dump(app: &TestApp) -> String {
 }
 
 /// A submitted testimonial with a video in storage for one of the customer's requests.
-async fn give_testimonial(app: &TestApp, request_id: Uuid) -> Vec<String> {
+async fn give_testimonial(app: &TestApp, request_id: RequestId) -> Vec<String> {
     let db = app.db();
     let now = app.now();
     let shop = app.shop_id();
@@ -112,7 +113,7 @@ async fn give_testimonial(app: &TestApp, request_id: Uuid) -> Vec<String> {
     keys
 }
 
-async fn setup(app: &TestApp) -> (Uuid, Vec<String>) {
+async fn setup(app: &TestApp) -> (entity::RequestId, Vec<String>) {
     active(app, json!({})).await;
     // Grace, whose data will be redacted, and Alan, whose must stay.
     app.webhook("orders/paid", &fixtures::order(ORDER, &[(11, 101), (12, 102)], Some(EMAIL))).await;

@@ -13,7 +13,7 @@ fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
 }
 
-async fn request(app: &TestApp, product: i64, status: RequestStatus, events: &[RequestEventType]) -> uuid::Uuid {
+async fn request(app: &TestApp, product: i64, status: RequestStatus, events: &[RequestEventType]) -> entity::RequestId {
     let c = fixtures::campaign(app.db(), app.shop_id()).await;
     let r = fixtures::request(app.db(), app.shop_id(), c.id, product, &CaptureToken::generate().hash(), status).await;
     for (i, e) in events.iter().enumerate() {
@@ -138,7 +138,7 @@ async fn the_log_filters_and_the_merchant_repairs_cancels_and_hurries_requests()
     app.finish().await;
 }
 
-async fn fixtures_get(app: &TestApp, id: uuid::Uuid) -> entity::testimonial_requests::Model {
+async fn fixtures_get(app: &TestApp, id: entity::RequestId) -> entity::testimonial_requests::Model {
     server::store::requests::get(app.db(), app.shop_id(), id).await.unwrap().unwrap()
 }
 

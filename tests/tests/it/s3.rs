@@ -56,13 +56,8 @@ async fn a_video_uploaded_to_the_bucket_becomes_playable_from_it() {
     }
 
     // Playback: a presigned GET on the bucket, which serves ranges itself.
-    let url = server::services::media::playback_url(
-        app.state(),
-        a.playback_key.as_ref().unwrap(),
-        std::time::Duration::from_secs(300),
-    )
-    .await
-    .unwrap();
+    let url =
+        app.state().playback_url(a.playback_key.as_ref().unwrap(), std::time::Duration::from_secs(300)).await.unwrap();
     assert!(url.starts_with(&s3.endpoint()) && url.contains("X-Amz-Signature="), "{url}");
     let part = reelproof_tests::http().get(&url).header("range", "bytes=0-99").send().await.unwrap();
     assert_eq!(part.status(), 206);

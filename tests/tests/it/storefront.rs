@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 const LIST: &str = "query($shop: String!, $p: StorefrontPlacement!, $product: ID, $first: Int, $after: String) { testimonials(shop: $shop, placement: $p, productId: $product, first: $first, after: $after) { edges { cursor node { id displayName rating quote videoUrl posterUrl durationSeconds width height productId publishedAt } } pageInfo { hasNextPage endCursor } } }";
 
 /// A submission with an asset, written directly with exactly the given facts.
-async fn candidate(app: &TestApp, shop_id: uuid::Uuid, c: &Candidate) -> uuid::Uuid {
+async fn candidate(app: &TestApp, shop_id: entity::ShopId, c: &Candidate) -> entity::SubmissionId {
     let now = app.now();
     let id = entity::new_id();
     submissions::ActiveModel {
@@ -355,7 +355,11 @@ async fn a_rejected_testimonial_and_an_uninstalled_shop_are_listed_nowhere() {
     app.graphql("mutation($id: ID!) { rejectSubmission(id: $id) { status } }", json!({"id": id})).await;
     assert!(listed(&app, app.shop().as_str(), Placement::Home).await.is_empty());
     assert!(listed(&app, app.shop().as_str(), Placement::Product(7)).await.is_empty());
-    let row = submissions::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap()).one(app.db()).await.unwrap().unwrap();
+    let row = submissions::Entity::find_by_id(id.parse::<entity::SubmissionId>().unwrap())
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!row.published, "rejecting unpublishes");
     // An uninstalled shop's storefront shows nothing at all.
     server::store::shops::mark_uninstalled(app.db(), app.shop_id(), app.now()).await.unwrap();

@@ -126,7 +126,7 @@ async fn the_customers_locale_picks_the_template_and_a_campaigns_choice_wins() {
     .await
     .unwrap()
     .template;
-    let c = entity::campaigns::Entity::find_by_id(uuid::Uuid::parse_str(&campaign_id).unwrap())
+    let c = entity::campaigns::Entity::find_by_id(campaign_id.parse::<entity::CampaignId>().unwrap())
         .one(db)
         .await
         .unwrap()

@@ -1,12 +1,12 @@
 //! Alerts in the admin API: what went wrong that the merchant should know (terminal send
 //! failures, media that could not be processed), newest first, and marking them read.
 
-use entity::AlertId;
 use super::ctx;
 use crate::graphql::error::{ErrorCode, api_error, internal, parse_id};
 use crate::services;
 use async_graphql::{Context, ID, Json, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
+use entity::AlertId;
 
 mirror_enum!(AlertSeverityGql as "AlertSeverity" <=> AlertSeverity { Info, Warning, Critical });
 
@@ -65,10 +65,7 @@ impl AlertMutation {
     /// Marks the shop's alerts read; returns how many were unread.
     async fn mark_alerts_read(&self, context: &Context<'_>, ids: Vec<ID>) -> Result<i32> {
         let (p, state) = ctx(context)?;
-        let ids = ids
-            .iter()
-            .map(|i| parse_id::<AlertId>(i, "alert"))
-            .collect::<Result<Vec<_>>>()?;
+        let ids = ids.iter().map(|i| parse_id::<AlertId>(i, "alert")).collect::<Result<Vec<_>>>()?;
         let n = services::alerts::mark_read(state, p.shop_id, &ids).await.map_err(internal)?;
         Ok(n as i32)
     }

@@ -99,9 +99,8 @@ impl AnalyticsQuery {
         if to < from || (to - from).num_days() > 366 {
             return Err(api_error(ErrorCode::Validation, "choose a range of 1 to 366 days (`from` ≤ `to`)"));
         }
-        let campaign = campaign_id
-            .map(|c| crate::graphql::error::parse_id::<entity::CampaignId>(&c, "campaign"))
-            .transpose()?;
+        let campaign =
+            campaign_id.map(|c| crate::graphql::error::parse_id::<entity::CampaignId>(&c, "campaign")).transpose()?;
         let (days, total) =
             crate::services::analytics::report(state, p.shop_id, from, to, campaign).await.map_err(internal)?;
         Ok(Analytics {

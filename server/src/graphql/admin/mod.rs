@@ -1,12 +1,12 @@
 //! The admin schema, served at `/api/graphql` behind admin authentication.
 
-use entity::ShopId;
 use crate::domain::settings::ShopSettings;
 use crate::graphql::error::ToApiError;
 use crate::services;
 use crate::state::AppState;
 use async_graphql::{Context, MergedObject, MergedSubscription, Object, Result, Schema, SimpleObject};
 use chrono::{DateTime, Utc};
+use entity::ShopId;
 use uuid::Uuid;
 
 /// A GraphQL enum mirroring an entity enum (upper case on the wire, DESIGN.md §6).

@@ -7,8 +7,8 @@ use super::media::MediaAsset;
 use crate::domain::submission_state::{ModerationAction, ModerationError};
 use crate::graphql::error::{ErrorCode, ToApiError, api_error, internal};
 use crate::providers::live::{LiveEvent, Next};
-use crate::services::{self, moderation};
 use crate::services::moderation::ModerationStoreError;
+use crate::services::{self, moderation};
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
@@ -215,7 +215,10 @@ impl ModerationQuery {
     ) -> Result<Connection<String, Submission, EmptyFields, EmptyFields>> {
         let (p, state) = ctx(context)?;
         let after = after
-            .map(|a| a.parse::<entity::SubmissionId>().map_err(|_| api_error(ErrorCode::Validation, "`after` is not a cursor")))
+            .map(|a| {
+                a.parse::<entity::SubmissionId>()
+                    .map_err(|_| api_error(ErrorCode::Validation, "`after` is not a cursor"))
+            })
             .transpose()?;
         let first = first.unwrap_or(20) as u64;
         let (rows, more) =

@@ -164,7 +164,9 @@ impl RequestQuery {
             search: f.search,
         };
         let after = after
-            .map(|a| a.parse::<entity::RequestId>().map_err(|_| api_error(ErrorCode::Validation, "`after` is not a cursor")))
+            .map(|a| {
+                a.parse::<entity::RequestId>().map_err(|_| api_error(ErrorCode::Validation, "`after` is not a cursor"))
+            })
             .transpose()?;
         let (rows, more) =
             requests_log::page(state, p.shop_id, &filter, after, first.unwrap_or(20) as u64).await.map_err(internal)?;
