@@ -1,8 +1,9 @@
 //! Database access, one module per aggregate.
 //!
-//! Architecture invariant: every function takes the shop id (the tenant) explicitly and filters
-//! by it. The few global functions say so in their name (`…_all_shops`, `…_by_domain` for the
-//! lookup that *finds* the tenant). Services call these; resolvers and handlers never do.
+//! Architecture Invariant: every public function takes the shop (a `ShopId`) explicitly and
+//! filters by it. The few global functions say so in their name (`…_all_shops`); two find or
+//! create the tenant itself by its domain (`shops::find_by_domain`, `shops::insert_if_absent`).
+//! Services call these; resolvers and handlers never do. The architecture test checks both.
 
 pub mod alerts;
 pub mod analytics;

@@ -181,6 +181,16 @@ impl Collector<'_> {
         Some(abs)
     }
 
+    /// `use prefix::item as name;`: records the import and what `name` stands for from now on.
+    fn bind(&mut self, prefix: &mut Vec<String>, item: &syn::Ident, name: &syn::Ident) {
+        prefix.push(item.to_string());
+        let p = prefix.clone();
+        if let Some(abs) = self.resolve(&p) {
+            self.aliases.insert(name.to_string(), abs);
+        }
+        prefix.pop();
+    }
+
     fn use_tree(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
         match tree {
             syn::UseTree::Path(p) => {
@@ -188,22 +198,8 @@ impl Collector<'_> {
                 self.use_tree(prefix, &p.tree);
                 prefix.pop();
             }
-            syn::UseTree::Name(n) => {
-                prefix.push(n.ident.to_string());
-                let p = prefix.clone();
-                if let Some(abs) = self.resolve(&p) {
-                    self.aliases.insert(n.ident.to_string(), abs);
-                }
-                prefix.pop();
-            }
-            syn::UseTree::Rename(r) => {
-                prefix.push(r.ident.to_string());
-                let p = prefix.clone();
-                if let Some(abs) = self.resolve(&p) {
-                    self.aliases.insert(r.rename.to_string(), abs);
-                }
-                prefix.pop();
-            }
+            syn::UseTree::Name(n) => self.bind(prefix, &n.ident, &n.ident),
+            syn::UseTree::Rename(r) => self.bind(prefix, &r.ident, &r.rename),
             syn::UseTree::Glob(_) => {
                 let p = prefix.clone();
                 self.resolve(&p);
