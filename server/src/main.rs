@@ -1,4 +1,5 @@
-//! `reelproof`: the server binary. `serve` (default), `migrate`, `shops add <domain>`.
+//! `reelproof`: the server binary. `serve` (default), `migrate`, `shops add <domain>`,
+//! `shopify-config`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -29,6 +30,15 @@ enum Command {
         #[command(subcommand)]
         command: ShopsCommand,
     },
+    /// Print `shopify.app.toml` for a deployment (then `shopify app deploy`).
+    ShopifyConfig {
+        /// The server's public base URL, https://…
+        #[arg(long = "public-url", env = "REELPROOF_PUBLIC_URL")]
+        public_url: String,
+        /// The app's client id.
+        #[arg(long = "api-key", env = "SHOPIFY_API_KEY")]
+        api_key: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -41,6 +51,12 @@ enum ShopsCommand {
 async fn main() -> anyhow::Result<()> {
     server::telemetry::init_logging();
     let cli = Cli::parse();
+    // Printing the app configuration needs no database and no secrets.
+    if let Some(Command::ShopifyConfig { public_url, api_key }) = &cli.command {
+        let deployment = server::shopify::app_config::Deployment::parse(public_url, api_key)?;
+        print!("{}", server::shopify::app_config::render(&deployment));
+        return Ok(());
+    }
     let config = cli.config.resolve().context("configuration")?;
     match cli.command.unwrap_or(Command::Serve { role: Role::All }) {
         Command::Serve { role } => {
@@ -66,6 +82,7 @@ async fn main() -> anyhow::Result<()> {
             let verb = if p.created { "provisioned" } else { "already present:" };
             println!("{verb} {} (id {})", p.profile.domain, p.profile.id);
         }
+        Command::ShopifyConfig { .. } => unreachable!("handled before the configuration is read"),
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod secrets;
 pub mod send_window;
 pub mod settings;
 pub mod shop_domain;
+pub mod shop_facts;
 pub mod signed_url;
 pub mod storefront;
 pub mod submission_state;

@@ -3,6 +3,7 @@
 //! Unknown or missing fields fall back to defaults, so old rows keep working when a field is
 //! added (serde `default`), and a corrupt value never takes a shop down.
 
+use super::shop_facts::ShopFacts;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +23,8 @@ pub struct ShopSettings {
     pub profanity_words: Vec<String>,
     pub alert_email: Option<String>,
     pub daily_alert_summary: bool,
+    /// What Shopify last told us about the shop (install, `shop/update`).
+    pub facts: ShopFacts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +54,7 @@ impl Default for ShopSettings {
             profanity_words: Vec::new(),
             alert_email: None,
             daily_alert_summary: false,
+            facts: ShopFacts::default(),
         }
     }
 }
@@ -59,6 +63,24 @@ impl ShopSettings {
     /// Reads stored settings; anything unreadable yields the defaults rather than an error.
     pub fn from_json(value: &serde_json::Value) -> Self {
         serde_json::from_value(value.clone()).unwrap_or_default()
+    }
+
+    /// Applies new facts about the shop. A value the merchant chose is kept: the sender name
+    /// and the locale follow the shop's facts only while they still equal the previous facts
+    /// (or the defaults).
+    pub fn apply_facts(&mut self, newer: &ShopFacts) {
+        let known = self.facts.clone();
+        let merged = known.merged(newer);
+        if self.sender_name.is_none() || self.sender_name == known.name {
+            self.sender_name = merged.name.clone();
+        }
+        let default_locale = ShopSettings::default().locale;
+        if (self.locale == default_locale || Some(&self.locale) == known.primary_locale.as_ref())
+            && let Some(l) = &merged.primary_locale
+        {
+            self.locale = l.clone();
+        }
+        self.facts = merged;
     }
 
     pub fn to_json(&self) -> serde_json::Value {
@@ -84,6 +106,25 @@ pub fn parse_email_address(s: &str) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn facts_become_defaults_but_never_override_the_merchants_choice() {
+        let mut s = ShopSettings::default();
+        use crate::domain::shop_facts::ShopFacts;
+        let first = ShopFacts { name: Some("Ada's Tea".into()), primary_locale: Some("de".into()), ..Default::default() };
+        s.apply_facts(&first);
+        assert_eq!((s.sender_name.as_deref(), s.locale.as_str()), (Some("Ada's Tea"), "de"));
+        // The shop is renamed: the sender name follows, since the merchant never changed it.
+        let renamed = ShopFacts { name: Some("Ada's Teas".into()), ..Default::default() };
+        s.apply_facts(&renamed);
+        assert_eq!(s.sender_name.as_deref(), Some("Ada's Teas"));
+        assert_eq!(s.facts.primary_locale.as_deref(), Some("de"), "a fact the update left out stays");
+        // The merchant chose their own sender name: a later rename leaves it.
+        s.sender_name = Some("Ada from Ada's Teas".into());
+        s.apply_facts(&ShopFacts { name: Some("Tea by Ada".into()), ..Default::default() });
+        assert_eq!(s.sender_name.as_deref(), Some("Ada from Ada's Teas"));
+        assert_eq!(s.facts.name.as_deref(), Some("Tea by Ada"));
+    }
 
     #[test]
     fn alert_addresses_are_checked_for_typos() {

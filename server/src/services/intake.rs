@@ -246,6 +246,14 @@ async fn handle(
             tracing::info!(%shop_id, "shop uninstalled the app; sending stops");
             Handled::processed(json!({ "uninstalled": true }))
         }
+        Topic::ShopUpdate => {
+            let facts = crate::domain::shop_facts::ShopFacts::from_webhook(payload);
+            super::shops::apply_facts(txn, shop_id, &facts).await.map_err(|e| match e {
+                super::shops::ShopError::Database(e) => IntakeError::Database(e),
+                super::shops::ShopError::NotFound => IntakeError::Database(DbErr::RecordNotFound("shop".into())),
+            })?;
+            Handled::processed(json!({ "facts_updated": true }))
+        }
         Topic::CustomersDataRequest => match CustomerPrivacyRequest::from_json(payload) {
             Err(e) => malformed(e),
             Ok(r) => {

@@ -1,11 +1,12 @@
 //! Shops: provisioning (install or `reelproof shops add`) and reading a shop's profile.
 
 use crate::domain::settings::ShopSettings;
+use crate::domain::shop_facts::ShopFacts;
 use crate::domain::shop_domain::ShopDomain;
 use crate::store;
 use chrono::{DateTime, Utc};
 use entity::ShopId;
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShopError {
@@ -86,6 +87,22 @@ pub async fn find_installed(db: &DatabaseConnection, domain: &ShopDomain) -> Res
         Some(row) if row.uninstalled_at.is_none() => Ok(Some(profile(row)?)),
         _ => Ok(None),
     }
+}
+
+/// Records what Shopify says about the shop (install, `shop/update`) and makes it the shop's
+/// defaults where the merchant has not chosen otherwise: the time zone of the send window, the
+/// sender name, the language. Facts a payload leaves out keep their known value.
+pub async fn apply_facts(db: &impl ConnectionTrait, shop_id: ShopId, facts: &ShopFacts) -> Result<(), ShopError> {
+    let row = store::shops::get(db, shop_id).await?.ok_or(ShopError::NotFound)?;
+    let mut settings = ShopSettings::from_json(&row.settings);
+    settings.apply_facts(facts);
+    store::shops::set_settings(db, shop_id, settings.to_json()).await?;
+    if let Some(zone) = &facts.iana_timezone
+        && *zone != row.timezone
+    {
+        store::shops::set_timezone(db, shop_id, zone).await?;
+    }
+    Ok(())
 }
 
 /// Changes the shop's settings with `change` (read, change, write back).

@@ -4,6 +4,7 @@
 //! it; `config` builds them.
 
 pub mod admin_api;
+pub mod app_config;
 pub mod app_proxy;
 pub mod payloads;
 pub mod session_token;

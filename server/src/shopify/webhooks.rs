@@ -20,27 +20,57 @@ pub enum Topic {
     FulfillmentEventsCreate,
     RefundsCreate,
     AppUninstalled,
+    ShopUpdate,
     CustomersDataRequest,
     CustomersRedact,
     ShopRedact,
 }
 
 impl Topic {
+    /// Every topic `/webhooks/shopify` handles; `shopify.app.toml` subscribes to exactly these
+    /// (a test compares them).
+    pub const ALL: [Topic; 12] = [
+        Self::OrdersPaid,
+        Self::OrdersFulfilled,
+        Self::OrdersCancelled,
+        Self::FulfillmentsCreate,
+        Self::FulfillmentsUpdate,
+        Self::FulfillmentEventsCreate,
+        Self::RefundsCreate,
+        Self::AppUninstalled,
+        Self::ShopUpdate,
+        Self::CustomersDataRequest,
+        Self::CustomersRedact,
+        Self::ShopRedact,
+    ];
+
+    /// The topic as Shopify names it (`orders/paid`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrdersPaid => "orders/paid",
+            Self::OrdersFulfilled => "orders/fulfilled",
+            Self::OrdersCancelled => "orders/cancelled",
+            Self::FulfillmentsCreate => "fulfillments/create",
+            Self::FulfillmentsUpdate => "fulfillments/update",
+            Self::FulfillmentEventsCreate => "fulfillment_events/create",
+            Self::RefundsCreate => "refunds/create",
+            Self::AppUninstalled => "app/uninstalled",
+            Self::ShopUpdate => "shop/update",
+            Self::CustomersDataRequest => "customers/data_request",
+            Self::CustomersRedact => "customers/redact",
+            Self::ShopRedact => "shop/redact",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s.trim().to_ascii_lowercase().as_str() {
-            "orders/paid" => Self::OrdersPaid,
-            "orders/fulfilled" => Self::OrdersFulfilled,
-            "orders/cancelled" => Self::OrdersCancelled,
-            "fulfillments/create" => Self::FulfillmentsCreate,
-            "fulfillments/update" => Self::FulfillmentsUpdate,
-            "fulfillment_events/create" => Self::FulfillmentEventsCreate,
-            "refunds/create" => Self::RefundsCreate,
-            "app/uninstalled" => Self::AppUninstalled,
-            "customers/data_request" => Self::CustomersDataRequest,
-            "customers/redact" => Self::CustomersRedact,
-            "shop/redact" => Self::ShopRedact,
-            _ => return None,
-        })
+        let s = s.trim().to_ascii_lowercase();
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The mandatory privacy topics, which the app configuration declares as
+    /// `compliance_topics` rather than as ordinary subscriptions.
+    pub fn is_compliance(self) -> bool {
+        matches!(self, Self::CustomersDataRequest | Self::CustomersRedact | Self::ShopRedact)
     }
 
     /// Privacy and lifecycle topics are handled even for uninstalled shops (`shop/redact`
@@ -125,6 +155,9 @@ mod tests {
         assert_eq!(Topic::parse("orders/paid"), Some(Topic::OrdersPaid));
         assert_eq!(Topic::parse("ORDERS/PAID"), Some(Topic::OrdersPaid));
         assert_eq!(Topic::parse("products/update"), None);
+        for t in Topic::ALL {
+            assert_eq!(Topic::parse(t.as_str()), Some(t), "{t:?} round-trips");
+        }
         assert!(Topic::ShopRedact.applies_to_uninstalled_shops());
         assert!(!Topic::OrdersPaid.applies_to_uninstalled_shops());
     }

@@ -102,6 +102,16 @@ pub async fn set_send_window(
     Ok(())
 }
 
+/// Sets the shop's time zone (its send window stays in local time, so it moves with it).
+pub async fn set_timezone(db: &impl ConnectionTrait, shop_id: ShopId, timezone: &str) -> Result<(), DbErr> {
+    shops::Entity::update_many()
+        .col_expr(shops::Column::Timezone, timezone.into())
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Replaces the shop's settings document (already validated by the caller).
 pub async fn set_settings(
     db: &impl ConnectionTrait,
