@@ -1,22 +1,86 @@
-//! A stand-in for a shop's Admin API (SHOPIFY.md §3.2, §3.3): the token endpoint (token
-//! exchange of a session token signed with the app secret, and refresh with the last refresh
-//! token only, each answered in Shopify's JSON) and the GraphQL endpoint, which accepts only the
-//! newest access token in `X-Shopify-Access-Token` and answers `shop { id }` and
-//! `metafieldsSet`. Shopify is a SaaS we cannot run in a test; our side of the wire is real.
+//! A stand-in for Shopify's side of a shop's Admin API (SHOPIFY.md §3.2, §3.3, §5.1), speaking
+//! the documented wire formats. Shopify is a SaaS we cannot run in a test; our side of the wire
+//! is real.
+//!
+//! - `POST /{shop}/admin/oauth/access_token`: token exchange of a session token signed with the
+//!   app secret (for that shop, `expiring=1`) and refresh with the newest refresh token only,
+//!   answered in Shopify's JSON; any other client is `invalid_client`.
+//! - `POST /{shop}/admin/api/{version}/graphql.json`: only the shop's newest access token in
+//!   `X-Shopify-Access-Token`; answers `shop { id }`, the shop's facts (`shop { name
+//!   contactEmail ianaTimezone currencyCode plan } shopLocales`) and `metafieldsSet`. Every
+//!   answer carries `extensions.cost` (`requestedQueryCost`, `actualQueryCost`,
+//!   `throttleStatus`) from a leaky bucket per shop; a query that costs more than is available
+//!   is refused with `THROTTLED`, exactly as Shopify refuses it.
+//!
+//! Each shop has its own tokens, bucket and metafields. Run it alone with the
+//! `fake-shopify` binary of this crate to walk the install journey by hand.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// What the fake says a shop is, for the facts query.
+#[derive(Debug, Clone)]
+pub struct ShopFacts {
+    pub name: String,
+    pub email: String,
+    pub iana_timezone: String,
+    pub currency: String,
+    pub plan: String,
+    pub primary_locale: String,
+}
+
+impl Default for ShopFacts {
+    fn default() -> Self {
+        Self {
+            name: "Ada's Tea House".into(),
+            email: "owner@adas-tea.example".into(),
+            iana_timezone: "Europe/Berlin".into(),
+            currency: "EUR".into(),
+            plan: "Basic".into(),
+            primary_locale: "de".into(),
+        }
+    }
+}
+
+/// The cost bucket's shape (Shopify's standard plan is 2000 points, 100 per second).
+#[derive(Debug, Clone, Copy)]
+pub struct BucketShape {
+    pub maximum: f64,
+    pub restore_rate: f64,
+}
+
+impl Default for BucketShape {
+    fn default() -> Self {
+        Self { maximum: 2000.0, restore_rate: 100.0 }
+    }
+}
 
 #[derive(Default)]
-struct Inner {
+struct Shop {
     issued: u32,
     access: Option<String>,
     refresh: Option<String>,
     grants: Vec<String>,
     /// `metafieldsSet` inputs, in order.
     metafields: Vec<serde_json::Value>,
+    /// Points available at `at`; `None` before the first call (a full bucket).
+    bucket: Option<(f64, Instant)>,
+    calls: u32,
+    throttled: u32,
+    lowest_available: Option<f64>,
+}
+
+#[derive(Default)]
+struct Inner {
+    shops: HashMap<String, Shop>,
+    facts: ShopFacts,
+    shape: BucketShape,
+    /// Points a query costs, by a word it contains (`orders`, `metafieldsSet`…); 1 otherwise.
+    costs: Vec<(String, f64)>,
 }
 
 pub struct FakeShopify {
@@ -24,7 +88,7 @@ pub struct FakeShopify {
     inner: Arc<Mutex<Inner>>,
 }
 
-fn form(body: &str) -> std::collections::HashMap<String, String> {
+fn form(body: &str) -> HashMap<String, String> {
     url::form_urlencoded::parse(body.as_bytes()).into_owned().collect()
 }
 
@@ -37,7 +101,8 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, Path(shop): Path<String>,
         return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({ "error": "invalid_client" })))
             .into_response();
     }
-    let mut i = inner.lock().unwrap();
+    let mut all = inner.lock().unwrap();
+    let s = all.shops.entry(shop.clone()).or_default();
     match f.get("grant_type").map(String::as_str) {
         Some("urn:ietf:params:oauth:grant-type:token-exchange") => {
             let Some(subject) = f.get("subject_token") else { return bad("invalid_request") };
@@ -49,20 +114,20 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, Path(shop): Path<String>,
             if session.shop.as_str() != shop || f.get("expiring").map(String::as_str) != Some("1") {
                 return bad("invalid_request");
             }
-            i.grants.push("token-exchange".into());
+            s.grants.push("token-exchange".into());
         }
         Some("refresh_token") => {
-            if f.get("refresh_token") != i.refresh.as_ref() {
+            if f.get("refresh_token") != s.refresh.as_ref() {
                 return bad("invalid_grant");
             }
-            i.grants.push("refresh_token".into());
+            s.grants.push("refresh_token".into());
         }
         _ => return bad("unsupported_grant_type"),
     }
-    i.issued += 1;
-    let (access, refresh) = (format!("shpat_{}", i.issued), format!("shprt_{}", i.issued));
-    i.access = Some(access.clone());
-    i.refresh = Some(refresh.clone());
+    s.issued += 1;
+    let (access, refresh) = (format!("shpat_{}", s.issued), format!("shprt_{}", s.issued));
+    s.access = Some(access.clone());
+    s.refresh = Some(refresh.clone());
     axum::Json(serde_json::json!({
         "access_token": access, "scope": "read_orders,write_products", "expires_in": 3600,
         "refresh_token": refresh, "refresh_token_expires_in": 7_776_000
@@ -72,37 +137,87 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, Path(shop): Path<String>,
 
 async fn graphql(
     State(inner): State<Arc<Mutex<Inner>>>,
+    Path(shop): Path<String>,
     headers: HeaderMap,
     axum::Json(body): axum::Json<serde_json::Value>,
 ) -> impl IntoResponse {
-    let mut i = inner.lock().unwrap();
+    let mut all = inner.lock().unwrap();
+    let Inner { shops, facts, shape, costs } = &mut *all;
+    let s = shops.entry(shop.clone()).or_default();
     let token = headers.get("x-shopify-access-token").and_then(|v| v.to_str().ok());
-    if token.is_none() || token.map(str::to_owned) != i.access {
+    if token.is_none() || token.map(str::to_owned) != s.access {
         return (
             StatusCode::UNAUTHORIZED,
             axum::Json(serde_json::json!({ "errors": "[API] Invalid API key or access token" })),
         )
             .into_response();
     }
-    let query = body["query"].as_str().unwrap_or_default();
-    if query.contains("metafieldsSet") {
-        let m = body["variables"]["m"].clone();
-        let keys: Vec<_> = m.as_array().into_iter().flatten().map(|f| serde_json::json!({ "key": f["key"] })).collect();
-        i.metafields.extend(m.as_array().cloned().unwrap_or_default());
-        return axum::Json(
-            serde_json::json!({ "data": { "metafieldsSet": { "metafields": keys, "userErrors": [] } } }),
-        )
+    let query = body["query"].as_str().unwrap_or_default().to_owned();
+    // The leaky bucket: refill since the last call, then charge or refuse.
+    let now = Instant::now();
+    let available = s.bucket.map_or(shape.maximum, |(a, at)| {
+        (a + now.duration_since(at).as_secs_f64() * shape.restore_rate).min(shape.maximum)
+    });
+    let requested = costs.iter().find(|(w, _)| query.contains(w.as_str())).map_or(1.0, |(_, c)| *c);
+    s.calls += 1;
+    let status = |available: f64| {
+        serde_json::json!({
+            "maximumAvailable": shape.maximum, "currentlyAvailable": available, "restoreRate": shape.restore_rate
+        })
+    };
+    if requested > available {
+        s.throttled += 1;
+        s.bucket = Some((available, now));
+        return axum::Json(serde_json::json!({
+            "errors": [{ "message": "Throttled", "extensions": { "code": "THROTTLED",
+                "documentation": "https://shopify.dev/api/usage/rate-limits" } }],
+            "extensions": { "cost": { "requestedQueryCost": requested, "actualQueryCost": null,
+                "throttleStatus": status(available) } }
+        }))
         .into_response();
     }
-    if query.contains("shop") {
-        return axum::Json(serde_json::json!({ "data": { "shop": { "id": "gid://shopify/Shop/548380009" } } }))
-            .into_response();
+    let left = available - requested;
+    s.bucket = Some((left, now));
+    s.lowest_available = Some(s.lowest_available.map_or(left, |l: f64| l.min(left)));
+    let cost = serde_json::json!({ "cost": {
+        "requestedQueryCost": requested, "actualQueryCost": requested, "throttleStatus": status(left) } });
+    if query.contains("customers") {
+        // The app asked for read_orders and write_products only.
+        return axum::Json(serde_json::json!({
+            "errors": [{ "message": "Access denied for customers field. Required access: `read_customers` access scope.",
+                "extensions": { "code": "ACCESS_DENIED", "requiredAccess": "`read_customers` access scope." } }],
+            "extensions": cost
+        }))
+        .into_response();
     }
-    axum::Json(serde_json::json!({ "errors": [{ "message": "unexpected query" }] })).into_response()
+    let data = if query.contains("metafieldsSet") {
+        let m = body["variables"]["m"].clone();
+        let keys: Vec<_> = m.as_array().into_iter().flatten().map(|f| serde_json::json!({ "key": f["key"] })).collect();
+        s.metafields.extend(m.as_array().cloned().unwrap_or_default());
+        serde_json::json!({ "metafieldsSet": { "metafields": keys, "userErrors": [] } })
+    } else if query.contains("ianaTimezone") {
+        serde_json::json!({
+            "shop": { "name": facts.name, "contactEmail": facts.email, "ianaTimezone": facts.iana_timezone,
+                      "currencyCode": facts.currency, "plan": { "displayName": facts.plan } },
+            "shopLocales": [ { "locale": "en", "primary": facts.primary_locale == "en" },
+                             { "locale": facts.primary_locale, "primary": true } ]
+        })
+    } else if query.contains("shop") {
+        serde_json::json!({ "shop": { "id": "gid://shopify/Shop/548380009" } })
+    } else {
+        return axum::Json(serde_json::json!({ "errors": [{ "message": "unexpected query" }], "extensions": cost }))
+            .into_response();
+    };
+    axum::Json(serde_json::json!({ "data": data, "extensions": cost })).into_response()
 }
 
 impl FakeShopify {
     pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0".parse().expect("valid address")).await
+    }
+
+    /// Listens on `addr` (the `fake-shopify` binary picks a fixed port).
+    pub async fn start_on(addr: std::net::SocketAddr) -> Self {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let router = axum::Router::new()
             .route("/{shop}/admin/oauth/access_token", axum::routing::post(token))
@@ -111,7 +226,7 @@ impl FakeShopify {
                 axum::routing::post(graphql),
             )
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
@@ -124,13 +239,49 @@ impl FakeShopify {
         format!("http://{}", self.addr).parse().expect("valid URL")
     }
 
-    /// The grant types asked for, in order.
-    pub fn grants(&self) -> Vec<String> {
-        self.inner.lock().unwrap().grants.clone()
+    /// What the facts query answers from now on.
+    pub fn set_facts(&self, facts: ShopFacts) {
+        self.inner.lock().unwrap().facts = facts;
     }
 
-    /// Every metafield set so far, in order.
+    /// The cost bucket of every shop, and what queries containing `word` cost.
+    pub fn set_bucket(&self, shape: BucketShape, costs: &[(&str, f64)]) {
+        let mut i = self.inner.lock().unwrap();
+        i.shape = shape;
+        i.costs = costs.iter().map(|(w, c)| ((*w).to_owned(), *c)).collect();
+    }
+
+    fn with_shop<T>(&self, shop: &str, f: impl FnOnce(&Shop) -> T) -> T {
+        let i = self.inner.lock().unwrap();
+        let default = Shop::default();
+        f(i.shops.get(shop).unwrap_or(&default))
+    }
+
+    /// The only shop that called, for tests with one shop.
+    fn sole_shop(&self) -> String {
+        let i = self.inner.lock().unwrap();
+        i.shops.keys().next().cloned().unwrap_or_default()
+    }
+
+    /// The grant types asked for by the (only) shop, in order.
+    pub fn grants(&self) -> Vec<String> {
+        let shop = self.sole_shop();
+        self.grants_of(&shop)
+    }
+
+    pub fn grants_of(&self, shop: &str) -> Vec<String> {
+        self.with_shop(shop, |s| s.grants.clone())
+    }
+
+    /// Every metafield the (only) shop set so far, in order.
     pub fn metafields(&self) -> Vec<serde_json::Value> {
-        self.inner.lock().unwrap().metafields.clone()
+        let shop = self.sole_shop();
+        self.with_shop(&shop, |s| s.metafields.clone())
+    }
+
+    /// GraphQL calls answered for the shop, those refused as `THROTTLED`, and the lowest the
+    /// bucket ever stood after a charge.
+    pub fn bucket_report(&self, shop: &str) -> (u32, u32, Option<f64>) {
+        self.with_shop(shop, |s| (s.calls, s.throttled, s.lowest_available))
     }
 }

@@ -111,7 +111,8 @@ mod tests {
     fn facts_become_defaults_but_never_override_the_merchants_choice() {
         let mut s = ShopSettings::default();
         use crate::domain::shop_facts::ShopFacts;
-        let first = ShopFacts { name: Some("Ada's Tea".into()), primary_locale: Some("de".into()), ..Default::default() };
+        let first =
+            ShopFacts { name: Some("Ada's Tea".into()), primary_locale: Some("de".into()), ..Default::default() };
         s.apply_facts(&first);
         assert_eq!((s.sender_name.as_deref(), s.locale.as_str()), (Some("Ada's Tea"), "de"));
         // The shop is renamed: the sender name follows, since the merchant never changed it.

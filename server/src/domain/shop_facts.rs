@@ -33,7 +33,9 @@ fn zone(v: Option<&Value>) -> Option<String> {
 }
 
 fn locale(v: Option<&Value>) -> Option<String> {
-    text(v, 35).filter(|l| l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')).map(|l| l.replace('_', "-"))
+    text(v, 35)
+        .filter(|l| l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .map(|l| l.replace('_', "-"))
 }
 
 fn currency(v: Option<&Value>) -> Option<String> {
@@ -102,8 +104,13 @@ mod tests {
         }));
         assert_eq!(f.name.as_deref(), Some("Ada's Tea"));
         assert_eq!(f.iana_timezone.as_deref(), Some("Europe/Berlin"));
-        assert_eq!((f.primary_locale.as_deref(), f.currency.as_deref(), f.plan.as_deref()), (Some("de"), Some("EUR"), Some("Basic")));
-        let bad = ShopFacts::from_webhook(&json!({ "name": "", "iana_timezone": "Mars/Olympus", "currency": "euro", "primary_locale": "<b>" }));
+        assert_eq!(
+            (f.primary_locale.as_deref(), f.currency.as_deref(), f.plan.as_deref()),
+            (Some("de"), Some("EUR"), Some("Basic"))
+        );
+        let bad = ShopFacts::from_webhook(
+            &json!({ "name": "", "iana_timezone": "Mars/Olympus", "currency": "euro", "primary_locale": "<b>" }),
+        );
         assert_eq!(bad, ShopFacts::default(), "nothing malformed is kept");
     }
 

@@ -75,7 +75,7 @@ pub async fn authenticate_bearer(state: &AppState, text: &str) -> Result<AdminPr
         session_token::SessionTokenError::WrongAudience => "wrong_audience",
         _ => "malformed",
     })?;
-    let (principal, connected) = principal_for(state, &session.shop, session.user_id).await?;
+    let (principal, connected) = principal_for(state, &session.shop, session.user_id, token).await?;
     // A merchant is here: the moment to connect the shop's Admin API if it is not yet.
     services::shop_connection::connect_if_needed(state, principal.shop_id, connected, &session.shop, token);
     Ok(principal)
@@ -108,14 +108,25 @@ async fn principal_for(
     state: &AppState,
     shop: &ShopDomain,
     user_id: Option<String>,
+    session_token: &str,
 ) -> Result<(AdminPrincipal, bool), &'static str> {
-    let profile = services::shops::find_installed(state.db(), shop)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "shop lookup failed during authentication");
-            "lookup_failed"
+    let profile = if state.is_dev() {
+        // Dev mode has no Shopify to install from: only provisioned shops sign in.
+        services::shops::find_installed(state.db(), shop)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "shop lookup failed during authentication");
+                "lookup_failed"
+            })?
+            .ok_or("unknown_shop")?
+    } else {
+        // A verified token of a shop we do not know (or that uninstalled) is Shopify's managed
+        // install telling us about it: install, then answer.
+        services::install::installed_shop(state, shop, session_token).await.map_err(|e| {
+            tracing::error!(error = %e, "install failed during authentication");
+            "install_failed"
         })?
-        .ok_or("unknown_shop")?;
+    };
     let principal = AdminPrincipal {
         shop_id: profile.id,
         shop_domain: profile.domain.to_string(),

@@ -28,7 +28,8 @@ pub enum ConnectionError {
 /// start another one.
 static TRIED: Mutex<Option<HashMap<ShopId, chrono::DateTime<Utc>>>> = Mutex::new(None);
 
-async fn save(state: &AppState, shop_id: ShopId, grant: &TokenGrant) -> Result<(), ConnectionError> {
+/// Stores a grant (encrypted) as the shop's Admin API credentials.
+pub async fn store_grant(state: &AppState, shop_id: ShopId, grant: &TokenGrant) -> Result<(), ConnectionError> {
     let key = &state.config().encryption_key;
     let expires = grant.expires_in.map(|s| state.now() + Duration::seconds(s));
     let refresh = grant.refresh_token.as_deref().map(|r| key.encrypt(r));
@@ -62,13 +63,60 @@ pub fn connect_if_needed(state: &AppState, shop_id: ShopId, connected: bool, sho
     let (state, shop, token) = (state.clone(), shop.clone(), session_token.to_owned());
     tokio::spawn(async move {
         match AdminApi::new(&state.config().shopify).exchange(&shop, &token).await {
-            Ok(grant) => match save(&state, shop_id, &grant).await {
+            Ok(grant) => match store_grant(&state, shop_id, &grant).await {
                 Ok(()) => tracing::info!(%shop_id, "Admin API connected"),
                 Err(e) => tracing::error!(%shop_id, error = %e, "Admin API token not saved"),
             },
             Err(e) => tracing::warn!(%shop_id, error = %e, "token exchange failed; the next visit tries again"),
         }
     });
+}
+
+/// One Admin GraphQL call for the shop, through the one client (paced by query cost, retried
+/// when throttled). A refused token is refreshed once and the call tried again; a missing scope
+/// becomes an alert the merchant reads, naming what to approve.
+pub async fn graphql(
+    state: &AppState,
+    shop_id: ShopId,
+    query: &str,
+    variables: serde_json::Value,
+) -> Result<serde_json::Value, ConnectionError> {
+    let api = AdminApi::new(&state.config().shopify);
+    let (shop, token) = access_token(state, shop_id).await?;
+    let answer = match api.graphql(&shop, &token, query, variables.clone()).await {
+        Err(AdminApiError::Unauthorized(_)) => {
+            // The stored token may have been retired early (a reinstall elsewhere, a rotation):
+            // refresh once before giving up.
+            let (shop, token) = refresh_now(state, shop_id).await?;
+            api.graphql(&shop, &token, query, variables).await
+        }
+        other => other,
+    };
+    if let Err(AdminApiError::Forbidden(reason)) = &answer {
+        let message = format!(
+            "Shopify refused a request for lack of access ({reason}). Open Reelproof in your Shopify admin and approve the access it asks for."
+        );
+        if let Err(e) = store::alerts::raise(
+            state.db(),
+            shop_id,
+            "admin_api_access",
+            entity::AlertSeverity::Critical,
+            message,
+            serde_json::json!({ "reason": reason }),
+            state.now(),
+        )
+        .await
+        {
+            tracing::error!(%shop_id, error = %e, "missing-scope alert not recorded");
+        }
+    }
+    Ok(answer?)
+}
+
+/// Forces a refresh of the shop's access token (after Shopify refused the stored one).
+async fn refresh_now(state: &AppState, shop_id: ShopId) -> Result<(ShopDomain, String), ConnectionError> {
+    store::shops::expire_admin_token(state.db(), shop_id).await?;
+    access_token(state, shop_id).await
 }
 
 /// One refresh at a time per shop in this process; Shopify retires a refresh token once used,
@@ -105,7 +153,7 @@ pub async fn access_token(state: &AppState, shop_id: ShopId) -> Result<(ShopDoma
     let refresh = row.refresh_token.ok_or(ConnectionError::NotConnected)?;
     match AdminApi::new(&state.config().shopify).refresh(&shop, &key.decrypt(&refresh)?).await {
         Ok(grant) => {
-            save(state, shop_id, &grant).await?;
+            store_grant(state, shop_id, &grant).await?;
             tracing::info!(%shop_id, "Admin API token refreshed");
             Ok((shop, grant.access_token))
         }

@@ -1,8 +1,8 @@
 //! Shops: provisioning (install or `reelproof shops add`) and reading a shop's profile.
 
 use crate::domain::settings::ShopSettings;
-use crate::domain::shop_facts::ShopFacts;
 use crate::domain::shop_domain::ShopDomain;
+use crate::domain::shop_facts::ShopFacts;
 use crate::store;
 use chrono::{DateTime, Utc};
 use entity::ShopId;

@@ -9,7 +9,7 @@ use crate::domain::visibility::Placement;
 use crate::jobs::{JobFailure, JobHandler};
 use crate::services::shop_connection::{self, ConnectionError};
 use crate::services::storefront::{ProxyRequest, proxy_html};
-use crate::shopify::admin_api::{AdminApi, AdminApiError};
+use crate::shopify::admin_api::AdminApiError;
 use crate::state::AppState;
 use crate::store;
 use entity::ShopId;
@@ -69,16 +69,12 @@ impl JobHandler<AppState> for SyncJob {
         let p: SyncPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| JobFailure::Permanent(format!("unreadable sync payload: {e}")))?;
         let shop_id = job.shop_id.ok_or_else(|| JobFailure::Permanent("sync job without a shop".into()))?;
-        let (shop, token) = shop_connection::access_token(state, shop_id).await.map_err(|e| match e {
+        let fail = |e: ConnectionError| match e {
             ConnectionError::Api(AdminApiError::Passing(m)) => JobFailure::Transient(m),
             ConnectionError::Database(e) => JobFailure::Transient(e.to_string()),
             other => JobFailure::Permanent(other.to_string()),
-        })?;
-        let api = AdminApi::new(&state.config().shopify);
-        let fail = |e: AdminApiError| match e {
-            AdminApiError::Passing(m) => JobFailure::Transient(m),
-            other => JobFailure::Permanent(other.to_string()),
         };
+        let call = |query: &'static str, variables| shop_connection::graphql(state, shop_id, query, variables);
         let heading = "What our customers say".to_owned();
         let render = |placement, rating_markup| {
             let req = ProxyRequest { placement, heading: heading.clone(), rating_markup, limit: 12 };
@@ -87,7 +83,7 @@ impl JobHandler<AppState> for SyncJob {
         let field = |owner: &str, key: &str, value: String| serde_json::json!({ "ownerId": owner, "namespace": NAMESPACE, "key": key, "type": "multi_line_text_field", "value": value });
         let metafields = match p.product_id {
             None => {
-                let data = api.graphql(&shop, &token, "{ shop { id } }", serde_json::json!({})).await.map_err(fail)?;
+                let data = call("{ shop { id } }", serde_json::json!({})).await.map_err(fail)?;
                 let owner = data.pointer("/shop/id").and_then(|v| v.as_str()).unwrap_or_default().to_owned();
                 vec![field(&owner, "home_html", render(Placement::Home, true).await?)]
             }
@@ -99,7 +95,7 @@ impl JobHandler<AppState> for SyncJob {
                 ]
             }
         };
-        let data = api.graphql(&shop, &token, SET, serde_json::json!({ "m": metafields })).await.map_err(fail)?;
+        let data = call(SET, serde_json::json!({ "m": metafields })).await.map_err(fail)?;
         let errors = data.pointer("/metafieldsSet/userErrors").and_then(|e| e.as_array()).cloned().unwrap_or_default();
         if !errors.is_empty() {
             let text = errors.iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("; ");

@@ -1,8 +1,11 @@
 //! The shops' Admin API (SHOPIFY.md §3.2, §3.3, §5.1): token exchange for an expiring offline
-//! access token, its refresh, and GraphQL calls with it. Plain HTTPS JSON through reqwest on the
-//! process's ring-based rustls.
+//! access token, its refresh, and GraphQL calls with it — the one client every Admin API call
+//! of the server goes through, paced by the calculated query cost (`throttle`), retrying
+//! `THROTTLED` answers and passing failures with backoff. Plain HTTPS JSON through reqwest on
+//! the process's ring-based rustls.
 
 use super::ShopifyCredentials;
+use super::throttle::{Throttle, ThrottleStatus};
 use crate::domain::shop_domain::ShopDomain;
 use serde::Deserialize;
 use std::time::Duration;
@@ -16,6 +19,10 @@ pub enum AdminApiError {
     /// merchant must open the app again.
     #[error("Shopify refused the credential: {0}")]
     Unauthorized(String),
+    /// The token works but lacks a scope (403, `ACCESS_DENIED`): the merchant must approve the
+    /// app's new access; retrying cannot help.
+    #[error("the app lacks access: {0}")]
+    Forbidden(String),
     /// Throttled, or a passing failure: try again later.
     #[error("try again later: {0}")]
     Passing(String),
@@ -117,14 +124,63 @@ impl<'a> AdminApi<'a> {
         .await
     }
 
-    /// One GraphQL call; its `data`. Throttling (`THROTTLED`), 5xx and network trouble are
-    /// passing; 401/403 mean the token no longer works.
+    /// One GraphQL call; its `data`. Waits for the shop's bucket to hold the query's cost,
+    /// retries `THROTTLED` answers (after the time the bucket needs), 5xx and network failures
+    /// (with backoff, a few times); 401 means the token no longer works, 403 or `ACCESS_DENIED`
+    /// a missing scope.
     pub async fn graphql(
         &self,
         shop: &ShopDomain,
         access_token: &str,
         query: &str,
         variables: serde_json::Value,
+    ) -> Result<serde_json::Value, AdminApiError> {
+        const ATTEMPTS: u32 = 6;
+        let throttle = Throttle::global();
+        let mut last = AdminApiError::Passing("no attempt".into());
+        for attempt in 0..ATTEMPTS {
+            let waited = std::time::Instant::now();
+            let permit = throttle.acquire(shop.as_str(), query).await;
+            metrics::histogram!("reelproof_admin_api_throttle_wait_seconds").record(waited.elapsed().as_secs_f64());
+            let answer = self.graphql_once(shop, access_token, query, &variables).await;
+            let (status, requested) = match &answer {
+                Ok(body) => ThrottleStatus::from_extensions(body),
+                Err(_) => (None, None),
+            };
+            throttle.finish(permit, status, requested);
+            let outcome = answer.and_then(read_data);
+            let pause = match &outcome {
+                Err(AdminApiError::Passing(m)) if m.starts_with("throttled") => Throttle::backoff(status, requested),
+                Err(AdminApiError::Passing(_)) => Duration::from_millis(250 * 2u64.pow(attempt)),
+                _ => {
+                    let label = match &outcome {
+                        Ok(_) => "ok",
+                        Err(AdminApiError::Unauthorized(_)) => "unauthorized",
+                        Err(AdminApiError::Forbidden(_)) => "forbidden",
+                        Err(_) => "failed",
+                    };
+                    metrics::counter!("reelproof_admin_api_calls_total", "outcome" => label).increment(1);
+                    return outcome;
+                }
+            };
+            metrics::counter!("reelproof_admin_api_calls_total", "outcome" => "retried").increment(1);
+            if let Err(e) = outcome {
+                last = e;
+            }
+            if attempt + 1 < ATTEMPTS {
+                tokio::time::sleep(pause).await;
+            }
+        }
+        Err(last)
+    }
+
+    /// One request; the whole answer body.
+    async fn graphql_once(
+        &self,
+        shop: &ShopDomain,
+        access_token: &str,
+        query: &str,
+        variables: &serde_json::Value,
     ) -> Result<serde_json::Value, AdminApiError> {
         let resp = self
             .http
@@ -135,24 +191,31 @@ impl<'a> AdminApi<'a> {
             .await
             .map_err(|e| AdminApiError::Passing(format!("Admin API unreachable: {e}")))?;
         let status = resp.status();
-        if status == 401 || status == 403 {
+        if status == 401 {
             return Err(AdminApiError::Unauthorized(status.to_string()));
+        }
+        if status == 403 {
+            return Err(AdminApiError::Forbidden(status.to_string()));
         }
         if status.is_server_error() || status == 429 {
             return Err(AdminApiError::Passing(status.to_string()));
         }
-        let body: serde_json::Value =
-            resp.json().await.map_err(|e| AdminApiError::Failed(format!("unreadable answer ({status}): {e}")))?;
-        if let Some(errors) = body.get("errors").and_then(|e| e.as_array()).filter(|e| !e.is_empty()) {
-            let throttled =
-                errors.iter().any(|e| e.pointer("/extensions/code").and_then(|c| c.as_str()) == Some("THROTTLED"));
-            let text = errors.iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("; ");
-            return Err(if throttled {
-                AdminApiError::Passing(format!("throttled: {text}"))
-            } else {
-                AdminApiError::Failed(text)
-            });
-        }
-        Ok(body.get("data").cloned().unwrap_or_default())
+        resp.json().await.map_err(|e| AdminApiError::Failed(format!("unreadable answer ({status}): {e}")))
     }
+}
+
+/// The `data` of an answer, or its errors as the matching failure.
+fn read_data(body: serde_json::Value) -> Result<serde_json::Value, AdminApiError> {
+    if let Some(errors) = body.get("errors").and_then(|e| e.as_array()).filter(|e| !e.is_empty()) {
+        let code = |c: &str| errors.iter().any(|e| e.pointer("/extensions/code").and_then(|v| v.as_str()) == Some(c));
+        let text = errors.iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("; ");
+        return Err(if code("THROTTLED") {
+            AdminApiError::Passing(format!("throttled: {text}"))
+        } else if code("ACCESS_DENIED") {
+            AdminApiError::Forbidden(text)
+        } else {
+            AdminApiError::Failed(text)
+        });
+    }
+    Ok(body.get("data").cloned().unwrap_or_default())
 }

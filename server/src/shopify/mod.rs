@@ -8,6 +8,7 @@ pub mod app_config;
 pub mod app_proxy;
 pub mod payloads;
 pub mod session_token;
+pub mod throttle;
 pub mod webhooks;
 
 /// The app's Shopify credentials (`SHOPIFY_API_KEY`, `SHOPIFY_API_SECRET`, …).

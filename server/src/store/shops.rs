@@ -57,8 +57,33 @@ pub async fn mark_uninstalled(db: &impl ConnectionTrait, shop_id: ShopId, now: D
     shops::Entity::update_many()
         .col_expr(shops::Column::UninstalledAt, Some(now).into())
         .col_expr(shops::Column::UpdatedAt, now.into())
+        // Shopify revokes the app's tokens at uninstall; a reinstall exchanges new ones.
+        .col_expr(shops::Column::AccessToken, Option::<String>::None.into())
+        .col_expr(shops::Column::RefreshToken, Option::<String>::None.into())
+        .col_expr(shops::Column::AccessTokenExpiresAt, Option::<DateTime<Utc>>::None.into())
         // The storefront stops showing an uninstalled shop's testimonials.
         .col_expr(shops::Column::StorefrontVersion, Expr::col(shops::Column::StorefrontVersion).add(1))
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Takes the shop row's write lock for the caller's transaction (Postgres: the row; SQLite:
+/// the database's single writer), so work that must happen once per shop runs one at a time.
+pub async fn lock_for_update(db: &impl ConnectionTrait, shop_id: ShopId, now: DateTime<Utc>) -> Result<(), DbErr> {
+    shops::Entity::update_many()
+        .col_expr(shops::Column::UpdatedAt, now.into())
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Marks the stored access token expired (Shopify refused it), so the next use refreshes it.
+pub async fn expire_admin_token(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<(), DbErr> {
+    shops::Entity::update_many()
+        .col_expr(shops::Column::AccessTokenExpiresAt, Some(DateTime::<Utc>::UNIX_EPOCH).into())
         .filter(shops::Column::Id.eq(shop_id))
         .exec(db)
         .await?;

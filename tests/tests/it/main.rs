@@ -1,6 +1,7 @@
 //! The integration suite: one test binary (faster to link than one per file). Every test runs
 //! on SQLite, and on PostgreSQL when `TEST_DATABASE_URL` is set (`.ci/run` does both).
 
+mod admin_api_client;
 mod admin_auth;
 mod alerts;
 mod analytics;
@@ -12,6 +13,7 @@ mod capture_page;
 mod dev_mode;
 mod engagement;
 mod health;
+mod install;
 mod intake;
 mod isolation;
 mod jobs;

@@ -1,0 +1,151 @@
+//! Shopify-managed install: the first verified session token of a shop installs it against
+//! the (fake) Admin API — token exchange, the shop's facts, templates in its language, one
+//! draft campaign — once, however many first requests race; a refused exchange writes nothing;
+//! uninstall keeps the data and a reinstall resumes it; `shop/update` keeps the facts current.
+
+use entity::{CampaignStatus, campaigns, message_templates};
+use reelproof_tests::TestApp;
+use reelproof_tests::shopify::FakeShopify;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+use server::domain::settings::ShopSettings;
+use server::domain::shop_domain::ShopDomain;
+
+const SHOP_QUERY: &str = "{ shop { domain timezone } }";
+
+async fn app_with(shopify: &FakeShopify) -> TestApp {
+    let base = shopify.url();
+    TestApp::spawn_with(|c| c.shopify.admin_base = Some(base)).await
+}
+
+async fn campaigns_of(app: &TestApp, shop_id: entity::ShopId) -> Vec<campaigns::Model> {
+    campaigns::Entity::find().filter(campaigns::Column::ShopId.eq(shop_id)).all(app.db()).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_new_shops_first_session_token_installs_it_with_its_facts_templates_and_a_draft_campaign() {
+    let shopify = FakeShopify::start().await;
+    let app = app_with(&shopify).await;
+    let shop = ShopDomain::parse("new-tea.myshopify.com").unwrap();
+    let resp = app.graphql_with(Some(&app.session_token_for(&shop)), SHOP_QUERY, json!({})).await;
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["data"]["shop"]["domain"], "new-tea.myshopify.com", "{body}");
+    assert_eq!(body["data"]["shop"]["timezone"], "Europe/Berlin", "the send window runs in the shop's zone");
+
+    let row = server::store::shops::find_by_domain(app.db(), &shop).await.unwrap().expect("installed");
+    assert!(row.access_token.is_some(), "connected at install");
+    assert_eq!(shopify.grants_of(shop.as_str()), ["token-exchange"]);
+    let settings = ShopSettings::from_json(&row.settings);
+    assert_eq!(settings.sender_name.as_deref(), Some("Ada's Tea House"), "the shop's name signs its emails");
+    assert_eq!(settings.locale, "de", "the shop's primary locale");
+    assert_eq!(settings.facts.currency.as_deref(), Some("EUR"));
+    assert_eq!(settings.facts.plan.as_deref(), Some("Basic"));
+    assert_eq!(settings.facts.email.as_deref(), Some("owner@adas-tea.example"));
+    let german = message_templates::Entity::find()
+        .filter(message_templates::Column::ShopId.eq(row.id))
+        .filter(message_templates::Column::Locale.eq("de"))
+        .count(app.db())
+        .await
+        .unwrap();
+    assert!(german > 0, "built-in templates in the shop's language");
+    let cs = campaigns_of(&app, row.id).await;
+    assert_eq!(cs.len(), 1);
+    assert_eq!(
+        (cs[0].status, cs[0].name.as_str()),
+        (CampaignStatus::Draft, server::services::install::DEFAULT_CAMPAIGN_NAME)
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn concurrent_first_loads_install_once() {
+    let shopify = FakeShopify::start().await;
+    let app = app_with(&shopify).await;
+    let shop = ShopDomain::parse("busy-shop.myshopify.com").unwrap();
+    let tokens: Vec<String> = (0..4).map(|_| app.session_token_for(&shop)).collect();
+    let loads = tokens.iter().map(|t| app.graphql_with(Some(t), SHOP_QUERY, json!({})));
+    for resp in futures_util::future::join_all(loads).await {
+        assert_eq!(resp.status(), 200);
+    }
+    let row = server::store::shops::find_by_domain(app.db(), &shop).await.unwrap().unwrap();
+    assert_eq!(campaigns_of(&app, row.id).await.len(), 1, "one draft campaign");
+    assert_eq!(shopify.grants_of(shop.as_str()), ["token-exchange"], "one install");
+    let shops = entity::shops::Entity::find()
+        .filter(entity::shops::Column::ShopDomain.eq(shop.as_str()))
+        .count(app.db())
+        .await
+        .unwrap();
+    assert_eq!(shops, 1);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_shop_shopify_does_not_confirm_is_not_installed() {
+    // Nothing answers at the default Admin API base: the exchange fails, so nothing is written.
+    let app = TestApp::spawn().await;
+    let shop = ShopDomain::parse("not-confirmed.myshopify.com").unwrap();
+    let resp = app.graphql_with(Some(&app.session_token_for(&shop)), SHOP_QUERY, json!({})).await;
+    assert_eq!(resp.status(), 401);
+    assert!(server::store::shops::find_by_domain(app.db(), &shop).await.unwrap().is_none());
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn uninstall_keeps_the_data_and_a_reinstall_resumes_it() {
+    let shopify = FakeShopify::start().await;
+    let app = app_with(&shopify).await;
+    let before = app.graphql("{ campaigns { id } }", json!({})).await;
+    let created = app
+        .graphql(
+            r#"mutation { createCampaign(input: { name: "Kept", trigger: ORDER_PAID, channel: EMAIL }) { id } }"#,
+            json!({}),
+        )
+        .await;
+    let kept =
+        created["data"]["createCampaign"]["id"].as_str().unwrap_or_else(|| panic!("{created} {before}")).to_owned();
+    app.webhook("app/uninstalled", &json!({ "id": 1, "myshopify_domain": app.shop().as_str() })).await;
+    let row = server::store::shops::get(app.db(), app.shop_id()).await.unwrap().unwrap();
+    assert!(row.uninstalled_at.is_some());
+    assert!(row.access_token.is_none() && row.refresh_token.is_none(), "Shopify revoked the tokens; none are kept");
+
+    // The merchant installs again: Shopify confirms it through the token exchange.
+    let resp = app.graphql_with(Some(&app.session_token()), "{ campaigns { id name } }", json!({})).await;
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let ids: Vec<&str> =
+        body["data"]["campaigns"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&kept.as_str()), "the same shop, its campaigns kept: {body}");
+    let row = server::store::shops::get(app.db(), app.shop_id()).await.unwrap().unwrap();
+    assert!(row.uninstalled_at.is_none() && row.access_token.is_some());
+    assert_eq!(campaigns_of(&app, app.shop_id()).await.len(), 1, "no draft added to a shop that has campaigns");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn shop_update_keeps_the_facts_current_without_overriding_the_merchant() {
+    let app = TestApp::spawn().await;
+    app.webhook(
+        "shop/update",
+        &json!({ "id": 1, "name": "Tea by Ada", "email": "hi@tea.example", "iana_timezone": "America/New_York",
+                 "primary_locale": "en", "currency": "USD", "plan_display_name": "Advanced" }),
+    )
+    .await;
+    let row = server::store::shops::get(app.db(), app.shop_id()).await.unwrap().unwrap();
+    assert_eq!(row.timezone, "America/New_York");
+    let s = ShopSettings::from_json(&row.settings);
+    assert_eq!(s.sender_name.as_deref(), Some("Tea by Ada"));
+    assert_eq!((s.facts.currency.as_deref(), s.facts.plan.as_deref()), (Some("USD"), Some("Advanced")));
+
+    // The merchant names the sender themselves; a later rename leaves their choice alone.
+    server::services::shops::update_settings(app.db(), app.shop_id(), |s| s.sender_name = Some("Ada".into()))
+        .await
+        .unwrap();
+    app.webhook("shop/update", &json!({ "id": 1, "name": "Ada's Teas", "iana_timezone": "Not/AZone" })).await;
+    let row = server::store::shops::get(app.db(), app.shop_id()).await.unwrap().unwrap();
+    let s = ShopSettings::from_json(&row.settings);
+    assert_eq!(s.sender_name.as_deref(), Some("Ada"));
+    assert_eq!(s.facts.name.as_deref(), Some("Ada's Teas"));
+    assert_eq!(row.timezone, "America/New_York", "an unknown zone is not taken");
+    app.finish().await;
+}
