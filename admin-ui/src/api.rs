@@ -7,6 +7,7 @@ use wasm_bindgen::JsCast;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Shop {
+    pub name: String,
     pub domain: String,
     pub installed_at: String,
     pub timezone: String,
@@ -33,7 +34,7 @@ struct ShopData {
 
 pub async fn fetch_shop() -> Result<Shop, String> {
     let data: ShopData = graphql(
-        "query Shop { shop { domain installedAt timezone sendWindowStart sendWindowEnd } }",
+        "query Shop { shop { name domain installedAt timezone sendWindowStart sendWindowEnd } }",
         serde_json::json!({}),
     )
     .await?;

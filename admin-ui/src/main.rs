@@ -35,6 +35,7 @@ fn App() -> impl IntoView {
 #[component]
 fn ShopCard(shop: api::Shop) -> impl IntoView {
     view! {
+        <h3 data-testid="shop-name">{shop.name}</h3>
         <dl>
             <dt>"Domain"</dt>
             <dd data-testid="shop-domain">{shop.domain}</dd>

@@ -132,6 +132,10 @@ pub struct ShopifyArgs {
     /// and local fakes set a base URL that every shop's requests go to (`<base>/<shop>/admin/…`).
     #[arg(long, env = "SHOPIFY_ADMIN_BASE")]
     pub admin_base: Option<url::Url>,
+    /// Where the admin loads App Bridge from: unset, Shopify's CDN (the only place App Bridge
+    /// may come from in production); local fakes and browser tests serve a stand-in.
+    #[arg(long, env = "SHOPIFY_APP_BRIDGE_URL")]
+    pub app_bridge_url: Option<url::Url>,
 }
 
 pub use crate::providers::twilio::TwilioConfig;
@@ -288,6 +292,7 @@ impl RawConfig {
         let database_url = self.database.url.unwrap_or_else(|| sqlite_url(&self.data_dir.join("reelproof.db")));
         let previous = self.shopify.previous_api_secret.filter(|s| !s.is_empty());
         let admin_base = self.shopify.admin_base;
+        let app_bridge_url = self.shopify.app_bridge_url;
         let (mode, shopify, encryption_key) = match (self.shopify.api_key, self.shopify.api_secret) {
             (Some(api_key), Some(api_secret)) => {
                 let key = self
@@ -298,6 +303,7 @@ impl RawConfig {
                 let creds = ShopifyCredentials {
                     previous_api_secret: previous,
                     admin_base,
+                    app_bridge_url,
                     ..ShopifyCredentials::new(api_key, api_secret)
                 };
                 (Mode::Production, creds, key)

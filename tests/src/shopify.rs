@@ -211,6 +211,43 @@ async fn graphql(
     axum::Json(serde_json::json!({ "data": data, "extensions": cost })).into_response()
 }
 
+/// A stand-in for App Bridge (`app-bridge.js`), as far as the admin uses it: `shopify.idToken()`
+/// answers a real session token for the page's `shop`, minted by this fake with the app secret;
+/// on the bounce page (`shopify-reload` in the address) it fetches one and reloads that URL
+/// with `id_token` added, as App Bridge does.
+const APP_BRIDGE_STUB: &str = r#"(function () {
+  var base = document.currentScript.src.replace(/\/app-bridge\.js.*$/, "");
+  var params = new URLSearchParams(location.search);
+  var shop = params.get("shop") || "";
+  function idToken() {
+    return fetch(base + "/session-token?shop=" + encodeURIComponent(shop)).then(function (r) { return r.text(); });
+  }
+  window.shopify = { idToken: idToken, config: { shop: shop } };
+  var reload = params.get("shopify-reload");
+  if (reload) {
+    idToken().then(function (t) {
+      var u = new URL(reload, location.origin);
+      u.searchParams.set("id_token", t);
+      location.replace(u.toString());
+    });
+  }
+})();
+"#;
+
+async fn app_bridge() -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], APP_BRIDGE_STUB)
+}
+
+async fn session_token(axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>) -> impl IntoResponse {
+    let cors = [(axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")];
+    let Some(shop) = q.get("shop").and_then(|s| server::domain::shop_domain::ShopDomain::parse(s).ok()) else {
+        return (StatusCode::BAD_REQUEST, cors, String::from("no shop")).into_response();
+    };
+    let now = chrono::Utc::now().timestamp();
+    (cors, server::shopify::session_token::mint(crate::TEST_API_KEY, crate::TEST_API_SECRET, &shop, now, 60))
+        .into_response()
+}
+
 impl FakeShopify {
     pub async fn start() -> Self {
         Self::start_on("127.0.0.1:0".parse().expect("valid address")).await
@@ -220,6 +257,8 @@ impl FakeShopify {
     pub async fn start_on(addr: std::net::SocketAddr) -> Self {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let router = axum::Router::new()
+            .route("/app-bridge.js", axum::routing::get(app_bridge))
+            .route("/session-token", axum::routing::get(session_token))
             .route("/{shop}/admin/oauth/access_token", axum::routing::post(token))
             .route(
                 &format!("/{{shop}}/admin/api/{}/graphql.json", server::shopify::admin_api::API_VERSION),
@@ -232,6 +271,11 @@ impl FakeShopify {
             let _ = axum::serve(listener, router).await;
         });
         Self { addr, inner }
+    }
+
+    /// `SHOPIFY_APP_BRIDGE_URL` for this fake's App Bridge stand-in.
+    pub fn app_bridge_url(&self) -> url::Url {
+        format!("http://{}/app-bridge.js", self.addr).parse().expect("valid URL")
     }
 
     /// `SHOPIFY_ADMIN_BASE` for this fake.

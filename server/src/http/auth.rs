@@ -61,24 +61,29 @@ pub async fn authenticate_bearer(state: &AppState, text: &str) -> Result<AdminPr
     if crate::domain::api_token::looks_like(token) {
         return api_token_principal(state, token).await;
     }
+    let session = verify_session_token(state, token)?;
+    let (principal, connected) = principal_for(state, &session.shop, session.user_id, token).await?;
+    // A merchant is here: the moment to connect the shop's Admin API if it is not yet.
+    services::shop_connection::connect_if_needed(state, principal.shop_id, connected, &session.shop, token);
+    Ok(principal)
+}
+
+/// Verifies a Shopify session token (App Bridge's ID token) with the current secret and, during
+/// a rotation, the previous one; the reason on failure is for logs and metrics only.
+pub fn verify_session_token(state: &AppState, token: &str) -> Result<session_token::VerifiedSession, &'static str> {
     let creds = &state.config().shopify;
-    // The current secret first; during a rotation, the previous one too.
     let mut result = session_token::verify(token, &creds.api_key, &creds.api_secret);
     if let (Err(session_token::SessionTokenError::BadSignature), Some(previous)) = (&result, &creds.previous_api_secret)
     {
         result = session_token::verify(token, &creds.api_key, previous);
     }
-    let session = result.map_err(|e| match e {
+    result.map_err(|e| match e {
         session_token::SessionTokenError::Expired => "expired",
         session_token::SessionTokenError::NotYetValid => "not_yet_valid",
         session_token::SessionTokenError::BadSignature => "bad_signature",
         session_token::SessionTokenError::WrongAudience => "wrong_audience",
         _ => "malformed",
-    })?;
-    let (principal, connected) = principal_for(state, &session.shop, session.user_id, token).await?;
-    // A merchant is here: the moment to connect the shop's Admin API if it is not yet.
-    services::shop_connection::connect_if_needed(state, principal.shop_id, connected, &session.shop, token);
-    Ok(principal)
+    })
 }
 
 async fn api_token_principal(state: &AppState, token: &str) -> Result<AdminPrincipal, &'static str> {
@@ -123,7 +128,7 @@ async fn principal_for(
         // A verified token of a shop we do not know (or that uninstalled) is Shopify's managed
         // install telling us about it: install, then answer.
         services::install::installed_shop(state, shop, session_token).await.map_err(|e| {
-            tracing::error!(error = %e, "install failed during authentication");
+            tracing::warn!(error = %e, "install failed during authentication");
             "install_failed"
         })?
     };

@@ -29,6 +29,21 @@ pub use error::JsonError;
 /// GraphQL documents and webhook bodies are small; anything bigger is a mistake or an attack.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Every HTML page that does not say who may frame it (the admin says so per shop) may not be
+/// framed at all: the capture page, confirmations, GraphiQL (SHOPIFY-2026.md §2.3).
+async fn no_framing_by_default(mut resp: axum::response::Response) -> axum::response::Response {
+    let html = resp
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html && !resp.headers().contains_key(http::header::CONTENT_SECURITY_POLICY) {
+        resp.headers_mut()
+            .insert(http::header::CONTENT_SECURITY_POLICY, http::HeaderValue::from_static("frame-ancestors 'none'"));
+    }
+    resp
+}
+
 pub fn router(state: AppState) -> Router {
     let schema = crate::graphql::admin::build_schema(state.clone());
     let admin_api = Router::new()
@@ -91,6 +106,7 @@ pub fn router(state: AppState) -> Router {
     let request_id = http::HeaderName::from_static("x-request-id");
     limited
         .merge(media_routes)
+        .layer(axum::middleware::map_response(no_framing_by_default))
         .layer(axum::middleware::from_fn(observe::track))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

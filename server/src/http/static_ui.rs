@@ -19,6 +19,9 @@ use tower_http::services::ServeFile;
 const LONG_CACHE: &str = "public, max-age=31536000, immutable";
 const NO_CACHE: &str = "no-cache";
 
+/// Where App Bridge fetches a session token for a document load that came without one.
+const BOUNCE_PATH: &str = "auth/session-token";
+
 pub async fn admin_app(State(state): State<AppState>, req: Request) -> Response {
     let dir = state.config().ui_dir.join("app");
     let rel = req.uri().path().trim_start_matches("/app").trim_start_matches('/').to_owned();
@@ -27,12 +30,23 @@ pub async fn admin_app(State(state): State<AppState>, req: Request) -> Response 
     {
         return serve_file(file, req).await;
     }
+    let query: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes()).into_owned().collect();
+    let csp = frame_ancestors(&state, query.get("shop").map(String::as_str));
+    if !state.is_dev() {
+        if rel == BOUNCE_PATH {
+            return with_csp(Html(bounce_page(&state)).into_response(), &csp);
+        }
+        if let Some(refused) = embedded_load(&state, &query, req.uri()).await {
+            return with_csp(refused, &csp);
+        }
+    }
     // Not a file: a client-side route (or the root) gets the app shell.
     match tokio::fs::read_to_string(dir.join("index.html")).await {
         Ok(html) => {
             let mut resp = Html(inject_head(&html, &state)).into_response();
             resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
-            resp
+            with_csp(resp, &csp)
         }
         Err(_) => JsonError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -122,21 +136,97 @@ pub async fn capture_shell(state: &AppState, title: &str, postpone_href: Option<
     })
 }
 
-/// Adds what the server knows at run time to the app shell: in production the App Bridge
-/// script and our API key (App Bridge reads it from the meta tag); in dev mode a marker that
-/// tells the app to take session tokens from `/dev/session-token`.
+/// A document load from Shopify's admin (`embedded=1`): without an `id_token` it goes to the
+/// bounce page, where App Bridge fetches one and reloads the document with it
+/// (`shopify-reload`); with one, the token is verified and a shop we do not know is installed
+/// before the shell is served. `None`: serve the shell.
+async fn embedded_load(
+    state: &AppState,
+    query: &std::collections::HashMap<String, String>,
+    uri: &http::Uri,
+) -> Option<Response> {
+    if query.get("embedded").map(String::as_str) != Some("1") {
+        return None;
+    }
+    let Some(id_token) = query.get("id_token") else {
+        let reload = uri.path_and_query().map_or("/app/", |p| p.as_str());
+        let mut bounce = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in query {
+            bounce.append_pair(k, v);
+        }
+        bounce.append_pair("shopify-reload", reload);
+        let location = format!("/app/{BOUNCE_PATH}?{}", bounce.finish());
+        return Some(axum::response::Redirect::temporary(&location).into_response());
+    };
+    let session = match super::auth::verify_session_token(state, id_token) {
+        Ok(s) => s,
+        Err(reason) => {
+            tracing::info!(reason, "embedded document load with an invalid id_token");
+            metrics::counter!("reelproof_admin_auth_failures_total", "reason" => reason).increment(1);
+            return Some((StatusCode::UNAUTHORIZED, Html("<!DOCTYPE html><title>Reelproof</title><p>This link has expired. Open Reelproof again from your Shopify admin.</p>")).into_response());
+        }
+    };
+    match crate::services::install::installed_shop(state, &session.shop, id_token).await {
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "install at document load failed");
+            Some((StatusCode::SERVICE_UNAVAILABLE, Html("<!DOCTYPE html><title>Reelproof</title><p>Reelproof could not finish installing: Shopify did not confirm it. Reload the page to try again.</p>")).into_response())
+        }
+    }
+}
+
+/// The bounce page: App Bridge alone, which sees `shopify-reload` in the address, fetches a
+/// session token and reloads that URL with `id_token` added.
+fn bounce_page(state: &AppState) -> String {
+    format!("<!DOCTYPE html><html><head>{}</head><body></body></html>", app_bridge_head(state))
+}
+
+/// `Content-Security-Policy: frame-ancestors` for the admin (SHOPIFY-2026.md §2.3): framed by
+/// the shop's own admin and `admin.shopify.com` only. The shop comes from the `shop` parameter
+/// Shopify appends, used only when it is a valid shop domain (never echoed otherwise).
+fn frame_ancestors(state: &AppState, shop: Option<&str>) -> HeaderValue {
+    if state.is_dev() {
+        return HeaderValue::from_static("frame-ancestors 'self'");
+    }
+    let shop = shop.and_then(|s| crate::domain::shop_domain::ShopDomain::parse(s).ok());
+    let value = match shop {
+        Some(s) => format!("frame-ancestors https://{} https://admin.shopify.com;", s.as_str()),
+        None => "frame-ancestors https://admin.shopify.com;".to_owned(),
+    };
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"))
+}
+
+fn with_csp(mut resp: Response, csp: &HeaderValue) -> Response {
+    resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+    resp
+}
+
+/// Our API key and App Bridge: the first elements of `<head>`, since App Bridge refuses to
+/// start unless it is the first blocking script of the document.
+fn app_bridge_head(state: &AppState) -> String {
+    let creds = &state.config().shopify;
+    format!(
+        r#"<meta name="shopify-api-key" content="{}"><script src="{}"></script>"#,
+        html_escape(&creds.api_key),
+        html_escape(creds.app_bridge_src())
+    )
+}
+
+/// Adds what the server knows at run time to the app shell: in production the API key and App
+/// Bridge, first in `<head>`; in dev mode a marker that tells the app to take session tokens
+/// from `/dev/session-token`.
 fn inject_head(html: &str, state: &AppState) -> String {
     let extra = if state.is_dev() {
         r#"<meta name="reelproof-dev-mode" content="1">"#.to_owned()
     } else {
-        let key = html_escape(&state.config().shopify.api_key);
-        format!(
-            r#"<meta name="shopify-api-key" content="{key}"><script src="https://cdn.shopify.com/shopifycloud/app-bridge.js"></script>"#
-        )
+        app_bridge_head(state)
     };
-    match html.find("</head>") {
-        Some(at) => format!("{}{extra}{}", &html[..at], &html[at..]),
-        None => format!("{extra}{html}"),
+    match html.find("<head>") {
+        Some(at) => format!("{}{extra}{}", &html[..at + "<head>".len()], &html[at + "<head>".len()..]),
+        None => match html.find("</head>") {
+            Some(at) => format!("{}{extra}{}", &html[..at], &html[at..]),
+            None => format!("{extra}{html}"),
+        },
     }
 }
 

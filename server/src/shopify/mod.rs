@@ -3,6 +3,9 @@
 //! credentials live here rather than in `config` so that this layer depends on nothing above
 //! it; `config` builds them.
 
+/// Where App Bridge is served; Shopify's loader refuses to run from anywhere else.
+pub const APP_BRIDGE_CDN: &str = "https://cdn.shopify.com/shopifycloud/app-bridge.js";
+
 pub mod admin_api;
 pub mod app_config;
 pub mod app_proxy;
@@ -20,11 +23,24 @@ pub struct ShopifyCredentials {
     pub previous_api_secret: Option<String>,
     /// `SHOPIFY_ADMIN_BASE`: a stand-in for `https://<shop>` (tests).
     pub admin_base: Option<url::Url>,
+    /// `SHOPIFY_APP_BRIDGE_URL`: a stand-in for Shopify's App Bridge script (tests, local fakes).
+    pub app_bridge_url: Option<url::Url>,
 }
 
 impl ShopifyCredentials {
     pub fn new(api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
-        Self { api_key: api_key.into(), api_secret: api_secret.into(), previous_api_secret: None, admin_base: None }
+        Self {
+            api_key: api_key.into(),
+            api_secret: api_secret.into(),
+            previous_api_secret: None,
+            admin_base: None,
+            app_bridge_url: None,
+        }
+    }
+
+    /// The App Bridge script every embedded document loads first.
+    pub fn app_bridge_src(&self) -> &str {
+        self.app_bridge_url.as_ref().map_or(APP_BRIDGE_CDN, url::Url::as_str)
     }
 
     /// The secrets a Shopify signature may have been made with: the current one first.

@@ -149,3 +149,110 @@ async fn shop_update_keeps_the_facts_current_without_overriding_the_merchant() {
     assert_eq!(row.timezone, "America/New_York", "an unknown zone is not taken");
     app.finish().await;
 }
+
+async fn embedded_app(shopify: &FakeShopify) -> TestApp {
+    let (base, bridge) = (shopify.url(), shopify.app_bridge_url());
+    TestApp::spawn_with(|c| {
+        c.shopify.admin_base = Some(base);
+        c.shopify.app_bridge_url = Some(bridge);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_admin_document_is_framed_by_its_shop_only_and_loads_app_bridge_first() {
+    let shopify = FakeShopify::start().await;
+    let app = embedded_app(&shopify).await;
+    let resp = app.get("/app/?shop=test-shop.myshopify.com&host=YWRtaW4").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-security-policy"],
+        "frame-ancestors https://test-shop.myshopify.com https://admin.shopify.com;"
+    );
+    let html = resp.text().await.unwrap();
+    let head = &html[html.find("<head>").unwrap() + "<head>".len()..];
+    assert!(
+        head.starts_with(&format!(
+            r#"<meta name="shopify-api-key" content="{}"><script src="{}">"#,
+            reelproof_tests::TEST_API_KEY,
+            shopify.app_bridge_url()
+        )),
+        "App Bridge is the first script of <head>: {head:.200}"
+    );
+    // A shop parameter that is not a shop is never echoed into the header.
+    let resp = app.get("/app/?shop=evil.example%20https://attacker.example").await;
+    assert_eq!(resp.headers()["content-security-policy"], "frame-ancestors https://admin.shopify.com;");
+    // Other HTML pages may not be framed at all.
+    let resp = app.get("/t/not-a-token").await;
+    assert_eq!(resp.headers()["content-security-policy"], "frame-ancestors 'none'");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_embedded_load_without_a_session_token_bounces_for_one() {
+    let shopify = FakeShopify::start().await;
+    let app = embedded_app(&shopify).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let resp = client.get(app.url("/app/?shop=test-shop.myshopify.com&host=YWRtaW4&embedded=1")).send().await.unwrap();
+    assert_eq!(resp.status(), 307);
+    let location = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/app/auth/session-token?"), "{location}");
+    let reload: Vec<(String, String)> =
+        url::Url::parse(&format!("http://x{location}")).unwrap().query_pairs().into_owned().collect();
+    assert!(
+        reload
+            .iter()
+            .any(|(k, v)| k == "shopify-reload" && v == "/app/?shop=test-shop.myshopify.com&host=YWRtaW4&embedded=1"),
+        "{reload:?}"
+    );
+    let bounce = app.get(&location).await;
+    assert!(
+        bounce.text().await.unwrap().contains(shopify.app_bridge_url().as_str()),
+        "the bounce page loads App Bridge"
+    );
+    // A forged id_token is refused, and installs nothing.
+    let shop = ShopDomain::parse("forged.myshopify.com").unwrap();
+    let forged = TestApp::sign_claims(
+        &json!({ "iss": "https://forged.myshopify.com/admin", "dest": "https://forged.myshopify.com", "aud": reelproof_tests::TEST_API_KEY,
+                 "sub": "1", "exp": chrono::Utc::now().timestamp() + 60, "nbf": chrono::Utc::now().timestamp() - 5,
+                 "iat": chrono::Utc::now().timestamp(), "jti": "x", "sid": "y" }),
+        "not-the-secret",
+    );
+    let resp = app.get(&format!("/app/?shop=forged.myshopify.com&embedded=1&id_token={forged}")).await;
+    assert_eq!(resp.status(), 401);
+    assert!(server::store::shops::find_by_domain(app.db(), &shop).await.unwrap().is_none());
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_merchant_opens_reelproof_from_shopify_for_the_first_time_in_chromium() {
+    use reelproof_tests::browser::Browser;
+    let shopify = FakeShopify::start().await;
+    let app = embedded_app(&shopify).await;
+    let shop = ShopDomain::parse("first-visit.myshopify.com").unwrap();
+    let browser = Browser::launch(&[]).await;
+    // As Shopify's admin opens the app: shop, host and embedded=1, no session token yet.
+    browser
+        .client
+        .goto(&app.url(
+            "/app/?shop=first-visit.myshopify.com&host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvZmlyc3QtdmlzaXQ&embedded=1",
+        ))
+        .await
+        .expect("page loads");
+    let name = browser.text_of("[data-testid=shop-name]", std::time::Duration::from_secs(60)).await;
+    browser.screenshot("install-first-visit").await;
+    assert_eq!(name, "Ada's Tea House", "the admin greets the shop by the name Shopify gave");
+    assert_eq!(browser.text_of("[data-testid=shop-domain]", std::time::Duration::from_secs(5)).await, shop.as_str());
+    let url = browser.client.current_url().await.unwrap();
+    assert!(
+        url.query_pairs().any(|(k, _)| k == "id_token"),
+        "App Bridge reloaded the document with a session token: {url}"
+    );
+    browser.close().await;
+
+    let row = server::store::shops::find_by_domain(app.db(), &shop).await.unwrap().expect("installed");
+    assert_eq!(row.timezone, "Europe/Berlin");
+    assert_eq!(campaigns_of(&app, row.id).await.len(), 1, "one draft campaign");
+    assert_eq!(shopify.grants_of(shop.as_str()), ["token-exchange"], "installed once, at the document load");
+    app.finish().await;
+}

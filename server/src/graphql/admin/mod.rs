@@ -125,8 +125,12 @@ impl ShopQuery {
     async fn shop(&self, context: &Context<'_>) -> Result<Shop> {
         let (principal, state) = ctx(context)?;
         let profile = services::shops::get(state.db(), principal.shop_id).await.map_err(ToApiError::to_api_error)?;
+        let facts = &profile.settings.facts;
         Ok(Shop {
             id: profile.id.into_uuid(),
+            name: facts.name.clone().unwrap_or_else(|| profile.domain.to_string()),
+            currency: facts.currency.clone(),
+            plan: facts.plan.clone(),
             domain: profile.domain.to_string(),
             installed_at: profile.installed_at,
             timezone: profile.timezone,
@@ -140,6 +144,12 @@ impl ShopQuery {
 #[derive(SimpleObject)]
 pub struct Shop {
     pub id: Uuid,
+    /// The shop's name as Shopify knows it (its domain until Shopify has told us).
+    pub name: String,
+    /// ISO 4217, from Shopify.
+    pub currency: Option<String>,
+    /// The shop's Shopify plan.
+    pub plan: Option<String>,
     /// `<name>.myshopify.com`.
     pub domain: String,
     pub installed_at: DateTime<Utc>,
