@@ -67,6 +67,8 @@ struct Shop {
     grants: Vec<String>,
     /// `metafieldsSet` inputs, in order.
     metafields: Vec<serde_json::Value>,
+    /// `metafieldsDelete` inputs, in order.
+    deleted: Vec<serde_json::Value>,
     /// Points available at `at`; `None` before the first call (a full bucket).
     bucket: Option<(f64, Instant)>,
     calls: u32,
@@ -190,7 +192,11 @@ async fn graphql(
         }))
         .into_response();
     }
-    let data = if query.contains("metafieldsSet") {
+    let data = if query.contains("metafieldsDelete") {
+        let m = body["variables"]["m"].clone();
+        s.deleted.extend(m.as_array().cloned().unwrap_or_default());
+        serde_json::json!({ "metafieldsDelete": { "deletedMetafields": m, "userErrors": [] } })
+    } else if query.contains("metafieldsSet") {
         let m = body["variables"]["m"].clone();
         let keys: Vec<_> = m.as_array().into_iter().flatten().map(|f| serde_json::json!({ "key": f["key"] })).collect();
         s.metafields.extend(m.as_array().cloned().unwrap_or_default());
@@ -321,6 +327,12 @@ impl FakeShopify {
     pub fn metafields(&self) -> Vec<serde_json::Value> {
         let shop = self.sole_shop();
         self.with_shop(&shop, |s| s.metafields.clone())
+    }
+
+    /// Every metafield the (only) shop deleted so far, in order.
+    pub fn deleted_metafields(&self) -> Vec<serde_json::Value> {
+        let shop = self.sole_shop();
+        self.with_shop(&shop, |s| s.deleted.clone())
     }
 
     /// GraphQL calls answered for the shop, those refused as `THROTTLED`, and the lowest the

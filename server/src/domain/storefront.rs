@@ -39,6 +39,19 @@ pub fn summarise(ratings: &[Option<i16>]) -> Summary {
     Summary { count: ratings.len() as u32, rated: rated.len() as u32, average_rating }
 }
 
+/// Shopify's limit on a metafield's value (most types, SHOPIFY-2026.md §2.4).
+pub const METAFIELD_MAX_BYTES: usize = 65_536;
+
+/// The standard review metafields of a product (`reviews.rating` of type `rating`,
+/// `reviews.rating_count`), which themes, the Shop app and the Google and Meta feeds read.
+/// The value is the same average, rounded the same way, as the JSON-LD `AggregateRating`;
+/// `None` when nothing is rated (the metafields are then removed).
+pub fn review_metafields(summary: &Summary) -> Option<(String, String)> {
+    let avg = summary.average_rating?;
+    let rating = serde_json::json!({ "value": format!("{avg:.1}"), "scale_min": "1.0", "scale_max": "5.0" });
+    Some((rating.to_string(), summary.rated.to_string()))
+}
+
 /// "Ada Lovelace" → "Ada L."; a single name stays as it is. What the customer typed is shown
 /// no more fully than that, whatever they typed.
 pub fn public_name(display_name: &str) -> String {
@@ -209,6 +222,20 @@ fn stars(r: i16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn review_metafields_agree_with_the_aggregate_rating() {
+        let s = summarise(&[Some(5), Some(4), None, Some(3)]);
+        let (rating, count) = review_metafields(&s).unwrap();
+        assert_eq!(rating, r#"{"scale_max":"5.0","scale_min":"1.0","value":"4.0"}"#);
+        assert_eq!(count, "3");
+        let ld = product_json_ld("Tea", &[], &s, true);
+        assert_eq!(ld["aggregateRating"]["ratingValue"], 4.0);
+        assert_eq!(ld["aggregateRating"]["reviewCount"], 3);
+        assert_eq!(review_metafields(&summarise(&[None, None])), None, "nothing rated, no rating");
+        let (r, _) = review_metafields(&summarise(&[Some(5), Some(4)])).unwrap();
+        assert!(r.contains(r#""value":"4.5""#), "{r}");
+    }
 
     fn item(rating: Option<i16>, quote: &str) -> PublicTestimonial {
         PublicTestimonial {

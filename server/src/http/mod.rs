@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/app/", get(static_ui::admin_app))
         .route("/app/{*path}", get(static_ui::admin_app))
         .route("/widget/loader.js", get(static_ui::widget_loader))
+        .route("/widget/entry.js", get(static_ui::widget_entry))
         .route("/widget/reelproof.css", get(static_ui::widget_css))
         .route("/widget/{*path}", get(static_ui::widget_asset))
         .route("/capture/{*path}", get(static_ui::capture_asset))

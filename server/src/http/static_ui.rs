@@ -69,17 +69,33 @@ pub async fn widget_asset(State(state): State<AppState>, req: Request) -> Respon
     resp
 }
 
-/// The loader themes include (`/widget/loader.js`), with the widget's current hashed file names
-/// filled in from Trunk's `index.html`. Cached for five minutes: a deploy reaches storefronts
+/// The loader for hand-written embeds (`/widget/loader.js`): the very file the theme extension
+/// ships from its assets. Cached for five minutes.
+pub async fn widget_loader() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+        ],
+        include_str!("../../../widget/extension/assets/reelproof-loader.js"),
+    )
+        .into_response()
+}
+
+/// `/widget/entry.js`: a module naming the widget's current hashed files, as Trunk wrote them
+/// into its `index.html`, so loaders anywhere (the extension's, on Shopify's CDN) need no
+/// rebuild when the widget changes. Cached for five minutes: a deploy reaches storefronts
 /// quickly while the hashed files themselves stay cached for a year.
-pub async fn widget_loader(State(state): State<AppState>) -> Response {
+pub async fn widget_entry(State(state): State<AppState>) -> Response {
     let index = state.config().ui_dir.join("widget").join("index.html");
     let Some((js, wasm)) = std::fs::read_to_string(&index).ok().as_deref().and_then(widget_files) else {
         return JsonError::new(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "the widget is not built")
             .into_response();
     };
-    let body =
-        include_str!("../../../widget/loader.js").replace("__WIDGET_JS__", &js).replace("__WIDGET_WASM__", &wasm);
+    let body = format!(
+        "export {{ default }} from \"./{js}\";\nexport const wasm = new URL(\"./{wasm}\", import.meta.url).href;\n"
+    );
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),

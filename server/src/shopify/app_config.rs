@@ -134,6 +134,19 @@ url = {proxy_url}
 subpath = {subpath}
 prefix = {prefix}
 
+# The theme blocks' HTML, written by the metafield sync: app-owned, so only Reelproof writes
+# it, merchants may read it, and no translation replaces it. (The shop's `home_html` and
+# `api_base` need no definition to be read by this app's blocks.)
+[product.metafields.app.testimonials_html]
+type = "multi_line_text_field"
+name = "Video testimonials (HTML)"
+access.admin = "merchant_read"
+
+[product.metafields.app.testimonials_html_no_rating]
+type = "multi_line_text_field"
+name = "Video testimonials without rating markup (HTML)"
+access.admin = "merchant_read"
+
 [pos]
 embedded = false
 

@@ -14,6 +14,11 @@ const LONG: Duration = Duration::from_secs(60);
 /// A theme's product page: a tall header (the block starts below the fold), the block, and a
 /// layout-shift observer installed before anything renders.
 fn theme_page(app: &TestApp, product: i64, server_html: &str) -> String {
+    theme_page_with(app, product, server_html, "", &format!("{}/widget/loader.js", app.url("")))
+}
+
+/// The same page with the block's `data-api` attribute (empty: absent) and the loader's address.
+fn theme_page_with(app: &TestApp, product: i64, server_html: &str, data_api: &str, loader: &str) -> String {
     format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -29,24 +34,36 @@ fn theme_page(app: &TestApp, product: i64, server_html: &str) -> String {
 <link rel="stylesheet" href="{app}/widget/reelproof.css">
 </head><body>
 <header style="height: 1400px">A theme's product page</header>
-<div class="reelproof-widget" data-shop="{shop}" data-product-id="{product}" data-layout="grid" data-heading="Our customers on camera" style="--rp-accent: #b91c1c">{server_html}</div>
+<div class="reelproof-widget" data-shop="{shop}"{data_api} data-product-id="{product}" data-layout="grid" data-heading="Our customers on camera" style="--rp-accent: #b91c1c">{server_html}</div>
 <footer style="height: 600px">Footer</footer>
-<script src="{app}/widget/loader.js" async></script>
+<script src="{loader}" async></script>
 </body></html>"#,
         app = app.url(""),
-        shop = app.shop().as_str()
+        shop = app.shop().as_str(),
+        data_api = if data_api.is_empty() { String::new() } else { format!(" data-api=\"{data_api}\"") },
     )
 }
 
-/// Serves `html` at `/` on a port of its own: the storefront's origin.
+/// Serves `html` at `/` on a port of its own: the storefront's origin. It also serves the theme
+/// extension's loader at `/cdn/reelproof-loader.js`, as Shopify's CDN does for the extension.
 async fn storefront(html: std::sync::Arc<std::sync::Mutex<String>>) -> String {
-    let router = axum::Router::new().route(
-        "/",
-        axum::routing::get(move || {
-            let html = html.lock().unwrap().clone();
-            async move { axum::response::Html(html) }
-        }),
-    );
+    let router = axum::Router::new()
+        .route(
+            "/",
+            axum::routing::get(move || {
+                let html = html.lock().unwrap().clone();
+                async move { axum::response::Html(html) }
+            }),
+        )
+        .route(
+            "/cdn/reelproof-loader.js",
+            axum::routing::get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+                    include_str!("../../../widget/extension/assets/reelproof-loader.js"),
+                )
+            }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -143,7 +160,11 @@ async fn the_loader_is_far_under_shopifys_ten_kilobytes_compressed() {
     assert_eq!(r.headers()["content-type"], "text/javascript; charset=utf-8");
     let body = r.bytes().await.unwrap();
     let text = String::from_utf8_lossy(&body).to_string();
-    assert!(!text.contains("__WIDGET_JS__") && text.contains("_bg.wasm"), "hashed names filled in: {text}");
+    assert_eq!(
+        text,
+        include_str!("../../../widget/extension/assets/reelproof-loader.js"),
+        "the theme extension ships this very file"
+    );
     // gzip, as a CDN would send it.
     let mut gz = std::process::Command::new("gzip")
         .args(["-9", "-c"])
@@ -156,10 +177,79 @@ async fn the_loader_is_far_under_shopifys_ten_kilobytes_compressed() {
     let compressed = gz.wait_with_output().unwrap().stdout.len();
     println!("loader: {} bytes, {compressed} bytes gzipped", body.len());
     assert!(compressed > 100 && compressed <= 10 * 1024, "{compressed} bytes gzipped");
-    // Every file the loader names exists.
-    for name in text.split(['"', '/']).filter(|p| p.starts_with("widget-")) {
+    // The entry module names the widget's current files, and every one exists.
+    let entry = app.get("/widget/entry.js").await;
+    assert_eq!(entry.headers()["access-control-allow-origin"], "*");
+    let entry = entry.text().await.unwrap();
+    let names: Vec<&str> = entry.split(['"', '/']).filter(|p| p.starts_with("widget-")).collect();
+    assert!(names.iter().any(|n| n.ends_with(".js")) && names.iter().any(|n| n.ends_with("_bg.wasm")), "{entry}");
+    for name in names {
         assert_eq!(app.get(&format!("/widget/{name}")).await.status(), 200, "{name}");
     }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_theme_blocks_print_every_setting_escaped_and_read_only_app_owned_metafields() {
+    let blocks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../widget/extension/blocks");
+    for entry in std::fs::read_dir(blocks).unwrap() {
+        let path = entry.unwrap().path();
+        let liquid = std::fs::read_to_string(&path).unwrap();
+        let body = liquid.split("{% schema %}").next().unwrap();
+        for output in body.split("{{").skip(1).map(|o| o.split("}}").next().unwrap().trim()) {
+            let raw_metafield =
+                output.starts_with("shop.metafields['$app']") || output.starts_with("product.metafields['$app']");
+            let escaped = output.contains("| escape") || output.contains("| asset_url") || output.contains("| json");
+            assert!(
+                escaped || (raw_metafield && !output.contains("api_base")),
+                "{}: {{{{ {output} }}}} is printed raw",
+                path.display()
+            );
+            assert!(!output.contains("metafields.reelproof"), "{}: a merchant-writable namespace", path.display());
+        }
+        assert!(!body.contains("app_url"), "{}: no address for the merchant to type", path.display());
+        assert!(
+            body.contains("{{ 'reelproof-loader.js' | asset_url }}"),
+            "{}: the loader comes from the extension",
+            path.display()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_extensions_own_loader_finds_the_api_through_the_block_and_enhances_it() {
+    let app = TestApp::spawn().await;
+    let ours = published(&app, 101).await;
+    let fragment = app
+        .client
+        .get(proxy_url(&app, "/products/101", &[("format", "fragment")], TEST_API_SECRET))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let page = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let url = storefront(page.clone()).await;
+    // The loader comes from the storefront's origin (as from Shopify's CDN); the block names the
+    // API (the `api_base` metafield the server writes).
+    *page.lock().unwrap() =
+        theme_page_with(&app, 101, &fragment, &app.url(""), &format!("{url}cdn/reelproof-loader.js"));
+    let b = Browser::launch(&[]).await;
+    b.client.goto(&url).await.unwrap();
+    js(&b, "document.querySelector('.reelproof-widget').scrollIntoView(); return true").await;
+    wait_js(
+        &b,
+        "the widget to enhance the block",
+        "return document.querySelector('.reelproof-widget[data-enhanced=true]') !== null",
+    )
+    .await;
+    let ids =
+        js(&b, "return [...document.querySelectorAll('[data-testimonial]')].map(e => e.dataset.testimonial)").await;
+    assert_eq!(ids, json!([ours]));
+    b.screenshot("widget-from-extension-loader").await;
+    assert_eq!(js(&b, "return window.__errs").await, json!([]), "no script errors or warnings");
+    b.close().await;
     app.finish().await;
 }
 
