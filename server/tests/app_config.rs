@@ -56,8 +56,26 @@ fn app_config_matches_what_the_server_handles() {
     assert_eq!(scopes, app_config::SCOPES);
     assert_eq!(t["embedded"].as_bool(), Some(true));
     assert_eq!(t["access_scopes"]["use_legacy_install_flow"].as_bool(), Some(false), "Shopify-managed install");
-    let dirs = strings(&t["extension_directories"]);
-    assert!(dirs.iter().all(|d| repo_root().join(d).join("shopify.extension.toml").is_file()), "{dirs:?}");
+    // Every extension folder holds its TOML; a `dir/*` pattern names folders of extensions.
+    let mut extensions = Vec::new();
+    for d in strings(&t["extension_directories"]) {
+        match d.strip_suffix("/*") {
+            Some(parent) => {
+                for e in std::fs::read_dir(repo_root().join(parent)).expect("the extensions folder") {
+                    extensions.push(e.unwrap().path().join("shopify.extension.toml"));
+                }
+            }
+            None => extensions.push(repo_root().join(&d).join("shopify.extension.toml")),
+        }
+    }
+    assert!(extensions.iter().all(|e| e.is_file()), "{extensions:?}");
+    let flow = extensions
+        .iter()
+        .map(|e| std::fs::read_to_string(e).unwrap().parse::<toml::Table>().expect("extension TOML parses"))
+        .filter_map(|t| t.get("extensions").and_then(|x| x.as_array()).and_then(|x| x.first()).cloned())
+        .find(|e| e["type"].as_str() == Some("flow_trigger"))
+        .expect("a Flow trigger extension");
+    assert_eq!(flow["handle"].as_str(), Some(server::services::flow::SUBMITTED_HANDLE), "the handle the server fires");
 }
 
 #[test]

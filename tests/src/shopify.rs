@@ -69,6 +69,8 @@ struct Shop {
     metafields: Vec<serde_json::Value>,
     /// `metafieldsDelete` inputs, in order.
     deleted: Vec<serde_json::Value>,
+    /// `flowTriggerReceive` calls: handle and payload.
+    flow: Vec<(String, serde_json::Value)>,
     /// Points available at `at`; `None` before the first call (a full bucket).
     bucket: Option<(f64, Instant)>,
     calls: u32,
@@ -192,7 +194,23 @@ async fn graphql(
         }))
         .into_response();
     }
-    let data = if query.contains("metafieldsDelete") {
+    let data = if query.contains("flowTriggerReceive") {
+        let v = &body["variables"];
+        let (handle, payload) = (v["handle"].as_str().unwrap_or_default().to_owned(), v["payload"].clone());
+        // Flow checks the payload against the trigger's fields: every one present, typed.
+        let typed = payload["product_id"].is_i64()
+            && payload["Rating"].is_i64()
+            && payload["Has video"].is_boolean()
+            && payload["Order name"].is_string()
+            && payload["Testimonial link"].as_str().is_some_and(|l| l.starts_with("https://"));
+        if handle != "video-testimonial-submitted" || !typed {
+            let e = serde_json::json!([{ "field": ["payload"], "message": format!("invalid trigger or payload: {handle} {payload}") }]);
+            serde_json::json!({ "flowTriggerReceive": { "userErrors": e } })
+        } else {
+            s.flow.push((handle, payload));
+            serde_json::json!({ "flowTriggerReceive": { "userErrors": [] } })
+        }
+    } else if query.contains("metafieldsDelete") {
         let m = body["variables"]["m"].clone();
         s.deleted.extend(m.as_array().cloned().unwrap_or_default());
         serde_json::json!({ "metafieldsDelete": { "deletedMetafields": m, "userErrors": [] } })
@@ -333,6 +351,11 @@ impl FakeShopify {
     pub fn deleted_metafields(&self) -> Vec<serde_json::Value> {
         let shop = self.sole_shop();
         self.with_shop(&shop, |s| s.deleted.clone())
+    }
+
+    /// Every Flow trigger the shop fired: handle and payload.
+    pub fn flow_triggers(&self, shop: &str) -> Vec<(String, serde_json::Value)> {
+        self.with_shop(shop, |s| s.flow.clone())
     }
 
     /// GraphQL calls answered for the shop, those refused as `THROTTLED`, and the lowest the

@@ -264,6 +264,7 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         super::media::enqueue(&txn, r.shop_id, a.id, 0, now).await?;
         asset = Some(a);
     }
+    super::flow::enqueue_submitted(&txn, r.shop_id, submission.id, now).await?;
     let payload = serde_json::json!({ "submission_id": submission.id, "has_video": submission.has_video });
     let details = ChangeDetails { payload: Some(payload), ..Default::default() };
     match store::requests::transition(&txn, r.shop_id, r.id, RequestStatus::Submitted, now, details).await {

@@ -9,6 +9,7 @@ pub mod api_tokens;
 pub mod campaigns;
 pub mod capture;
 pub mod engagement;
+pub mod flow;
 pub mod install;
 pub mod intake;
 pub mod media;

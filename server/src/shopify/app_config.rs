@@ -19,6 +19,9 @@ pub const PROXY_SUBPATH: &str = "reelproof";
 
 /// Where the theme app extension lives, relative to the repository root.
 pub const THEME_EXTENSION_DIR: &str = "widget/extension";
+/// Where the other extensions (the Flow trigger) live; each folder holds one
+/// `shopify.extension.toml`.
+pub const EXTENSIONS_DIR: &str = "extensions/*";
 
 /// The example deployment the checked-in `shopify.app.toml` is made for (README: "Install on a
 /// development store" says how to make yours).
@@ -105,7 +108,7 @@ client_id = {client_id}
 application_url = {application_url}
 embedded = true
 handle = "reelproof"
-extension_directories = [{extension_dir}]
+extension_directories = [{extension_dir}, {extensions_dir}]
 
 [access_scopes]
 # The least the product needs: orders (webhooks, reconciliation) and products (their
@@ -159,6 +162,7 @@ include_config_on_deploy = true
         client_id = quoted(&d.api_key),
         application_url = quoted(&d.url("/app/")),
         extension_dir = quoted(THEME_EXTENSION_DIR),
+        extensions_dir = quoted(EXTENSIONS_DIR),
         scopes = quoted(&SCOPES.join(",")),
         redirect = quoted(&d.url("/app/")),
         api_version = quoted(API_VERSION),
