@@ -103,7 +103,7 @@ string_enum!(
 );
 string_enum!(
     /// `webhook_deliveries.source`.
-    WebhookSource { Shopify = "shopify", Sendgrid = "sendgrid", Postmark = "postmark", Twilio = "twilio" }
+    WebhookSource { Shopify = "shopify", Sendgrid = "sendgrid", Postmark = "postmark", Twilio = "twilio", Reconcile = "reconcile" }
 );
 string_enum!(
     /// `webhook_deliveries.status`.

@@ -27,6 +27,8 @@ pub struct Model {
     pub settings: Json,
     /// Bumped with every change of what the storefront shows (the storefront API's ETags).
     pub storefront_version: i64,
+    /// Orders updated up to here have been read back and replayed (reconciliation).
+    pub orders_reconciled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_initial_schema;
 mod m20261123_000002_messaging_indexes;
 mod m20261129_000003_imports;
+mod m20261201_000004_reconciliation;
 
 /// Every table the migrations create, in creation order (tests walk them all).
 pub fn tables() -> impl Iterator<Item = &'static str> {
@@ -14,6 +15,7 @@ pub fn tables() -> impl Iterator<Item = &'static str> {
         .iter()
         .chain(m20261123_000002_messaging_indexes::TABLES)
         .chain(m20261129_000003_imports::TABLES)
+        .chain(m20261201_000004_reconciliation::TABLES)
         .copied()
 }
 
@@ -26,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_initial_schema::Migration),
             Box::new(m20261123_000002_messaging_indexes::Migration),
             Box::new(m20261129_000003_imports::Migration),
+            Box::new(m20261201_000004_reconciliation::Migration),
         ]
     }
 }

@@ -64,6 +64,7 @@ pub fn job_handlers() -> Vec<Arc<dyn jobs::JobHandler<AppState>>> {
         Arc::new(services::media::MediaJob),
         Arc::new(services::storefront_sync::SyncJob),
         Arc::new(services::flow::FlowJob),
+        Arc::new(services::reconcile::ReconcileJob),
     ]
 }
 

@@ -71,6 +71,8 @@ struct Shop {
     deleted: Vec<serde_json::Value>,
     /// `flowTriggerReceive` calls: handle and payload.
     flow: Vec<(String, serde_json::Value)>,
+    /// The shop's orders as Admin GraphQL order nodes (what reconciliation reads back).
+    orders: Vec<serde_json::Value>,
     /// Points available at `at`; `None` before the first call (a full bucket).
     bucket: Option<(f64, Instant)>,
     calls: u32,
@@ -194,7 +196,20 @@ async fn graphql(
         }))
         .into_response();
     }
-    let data = if query.contains("flowTriggerReceive") {
+    let data = if query.contains("orders(") {
+        // `orders(first, after, query: "updated_at:>'…'", sortKey: UPDATED_AT)`, cursor = index.
+        let v = &body["variables"];
+        let since = v["query"].as_str().and_then(|q| q.split('\'').nth(1)).unwrap_or("").to_owned();
+        let mut matching: Vec<&serde_json::Value> =
+            s.orders.iter().filter(|o| o["updatedAt"].as_str().is_some_and(|u| u > since.as_str())).collect();
+        matching.sort_by(|a, b| a["updatedAt"].as_str().cmp(&b["updatedAt"].as_str()));
+        let start: usize = v["after"].as_str().and_then(|c| c.parse().ok()).map_or(0, |c: usize| c + 1);
+        let first = v["first"].as_u64().unwrap_or(50) as usize;
+        let page: Vec<serde_json::Value> = matching.iter().skip(start).take(first).map(|o| (*o).clone()).collect();
+        let end = start + page.len();
+        serde_json::json!({ "orders": { "nodes": page,
+            "pageInfo": { "hasNextPage": end < matching.len(), "endCursor": (end > 0).then(|| (end - 1).to_string()) } } })
+    } else if query.contains("flowTriggerReceive") {
         let v = &body["variables"];
         let (handle, payload) = (v["handle"].as_str().unwrap_or_default().to_owned(), v["payload"].clone());
         // Flow checks the payload against the trigger's fields: every one present, typed.
@@ -351,6 +366,14 @@ impl FakeShopify {
     pub fn deleted_metafields(&self) -> Vec<serde_json::Value> {
         let shop = self.sole_shop();
         self.with_shop(&shop, |s| s.deleted.clone())
+    }
+
+    /// Adds (or replaces, by id) an order the shop's Admin API returns, as a GraphQL order node.
+    pub fn put_order(&self, shop: &str, order: serde_json::Value) {
+        let mut i = self.inner.lock().unwrap();
+        let orders = &mut i.shops.entry(shop.to_owned()).or_default().orders;
+        orders.retain(|o| o["id"] != order["id"]);
+        orders.push(order);
     }
 
     /// Every Flow trigger the shop fired: handle and payload.

@@ -12,6 +12,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Html;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
+use tracing::Instrument;
 
 pub async fn graphql(
     State((schema, _)): State<(AdminSchema, AppState)>,
@@ -19,7 +20,6 @@ pub async fn graphql(
     req: GraphQLRequest,
 ) -> GraphQLResponse {
     let span = tracing::info_span!("graphql", shop_id = %principal.shop_id);
-    let _enter = span.enter();
     let req = req.into_inner();
     // Scopes are enforced here, before anything executes: a read-only credential never runs a
     // mutation, whatever the resolvers say.
@@ -33,7 +33,7 @@ pub async fn graphql(
         });
         return async_graphql::Response::from_errors(vec![err]).into();
     }
-    schema.execute(req.data(principal)).await.into()
+    schema.execute(req.data(principal)).instrument(span).await.into()
 }
 
 fn has_mutation(query: &str) -> bool {

@@ -83,6 +83,8 @@ async fn install(state: &AppState, domain: &ShopDomain, session_token: &str) -> 
     let shop_id = provisioned.profile.id;
     tracing::info!(%shop_id, shop = %domain, reinstall = !provisioned.created, "installing");
     super::shop_connection::store_grant(state, shop_id, &grant).await?;
+    // Reconciliation reads orders from now on; older ones only on the merchant's look-back.
+    store::shops::set_orders_reconciled_at(state.db(), shop_id, now).await?;
     if let Err(e) = read_facts(state, shop_id).await {
         tracing::warn!(%shop_id, error = %e, "shop facts not read; the shop runs on defaults until they are");
     }

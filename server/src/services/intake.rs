@@ -21,6 +21,7 @@ use entity::{CampaignTrigger, DeliveryStatus, ExpireReason, RequestStatus, Webho
 use sea_orm::{DatabaseTransaction, DbErr, TransactionTrait};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
@@ -64,7 +65,6 @@ pub async fn receive_shopify(
     headers: &DeliveryHeaders,
     body: &[u8],
 ) -> Result<IntakeOutcome, IntakeError> {
-    let now = state.now();
     let topic_name = headers.topic.clone().unwrap_or_default();
     let topic = Topic::parse(&topic_name);
     let label = topic.map(|_| topic_name.to_ascii_lowercase()).unwrap_or_else(|| "unknown".into());
@@ -83,14 +83,64 @@ pub async fn receive_shopify(
         format!("sha256:{}", hex::encode(h.finalize()))
     });
 
-    let txn = state.db().begin().await?;
-    let new = store::deliveries::NewDelivery {
-        shop_id: shop.as_ref().map(|s| s.id),
+    let delivery = Delivery {
         source: WebhookSource::Shopify,
-        topic: topic_name.clone(),
+        topic_name,
         external_id,
         event_id: headers.event_id.clone(),
         triggered_at: headers.triggered_at,
+        payload: serde_json::from_slice::<Value>(body).map_err(|e| format!("malformed JSON: {e}")),
+    };
+    record_and_handle(state, shop, delivery).await
+}
+
+/// Replays a delivery the reconciliation read back through the Admin API (a webhook Shopify
+/// may never have sent): recorded once by its external id and handled exactly as the webhook.
+pub async fn receive_reconciled(
+    state: &AppState,
+    shop: &entity::shops::Model,
+    replay: crate::shopify::orders::Replay,
+) -> Result<IntakeOutcome, IntakeError> {
+    let delivery = Delivery {
+        source: WebhookSource::Reconcile,
+        topic_name: replay.topic.to_owned(),
+        external_id: replay.external_id,
+        event_id: None,
+        triggered_at: None,
+        payload: Ok(replay.payload),
+    };
+    record_and_handle(state, Some(shop.clone()), delivery).await
+}
+
+/// One delivery, from a webhook or a replay.
+struct Delivery {
+    source: WebhookSource,
+    topic_name: String,
+    external_id: String,
+    event_id: Option<String>,
+    triggered_at: Option<DateTime<Utc>>,
+    payload: Result<Value, String>,
+}
+
+/// Records a delivery (once: a known external id is a duplicate) and processes it in the same
+/// transaction.
+async fn record_and_handle(
+    state: &AppState,
+    shop: Option<entity::shops::Model>,
+    d: Delivery,
+) -> Result<IntakeOutcome, IntakeError> {
+    let now = state.now();
+    let topic_name = d.topic_name;
+    let topic = Topic::parse(&topic_name);
+    let label = topic.map(|_| topic_name.to_ascii_lowercase()).unwrap_or_else(|| "unknown".into());
+    let txn = state.db().begin().await?;
+    let new = store::deliveries::NewDelivery {
+        shop_id: shop.as_ref().map(|s| s.id),
+        source: d.source,
+        topic: topic_name.clone(),
+        external_id: d.external_id,
+        event_id: d.event_id,
+        triggered_at: d.triggered_at,
         received_at: now,
     };
     let Some(delivery_id) = store::deliveries::insert_if_new_all_shops(&txn, new).await? else {
@@ -105,13 +155,12 @@ pub async fn receive_shopify(
         (Some(t), Some(s)) if s.uninstalled_at.is_some() && !t.applies_to_uninstalled_shops() => {
             Handled::ignored("shop has uninstalled the app")
         }
-        (Some(t), Some(s)) => match serde_json::from_slice::<Value>(body) {
-            Err(e) => Handled::failed(format!("malformed JSON: {e}")),
+        (Some(t), Some(s)) => match &d.payload {
+            Err(e) => Handled::failed(e.clone()),
             Ok(payload) => {
-                let trigger_at = headers.triggered_at.unwrap_or(now);
+                let trigger_at = d.triggered_at.unwrap_or(now);
                 let span = tracing::info_span!("webhook", shop_id = %s.id, topic = %topic_name);
-                let _enter = span.enter();
-                handle(state, &txn, s.id, t, &payload, trigger_at, now).await?
+                handle(state, &txn, s.id, t, payload, trigger_at, now).instrument(span).await?
             }
         },
     };

@@ -13,6 +13,7 @@ use entity::{AssetId, ShopId};
 use entity::{AssetStatus, jobs};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
+use tracing::Instrument;
 
 pub const MEDIA_JOB: &str = "process_media";
 /// Longer than any transcode of an allowed upload; a dead worker's asset is claimable after it.
@@ -116,7 +117,16 @@ pub async fn process(state: &AppState, shop_id: ShopId, asset_id: AssetId) -> Re
         }
     };
     let span = tracing::info_span!("media", %shop_id, %asset_id, attempt = asset.attempts);
-    let _enter = span.enter();
+    run_claimed(state, shop_id, asset_id, asset).instrument(span).await
+}
+
+/// Processes an asset this worker has claimed.
+async fn run_claimed(
+    state: &AppState,
+    shop_id: ShopId,
+    asset_id: AssetId,
+    asset: entity::testimonial_media_assets::Model,
+) -> Result<Processed, String> {
     announce(state, &asset, AssetStatus::Processing, None);
     let outcome = transcode(state, &asset).await;
     let now = state.now();

@@ -26,6 +26,7 @@ use entity::{
     TemplateKind, campaigns, shops, testimonial_requests as requests,
 };
 use sea_orm::DbErr;
+use tracing::Instrument;
 
 /// Claims per round; a round per loop tick.
 pub const BATCH: u64 = 50;
@@ -146,15 +147,16 @@ pub async fn dispatch_due(state: &AppState) -> Result<DispatchReport, DbErr> {
     let mut report = DispatchReport { claimed: claimed.len(), ..Default::default() };
     for r in claimed {
         let span = tracing::info_span!("send", shop_id = %r.shop_id, request_id = %r.id, campaign_id = %r.campaign_id);
-        let _enter = span.enter();
-        let outcome = match decide_and_send(state, &r).await {
-            Ok(o) => o,
-            Err(e) => {
-                tracing::error!(error = %e, "send round failed for a request; the lease will let it be retried");
-                continue;
+        let step = async {
+            match decide_and_send(state, &r).await {
+                Ok(outcome) => record(state, &r, outcome, &mut report).await,
+                Err(e) => {
+                    tracing::error!(error = %e, "send round failed for a request; the lease will let it be retried");
+                    Ok(())
+                }
             }
         };
-        record(state, &r, outcome, &mut report).await?;
+        step.instrument(span).await?;
     }
     Ok(report)
 }
@@ -442,10 +444,12 @@ pub async fn dispatch_reminders(state: &AppState) -> Result<DispatchReport, DbEr
     for r in claimed {
         let span =
             tracing::info_span!("remind", shop_id = %r.shop_id, request_id = %r.id, campaign_id = %r.campaign_id);
-        let _enter = span.enter();
-        if let Err(e) = remind(state, &r, now, &mut report).await {
-            tracing::error!(error = %e, "reminder failed for a request; the lease will let it be retried");
-        }
+        let step = async {
+            if let Err(e) = remind(state, &r, now, &mut report).await {
+                tracing::error!(error = %e, "reminder failed for a request; the lease will let it be retried");
+            }
+        };
+        step.instrument(span).await;
     }
     Ok(report)
 }
@@ -568,6 +572,7 @@ pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
     report.auto_approved += super::moderation::approve_overdue(state).await?;
     super::analytics::maybe_recompute(state).await?;
     super::alert_summary::maybe_send(state).await?;
+    super::reconcile::plan_due(state).await?;
     Ok(report)
 }
 

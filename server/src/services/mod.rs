@@ -17,6 +17,7 @@ pub mod messaging;
 pub mod moderation;
 pub mod planning;
 pub mod privacy;
+pub mod reconcile;
 pub mod requests_log;
 pub mod shop_connection;
 pub mod shops;

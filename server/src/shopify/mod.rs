@@ -9,6 +9,7 @@ pub const APP_BRIDGE_CDN: &str = "https://cdn.shopify.com/shopifycloud/app-bridg
 pub mod admin_api;
 pub mod app_config;
 pub mod app_proxy;
+pub mod orders;
 pub mod payloads;
 pub mod session_token;
 pub mod throttle;

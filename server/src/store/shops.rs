@@ -38,6 +38,7 @@ pub async fn insert_if_absent(
         send_window_end: Set("20:00".into()),
         settings: Set(ShopSettings::default().to_json()),
         storefront_version: Set(0),
+        orders_reconciled_at: Set(Some(now)),
         created_at: Set(now),
         updated_at: Set(now),
     };
@@ -67,6 +68,33 @@ pub async fn mark_uninstalled(db: &impl ConnectionTrait, shop_id: ShopId, now: D
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Moves the shop's reconciliation watermark.
+pub async fn set_orders_reconciled_at(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    shops::Entity::update_many()
+        .col_expr(shops::Column::OrdersReconciledAt, Some(at).into())
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Installed shops with Admin API credentials (the reconciliation's round).
+pub async fn connected_ids_all_shops(db: &impl ConnectionTrait) -> Result<Vec<ShopId>, DbErr> {
+    use sea_orm::QuerySelect;
+    shops::Entity::find()
+        .select_only()
+        .column(shops::Column::Id)
+        .filter(shops::Column::UninstalledAt.is_null())
+        .filter(shops::Column::RefreshToken.is_not_null())
+        .into_tuple::<ShopId>()
+        .all(db)
+        .await
 }
 
 /// Takes the shop row's write lock for the caller's transaction (Postgres: the row; SQLite:

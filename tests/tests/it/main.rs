@@ -23,6 +23,7 @@ mod messaging;
 mod migrations;
 mod moderation;
 mod privacy;
+mod reconcile;
 mod reminders;
 mod request_transitions;
 mod requests_log;

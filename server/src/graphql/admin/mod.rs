@@ -31,6 +31,7 @@ mod campaigns;
 mod media;
 mod moderation;
 mod privacy;
+mod reconcile;
 mod requests;
 mod templates;
 mod testimonial_csv;
@@ -61,6 +62,7 @@ pub struct AdminMutation(
     templates::TemplateMutation,
     alerts::AlertMutation,
     testimonial_csv::CsvMutation,
+    reconcile::ReconcileMutation,
 );
 
 #[derive(MergedSubscription, Default)]
