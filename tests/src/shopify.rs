@@ -312,6 +312,19 @@ impl FakeShopify {
         Self { addr, inner }
     }
 
+    /// A test app whose Admin API is this fake, once its shop is connected (the merchant has
+    /// opened the app: the session token is exchanged in the background).
+    pub async fn connected_app(&self) -> crate::TestApp {
+        let base = self.url();
+        let app = crate::TestApp::spawn_with(|c| c.shopify.admin_base = Some(base)).await;
+        app.graphql("{ shop { domain } }", serde_json::json!({})).await;
+        crate::wait_for("the Admin API to be connected", std::time::Duration::from_secs(30), || async {
+            server::store::shops::get(app.db(), app.shop_id()).await.unwrap().filter(|s| s.refresh_token.is_some())
+        })
+        .await;
+        app
+    }
+
     /// `SHOPIFY_APP_BRIDGE_URL` for this fake's App Bridge stand-in.
     pub fn app_bridge_url(&self) -> url::Url {
         format!("http://{}/app-bridge.js", self.addr).parse().expect("valid URL")

@@ -72,15 +72,7 @@ pub async fn widget_asset(State(state): State<AppState>, req: Request) -> Respon
 /// The loader for hand-written embeds (`/widget/loader.js`): the very file the theme extension
 /// ships from its assets. Cached for five minutes.
 pub async fn widget_loader() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),
-            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
-        ],
-        include_str!("../../../widget/extension/assets/reelproof-loader.js"),
-    )
-        .into_response()
+    script(include_str!("../../../widget/extension/assets/reelproof-loader.js").to_owned())
 }
 
 /// `/widget/entry.js`: a module naming the widget's current hashed files, as Trunk wrote them
@@ -96,6 +88,11 @@ pub async fn widget_entry(State(state): State<AppState>) -> Response {
     let body = format!(
         "export {{ default }} from \"./{js}\";\nexport const wasm = new URL(\"./{wasm}\", import.meta.url).href;\n"
     );
+    script(body)
+}
+
+/// A script storefronts load from anywhere, cached for five minutes.
+fn script(body: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8")),

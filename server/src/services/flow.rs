@@ -7,7 +7,6 @@
 
 use crate::jobs::{JobFailure, JobHandler};
 use crate::services::shop_connection::{self, ConnectionError};
-use crate::shopify::admin_api::AdminApiError;
 use crate::state::AppState;
 use crate::store;
 use entity::{ShopId, SubmissionId, jobs};
@@ -92,15 +91,9 @@ impl JobHandler<AppState> for FlowJob {
             store::shops::get(state.db(), shop_id).await.map_err(transient)?.map(|s| s.shop_domain).unwrap_or_default();
         let payload = submitted_payload(&submission, request.as_ref(), &shop);
         let vars = serde_json::json!({ "handle": SUBMITTED_HANDLE, "payload": payload });
-        let data = shop_connection::graphql(state, shop_id, RECEIVE, vars).await.map_err(|e| match e {
-            ConnectionError::Api(AdminApiError::Passing(m)) => JobFailure::Transient(m),
-            ConnectionError::Database(e) => JobFailure::Transient(e.to_string()),
-            other => JobFailure::Permanent(other.to_string()),
-        })?;
-        let errors =
-            data.pointer("/flowTriggerReceive/userErrors").and_then(|e| e.as_array()).cloned().unwrap_or_default();
-        if !errors.is_empty() {
-            let text = errors.iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("; ");
+        let data =
+            shop_connection::graphql(state, shop_id, RECEIVE, vars).await.map_err(ConnectionError::into_job_failure)?;
+        if let Some(text) = shop_connection::user_errors(&data, "flowTriggerReceive") {
             return Err(JobFailure::Permanent(format!("Flow refused the trigger: {text}")));
         }
         tracing::info!(%shop_id, submission_id = %p.submission_id, "flow trigger fired");

@@ -140,10 +140,6 @@ impl JobHandler<AppState> for ReconcileJob {
 
     async fn run(&self, state: &AppState, job: &jobs::Model) -> Result<(), JobFailure> {
         let shop_id = job.shop_id.ok_or_else(|| JobFailure::Permanent("reconciliation without a shop".into()))?;
-        run(state, shop_id).await.map(|_| ()).map_err(|e| match e {
-            ConnectionError::Api(AdminApiError::Passing(m)) => JobFailure::Transient(m),
-            ConnectionError::Database(e) => JobFailure::Transient(e.to_string()),
-            other => JobFailure::Permanent(other.to_string()),
-        })
+        run(state, shop_id).await.map(|_| ()).map_err(ConnectionError::into_job_failure)
     }
 }

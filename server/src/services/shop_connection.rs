@@ -24,6 +24,25 @@ pub enum ConnectionError {
     Database(#[from] sea_orm::DbErr),
 }
 
+/// The messages of a mutation's `userErrors` (`field` is the mutation's name), if any.
+pub fn user_errors(data: &serde_json::Value, field: &str) -> Option<String> {
+    let errors = data.pointer(&format!("/{field}/userErrors")).and_then(|e| e.as_array())?;
+    (!errors.is_empty()).then(|| errors.iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("; "))
+}
+
+impl ConnectionError {
+    /// What a job that needed the Admin API makes of the failure: passing troubles (throttled
+    /// past the retries, Shopify down, our database) are tried again; the rest cannot improve.
+    pub fn into_job_failure(self) -> crate::jobs::JobFailure {
+        use crate::jobs::JobFailure;
+        match self {
+            ConnectionError::Api(AdminApiError::Passing(m)) => JobFailure::Transient(m),
+            ConnectionError::Database(e) => JobFailure::Transient(e.to_string()),
+            other => JobFailure::Permanent(other.to_string()),
+        }
+    }
+}
+
 /// Shops whose exchange was tried lately (per process): a merchant's every click must not
 /// start another one.
 static TRIED: Mutex<Option<HashMap<ShopId, chrono::DateTime<Utc>>>> = Mutex::new(None);

@@ -18,7 +18,6 @@ use crate::domain::visibility::Placement;
 use crate::jobs::{JobFailure, JobHandler};
 use crate::services::shop_connection::{self, ConnectionError};
 use crate::services::storefront::{ProxyRequest, proxy_html};
-use crate::shopify::admin_api::AdminApiError;
 use crate::state::AppState;
 use crate::store;
 use entity::ShopId;
@@ -91,12 +90,10 @@ async fn fitted(
 }
 
 fn user_errors(data: &serde_json::Value, field: &str) -> Result<(), JobFailure> {
-    let errors = data.pointer(&format!("/{field}/userErrors")).and_then(|e| e.as_array()).cloned().unwrap_or_default();
-    if errors.is_empty() {
-        return Ok(());
+    match shop_connection::user_errors(data, field) {
+        Some(text) => Err(JobFailure::Permanent(format!("Shopify refused the metafields: {text}"))),
+        None => Ok(()),
     }
-    let text = errors.iter().filter_map(|e| e["message"].as_str()).collect::<Vec<_>>().join("; ");
-    Err(JobFailure::Permanent(format!("Shopify refused the metafields: {text}")))
 }
 
 pub struct SyncJob;
@@ -111,11 +108,7 @@ impl JobHandler<AppState> for SyncJob {
         let p: SyncPayload = serde_json::from_value(job.payload.clone())
             .map_err(|e| JobFailure::Permanent(format!("unreadable sync payload: {e}")))?;
         let shop_id = job.shop_id.ok_or_else(|| JobFailure::Permanent("sync job without a shop".into()))?;
-        let fail = |e: ConnectionError| match e {
-            ConnectionError::Api(AdminApiError::Passing(m)) => JobFailure::Transient(m),
-            ConnectionError::Database(e) => JobFailure::Transient(e.to_string()),
-            other => JobFailure::Permanent(other.to_string()),
-        };
+        let fail = ConnectionError::into_job_failure;
         let call = |query: &'static str, variables| shop_connection::graphql(state, shop_id, query, variables);
         let field = |owner: &str, namespace: &str, key: &str, kind: &str, value: String| serde_json::json!({ "ownerId": owner, "namespace": namespace, "key": key, "type": kind, "value": value });
         let html = |owner: &str, key: &str, value: String| field(owner, NAMESPACE, key, "multi_line_text_field", value);

@@ -76,6 +76,12 @@ pub struct Permit {
     unknown: bool,
 }
 
+impl Permit {
+    fn new(shop: &str, query: u64, reserved: f64, probe: bool, unknown: bool) -> Self {
+        Self { shop: shop.to_owned(), query, reserved, probe, unknown }
+    }
+}
+
 /// The buckets of every shop this process calls (Shopify's bucket is per app and shop).
 #[derive(Default)]
 pub struct Throttle {
@@ -114,26 +120,14 @@ impl Throttle {
                             POLL
                         } else {
                             b.unknown_busy = true;
-                            return Permit {
-                                shop: shop.to_owned(),
-                                query: key,
-                                reserved: 0.0,
-                                probe: false,
-                                unknown: true,
-                            };
+                            return Permit::new(shop, key, 0.0, false, true);
                         }
                     }
                     // A known bucket and a known cost: reserve when the points are there.
                     (Some(available), Some(cost)) => {
                         if available >= cost {
                             b.in_flight += cost;
-                            return Permit {
-                                shop: shop.to_owned(),
-                                query: key,
-                                reserved: cost,
-                                probe: false,
-                                unknown: false,
-                            };
+                            return Permit::new(shop, key, cost, false, false);
                         }
                         let rate = b.model.map_or(1.0, |(s, _)| s.restore_rate);
                         Duration::from_secs_f64(((cost - available) / rate).clamp(0.005, 5.0))
@@ -146,13 +140,7 @@ impl Throttle {
                         } else {
                             b.probing.insert(key);
                             b.in_flight += half;
-                            return Permit {
-                                shop: shop.to_owned(),
-                                query: key,
-                                reserved: half,
-                                probe: true,
-                                unknown: false,
-                            };
+                            return Permit::new(shop, key, half, true, false);
                         }
                     }
                 }

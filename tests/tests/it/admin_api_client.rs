@@ -4,30 +4,16 @@
 
 use entity::alerts;
 use reelproof_tests::shopify::{BucketShape, FakeShopify};
-use reelproof_tests::{TestApp, wait_for};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use server::services::shop_connection;
-use std::time::Duration;
-
-async fn connected_app(shopify: &FakeShopify) -> TestApp {
-    let base = shopify.url();
-    let app = TestApp::spawn_with(|c| c.shopify.admin_base = Some(base)).await;
-    // The merchant opens the app: the shop's Admin API is connected in the background.
-    app.graphql("{ shop { domain } }", json!({})).await;
-    wait_for("the Admin API to be connected", Duration::from_secs(30), || async {
-        server::store::shops::get(app.db(), app.shop_id()).await.unwrap().filter(|s| s.access_token.is_some())
-    })
-    .await;
-    app
-}
 
 #[tokio::test]
 async fn two_hundred_calls_ten_times_the_bucket_all_complete_without_one_refusal() {
     let shopify = FakeShopify::start().await;
     // A 100-point bucket refilling 100 a second; each call costs 5: 1 000 points in all.
     shopify.set_bucket(BucketShape { maximum: 100.0, restore_rate: 100.0 }, &[("shop { id }", 5.0)]);
-    let app = connected_app(&shopify).await;
+    let app = shopify.connected_app().await;
     let calls = (0..200).map(|_| shop_connection::graphql(app.state(), app.shop_id(), "{ shop { id } }", json!({})));
     let results = futures_util::future::join_all(calls).await;
     let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).map(|e| e.to_string()).collect();
@@ -43,7 +29,7 @@ async fn two_hundred_calls_ten_times_the_bucket_all_complete_without_one_refusal
 #[tokio::test]
 async fn a_missing_scope_becomes_an_alert_naming_what_to_approve() {
     let shopify = FakeShopify::start().await;
-    let app = connected_app(&shopify).await;
+    let app = shopify.connected_app().await;
     let err =
         shop_connection::graphql(app.state(), app.shop_id(), "{ customers(first: 1) { nodes { id } } }", json!({}))
             .await

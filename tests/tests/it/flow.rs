@@ -2,21 +2,14 @@
 //! connected shop, with the payload its extension declares.
 
 use super::capture::{SUBMIT, sent};
+use reelproof_tests::TestApp;
 use reelproof_tests::shopify::FakeShopify;
-use reelproof_tests::{TestApp, wait_for};
 use serde_json::json;
-use std::time::Duration;
 
 #[tokio::test]
 async fn a_submission_fires_the_flow_trigger_once_with_the_documented_payload() {
     let shopify = FakeShopify::start().await;
-    let base = shopify.url();
-    let app = TestApp::spawn_with(|c| c.shopify.admin_base = Some(base)).await;
-    app.graphql("{ shop { domain } }", json!({})).await;
-    wait_for("the Admin API to be connected", Duration::from_secs(30), || async {
-        server::store::shops::get(app.db(), app.shop_id()).await.unwrap().filter(|s| s.access_token.is_some())
-    })
-    .await;
+    let app = shopify.connected_app().await;
     let (r, token) = sent(&app).await;
     let input =
         json!({"displayName": "Ada", "rating": 4, "quote": "Lovely", "consentPublish": true, "consentVersion": 1});

@@ -5,21 +5,9 @@
 use super::campaigns::active;
 use entity::{RequestStatus, testimonial_requests as requests};
 use reelproof_tests::shopify::FakeShopify;
-use reelproof_tests::{TestApp, fixtures, wait_for};
+use reelproof_tests::{TestApp, fixtures};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
-use std::time::Duration;
-
-async fn connected(shopify: &FakeShopify) -> TestApp {
-    let base = shopify.url();
-    let app = TestApp::spawn_with(|c| c.shopify.admin_base = Some(base)).await;
-    app.graphql("{ shop { domain } }", json!({})).await;
-    wait_for("the Admin API to be connected", Duration::from_secs(30), || async {
-        server::store::shops::get(app.db(), app.shop_id()).await.unwrap().filter(|s| s.refresh_token.is_some())
-    })
-    .await;
-    app
-}
 
 /// An order as the Admin GraphQL API returns it: paid, one line item of product 101.
 fn order_node(order_id: i64, updated_at: &str, cancelled_at: Option<&str>) -> Value {
@@ -53,7 +41,7 @@ fn later(app: &TestApp, minutes: i64) -> String {
 #[tokio::test]
 async fn an_order_known_only_through_the_api_is_planned_once_and_its_late_webhook_adds_nothing() {
     let shopify = FakeShopify::start().await;
-    let app = connected(&shopify).await;
+    let app = shopify.connected_app().await;
     active(&app, json!({"delayDays": 0})).await;
     // Shopify never delivered orders/paid for 5001; its API knows the order.
     shopify.put_order(app.shop().as_str(), order_node(5001, &later(&app, 1), None));
@@ -80,7 +68,7 @@ async fn an_order_known_only_through_the_api_is_planned_once_and_its_late_webhoo
 #[tokio::test]
 async fn a_cancellation_known_only_through_the_api_expires_the_request() {
     let shopify = FakeShopify::start().await;
-    let app = connected(&shopify).await;
+    let app = shopify.connected_app().await;
     active(&app, json!({"delayDays": 3})).await;
     app.webhook("orders/paid", &fixtures::order(5002, &[(31, 101)], Some("ada@example.com"))).await;
     let r = &requests_of(&app, 5002).await[0];
@@ -98,7 +86,7 @@ async fn a_cancellation_known_only_through_the_api_expires_the_request() {
 #[tokio::test]
 async fn the_look_back_is_off_by_default_and_bounded() {
     let shopify = FakeShopify::start().await;
-    let app = connected(&shopify).await;
+    let app = shopify.connected_app().await;
     active(&app, json!({"delayDays": 0})).await;
     // An order from before the install: not asked about unless the merchant looks back.
     let ten_days_ago = (app.now() - chrono::Duration::days(10)).format("%Y-%m-%dT%H:%M:%SZ").to_string();

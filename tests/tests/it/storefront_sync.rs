@@ -79,18 +79,6 @@ async fn publication_changes_rewrite_the_blocks_metafields_through_the_connected
     app.finish().await;
 }
 
-/// A connected app (the merchant opened it once).
-async fn connected(shopify: &FakeShopify) -> TestApp {
-    let base = shopify.url();
-    let app = TestApp::spawn_with(|c| c.shopify.admin_base = Some(base)).await;
-    app.graphql("{ shop { domain } }", json!({})).await;
-    wait_for("the Admin API to be connected", Duration::from_secs(30), || async {
-        server::store::shops::get(app.db(), app.shop_id()).await.unwrap().filter(|s| s.access_token.is_some())
-    })
-    .await;
-    app
-}
-
 /// Published, media-ready testimonials of a product with these ratings and quotes.
 async fn shown(app: &TestApp, product: i64, rated: &[(i16, String)]) {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
@@ -131,7 +119,7 @@ async fn shown(app: &TestApp, product: i64, rated: &[(i16, String)]) {
 #[tokio::test]
 async fn a_products_ratings_5_4_and_3_become_its_standard_review_metafields_and_agree_with_the_json_ld() {
     let shopify = FakeShopify::start().await;
-    let app = connected(&shopify).await;
+    let app = shopify.connected_app().await;
     shown(&app, 303, &[(5, "Great".into()), (4, "Good".into()), (3, "Fine".into())]).await;
     let set = shopify.metafields();
     let owner = "gid://shopify/Product/303";
@@ -156,7 +144,7 @@ async fn a_products_ratings_5_4_and_3_become_its_standard_review_metafields_and_
 #[tokio::test]
 async fn a_blocks_html_stays_under_shopifys_64_kb_by_leaving_testimonials_out_never_markup() {
     let shopify = FakeShopify::start().await;
-    let app = connected(&shopify).await;
+    let app = shopify.connected_app().await;
     // Twelve long quotes of characters that grow when escaped: far over 64 KB together.
     let quote: String = "<&\"".repeat(666);
     shown(&app, 404, &vec![(5, quote); 12]).await;

@@ -70,6 +70,12 @@ async fn storefront(html: std::sync::Arc<std::sync::Mutex<String>>) -> String {
     format!("http://{addr}/")
 }
 
+/// The app proxy's fragment for a product page: the HTML a theme block prints.
+async fn fragment(app: &TestApp, product: i64) -> String {
+    let url = proxy_url(app, &format!("/products/{product}"), &[("format", "fragment")], TEST_API_SECRET);
+    app.client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 async fn js(b: &Browser, script: &str) -> Value {
     b.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
 }
@@ -84,15 +90,7 @@ async fn the_widget_loads_lazily_shows_this_products_testimonials_plays_them_wit
     let app = TestApp::spawn().await;
     let ours = published(&app, 101).await;
     let theirs = published(&app, 202).await;
-    let fragment = app
-        .client
-        .get(proxy_url(&app, "/products/101", &[("format", "fragment")], TEST_API_SECRET))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let fragment = fragment(&app, 101).await;
     assert!(fragment.contains(&ours) && !fragment.contains(&theirs));
     let page = std::sync::Arc::new(std::sync::Mutex::new(theme_page(&app, 101, &fragment)));
     let url = storefront(page.clone()).await;
@@ -220,15 +218,7 @@ async fn the_theme_blocks_print_every_setting_escaped_and_read_only_app_owned_me
 async fn the_extensions_own_loader_finds_the_api_through_the_block_and_enhances_it() {
     let app = TestApp::spawn().await;
     let ours = published(&app, 101).await;
-    let fragment = app
-        .client
-        .get(proxy_url(&app, "/products/101", &[("format", "fragment")], TEST_API_SECRET))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let fragment = fragment(&app, 101).await;
     let page = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let url = storefront(page.clone()).await;
     // The loader comes from the storefront's origin (as from Shopify's CDN); the block names the
