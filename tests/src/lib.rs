@@ -411,6 +411,28 @@ pub fn graphql_ws_client(http_url: &str, authorization: &str, query: &str, event
         .expect("node is installed")
 }
 
+/// A graphql-ws client running `operations` in turn on one socket (`tests/js/operations.cjs`);
+/// it waits for a line on its stdin before each operation after the first.
+pub fn graphql_ws_operations(http_url: &str, authorization: &str, operations: &[&str]) -> tokio::process::Child {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("js/operations.cjs");
+    let node_path = std::env::var("NODE_PATH").unwrap_or_else(|_| {
+        format!("{}/.cache/reelproof-tools/node_modules", std::env::var("HOME").unwrap_or_default())
+    });
+    let url = http_url.replacen("http://", "ws://", 1);
+    tokio::process::Command::new("node")
+        .arg(script)
+        .arg(url)
+        .arg(authorization)
+        .args(operations)
+        .env("NODE_PATH", node_path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node is installed")
+}
+
 /// Waits (at most 30 s) for a [`graphql_ws_client`] to finish and returns its JSON lines.
 pub async fn client_lines(child: tokio::process::Child) -> Vec<serde_json::Value> {
     let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())

@@ -4,8 +4,7 @@
 //! failure is the same 401 to the client; the reason goes to the log and a metric.
 
 use super::JsonError;
-use crate::domain::shop_domain::ShopDomain;
-use crate::graphql::admin::AdminPrincipal;
+use crate::graphql::admin::{AdminPrincipal, Credential};
 use crate::services;
 use crate::shopify::session_token;
 use crate::state::AppState;
@@ -62,7 +61,7 @@ pub async fn authenticate_bearer(state: &AppState, text: &str) -> Result<AdminPr
         return api_token_principal(state, token).await;
     }
     let session = verify_session_token(state, token)?;
-    let (principal, connected) = principal_for(state, &session.shop, session.user_id, token).await?;
+    let (principal, connected) = principal_for(state, &session, token).await?;
     // A merchant is here: the moment to connect the shop's Admin API if it is not yet.
     services::shop_connection::connect_if_needed(state, principal.shop_id, connected, &session.shop, token);
     Ok(principal)
@@ -106,15 +105,17 @@ async fn api_token_principal(state: &AppState, token: &str) -> Result<AdminPrinc
         actor: format!("token:{}", row.name),
         can_write: scopes.contains(&Scope::Write),
         is_api_token: true,
+        credential: Credential::ApiToken { hash: crate::domain::tokens::TokenHash::of(token) },
+        verified_at: state.now(),
     })
 }
 
 async fn principal_for(
     state: &AppState,
-    shop: &ShopDomain,
-    user_id: Option<String>,
+    session: &session_token::VerifiedSession,
     session_token: &str,
 ) -> Result<(AdminPrincipal, bool), &'static str> {
+    let shop = &session.shop;
     let profile = if state.is_dev() {
         // Dev mode has no Shopify to install from: only provisioned shops sign in.
         services::shops::find_installed(state.db(), shop)
@@ -135,9 +136,11 @@ async fn principal_for(
     let principal = AdminPrincipal {
         shop_id: profile.id,
         shop_domain: profile.domain.to_string(),
-        actor: format!("user:{}", user_id.unwrap_or_else(|| "unknown".into())),
+        actor: format!("user:{}", session.user_id.as_deref().unwrap_or("unknown")),
         can_write: true,
         is_api_token: false,
+        credential: Credential::Session { expires_at: session.expires_at },
+        verified_at: state.now(),
     };
     Ok((principal, profile.admin_connected))
 }

@@ -50,6 +50,12 @@ pub async fn revoke(state: &AppState, shop_id: ShopId, id: ApiTokenId) -> Result
     Ok(row)
 }
 
+/// Whether the token stored under this hash is still live (not revoked): re-checked before
+/// each operation of a long-lived socket.
+pub async fn is_active(state: &AppState, hash: &TokenHash) -> Result<bool, DbErr> {
+    Ok(store::api_tokens::find_active_all_shops(state.db(), hash).await?.is_some())
+}
+
 /// The live token behind a presented credential, if any.
 pub async fn resolve(state: &AppState, presented: &str) -> Result<Option<api_tokens::Model>, DbErr> {
     let Some(row) = store::api_tokens::find_active_all_shops(state.db(), &TokenHash::of(presented)).await? else {

@@ -33,6 +33,8 @@ pub struct Claims {
 pub struct VerifiedSession {
     pub shop: ShopDomain,
     pub user_id: Option<String>,
+    /// The token's `exp` (Unix seconds).
+    pub expires_at: i64,
 }
 
 /// Why a token was refused. The variants are for logs and metrics; clients only ever see
@@ -77,7 +79,7 @@ pub fn verify(token: &str, api_key: &str, api_secret: &str) -> Result<VerifiedSe
     if issuer != shop {
         return Err(SessionTokenError::IssuerMismatch);
     }
-    Ok(VerifiedSession { shop, user_id: claims.sub })
+    Ok(VerifiedSession { shop, user_id: claims.sub, expires_at: claims.exp })
 }
 
 /// Mints a token exactly as Shopify would. Used by dev mode (which has no Shopify admin to
@@ -126,8 +128,9 @@ mod tests {
 
     #[test]
     fn a_fresh_token_yields_its_shop_and_user() {
-        let v = verify(&sign(&claims(now()), SECRET, Algorithm::HS256), KEY, SECRET).unwrap();
-        assert_eq!(v, VerifiedSession { shop: shop(), user_id: Some("42".into()) });
+        let iat = now();
+        let v = verify(&sign(&claims(iat), SECRET, Algorithm::HS256), KEY, SECRET).unwrap();
+        assert_eq!(v, VerifiedSession { shop: shop(), user_id: Some("42".into()), expires_at: iat + 60 });
         let minted = mint(KEY, SECRET, &shop(), now(), 60);
         assert_eq!(verify(&minted, KEY, SECRET).unwrap().shop, shop());
     }

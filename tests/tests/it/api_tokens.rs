@@ -77,3 +77,83 @@ async fn tokens_are_shown_once_scoped_and_revocable() {
     assert_eq!(code(&bad), "VALIDATION");
     app.finish().await;
 }
+
+/// Reads the next JSON line a graphql-ws client printed.
+async fn next_line(out: &mut tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>) -> Value {
+    let line = tokio::time::timeout(std::time::Duration::from_secs(30), out.next_line())
+        .await
+        .expect("the client answers within 30 s")
+        .unwrap()
+        .expect("a line");
+    serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+#[tokio::test]
+async fn a_read_token_runs_no_mutation_over_the_websocket_and_a_revoked_one_stops_on_an_open_socket() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let created = app.graphql(CREATE, json!({"n": "Dashboard", "s": ["READ"]})).await;
+    let reader = created["data"]["createApiToken"]["token"].as_str().unwrap().to_owned();
+    let id = created["data"]["createApiToken"]["apiToken"]["id"].clone();
+    let mut client = reelproof_tests::graphql_ws_operations(
+        &app.url("/api/graphql"),
+        &format!("Bearer {reader}"),
+        &[SHOP, PAUSE, SHOP],
+    );
+    let mut stdin = client.stdin.take().unwrap();
+    let mut out = tokio::io::BufReader::new(client.stdout.take().unwrap()).lines();
+    assert_eq!(next_line(&mut out).await, json!({"connected": true}));
+    let read = next_line(&mut out).await;
+    assert_eq!(read["data"]["shop"]["domain"], "test-shop.myshopify.com", "{read}");
+
+    // A mutation on the socket is refused before it runs, as over HTTP.
+    stdin.write_all(b"\n").await.unwrap();
+    let refused = next_line(&mut out).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "FORBIDDEN", "{refused}");
+
+    // Revoked while the socket is open: its next operation is refused. (The check runs for
+    // principals verified more than five seconds ago.)
+    let r = app.graphql("mutation($id: ID!) { revokeApiToken(id: $id) { revokedAt } }", json!({"id": id})).await;
+    assert!(r["data"]["revokeApiToken"]["revokedAt"].is_string(), "{r}");
+    app.advance_clock(chrono::Duration::seconds(6));
+    stdin.write_all(b"\n").await.unwrap();
+    let after = next_line(&mut out).await;
+    assert_eq!(after["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{after}");
+    assert!(after["data"].is_null(), "nothing of the shop after revocation: {after}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_expired_session_token_or_an_uninstalled_shop_stops_on_an_open_socket() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let mut client = reelproof_tests::graphql_ws_operations(
+        &app.url("/api/graphql"),
+        &format!("Bearer {}", app.session_token()),
+        &[SHOP, SHOP],
+    );
+    let mut stdin = client.stdin.take().unwrap();
+    let mut out = tokio::io::BufReader::new(client.stdout.take().unwrap()).lines();
+    assert_eq!(next_line(&mut out).await, json!({"connected": true}));
+    assert_eq!(next_line(&mut out).await["data"]["shop"]["domain"], "test-shop.myshopify.com");
+    // The minute-long session token has run out (plus Shopify's ten seconds of leeway).
+    app.advance_clock(chrono::Duration::seconds(75));
+    stdin.write_all(b"\n").await.unwrap();
+    let after = next_line(&mut out).await;
+    assert_eq!(after["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{after}");
+
+    // A long-lived API token on a shop that uninstalls meanwhile.
+    let created = app.graphql(CREATE, json!({"n": "BI", "s": ["READ"]})).await;
+    let token = created["data"]["createApiToken"]["token"].as_str().unwrap().to_owned();
+    let mut client =
+        reelproof_tests::graphql_ws_operations(&app.url("/api/graphql"), &format!("Bearer {token}"), &[SHOP, SHOP]);
+    let mut stdin = client.stdin.take().unwrap();
+    let mut out = tokio::io::BufReader::new(client.stdout.take().unwrap()).lines();
+    assert_eq!(next_line(&mut out).await, json!({"connected": true}));
+    assert_eq!(next_line(&mut out).await["data"]["shop"]["domain"], "test-shop.myshopify.com");
+    app.webhook("app/uninstalled", &json!({ "id": 1 })).await;
+    app.advance_clock(chrono::Duration::seconds(6));
+    stdin.write_all(b"\n").await.unwrap();
+    assert_eq!(next_line(&mut out).await["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    app.finish().await;
+}

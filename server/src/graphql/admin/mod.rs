@@ -28,6 +28,7 @@ mod alerts;
 mod analytics;
 mod api_tokens;
 mod campaigns;
+mod guard;
 mod media;
 mod moderation;
 mod privacy;
@@ -84,11 +85,34 @@ pub struct AdminPrincipal {
     /// scopes say, and they never manage API tokens.
     pub can_write: bool,
     pub is_api_token: bool,
+    /// The credential behind it, re-checked before every operation of a long-lived socket.
+    pub credential: Credential,
+    /// When the credential was verified.
+    pub verified_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What authenticated a principal, kept to re-check it later (never the secret itself).
+#[derive(Clone)]
+pub enum Credential {
+    /// A Shopify session token, good until `expires_at` (Unix seconds).
+    Session { expires_at: i64 },
+    /// An API token, by the hash it is stored under.
+    ApiToken { hash: crate::domain::tokens::TokenHash },
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Session { expires_at } => f.debug_struct("Session").field("expires_at", expires_at).finish(),
+            Self::ApiToken { .. } => f.write_str("ApiToken"),
+        }
+    }
 }
 
 pub fn build_schema(state: AppState) -> AdminSchema {
     Schema::build(AdminQuery::default(), AdminMutation::default(), AdminSubscription::default())
         .data(state)
+        .extension(guard::CredentialGuard)
         .limit_depth(12)
         .limit_complexity(1000)
         .finish()
