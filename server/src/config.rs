@@ -26,7 +26,20 @@ pub struct RawConfig {
     /// 32 bytes, base64: encrypts shop access tokens at rest. Required in production mode.
     #[arg(long, env = "REELPROOF_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
+    /// Run in dev mode: no Shopify, a demo shop, generated credentials, a pre-authorised
+    /// GraphiQL. Never the fallback of a missing setting: it must be asked for.
+    #[arg(long, env = "REELPROOF_DEV", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub dev: bool,
+    /// Let dev mode listen on an address other than loopback (its admin signs itself in, so
+    /// anyone who can reach it is the demo shop's merchant).
+    #[arg(long, env = "REELPROOF_DEV_ALLOW_REMOTE", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
+    pub dev_allow_remote: bool,
 }
+
+/// Shopify's client secrets are 32 hexadecimal characters (newer ones carry a `shpss_` prefix);
+/// anything shorter is a mistake (a truncated paste, a placeholder) and would make a weak HMAC
+/// key.
+pub const MIN_SECRET_LEN: usize = 32;
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
@@ -258,7 +271,23 @@ impl EmailConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("SHOPIFY_API_KEY and SHOPIFY_API_SECRET must be set together (or both left unset for dev mode)")]
+    #[error(
+        "no Shopify credentials: set SHOPIFY_API_KEY and SHOPIFY_API_SECRET (and REELPROOF_ENCRYPTION_KEY), or start dev mode explicitly with --dev or REELPROOF_DEV=1"
+    )]
+    NoShopifyCredentials,
+    #[error("SHOPIFY_API_KEY or SHOPIFY_API_SECRET is set but blank; a blank secret would be an empty signing key")]
+    BlankShopifyCredential,
+    #[error(
+        "SHOPIFY_API_SECRET is shorter than the {MIN_SECRET_LEN} characters Shopify issues: check it was pasted whole"
+    )]
+    ShortShopifySecret,
+    #[error("--dev (REELPROOF_DEV) and Shopify credentials are both set: choose one")]
+    DevWithShopifyCredentials,
+    #[error(
+        "dev mode signs anyone in as the demo shop; it listens on loopback only ({0} is not). Add --dev-allow-remote (REELPROOF_DEV_ALLOW_REMOTE=1) if you mean it"
+    )]
+    DevOnRemoteAddress(SocketAddr),
+    #[error("SHOPIFY_API_KEY and SHOPIFY_API_SECRET must be set together")]
     HalfShopifyCredentials,
     #[error("REELPROOF_ENCRYPTION_KEY is required when Shopify credentials are set: {0}")]
     MissingEncryptionKey(SecretError),
@@ -293,8 +322,17 @@ impl RawConfig {
         let previous = self.shopify.previous_api_secret.filter(|s| !s.is_empty());
         let admin_base = self.shopify.admin_base;
         let app_bridge_url = self.shopify.app_bridge_url;
+        let blank = |v: &Option<String>| v.as_deref().is_some_and(|s| s.trim().is_empty());
+        if blank(&self.shopify.api_key) || blank(&self.shopify.api_secret) {
+            return Err(ConfigError::BlankShopifyCredential);
+        }
         let (mode, shopify, encryption_key) = match (self.shopify.api_key, self.shopify.api_secret) {
+            (Some(_), Some(_)) if self.dev => return Err(ConfigError::DevWithShopifyCredentials),
+            (Some(_), Some(api_secret)) if api_secret.trim().len() < MIN_SECRET_LEN => {
+                return Err(ConfigError::ShortShopifySecret);
+            }
             (Some(api_key), Some(api_secret)) => {
+                let (api_key, api_secret) = (api_key.trim().to_owned(), api_secret.trim().to_owned());
                 let key = self
                     .encryption_key
                     .as_deref()
@@ -308,7 +346,11 @@ impl RawConfig {
                 };
                 (Mode::Production, creds, key)
             }
+            (None, None) if !self.dev => return Err(ConfigError::NoShopifyCredentials),
             (None, None) => {
+                if !self.http.listen.ip().is_loopback() && !self.dev_allow_remote {
+                    return Err(ConfigError::DevOnRemoteAddress(self.http.listen));
+                }
                 let dev = load_or_create_dev_credentials(&self.data_dir)?;
                 let key = match self.encryption_key.as_deref() {
                     Some(k) => EncryptionKey::from_base64(k).map_err(ConfigError::BadEncryptionKey)?,
@@ -458,29 +500,64 @@ mod tests {
     fn no_credentials_means_dev_mode_with_stable_generated_secrets() {
         let dir = std::env::temp_dir().join(format!("rp-cfg-{}", uuid::Uuid::new_v4()));
         let d = dir.to_str().unwrap();
-        let a = parse(&["--data-dir", d]).resolve().unwrap();
+        let a = parse(&["--data-dir", d, "--dev"]).resolve().unwrap();
         assert_eq!(a.mode, Mode::Dev);
         assert!(a.database_url.starts_with("sqlite://") && a.database_url.ends_with("reelproof.db?mode=rwc"));
         assert_eq!(a.listen.to_string(), "127.0.0.1:8080");
-        let b = parse(&["--data-dir", d]).resolve().unwrap();
+        let b = parse(&["--data-dir", d, "--dev"]).resolve().unwrap();
         assert_eq!(a.shopify.api_secret, b.shopify.api_secret, "dev secrets survive a restart");
         std::fs::remove_dir_all(dir).unwrap();
     }
 
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
     #[test]
     fn production_needs_both_credentials_and_an_encryption_key() {
         let key = EncryptionKey::generate().to_base64();
-        let ok = parse(&["--api-key", "k", "--api-secret", "s", "--encryption-key", &key]).resolve().unwrap();
+        let ok = parse(&["--api-key", "k", "--api-secret", SECRET, "--encryption-key", &key]).resolve().unwrap();
         assert_eq!(ok.mode, Mode::Production);
         assert!(matches!(parse(&["--api-key", "k"]).resolve(), Err(ConfigError::HalfShopifyCredentials)));
         assert!(matches!(
-            parse(&["--api-key", "k", "--api-secret", "s"]).resolve(),
+            parse(&["--api-key", "k", "--api-secret", SECRET]).resolve(),
             Err(ConfigError::MissingEncryptionKey(_))
         ));
         assert!(matches!(
-            parse(&["--api-key", "k", "--api-secret", "s", "--encryption-key", "short"]).resolve(),
+            parse(&["--api-key", "k", "--api-secret", SECRET, "--encryption-key", "short"]).resolve(),
             Err(ConfigError::MissingEncryptionKey(_))
         ));
+    }
+
+    #[test]
+    fn nothing_insecure_starts_and_dev_mode_is_only_ever_asked_for() {
+        let key = EncryptionKey::generate().to_base64();
+        // Lost its Shopify variables: no silent dev mode.
+        assert!(matches!(parse(&[]).resolve(), Err(ConfigError::NoShopifyCredentials)));
+        // Blank or short secrets would make a weak or empty HMAC key.
+        assert!(matches!(
+            parse(&["--api-key", "k", "--api-secret", "  ", "--encryption-key", &key]).resolve(),
+            Err(ConfigError::BlankShopifyCredential)
+        ));
+        assert!(matches!(
+            parse(&["--api-key", " ", "--api-secret", SECRET, "--encryption-key", &key]).resolve(),
+            Err(ConfigError::BlankShopifyCredential)
+        ));
+        assert!(matches!(
+            parse(&["--api-key", "k", "--api-secret", "shortsecret", "--encryption-key", &key]).resolve(),
+            Err(ConfigError::ShortShopifySecret)
+        ));
+        assert!(matches!(
+            parse(&["--api-key", "k", "--api-secret", SECRET, "--encryption-key", &key, "--dev"]).resolve(),
+            Err(ConfigError::DevWithShopifyCredentials)
+        ));
+        // Dev mode on a public address only with a second explicit flag.
+        let dir = std::env::temp_dir().join(format!("rp-cfg-{}", uuid::Uuid::new_v4()));
+        let d = dir.to_str().unwrap();
+        let remote = parse(&["--data-dir", d, "--dev", "--listen", "0.0.0.0:8080"]).resolve();
+        assert!(matches!(remote, Err(ConfigError::DevOnRemoteAddress(_))));
+        assert!(remote.unwrap_err().to_string().contains("--dev-allow-remote"));
+        let allowed = parse(&["--data-dir", d, "--dev", "--listen", "0.0.0.0:8080", "--dev-allow-remote"]).resolve();
+        assert_eq!(allowed.unwrap().mode, Mode::Dev);
+        std::fs::remove_dir_all(dir).ok();
     }
 
     #[test]

@@ -28,6 +28,8 @@ fn reelproof(cwd: &Path) -> Command {
         "REELPROOF_PUBLIC_URL",
         "REELPROOF_UI_DIR",
         "REELPROOF_ROLE",
+        "REELPROOF_DEV",
+        "REELPROOF_DEV_ALLOW_REMOTE",
     ] {
         cmd.env_remove(var);
     }
@@ -62,6 +64,7 @@ async fn serve_with_no_configuration_runs_dev_mode_and_stops_gracefully_on_sigte
     let base = format!("http://127.0.0.1:{port}");
     let mut child = reelproof(cwd.path())
         .arg("serve")
+        .env("REELPROOF_DEV", "1")
         .env("REELPROOF_LISTEN", format!("127.0.0.1:{port}"))
         .env("REELPROOF_UI_DIR", ui_dir())
         .stdout(Stdio::piped())
@@ -127,18 +130,18 @@ async fn serve_with_no_configuration_runs_dev_mode_and_stops_gracefully_on_sigte
 #[test]
 fn shops_add_and_migrate_work_and_bad_input_is_a_clear_error() {
     let cwd = tempfile::tempdir().unwrap();
-    let out = reelproof(cwd.path()).arg("migrate").output().unwrap();
+    let out = reelproof(cwd.path()).env("REELPROOF_DEV", "1").arg("migrate").output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
 
-    let out = reelproof(cwd.path()).args(["shops", "add", "My-Store.myshopify.com"]).output().unwrap();
+    let out = reelproof(cwd.path()).arg("--dev").args(["shops", "add", "My-Store.myshopify.com"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("provisioned my-store.myshopify.com"), "{stdout}");
-    let again = reelproof(cwd.path()).args(["shops", "add", "my-store.myshopify.com"]).output().unwrap();
+    let again = reelproof(cwd.path()).arg("--dev").args(["shops", "add", "my-store.myshopify.com"]).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).starts_with("already present: my-store.myshopify.com"));
 
-    let bad = reelproof(cwd.path()).args(["shops", "add", "evil.com"]).output().unwrap();
+    let bad = reelproof(cwd.path()).arg("--dev").args(["shops", "add", "evil.com"]).output().unwrap();
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("not a shop domain"), "{stderr}");
@@ -147,4 +150,39 @@ fn shops_add_and_migrate_work_and_bad_input_is_a_clear_error() {
     let half = reelproof(cwd.path()).env("SHOPIFY_API_KEY", "k").arg("migrate").output().unwrap();
     assert!(!half.status.success());
     assert!(String::from_utf8_lossy(&half.stderr).contains("must be set together"));
+}
+
+#[test]
+fn a_server_without_shopify_credentials_or_with_weak_ones_refuses_to_start() {
+    let cwd = tempfile::tempdir().unwrap();
+    let refused = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success(), "started: {}", String::from_utf8_lossy(&out.stdout));
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!cwd.path().join("data/reelproof.db").exists(), "nothing was started: {stderr}");
+        stderr
+    };
+    // A deploy that lost its Shopify variables does not fall back to dev mode.
+    let err = refused(reelproof(cwd.path()).arg("serve"));
+    assert!(err.contains("REELPROOF_DEV=1") && err.contains("SHOPIFY_API_SECRET"), "{err}");
+    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let err = refused(
+        reelproof(cwd.path())
+            .arg("serve")
+            .env("SHOPIFY_API_KEY", "k")
+            .env("SHOPIFY_API_SECRET", "")
+            .env("REELPROOF_ENCRYPTION_KEY", key),
+    );
+    assert!(err.contains("blank"), "{err}");
+    let err = refused(
+        reelproof(cwd.path())
+            .arg("serve")
+            .env("SHOPIFY_API_KEY", "k")
+            .env("SHOPIFY_API_SECRET", "tooshort")
+            .env("REELPROOF_ENCRYPTION_KEY", key),
+    );
+    assert!(err.contains("shorter than the 32 characters"), "{err}");
+    let err = refused(reelproof(cwd.path()).args(["--dev", "--listen", "0.0.0.0:0", "serve"]));
+    assert!(err.contains("--dev-allow-remote"), "{err}");
 }
