@@ -95,9 +95,14 @@ pub struct MessagingArgs {
     /// Public capture API calls allowed per capture link per minute.
     #[arg(long, env = "CAPTURE_RATE_PER_TOKEN", default_value_t = 30)]
     pub capture_rate_per_token: u32,
-    /// Take the client IP from the first `X-Forwarded-For` entry (only behind a proxy that sets it).
-    #[arg(long, env = "REELPROOF_TRUST_FORWARDED_FOR", default_value_t = false)]
+    /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it): the entry
+    /// `REELPROOF_TRUSTED_PROXIES` places from the right, never what the client wrote.
+    #[arg(long, env = "REELPROOF_TRUST_FORWARDED_FOR", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
     pub trust_forwarded_for: bool,
+    /// How many proxies of ours stand in front of the server (a load balancer: 1; a CDN and a
+    /// load balancer: 2).
+    #[arg(long, env = "REELPROOF_TRUSTED_PROXIES", default_value_t = 1)]
+    pub trusted_proxies: u8,
     /// The ffmpeg binary the media worker runs.
     #[arg(long, env = "FFMPEG_PATH", default_value = "ffmpeg")]
     pub ffmpeg_path: PathBuf,
@@ -185,12 +190,14 @@ pub struct Config {
 pub struct CaptureConfig {
     pub rate_per_ip_per_minute: u32,
     pub rate_per_token_per_minute: u32,
-    pub trust_forwarded_for: bool,
+    /// How many `X-Forwarded-For` entries, from the right, our own proxies wrote (0: the
+    /// header is not believed at all).
+    pub trusted_proxy_hops: u8,
 }
 
 impl Default for CaptureConfig {
     fn default() -> Self {
-        Self { rate_per_ip_per_minute: 120, rate_per_token_per_minute: 30, trust_forwarded_for: false }
+        Self { rate_per_ip_per_minute: 120, rate_per_token_per_minute: 30, trusted_proxy_hops: 0 }
     }
 }
 
@@ -421,7 +428,7 @@ impl RawConfig {
         let capture = CaptureConfig {
             rate_per_ip_per_minute: m.capture_rate_per_ip,
             rate_per_token_per_minute: m.capture_rate_per_token,
-            trust_forwarded_for: m.trust_forwarded_for,
+            trusted_proxy_hops: if m.trust_forwarded_for { m.trusted_proxies } else { 0 },
         };
         Ok(Config {
             capture,

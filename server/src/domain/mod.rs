@@ -9,6 +9,7 @@ pub mod analytics;
 pub mod api_token;
 pub mod asset_state;
 pub mod campaign;
+pub mod client_ip;
 pub mod content_filter;
 pub mod engagement;
 pub mod event_payload;

@@ -82,17 +82,15 @@ pub async fn graphql_get(
 
 /// The public capture API: no credential but the token in each call.
 pub async fn public_graphql(
-    State((schema, trust_forwarded_for)): State<(crate::graphql::public::PublicSchema, bool)>,
+    State((schema, trusted_hops)): State<(crate::graphql::public::PublicSchema, u8)>,
     // Absent only when the router is served without connect info (never by `serve`).
     connect: Option<Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: http::HeaderMap,
     req: GraphQLRequest,
 ) -> GraphQLResponse {
     let header = |n: http::HeaderName| headers.get(n).and_then(|v| v.to_str().ok());
-    let forwarded = trust_forwarded_for
-        .then(|| header(http::HeaderName::from_static("x-forwarded-for")))
-        .flatten()
-        .and_then(|v| v.split(',').next()?.trim().parse().ok());
+    let forwarded = header(http::HeaderName::from_static("x-forwarded-for"))
+        .and_then(|v| crate::domain::client_ip::forwarded_client(v, usize::from(trusted_hops)));
     let signals = crate::graphql::public::ClientSignals {
         user_agent: header(http::header::USER_AGENT).map(str::to_owned),
         ip: forwarded.or(connect.map(|c| c.0.0.ip())),

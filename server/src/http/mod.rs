@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> Router {
     }
     let public_api = Router::new()
         .route("/api/public/graphql", axum::routing::post(admin_api::public_graphql))
-        .with_state((crate::graphql::public::build_schema(state.clone()), state.config().capture.trust_forwarded_for));
+        .with_state((crate::graphql::public::build_schema(state.clone()), state.config().capture.trusted_proxy_hops));
     let storefront_api = Router::new()
         .route(
             "/api/storefront/graphql",

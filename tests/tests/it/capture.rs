@@ -314,3 +314,32 @@ async fn the_merchant_hears_live_about_a_submission_and_its_processing() {
     assert_eq!(theirs.try_next(), None, "another shop hears nothing");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_client_cannot_dodge_the_per_ip_limit_by_writing_its_own_forwarded_for() {
+    // Behind one proxy of ours, which appends the address it saw to X-Forwarded-For.
+    let app = TestApp::spawn_with(|c| {
+        c.capture.rate_per_ip_per_minute = 3;
+        c.capture.trusted_proxy_hops = 1;
+    })
+    .await;
+    let mut codes = Vec::new();
+    for i in 0..5 {
+        let guess = server::domain::tokens::CaptureToken::generate();
+        let r: serde_json::Value = app
+            .client
+            .post(app.url("/api/public/graphql"))
+            // The client forges a fresh first entry each time; the proxy's entry is the same.
+            .header("x-forwarded-for", format!("10.9.8.{i}, 203.0.113.7"))
+            .json(&json!({"query": CAPTURE, "variables": {"t": guess.expose()}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        codes.push(code(&r).to_owned());
+    }
+    assert_eq!(codes[3..], ["RATE_LIMITED", "RATE_LIMITED"], "{codes:?}");
+    app.finish().await;
+}
