@@ -26,6 +26,11 @@ pub async fn shopify(State(state): State<AppState>, headers: HeaderMap, body: By
     }
     let delivery = DeliveryHeaders::from_headers(&headers);
     match intake::receive_shopify(&state, &delivery, &body).await {
+        Ok(intake::IntakeOutcome::Refused) => {
+            metrics::counter!("reelproof_webhooks_rejected_total", "reason" => "shop_mismatch").increment(1);
+            JsonError::new(StatusCode::BAD_REQUEST, "VALIDATION", "the body and the headers name different shops")
+                .into_response()
+        }
         Ok(outcome) => {
             (StatusCode::OK, axum::Json(serde_json::json!({ "ok": true, "outcome": format!("{outcome:?}") })))
                 .into_response()

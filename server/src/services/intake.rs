@@ -38,6 +38,8 @@ pub enum IntakeOutcome {
     Duplicate,
     /// Recorded with this status (`processed`, `ignored` or `failed`).
     Recorded(DeliveryStatus),
+    /// Recorded as `failed` and refused: the signed body and the headers disagree.
+    Refused,
 }
 
 /// What processing a topic produced.
@@ -149,6 +151,7 @@ async fn record_and_handle(
         return Ok(IntakeOutcome::Duplicate);
     };
 
+    let mut refused = false;
     let handled = match (topic, &shop) {
         (None, _) => Handled::ignored("topic not handled by Reelproof"),
         (Some(_), None) => Handled::ignored("unknown shop"),
@@ -157,6 +160,16 @@ async fn record_and_handle(
         }
         (Some(t), Some(s)) => match &d.payload {
             Err(e) => Handled::failed(e.clone()),
+            // The signed body outranks the headers: a body that names another shop than the
+            // `X-Shopify-Shop-Domain` header is refused, recorded, and changes nothing.
+            Ok(payload) if payloads::shop_domain_in(payload).is_some_and(|body_shop| body_shop != s.shop_domain) => {
+                refused = true;
+                Handled::failed(format!(
+                    "the body names shop {:?}, the headers {:?}: refused",
+                    payloads::shop_domain_in(payload).unwrap_or_default(),
+                    s.shop_domain
+                ))
+            }
             Ok(payload) => {
                 let trigger_at = d.triggered_at.unwrap_or(now);
                 let span = tracing::info_span!("webhook", shop_id = %s.id, topic = %topic_name);
@@ -174,6 +187,9 @@ async fn record_and_handle(
     store::deliveries::finish_all_shops(&txn, delivery_id, status, handled.error, result).await?;
     txn.commit().await?;
     metrics::counter!("reelproof_webhooks_processed_total", "topic" => label, "status" => status.as_str()).increment(1);
+    if refused {
+        return Ok(IntakeOutcome::Refused);
+    }
     Ok(IntakeOutcome::Recorded(status))
 }
 

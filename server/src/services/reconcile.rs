@@ -111,7 +111,7 @@ pub async fn run(state: &AppState, shop_id: ShopId) -> Result<Reconciled, Connec
             for replay in orders::replays(node) {
                 match super::intake::receive_reconciled(state, &shop, replay).await {
                     Ok(super::intake::IntakeOutcome::Recorded(_)) => done.replayed += 1,
-                    Ok(super::intake::IntakeOutcome::Duplicate) => {}
+                    Ok(super::intake::IntakeOutcome::Duplicate | super::intake::IntakeOutcome::Refused) => {}
                     Err(super::intake::IntakeError::Database(e)) => return Err(e.into()),
                     Err(e) => return Err(ConnectionError::Api(AdminApiError::Passing(e.to_string()))),
                 }

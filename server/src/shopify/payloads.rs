@@ -82,6 +82,12 @@ fn line_items(v: &Value) -> (Vec<LineItemFacts>, u32) {
     (parsed, malformed)
 }
 
+/// The shop a payload itself names, where Shopify puts one in the body (`shop_domain` in the
+/// privacy topics, `myshopify_domain` in `app/uninstalled` and `shop/update`), lower-cased.
+pub fn shop_domain_in(v: &Value) -> Option<String> {
+    text(v, "shop_domain").or_else(|| text(v, "myshopify_domain")).map(|d| d.to_ascii_lowercase())
+}
+
 /// The order of `orders/*` topics.
 #[derive(Debug, Clone)]
 pub struct Order {

@@ -229,3 +229,20 @@ async fn shop_redact_leaves_nothing_of_the_shop_in_any_table_or_in_storage() {
     assert!(app.state().storage().exists(&keeper_key).await.unwrap());
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_shop_redact_whose_body_names_another_shop_is_refused_recorded_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    app.add_shop("other-shop.myshopify.com").await;
+    // Signed with our secret, the header names this shop, the body another: refused.
+    let resp = app.webhook("shop/redact", &json!({"shop_id": 1, "shop_domain": "other-shop.myshopify.com"})).await;
+    assert_eq!(resp.status(), 400);
+    assert!(server::store::shops::get(app.db(), app.shop_id()).await.unwrap().is_some(), "this shop is untouched");
+    let other = server::domain::shop_domain::ShopDomain::parse("other-shop.myshopify.com").unwrap();
+    assert!(server::store::shops::find_by_domain(app.db(), &other).await.unwrap().is_some(), "and so is the other");
+    let deliveries = entity::webhook_deliveries::Entity::find().all(app.db()).await.unwrap();
+    let d = deliveries.iter().find(|d| d.topic == "shop/redact").expect("recorded");
+    assert_eq!(d.status, entity::DeliveryStatus::Failed);
+    assert!(d.error.as_deref().is_some_and(|e| e.contains("other-shop.myshopify.com")), "{:?}", d.error);
+    app.finish().await;
+}
