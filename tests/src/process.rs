@@ -28,11 +28,26 @@ fn binary() -> PathBuf {
 
 impl ServerProcess {
     pub async fn start(app: &crate::TestApp) -> Self {
+        Self::start_with(app, "web", &[("RUST_LOG", "warn")], None).await
+    }
+
+    /// As [`start`](Self::start), with a role, extra environment, and stderr (its logs) written
+    /// to `log` instead of the test's own.
+    pub async fn start_with(
+        app: &crate::TestApp,
+        role: &str,
+        env: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let config = app.state().config();
+        let stderr = match log {
+            Some(path) => std::process::Stdio::from(std::fs::File::create(path).expect("log file")),
+            None => std::process::Stdio::inherit(),
+        };
         let child = tokio::process::Command::new(binary())
-            .args(["serve", "--role", "web"])
+            .args(["serve", "--role", role])
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("DATABASE_URL", &config.database_url)
@@ -41,9 +56,9 @@ impl ServerProcess {
             .env("REELPROOF_ENCRYPTION_KEY", config.encryption_key.to_base64())
             .env("REELPROOF_DATA_DIR", data_dir.path())
             .env("REELPROOF_LISTEN", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::inherit())
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .expect("the reelproof binary starts");

@@ -18,6 +18,7 @@ mod install;
 mod intake;
 mod isolation;
 mod jobs;
+mod logs;
 mod media;
 mod messaging;
 mod migrations;
