@@ -102,6 +102,18 @@ pub fn audio_only(dir: &Path) -> Vec<u8> {
     std::fs::read(out).unwrap()
 }
 
+/// A WAV file: a container the worker does not accept, whatever its name says.
+pub fn wav_audio(dir: &Path) -> Vec<u8> {
+    let out = dir.join("audio.wav");
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    std::fs::read(out).unwrap()
+}
+
 /// Ten minutes of tiny video: over any sensible limit, quick to make.
 pub fn ten_minutes(dir: &Path) -> Vec<u8> {
     make(

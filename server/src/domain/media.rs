@@ -127,6 +127,44 @@ pub fn measured(output_ms: Option<i64>, limits: &MediaLimits) -> Result<i64, Med
 
 /// The scale filter: the short side at most `max` pixels, aspect kept, even dimensions (H.264).
 /// ffmpeg applies the rotation metadata before filters, so portrait stays portrait.
+/// The containers the capture page and imports accept (MP4/MOV/3GP, Matroska/WebM), as the
+/// names of ffmpeg's demuxers: anything else is refused before a decoder sees it.
+pub const DEMUXERS: &str = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm";
+/// The largest frame a decoder may allocate (8K): a file claiming a giant frame is refused.
+pub const MAX_PIXELS: u64 = 7680 * 4320;
+/// Threads per ffmpeg run: two workers' transcodes must not take every core of the machine.
+pub const THREADS: &str = "2";
+
+/// Options every ffprobe and ffmpeg run puts before its input: local files only (no protocol
+/// an upload could name), the accepted containers only, a frame size limit.
+pub fn input_guard() -> Vec<String> {
+    ["-protocol_whitelist", "file", "-format_whitelist", DEMUXERS, "-max_pixels", &MAX_PIXELS.to_string()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// Arguments of the probe.
+pub fn probe_args(input: &str) -> Vec<String> {
+    let mut args: Vec<String> = ["-v", "error"].iter().map(|s| s.to_string()).collect();
+    args.extend(input_guard());
+    args.extend(["-print_format", "json", "-show_format", "-show_streams", input].iter().map(|s| s.to_string()));
+    args
+}
+
+/// `args` with the input guard and the decoder's thread limit put just before `-i`.
+fn guarded(args: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len() + 10);
+    for a in args {
+        if a == "-i" {
+            out.extend(input_guard());
+            out.extend(["-threads".to_owned(), THREADS.to_owned()]);
+        }
+        out.push(a);
+    }
+    out
+}
+
 fn scale(max: u32) -> String {
     format!("scale=w='if(gte(iw,ih),-2,min(iw,{max}))':h='if(gte(iw,ih),min(ih,{max}),-2)'")
 }
@@ -134,73 +172,99 @@ fn scale(max: u32) -> String {
 /// Arguments of the playback transcode: H.264/AAC MP4 with the index up front (`+faststart`)
 /// so playback starts before the download ends.
 pub fn transcode_args(input: &str, output: &str, limits: &MediaLimits) -> Vec<String> {
-    [
-        "-nostdin",
-        "-y",
-        "-v",
-        "error",
-        "-i",
-        input,
-        "-map",
-        "0:v:0",
-        "-map",
-        "0:a:0?",
-        "-vf",
-        &scale(limits.max_short_side),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "veryfast",
-        "-crf",
-        "23",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "aac",
-        "-b:a",
-        "128k",
-        "-ac",
-        "2",
-        "-movflags",
-        "+faststart",
-        // A cap just past the limit: a file that hid its length cannot keep the worker busy.
-        "-t",
-        &format!("{}", limits.max_duration_ms / 1000 + 1),
-        output,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    guarded(
+        [
+            "-nostdin",
+            "-y",
+            "-v",
+            "error",
+            "-i",
+            input,
+            "-map",
+            "0:v:0",
+            "-map",
+            "0:a:0?",
+            "-vf",
+            &scale(limits.max_short_side),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-ac",
+            "2",
+            "-threads",
+            THREADS,
+            "-movflags",
+            "+faststart",
+            // A cap just past the limit: a file that hid its length cannot keep the worker busy.
+            "-t",
+            &format!("{}", limits.max_duration_ms / 1000 + 1),
+            output,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+    )
 }
 
 /// Arguments of the poster: one JPEG frame a second in (or at the start of a shorter clip).
 pub fn poster_args(input: &str, output: &str, duration_ms: i64, limits: &MediaLimits) -> Vec<String> {
     let at = format!("{:.3}", (duration_ms.min(2000) as f64 / 2000.0).min(1.0));
-    [
-        "-nostdin",
-        "-y",
-        "-v",
-        "error",
-        "-ss",
-        &at,
-        "-i",
-        input,
-        "-frames:v",
-        "1",
-        "-vf",
-        &scale(limits.max_short_side),
-        "-q:v",
-        "3",
-        output,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    guarded(
+        [
+            "-nostdin",
+            "-y",
+            "-v",
+            "error",
+            "-ss",
+            &at,
+            "-i",
+            input,
+            "-frames:v",
+            "1",
+            "-vf",
+            &scale(limits.max_short_side),
+            "-q:v",
+            "3",
+            output,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_tool_run_is_guarded_before_its_input() {
+        let limits = MediaLimits::default();
+        for args in [
+            probe_args("in.mp4"),
+            transcode_args("in.mp4", "out.mp4", &limits),
+            poster_args("in.mp4", "p.jpg", 3000, &limits),
+        ] {
+            let input = args.iter().position(|a| a == "in.mp4").unwrap();
+            let before = &args[..input];
+            for (opt, value) in [("-protocol_whitelist", "file"), ("-format_whitelist", DEMUXERS)] {
+                let at = before.iter().position(|a| a == opt).unwrap_or_else(|| panic!("{opt} in {args:?}"));
+                assert_eq!(before[at + 1], value);
+            }
+            assert!(before.iter().any(|a| a == "-max_pixels"), "{args:?}");
+        }
+        let t = transcode_args("in.mp4", "out.mp4", &limits);
+        assert_eq!(t.iter().filter(|a| *a == "-threads").count(), 2, "decoder and encoder: {t:?}");
+    }
 
     const IPHONE: &str = r#"{"streams":[
         {"codec_type":"video","codec_name":"hevc","width":1920,"height":1080,

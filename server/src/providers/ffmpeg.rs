@@ -4,6 +4,7 @@
 
 use crate::domain::media::{self, MediaError, MediaInfo, MediaLimits};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, Clone)]
 pub struct Ffmpeg {
@@ -25,34 +26,58 @@ fn tail(stderr: &[u8]) -> String {
     lines[start..].join(" | ").chars().take(400).collect()
 }
 
-async fn run(bin: &Path, args: &[String]) -> Result<std::process::Output, MediaError> {
-    tokio::process::Command::new(bin).args(args).kill_on_drop(true).output().await.map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            MediaError::FfmpegMissing
-        } else {
-            MediaError::Transcode(e.to_string())
-        }
-    })
+/// How long one probe may take: reading a header, never minutes.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a transcode may take at the most, whatever the file says about itself.
+const TRANSCODE_TIMEOUT: Duration = Duration::from_secs(900);
+/// How long a poster may take.
+const POSTER_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs a tool to the end or until `limit`; a child that outlives it is killed (the future is
+/// dropped, and the child with it).
+async fn run(bin: &Path, args: &[String], limit: Duration) -> Result<std::process::Output, MediaError> {
+    let child = tokio::process::Command::new(bin).args(args).kill_on_drop(true).output();
+    match tokio::time::timeout(limit, child).await {
+        Err(_) => Err(MediaError::Transcode(format!("stopped after {} s", limit.as_secs()))),
+        Ok(result) => result.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                MediaError::FfmpegMissing
+            } else {
+                MediaError::Transcode(e.to_string())
+            }
+        }),
+    }
 }
 
 impl Ffmpeg {
-    /// Whether both tools can be started (for `/readyz`).
+    /// Whether both tools can be started (for `/readyz`), found out at most once a minute per
+    /// process: a readiness probe every few seconds must not fork two processes each time.
     pub async fn available(&self) -> bool {
+        type Seen = std::collections::HashMap<(PathBuf, PathBuf), (std::time::Instant, bool)>;
+        static LAST: std::sync::Mutex<Option<Seen>> = std::sync::Mutex::new(None);
+        let key = (self.ffmpeg.clone(), self.ffprobe.clone());
+        let seen = LAST.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|m| m.get(&key).copied());
+        if let Some((at, ok)) = seen
+            && at.elapsed() < Duration::from_secs(60)
+        {
+            return ok;
+        }
+        let mut ok = true;
         for bin in [&self.ffmpeg, &self.ffprobe] {
-            if run(bin, &["-version".to_owned()]).await.is_err() {
-                return false;
+            if run(bin, &["-version".to_owned()], PROBE_TIMEOUT).await.is_err() {
+                ok = false;
+                break;
             }
         }
-        true
+        LAST.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Seen::new)
+            .insert(key, (std::time::Instant::now(), ok));
+        ok
     }
 
     pub async fn probe(&self, input: &Path) -> Result<MediaInfo, MediaError> {
-        let args: Vec<String> = ["-v", "error", "-print_format", "json", "-show_format", "-show_streams"]
-            .iter()
-            .map(|s| s.to_string())
-            .chain(std::iter::once(input.display().to_string()))
-            .collect();
-        let out = run(&self.ffprobe, &args).await?;
+        let out = run(&self.ffprobe, &media::probe_args(&input.display().to_string()), PROBE_TIMEOUT).await?;
         if !out.status.success() {
             return Err(MediaError::Unreadable(tail(&out.stderr)));
         }
@@ -70,7 +95,7 @@ impl Ffmpeg {
         limits: &MediaLimits,
     ) -> Result<i64, MediaError> {
         let (i, o, p) = (input.display().to_string(), playback.display().to_string(), poster.display().to_string());
-        let out = run(&self.ffmpeg, &media::transcode_args(&i, &o, limits)).await?;
+        let out = run(&self.ffmpeg, &media::transcode_args(&i, &o, limits), TRANSCODE_TIMEOUT).await?;
         if !out.status.success() {
             return Err(MediaError::Transcode(tail(&out.stderr)));
         }
@@ -78,7 +103,7 @@ impl Ffmpeg {
             Some(ms) => ms,
             None => media::measured(self.probe(playback).await?.duration_ms, limits)?,
         };
-        let out = run(&self.ffmpeg, &media::poster_args(&i, &p, duration_ms, limits)).await?;
+        let out = run(&self.ffmpeg, &media::poster_args(&i, &p, duration_ms, limits), POSTER_TIMEOUT).await?;
         if !out.status.success() {
             return Err(MediaError::Transcode(format!("poster: {}", tail(&out.stderr))));
         }

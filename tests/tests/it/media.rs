@@ -63,6 +63,8 @@ async fn broken_uploads_fail_with_a_specific_reason_and_the_worker_goes_on() {
         ("random", media::random_bytes(), "not a video we can read"),
         ("audio only", media::audio_only(dir.path()), "no video track"),
         ("empty", Vec::new(), "the file is empty"),
+        // Not one of the accepted containers: refused before any decoder runs.
+        ("wav named mp4", media::wav_audio(dir.path()), "Format not on whitelist"),
         ("ten minutes", media::ten_minutes(dir.path()), "s long; the limit is 60 s"),
         ("good", media::safari_mp4(dir.path()), ""),
     ];
@@ -71,7 +73,7 @@ async fn broken_uploads_fail_with_a_specific_reason_and_the_worker_goes_on() {
         let r = request(&app, 600 + i as i64).await;
         ids.push((name, fixtures::uploaded_asset(app.state(), &r, bytes, "video/mp4").await.id, want));
     }
-    assert_eq!(app.run_background_until_idle().await, 6, "one job each, none retried");
+    assert_eq!(app.run_background_until_idle().await, 7, "one job each, none retried");
     for (name, id, want) in ids {
         let a = asset(&app, id).await;
         if want.is_empty() {
