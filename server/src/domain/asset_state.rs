@@ -2,7 +2,8 @@
 //!
 //! `uploaded → processing → ready | failed`; `failed → processing` only through an explicit
 //! reprocess; a `processing` row whose lease ran out may be claimed again (`processing →
-//! processing`, only when the lease expired).
+//! processing`, only when the lease expired) — by a worker, or by the merchant's reprocess of
+//! an asset stuck there after its worker died.
 
 use entity::AssetStatus;
 
@@ -15,8 +16,9 @@ pub enum AssetCause {
     ProcessingSucceeded,
     /// Probe or transcode failed, or the input broke a limit.
     ProcessingFailed,
-    /// The merchant asked to try again (`reprocessAsset`).
-    Reprocess,
+    /// The merchant asked to try again (`reprocessAsset`); `lease_expired` for an asset stuck in
+    /// processing whose worker's lease ran out.
+    Reprocess { lease_expired: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -40,7 +42,8 @@ pub fn transition(
         (Processing, Processing, WorkerClaim { lease_expired }) => lease_expired,
         (Processing, Ready, ProcessingSucceeded) => true,
         (Processing, Failed, ProcessingFailed) => true,
-        (Failed, Processing, Reprocess) => true,
+        (Failed, Processing, Reprocess { .. }) => true,
+        (Processing, Processing, Reprocess { lease_expired }) => lease_expired,
         _ => false,
     };
     if ok { Ok(to) } else { Err(InvalidAssetTransition { from, to, cause }) }
@@ -63,7 +66,8 @@ mod tests {
             AssetCause::WorkerClaim { lease_expired: true },
             AssetCause::ProcessingSucceeded,
             AssetCause::ProcessingFailed,
-            AssetCause::Reprocess,
+            AssetCause::Reprocess { lease_expired: false },
+            AssetCause::Reprocess { lease_expired: true },
         ]
     }
 
@@ -76,7 +80,8 @@ mod tests {
                     | (Processing, Processing, AssetCause::WorkerClaim { lease_expired: true })
                     | (Processing, Ready, AssetCause::ProcessingSucceeded)
                     | (Processing, Failed, AssetCause::ProcessingFailed)
-                    | (Failed, Processing, AssetCause::Reprocess)
+                    | (Failed, Processing, AssetCause::Reprocess { .. })
+                    | (Processing, Processing, AssetCause::Reprocess { lease_expired: true })
             )
         };
         let mut allowed_count = 0;
@@ -89,15 +94,20 @@ mod tests {
                 }
             }
         }
-        // uploaded→processing (2 claim kinds), lease takeover, success, failure, reprocess.
-        assert_eq!(allowed_count, 6);
+        // uploaded→processing (2 claim kinds), lease takeover, success, failure, reprocess of a
+        // failed asset (2), reprocess of a stuck one.
+        assert_eq!(allowed_count, 8);
     }
 
     #[test]
     fn a_live_lease_cannot_be_stolen_and_failed_needs_reprocess() {
         assert!(transition(Processing, Processing, AssetCause::WorkerClaim { lease_expired: false }).is_err());
         assert!(transition(Failed, Processing, AssetCause::WorkerClaim { lease_expired: true }).is_err());
-        assert!(transition(Ready, Processing, AssetCause::Reprocess).is_err());
+        assert!(transition(Ready, Processing, AssetCause::Reprocess { lease_expired: true }).is_err());
+        assert!(
+            transition(Processing, Processing, AssetCause::Reprocess { lease_expired: false }).is_err(),
+            "a live worker's asset is not taken from it"
+        );
         assert!(is_playable(Ready) && !is_playable(Processing) && !is_playable(Failed) && !is_playable(Uploaded));
     }
 }

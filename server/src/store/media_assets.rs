@@ -195,11 +195,19 @@ pub async fn reprocess(
     now: DateTime<Utc>,
 ) -> Result<assets::Model, AssetError> {
     let a = get(db, shop_id, id).await?.ok_or(AssetError::NotFound)?;
-    let update = assets::Entity::update_many()
+    let lease_expired = a.lease_until.is_none_or(|l| l < now);
+    let mut update = assets::Entity::update_many()
         .col_expr(assets::Column::ProcessingError, Expr::value(Option::<String>::None))
         .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
-    change_status(db, shop_id, id, a.processing_status, AssetStatus::Processing, AssetCause::Reprocess, update, now)
-        .await?;
+    if a.processing_status == AssetStatus::Processing {
+        // Stuck in processing: only once its worker's lease has run out (checked in the write,
+        // so a worker that claims it meanwhile keeps it).
+        update = update.filter(
+            sea_orm::Condition::any().add(assets::Column::LeaseUntil.is_null()).add(assets::Column::LeaseUntil.lt(now)),
+        );
+    }
+    let cause = AssetCause::Reprocess { lease_expired };
+    change_status(db, shop_id, id, a.processing_status, AssetStatus::Processing, cause, update, now).await?;
     get(db, shop_id, id).await?.ok_or(AssetError::NotFound)
 }
 

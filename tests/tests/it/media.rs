@@ -188,3 +188,28 @@ async fn the_merchant_can_reprocess_a_failed_asset_and_only_a_failed_one() {
     assert_eq!(res["errors"][0]["extensions"]["code"], "NOT_FOUND", "{res} ({other})");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_asset_stuck_in_processing_after_its_worker_died_can_be_reprocessed_once_its_lease_ran_out() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let a =
+        fixtures::uploaded_asset(app.state(), &request(&app, 900).await, media::safari_mp4(dir.path()), "video/mp4")
+            .await;
+    // A worker claims it and dies: the asset sits in processing under its lease.
+    let now = app.now();
+    server::store::media_assets::claim(app.db(), app.shop_id(), a.id, now, now + chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    app.run_background_until_idle().await;
+    assert_eq!(asset(&app, a.id).await.processing_status, AssetStatus::Processing, "stuck");
+    let early = app.graphql(REPROCESS, serde_json::json!({"id": a.id.to_string()})).await;
+    assert_eq!(early["errors"][0]["extensions"]["code"], "INVALID_TRANSITION", "not from a live worker: {early}");
+
+    app.advance_clock(chrono::Duration::minutes(6));
+    let r = app.graphql(REPROCESS, serde_json::json!({"id": a.id.to_string()})).await;
+    assert_eq!(r["data"]["reprocessAsset"]["status"], "PROCESSING", "{r}");
+    assert_eq!(app.run_background_until_idle().await, 1);
+    assert_eq!(asset(&app, a.id).await.processing_status, AssetStatus::Ready);
+    app.finish().await;
+}
