@@ -217,17 +217,22 @@ pub async fn set_admin_tokens(
     shop_id: ShopId,
     tokens: Option<AdminTokens>,
 ) -> Result<(), DbErr> {
+    let storing = tokens.is_some();
     let (access, refresh, expires, scopes) = match tokens {
         Some(t) => (Some(t.access), t.refresh, t.expires_at, t.scopes),
         None => (None, None, None, None),
     };
-    shops::Entity::update_many()
+    let mut update = shops::Entity::update_many()
         .col_expr(shops::Column::AccessToken, Expr::value(access))
         .col_expr(shops::Column::RefreshToken, Expr::value(refresh))
         .col_expr(shops::Column::AccessTokenExpiresAt, Expr::value(expires))
         .col_expr(shops::Column::Scopes, Expr::value(scopes))
-        .filter(shops::Column::Id.eq(shop_id))
-        .exec(db)
-        .await?;
+        .filter(shops::Column::Id.eq(shop_id));
+    if storing {
+        // A grant that lands after the shop uninstalled (a background exchange racing
+        // `app/uninstalled`) is not kept: Shopify has revoked it anyway.
+        update = update.filter(shops::Column::UninstalledAt.is_null());
+    }
+    update.exec(db).await?;
     Ok(())
 }

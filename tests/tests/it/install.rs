@@ -104,6 +104,11 @@ async fn uninstall_keeps_the_data_and_a_reinstall_resumes_it() {
         .await;
     let kept =
         created["data"]["createCampaign"]["id"].as_str().unwrap_or_else(|| panic!("{created} {before}")).to_owned();
+    // The merchant's visit connected the shop in the background; let that finish first.
+    reelproof_tests::wait_for("the Admin API to be connected", std::time::Duration::from_secs(30), || async {
+        server::store::shops::get(app.db(), app.shop_id()).await.unwrap().filter(|s| s.access_token.is_some())
+    })
+    .await;
     app.webhook("app/uninstalled", &json!({ "id": 1, "myshopify_domain": app.shop().as_str() })).await;
     let row = server::store::shops::get(app.db(), app.shop_id()).await.unwrap().unwrap();
     assert!(row.uninstalled_at.is_some());
@@ -252,6 +257,14 @@ async fn a_merchant_opens_reelproof_from_shopify_for_the_first_time_in_chromium(
 
     let row = server::store::shops::find_by_domain(app.db(), &shop).await.unwrap().expect("installed");
     assert_eq!(row.timezone, "Europe/Berlin");
+    assert_eq!(ShopSettings::from_json(&row.settings).facts.currency.as_deref(), Some("EUR"), "the shop's facts");
+    let templates = message_templates::Entity::find()
+        .filter(message_templates::Column::ShopId.eq(row.id))
+        .filter(message_templates::Column::Locale.eq("de"))
+        .count(app.db())
+        .await
+        .unwrap();
+    assert!(templates > 0, "the built-in templates, in the shop's language");
     assert_eq!(campaigns_of(&app, row.id).await.len(), 1, "one draft campaign");
     assert_eq!(shopify.grants_of(shop.as_str()), ["token-exchange"], "installed once, at the document load");
     app.finish().await;
