@@ -8,6 +8,7 @@ pub mod analytics;
 pub mod api_tokens;
 pub mod campaigns;
 pub mod capture;
+pub mod credentials;
 pub mod engagement;
 pub mod flow;
 pub mod install;

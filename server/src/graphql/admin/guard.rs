@@ -8,17 +8,14 @@
 //!   its `exp`, a revoked API token, a shop that uninstalled all stop there with
 //!   `UNAUTHENTICATED` (the client reconnects with a fresh credential).
 
-use super::{AdminPrincipal, Credential};
+use super::AdminPrincipal;
 use crate::graphql::error::{ErrorCode, api_error};
+use crate::services::credentials;
 use crate::state::AppState;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql::{ServerError, ServerResult, Variables};
 use std::sync::Arc;
-
-/// A principal verified this recently needs no second look (every HTTP request is verified
-/// just before it runs).
-const FRESH: chrono::Duration = chrono::Duration::seconds(5);
 
 pub struct CredentialGuard;
 
@@ -37,32 +34,6 @@ fn refused(code: ErrorCode, message: &str) -> ServerError {
     err
 }
 
-/// Whether the credential still holds (`Err` carries the reason, for logs and metrics).
-async fn still_valid(state: &AppState, p: &AdminPrincipal) -> Result<(), &'static str> {
-    let now = state.now();
-    if now - p.verified_at < FRESH {
-        return Ok(());
-    }
-    match &p.credential {
-        Credential::Session { expires_at } => {
-            let leeway = crate::shopify::session_token::LEEWAY_SECS as i64;
-            if now.timestamp() > expires_at + leeway {
-                return Err("expired");
-            }
-        }
-        Credential::ApiToken { hash } => match crate::services::api_tokens::is_active(state, hash).await {
-            Ok(true) => {}
-            Ok(false) => return Err("revoked_api_token"),
-            Err(_) => return Err("lookup_failed"),
-        },
-    }
-    match crate::services::shops::get(state.db(), p.shop_id).await {
-        Ok(profile) if profile.uninstalled_at.is_none() => Ok(()),
-        Ok(_) => Err("uninstalled"),
-        Err(_) => Err("lookup_failed"),
-    }
-}
-
 #[async_trait::async_trait]
 impl Extension for CredentialGuardExtension {
     async fn parse_query(
@@ -77,7 +48,7 @@ impl Extension for CredentialGuardExtension {
             // No principal: the resolvers refuse on their own (`ctx` needs one).
             return Ok(doc);
         };
-        if let Err(reason) = still_valid(state, p).await {
+        if let Err(reason) = credentials::still_valid(state, p.shop_id, &p.credential, p.verified_at).await {
             tracing::info!(reason, "operation refused: the credential no longer holds");
             metrics::counter!("reelproof_admin_auth_failures_total", "reason" => reason).increment(1);
             return Err(refused(ErrorCode::Unauthenticated, "the credential is no longer valid; connect again"));

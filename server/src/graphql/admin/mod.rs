@@ -91,23 +91,7 @@ pub struct AdminPrincipal {
     pub verified_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// What authenticated a principal, kept to re-check it later (never the secret itself).
-#[derive(Clone)]
-pub enum Credential {
-    /// A Shopify session token, good until `expires_at` (Unix seconds).
-    Session { expires_at: i64 },
-    /// An API token, by the hash it is stored under.
-    ApiToken { hash: crate::domain::tokens::TokenHash },
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Session { expires_at } => f.debug_struct("Session").field("expires_at", expires_at).finish(),
-            Self::ApiToken { .. } => f.write_str("ApiToken"),
-        }
-    }
-}
+pub use crate::services::credentials::Credential;
 
 pub fn build_schema(state: AppState) -> AdminSchema {
     Schema::build(AdminQuery::default(), AdminMutation::default(), AdminSubscription::default())
