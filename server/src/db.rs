@@ -4,6 +4,9 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
+/// The longest any one statement may run on Postgres.
+pub const STATEMENT_TIMEOUT: &str = "30s";
+
 /// Connects to SQLite or Postgres; for SQLite, turns on WAL, foreign keys and a busy timeout
 /// so concurrent writers wait for each other instead of failing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
@@ -29,6 +32,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         });
     } else {
         opts.max_connections(20).min_connections(1);
+        // No statement may hold a connection for long: a slow query (a huge export, a missing
+        // index) fails with a clear error instead of starving webhooks of connections.
+        opts.map_sqlx_postgres_opts(|o| {
+            o.options([("statement_timeout", STATEMENT_TIMEOUT), ("idle_in_transaction_session_timeout", "60s")])
+        });
     }
     let mut db = Database::connect(opts).await?;
     // Every statement counts toward `reelproof_db_statements_total`: an N+1 shows up on the

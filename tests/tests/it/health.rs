@@ -42,3 +42,22 @@ async fn unknown_paths_are_404_not_500() {
     assert_eq!(app.get("/widget/../../etc/passwd").await.status(), 404);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn no_statement_can_hold_a_postgres_connection_for_long() {
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn().await;
+    let db = app.db();
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Every pooled connection carries the timeout, not just the first.
+        for _ in 0..3 {
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), "SHOW statement_timeout"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.try_get_by_index::<String>(0).unwrap(), server::db::STATEMENT_TIMEOUT);
+        }
+    }
+    app.finish().await;
+}
