@@ -143,7 +143,34 @@ pub fn product_json_ld(
 
 /// JSON inside `<script>`: `<` is written as `\u003c`, so no text can close the script element.
 pub fn script_json(value: &serde_json::Value) -> String {
-    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+    // Inside strings, `{` and `}` become `\u007b`/`\u007d` too: the app proxy answers Liquid,
+    // and a customer's `{{ … }}` or `{% … %}` in a review body must be inert there as well. (The
+    // object braces outside strings never form `{{` or `{%` in compact JSON.)
+    let json = value.to_string();
+    let mut out = String::with_capacity(json.len() + 16);
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '{' if in_string => out.push_str("\\u007b"),
+            '}' if in_string => out.push_str("\\u007d"),
+            _ => out.push(c),
+        }
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        }
+    }
+    out
 }
 
 /// How the proxy's HTML should look.
@@ -222,6 +249,17 @@ fn stars(r: i16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn structured_data_is_inert_as_liquid_and_as_html() {
+        let hostile = "{{ shop.name }} {% render 'x' %} </script><img src=x onerror=alert(1)> \\\" {{";
+        let v = serde_json::json!({ "@type": "Review", "reviewBody": hostile, "nested": { "a": [hostile] } });
+        let out = script_json(&v);
+        for bad in ["{{", "{%", "</", "<img", "\"@type\":\"Review\",\"reviewBody\":\"{"] {
+            assert!(!out.contains(bad), "{bad:?} in {out}");
+        }
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&out).unwrap(), v, "still the same JSON");
+    }
 
     #[test]
     fn review_metafields_agree_with_the_aggregate_rating() {

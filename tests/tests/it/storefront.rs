@@ -367,3 +367,52 @@ async fn a_rejected_testimonial_and_an_uninstalled_shop_are_listed_nowhere() {
     assert_eq!(gone["errors"][0]["extensions"]["code"], "NOT_FOUND", "{gone}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn customer_text_is_inert_as_liquid_html_and_script_everywhere_the_app_proxy_puts_it() {
+    let app = TestApp::spawn().await;
+    let hostile_name = "<script>alert(1)</script> {{ shop.name }} Eve\"'";
+    let hostile_quote = "{% render 'evil' %} {{ customer.email }} </script><img src=x onerror=alert(2)> {{";
+    let id = candidate(
+        &app,
+        app.shop_id(),
+        &Candidate {
+            status: SubmissionStatus::Approved,
+            published: true,
+            asset_status: Some(AssetStatus::Ready),
+            placement_home: true,
+            placement_product: true,
+            product_id: 909,
+        },
+    )
+    .await;
+    submissions::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(id),
+        display_name: Set(hostile_name.into()),
+        quote: Set(Some(hostile_quote.into())),
+        ..Default::default()
+    }
+    .update(app.db())
+    .await
+    .unwrap();
+    for extra in [vec![], vec![("format", "fragment")]] {
+        let r = app
+            .client
+            .get(proxy_url(&app, "/products/909", &extra, reelproof_tests::TEST_API_SECRET))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let body = r.text().await.unwrap();
+        assert!(body.contains(&id.to_string()), "the testimonial is shown: {body}");
+        for bad in ["{{", "{%", "<script>alert", "<img"] {
+            assert!(!body.contains(bad), "{bad:?} is live in the proxy's answer ({extra:?}): {body}");
+        }
+        // The only scripts are the structured data, which still parses and holds the quote.
+        assert_eq!(body.matches("<script").count(), 1, "{body}");
+        let ld = body.split("<script type=\"application/ld+json\">").nth(1).unwrap().split("</script>").next().unwrap();
+        let ld: Value = serde_json::from_str(ld).unwrap();
+        assert_eq!(ld["review"][0]["reviewBody"], hostile_quote, "shown as typed, never run");
+    }
+    app.finish().await;
+}
