@@ -361,6 +361,11 @@ pub fn shop_prefix(shop_id: ShopId) -> String {
     format!("shops/{shop_id}/")
 }
 
+/// Where a request's uploads go (and what a customer's redaction deletes, submitted or not).
+pub fn upload_prefix(shop_id: ShopId, request_id: entity::RequestId) -> String {
+    format!("{}uploads/{request_id}/", shop_prefix(shop_id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

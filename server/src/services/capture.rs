@@ -144,7 +144,7 @@ async fn open_request(state: &AppState, token: &str) -> Result<requests::Model, 
 }
 
 fn upload_prefix(r: &requests::Model) -> String {
-    format!("{}uploads/{}/", crate::providers::storage::shop_prefix(r.shop_id), r.id)
+    crate::providers::storage::upload_prefix(r.shop_id, r.id)
 }
 
 pub async fn create_upload(

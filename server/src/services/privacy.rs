@@ -184,6 +184,21 @@ pub async fn redact_customer(
             summary.objects_deleted += 1;
         }
     }
+    // Uploads that were never submitted (the customer left mid-way) and their resumable
+    // staging files: nothing of the customer stays in storage either.
+    for q in &reqs {
+        let prefix = crate::providers::storage::upload_prefix(shop_id, q.id);
+        summary.objects_deleted += state.storage().delete_prefix(&prefix).await?;
+        super::uploads::discard_staging(state, &prefix).await;
+    }
+    // Published testimonials of the customer are in the theme blocks' metafields too: the
+    // affected pages are written again (connected shops; in this transaction).
+    let mut pages: Vec<Option<i64>> =
+        subs.iter().filter(|s| s.published).flat_map(|s| [None, Some(s.product_id)]).collect();
+    pages.dedup();
+    if !pages.is_empty() {
+        super::storefront_sync::enqueue(db, shop_id, &pages, state.now()).await?;
+    }
     // Cascades to events, submissions, assets and moderation_log.
     requests::Entity::delete_many()
         .filter(requests::Column::ShopId.eq(shop_id))

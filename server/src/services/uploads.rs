@@ -34,9 +34,24 @@ pub struct Progress {
     pub complete: bool,
 }
 
+/// The staging folder of one upload prefix (a request's uploads), named by its hash so that no
+/// path component comes from a client.
+fn staging_dir(state: &AppState, prefix: &str) -> PathBuf {
+    state.config().data_dir.join("staging").join(crate::domain::tokens::TokenHash::of(prefix).as_str())
+}
+
 fn staging_file(state: &AppState, key: &str) -> PathBuf {
-    let name = crate::domain::tokens::TokenHash::of(key).as_str().to_owned();
-    state.config().data_dir.join("staging").join(name)
+    let prefix = key.rsplit_once('/').map(|(p, _)| format!("{p}/")).unwrap_or_default();
+    staging_dir(state, &prefix).join(crate::domain::tokens::TokenHash::of(key).as_str())
+}
+
+/// Deletes whatever is staged under an upload prefix (a redacted customer's unfinished uploads).
+pub async fn discard_staging(state: &AppState, prefix: &str) {
+    match tokio::fs::remove_dir_all(staging_dir(state, prefix)).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!(error = %e, "staged upload not deleted"),
+    }
 }
 
 /// Bytes of `key` received so far (0 when nothing is staged; the full size once stored).

@@ -246,3 +246,93 @@ async fn a_shop_redact_whose_body_names_another_shop_is_refused_recorded_and_cha
     assert!(d.error.as_deref().is_some_and(|e| e.contains("other-shop.myshopify.com")), "{:?}", d.error);
     app.finish().await;
 }
+
+/// Every file under a folder, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() { out.extend(files_under(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+#[tokio::test]
+async fn customer_redact_also_removes_unfinished_uploads_and_rewrites_the_blocks_that_showed_her() {
+    let shopify = reelproof_tests::shopify::FakeShopify::start().await;
+    let app = shopify.connected_app().await;
+    let (grace, _) = setup(&app).await;
+    // Her testimonial is published: it is in the theme blocks' metafields.
+    let sub = entity::testimonial_submissions::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.request_id == Some(grace))
+        .unwrap();
+    entity::testimonial_submissions::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(sub.id),
+        published: Set(true),
+        ..Default::default()
+    }
+    .update(app.db())
+    .await
+    .unwrap();
+    // Her other request: she started an upload and never submitted (a part staged, nothing stored).
+    let other = entity::testimonial_requests::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.customer_email.as_deref() == Some(EMAIL) && r.id != grace)
+        .unwrap();
+    for to in [RequestStatus::Queued, RequestStatus::Sent] {
+        server::store::requests::transition(app.db(), app.shop_id(), other.id, to, app.now(), Default::default())
+            .await
+            .unwrap();
+    }
+    let capture = app.state().links().capture_token(other.id);
+    let token = capture.expose().to_owned();
+    // What the send would have stored: the link's hash.
+    entity::testimonial_requests::ActiveModel {
+        id: sea_orm::ActiveValue::Unchanged(other.id),
+        token_hash: Set(capture.hash().as_str().to_owned()),
+        ..Default::default()
+    }
+    .update(app.db())
+    .await
+    .unwrap();
+    let up = app.public_graphql(super::capture::UPLOAD, json!({"t": token, "ct": "video/mp4", "n": 1000})).await;
+    let url = up["data"]["createUpload"]["url"].as_str().unwrap_or_else(|| panic!("{up}")).to_owned();
+    let part = reelproof_tests::http()
+        .put(&url)
+        .header("content-type", "video/mp4")
+        .header("content-range", "bytes 0-399/1000")
+        .body(vec![7u8; 400])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 200);
+    let staging = app.state().config().data_dir.join("staging");
+    assert!(!files_under(&staging).is_empty(), "a part is staged");
+    // And an object a finished upload left, that no submission names.
+    let orphan = format!("{}{}", server::providers::storage::upload_prefix(app.shop_id(), other.id), "left-behind.mp4");
+    app.state().storage().put(&orphan, Bytes::from_static(b"video")).await.unwrap();
+
+    let who = json!({"id": 7_200_000_000_000_001i64, "email": EMAIL, "phone": "+15550101234"});
+    let redact =
+        json!({"shop_id": 1, "shop_domain": app.shop().as_str(), "customer": who, "orders_to_redact": [ORDER]});
+    assert_eq!(app.webhook("customers/redact", &redact).await.status(), 200);
+    assert!(files_under(&staging).is_empty(), "no staged part of hers is left: {:?}", files_under(&staging));
+    assert!(!app.state().storage().exists(&orphan).await.unwrap(), "no object of hers is left");
+    // The blocks that showed her are written again, without her.
+    app.run_background_until_idle().await;
+    let set = shopify.metafields();
+    let product = set
+        .iter()
+        .rev()
+        .find(|m| m["ownerId"] == "gid://shopify/Product/101" && m["key"] == "testimonials_html")
+        .expect("the product's block was rewritten");
+    assert!(!product["value"].as_str().unwrap().contains(&sub.id.to_string()));
+    app.finish().await;
+}
