@@ -147,3 +147,23 @@ async fn imported_testimonials_are_fetched_processed_marked_as_imported_and_expo
     assert_eq!(pending_only["data"]["submissionsCsv"].as_str().unwrap().lines().count(), 1, "just the header");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn aliases_cannot_multiply_a_whole_shop_export() {
+    let app = TestApp::spawn().await;
+    let one = app.graphql("{ submissionsCsv }", serde_json::json!({})).await;
+    assert!(one["errors"].is_null(), "{one}");
+    let two = app.graphql("{ a: submissionsCsv b: submissionsCsv }", serde_json::json!({})).await;
+    let message = two["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("too complex"), "{two}");
+    assert!(two["data"].is_null(), "nothing ran: {two}");
+    // Lists cost their page size: a page of 100 requests asking for much, times several aliases.
+    let page = "requests(first: 100) { edges { node { id status timeline { type at } } } }";
+    let one = app.graphql(&format!("{{ {page} }}"), serde_json::json!({})).await;
+    assert!(one["errors"].is_null(), "one page is fine: {one}");
+    let many = (0..8).map(|i| format!("a{i}: {page}")).collect::<Vec<_>>().join(" ");
+    let many = format!("{{ {many} }}");
+    let r = app.graphql(&many, serde_json::json!({})).await;
+    assert!(r["errors"][0]["message"].as_str().unwrap_or_default().contains("too complex"), "{r}");
+    app.finish().await;
+}

@@ -43,6 +43,7 @@ pub struct AlertQuery;
 #[Object]
 impl AlertQuery {
     /// The newest alerts (at most `first`, 100 at most).
+    #[graphql(complexity = "first.max(1) as usize * child_complexity")]
     async fn alerts(
         &self,
         context: &Context<'_>,

@@ -93,12 +93,19 @@ pub struct AdminPrincipal {
 
 pub use crate::services::credentials::Credential;
 
+/// The most a single document may cost: lists count their page size times what each row asks
+/// for, so aliases cannot multiply a costly field past it.
+pub const MAX_COMPLEXITY: usize = 5000;
+/// What a whole-shop operation (the CSV export, an import) costs: two in one document are
+/// already too many.
+pub const EXPENSIVE: usize = MAX_COMPLEXITY / 2 + 1;
+
 pub fn build_schema(state: AppState) -> AdminSchema {
     Schema::build(AdminQuery::default(), AdminMutation::default(), AdminSubscription::default())
         .data(state)
         .extension(guard::CredentialGuard)
         .limit_depth(12)
-        .limit_complexity(1000)
+        .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }
 

@@ -206,6 +206,7 @@ pub struct ModerationQuery;
 #[Object]
 impl ModerationQuery {
     /// The shop's submissions, newest first; `status: PENDING` is the moderation queue.
+    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
     async fn submissions(
         &self,
         context: &Context<'_>,

@@ -146,6 +146,7 @@ pub struct RequestQuery;
 #[Object]
 impl RequestQuery {
     /// The requests log: newest first, filtered, each with its timeline.
+    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
     async fn requests(
         &self,
         context: &Context<'_>,

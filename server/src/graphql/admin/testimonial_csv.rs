@@ -15,6 +15,7 @@ impl CsvQuery {
     /// product, publication and placements, media status and links (valid for 7 days), and the
     /// consent record (text, version, time). Cells a spreadsheet would run as formulas are
     /// prefixed with `'`.
+    #[graphql(complexity = "crate::graphql::admin::EXPENSIVE")]
     async fn submissions_csv(&self, context: &Context<'_>, status: Option<Status>) -> Result<String> {
         let (p, state) = ctx(context)?;
         service::export(state, p.shop_id, status.map(Into::into)).await.map_err(internal)
@@ -33,6 +34,7 @@ impl CsvMutation {
     /// column, message). Imported testimonials are `PENDING` with source `IMPORT`; their videos
     /// are fetched by the server (public addresses only, size and time limited) and processed
     /// like uploads.
+    #[graphql(complexity = "crate::graphql::admin::EXPENSIVE")]
     async fn import_testimonials(&self, context: &Context<'_>, csv: String) -> Result<Vec<Submission>> {
         let (p, state) = ctx(context)?;
         match service::import(state, p.shop_id, &p.actor, &csv).await {
