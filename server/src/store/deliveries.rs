@@ -66,27 +66,49 @@ pub async fn scrub_results_for_orders(
     shop_id: ShopId,
     order_ids: &[i64],
 ) -> Result<u32, DbErr> {
-    let rows = deliveries::Entity::find()
-        .filter(deliveries::Column::ShopId.eq(shop_id))
-        .filter(deliveries::Column::Result.is_not_null())
-        .all(db)
-        .await?;
+    use sea_orm::{QueryOrder, QuerySelect};
+    // A shop's whole delivery history can be large: read it a page at a time (by id, which is
+    // time-ordered), only the two columns needed.
+    const PAGE: u64 = 500;
     let mut scrubbed = 0;
-    for d in rows {
-        let names_order = d
-            .result
-            .as_ref()
-            .and_then(|r| r.get("order_id"))
-            .and_then(serde_json::Value::as_i64)
-            .is_some_and(|o| order_ids.contains(&o));
-        if names_order {
-            deliveries::Entity::update_many()
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut q = deliveries::Entity::find()
+            .select_only()
+            .column(deliveries::Column::Id)
+            .column(deliveries::Column::Result)
+            .filter(deliveries::Column::ShopId.eq(shop_id))
+            .filter(deliveries::Column::Result.is_not_null());
+        if let Some(a) = after {
+            q = q.filter(deliveries::Column::Id.gt(a));
+        }
+        let rows: Vec<(Uuid, Option<serde_json::Value>)> =
+            q.order_by_asc(deliveries::Column::Id).limit(PAGE).into_tuple().all(db).await?;
+        let Some(last) = rows.last().map(|r| r.0) else { break };
+        let named: Vec<Uuid> = rows
+            .iter()
+            .filter(|(_, result)| {
+                result
+                    .as_ref()
+                    .and_then(|r| r.get("order_id"))
+                    .and_then(serde_json::Value::as_i64)
+                    .is_some_and(|o| order_ids.contains(&o))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if !named.is_empty() {
+            let n = deliveries::Entity::update_many()
                 .col_expr(deliveries::Column::Result, Some(serde_json::json!({ "redacted": true })).into())
-                .filter(deliveries::Column::Id.eq(d.id))
+                .filter(deliveries::Column::ShopId.eq(shop_id))
+                .filter(deliveries::Column::Id.is_in(named))
                 .exec(db)
                 .await?;
-            scrubbed += 1;
+            scrubbed += n.rows_affected as u32;
         }
+        if (rows.len() as u64) < PAGE {
+            break;
+        }
+        after = Some(last);
     }
     Ok(scrubbed)
 }

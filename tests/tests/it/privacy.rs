@@ -336,3 +336,40 @@ async fn customer_redact_also_removes_unfinished_uploads_and_rewrites_the_blocks
     assert!(!product["value"].as_str().unwrap().contains(&sub.id.to_string()));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_delivery_scrub_pages_through_a_long_history_and_touches_only_the_redacted_orders() {
+    use entity::webhook_deliveries as d;
+    let app = TestApp::spawn().await;
+    let other = app.add_shop("other-shop.myshopify.com").await;
+    let now = app.now();
+    let row = |shop: entity::ShopId, i: i64, order: i64| d::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(Some(shop)),
+        source: Set(entity::WebhookSource::Shopify),
+        topic: Set("orders/paid".into()),
+        external_id: Set(format!("scrub-{shop}-{i}")),
+        event_id: Set(None),
+        triggered_at: Set(None),
+        received_at: Set(now),
+        status: Set(entity::DeliveryStatus::Processed),
+        error: Set(None),
+        result: Set(Some(json!({ "order_id": order }))),
+    };
+    // 1 200 deliveries (three pages), every hundredth about the redacted order.
+    let rows: Vec<_> = (0..1200).map(|i| row(app.shop_id(), i, if i % 100 == 7 { ORDER } else { 1 + i })).collect();
+    for chunk in rows.chunks(200) {
+        d::Entity::insert_many(chunk.to_vec()).exec(app.db()).await.unwrap();
+    }
+    d::Entity::insert(row(other, 0, ORDER)).exec(app.db()).await.unwrap();
+    let n = server::store::deliveries::scrub_results_for_orders(app.db(), app.shop_id(), &[ORDER]).await.unwrap();
+    assert_eq!(n, 12);
+    let all = d::Entity::find().all(app.db()).await.unwrap();
+    let redacted = all.iter().filter(|r| r.result == Some(json!({ "redacted": true }))).count();
+    assert_eq!(redacted, 12, "exactly the redacted order's deliveries of this shop");
+    assert!(
+        all.iter().any(|r| r.shop_id == Some(other) && r.result == Some(json!({ "order_id": ORDER }))),
+        "another shop's stay"
+    );
+    app.finish().await;
+}
