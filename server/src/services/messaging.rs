@@ -573,7 +573,17 @@ pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
     super::analytics::maybe_recompute(state).await?;
     super::alert_summary::maybe_send(state).await?;
     super::reconcile::plan_due(state).await?;
+    sweep_staging_hourly(state).await;
     Ok(report)
+}
+
+/// The staging sweep, at most once an hour per process.
+async fn sweep_staging_hourly(state: &AppState) {
+    static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
+    let hour = state.now().timestamp() / 3600;
+    if LAST.swap(hour, std::sync::atomic::Ordering::AcqRel) != hour {
+        super::uploads::sweep_stale_staging(state).await;
+    }
 }
 
 /// The scheduler loop of `serve`: a round every few seconds until shutdown.

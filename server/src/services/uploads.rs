@@ -45,6 +45,34 @@ fn staging_file(state: &AppState, key: &str) -> PathBuf {
     staging_dir(state, &prefix).join(crate::domain::tokens::TokenHash::of(key).as_str())
 }
 
+/// Staged parts older than this belong to uploads nobody will finish (the signed upload URL
+/// lasts half an hour).
+pub const STAGING_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Deletes staged parts older than [`STAGING_MAX_AGE`] on this replica's disk (uploads left
+/// half-way); returns how many files went. Run from the scheduler's round, once an hour.
+pub async fn sweep_stale_staging(state: &AppState) -> usize {
+    let root = state.config().data_dir.join("staging");
+    let cutoff = std::time::SystemTime::now() - STAGING_MAX_AGE;
+    let mut removed = 0;
+    let Ok(mut dirs) = tokio::fs::read_dir(&root).await else { return 0 };
+    while let Ok(Some(dir)) = dirs.next_entry().await {
+        let Ok(mut files) = tokio::fs::read_dir(dir.path()).await else { continue };
+        while let Ok(Some(f)) = files.next_entry().await {
+            let stale = f.metadata().await.and_then(|m| m.modified()).is_ok_and(|t| t < cutoff);
+            if stale && tokio::fs::remove_file(f.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+        // An emptied folder goes too (fails harmlessly when something is still staged).
+        let _ = tokio::fs::remove_dir(dir.path()).await;
+    }
+    if removed > 0 {
+        tracing::info!(removed, "stale staged uploads deleted");
+    }
+    removed
+}
+
 /// Deletes whatever is staged under an upload prefix (a redacted customer's unfinished uploads).
 pub async fn discard_staging(state: &AppState, prefix: &str) {
     match tokio::fs::remove_dir_all(staging_dir(state, prefix)).await {

@@ -343,3 +343,23 @@ async fn a_client_cannot_dodge_the_per_ip_limit_by_writing_its_own_forwarded_for
     assert_eq!(codes[3..], ["RATE_LIMITED", "RATE_LIMITED"], "{codes:?}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn uploads_left_half_way_are_swept_from_the_staging_disk_after_a_day() {
+    let app = TestApp::spawn().await;
+    let staging = app.state().config().data_dir.join("staging");
+    let (old_dir, new_dir) = (staging.join("abandoned"), staging.join("in-progress"));
+    std::fs::create_dir_all(&old_dir).unwrap();
+    std::fs::create_dir_all(&new_dir).unwrap();
+    let old = old_dir.join("part");
+    std::fs::write(&old, b"half a video").unwrap();
+    let two_days_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 24 * 3600);
+    std::fs::File::options().write(true).open(&old).unwrap().set_modified(two_days_ago).unwrap();
+    let fresh = new_dir.join("part");
+    std::fs::write(&fresh, b"still uploading").unwrap();
+
+    assert_eq!(server::services::uploads::sweep_stale_staging(app.state()).await, 1);
+    assert!(!old.exists() && !old_dir.exists(), "the abandoned part and its folder are gone");
+    assert!(fresh.exists(), "an upload in progress is kept");
+    app.finish().await;
+}
