@@ -127,6 +127,21 @@ pub fn measured(output_ms: Option<i64>, limits: &MediaLimits) -> Result<i64, Med
 
 /// The scale filter: the short side at most `max` pixels, aspect kept, even dimensions (H.264).
 /// ffmpeg applies the rotation metadata before filters, so portrait stays portrait.
+/// Whether a file's first bytes are those of a container we accept: an ISO base media file
+/// (MP4, MOV, 3GP: a box type such as `ftyp` at offset 4) or Matroska/WebM (the EBML magic).
+/// Checked before any tool reads the file, so a file that only claims to be a video never
+/// reaches a demuxer.
+pub fn sniff(head: &[u8]) -> Result<(), MediaError> {
+    const EBML: [u8; 4] = [0x1A, 0x45, 0xDF, 0xA3];
+    const BOXES: [&[u8; 4]; 6] = [b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"];
+    let iso = head.len() >= 8 && BOXES.iter().any(|b| &head[4..8] == *b);
+    if iso || head.starts_with(&EBML) {
+        Ok(())
+    } else {
+        Err(MediaError::Unreadable("it does not start like an MP4, QuickTime or WebM file".into()))
+    }
+}
+
 /// The containers the capture page and imports accept (MP4/MOV/3GP, Matroska/WebM), as the
 /// names of ffmpeg's demuxers: anything else is refused before a decoder sees it.
 pub const DEMUXERS: &str = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm";
@@ -245,6 +260,17 @@ pub fn poster_args(input: &str, output: &str, duration_ms: i64, limits: &MediaLi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_accepted_containers_pass_the_sniff() {
+        let mp4 = [0, 0, 0, 0x20, b'f', b't', b'y', b'p', b'i', b's', b'o', b'm'];
+        assert!(sniff(&mp4).is_ok());
+        assert!(sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0x9F]).is_ok(), "WebM");
+        let wav = *b"RIFF\x24\x00\x00\x00WAVEfmt ";
+        let err = sniff(&wav).unwrap_err().to_string();
+        assert!(err.contains("not a video we can read") && err.contains("MP4, QuickTime or WebM"), "{err}");
+        assert!(sniff(b"<html>").is_err() && sniff(&[]).is_err());
+    }
 
     #[test]
     fn every_tool_run_is_guarded_before_its_input() {

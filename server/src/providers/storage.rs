@@ -158,6 +158,24 @@ impl Storage {
         }
     }
 
+    /// Streams `key` into the file at `to` (never the whole object in memory); returns its size.
+    pub async fn download_to(&self, key: &str, to: &std::path::Path) -> Result<u64, StorageError> {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let io =
+            |e: std::io::Error| StorageError(object_store::Error::Generic { store: "download", source: Box::new(e) });
+        let mut stream = self.store.get(&Path::from(key)).await?.into_stream();
+        let mut file = tokio::fs::File::create(to).await.map_err(io)?;
+        let mut size = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            size += chunk.len() as u64;
+            file.write_all(&chunk).await.map_err(io)?;
+        }
+        file.flush().await.map_err(io)?;
+        Ok(size)
+    }
+
     pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
         Ok(self.store.get(&Path::from(key)).await?.bytes().await?)
     }

@@ -213,23 +213,32 @@ async fn transcode(
     {
         return Ok(Err(e));
     }
-    let bytes = state.storage().get(&asset.original_key).await.map_err(|e| e.to_string())?;
-    if bytes.is_empty() {
-        return Ok(Err(MediaError::Empty));
-    }
-    if bytes.len() as i64 > cfg.limits.max_bytes {
-        return Ok(Err(media::check(&Default::default(), bytes.len() as i64, &cfg.limits).unwrap_err()));
-    }
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let input = dir.path().join("original");
     let playback = dir.path().join("playback.mp4");
     let poster = dir.path().join("poster.jpg");
-    tokio::fs::write(&input, &bytes).await.map_err(|e| e.to_string())?;
+    // Streamed to disk: an upload of hundreds of megabytes is never held in memory.
+    let size = state.storage().download_to(&asset.original_key, &input).await.map_err(|e| e.to_string())? as i64;
+    if size == 0 {
+        return Ok(Err(MediaError::Empty));
+    }
+    if size > cfg.limits.max_bytes {
+        return Ok(Err(media::check(&Default::default(), size, &cfg.limits).unwrap_err()));
+    }
+    let mut head = [0u8; 12];
+    let read = {
+        use tokio::io::AsyncReadExt;
+        let mut f = tokio::fs::File::open(&input).await.map_err(|e| e.to_string())?;
+        f.read(&mut head).await.map_err(|e| e.to_string())?
+    };
+    if let Err(e) = media::sniff(&head[..read]) {
+        return Ok(Err(e));
+    }
     let info = match cfg.tools.probe(&input).await {
         Ok(i) => i,
         Err(e) => return Ok(Err(e)),
     };
-    if let Err(e) = media::check(&info, bytes.len() as i64, &cfg.limits) {
+    if let Err(e) = media::check(&info, size, &cfg.limits) {
         return Ok(Err(e));
     }
     let mut info = info;

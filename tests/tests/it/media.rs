@@ -64,7 +64,7 @@ async fn broken_uploads_fail_with_a_specific_reason_and_the_worker_goes_on() {
         ("audio only", media::audio_only(dir.path()), "no video track"),
         ("empty", Vec::new(), "the file is empty"),
         // Not one of the accepted containers: refused before any decoder runs.
-        ("wav named mp4", media::wav_audio(dir.path()), "Format not on whitelist"),
+        ("wav named mp4", media::wav_audio(dir.path()), "does not start like an MP4, QuickTime or WebM file"),
         ("ten minutes", media::ten_minutes(dir.path()), "s long; the limit is 60 s"),
         ("good", media::safari_mp4(dir.path()), ""),
     ];
