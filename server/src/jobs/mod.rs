@@ -38,5 +38,10 @@ pub trait JobContext: Clone + Send + Sync + 'static {
 pub trait JobHandler<C>: Send + Sync + 'static {
     /// The `jobs.kind` this handler runs.
     fn kind(&self) -> &'static str;
+    /// The longest one run may take: the runner stops it there (a passing failure, retried)
+    /// and holds its claim at least this long, so no other worker takes a job still running.
+    fn deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(300)
+    }
     async fn run(&self, ctx: &C, job: &entity::jobs::Model) -> Result<(), JobFailure>;
 }

@@ -30,10 +30,13 @@ pub struct JobRunner<C> {
 impl<C: JobContext> JobRunner<C> {
     /// A runner for these handlers, one per kind (a kind registered twice keeps the last).
     pub fn new(handlers: Vec<Arc<dyn JobHandler<C>>>) -> Self {
+        // A claim is made before the kind is known, so it lasts as long as the longest deadline
+        // (and a minute more): a job is never claimed again while it may still be running.
+        let longest = handlers.iter().map(|h| h.deadline()).max().unwrap_or(Duration::from_secs(300));
         Self {
             handlers: handlers.into_iter().map(|h| (h.kind(), h)).collect(),
             worker_id: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
-            lease: Duration::from_secs(300),
+            lease: longest + Duration::from_secs(60),
         }
     }
 
@@ -51,7 +54,12 @@ impl<C: JobContext> JobRunner<C> {
     /// Runs a claimed job's handler and records what happened.
     async fn finish(&self, state: &C, job: entity::jobs::Model) -> Result<Option<JobOutcome>, DbErr> {
         let result = match self.handlers.get(job.kind.as_str()) {
-            Some(handler) => handler.run(state, &job).await,
+            Some(handler) => match tokio::time::timeout(handler.deadline(), handler.run(state, &job)).await {
+                Ok(r) => r,
+                Err(_) => {
+                    Err(JobFailure::Transient(format!("stopped at its deadline of {} s", handler.deadline().as_secs())))
+                }
+            },
             None => Err(JobFailure::Permanent(format!("no handler for job kind {:?}", job.kind))),
         };
         let done_at = state.now();

@@ -17,7 +17,12 @@ use tracing::Instrument;
 
 pub const MEDIA_JOB: &str = "process_media";
 /// Longer than any transcode of an allowed upload; a dead worker's asset is claimable after it.
-const LEASE: chrono::Duration = chrono::Duration::minutes(15);
+/// The media job's deadline: the tools' own timeouts (probe, transcode, poster) and the
+/// storage round trips fit inside it.
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20 * 60);
+/// The asset's lease is the job's deadline: no other worker takes an asset whose job may
+/// still be running.
+const LEASE: chrono::Duration = chrono::Duration::minutes(20);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MediaPayload {
@@ -292,6 +297,10 @@ pub struct MediaJob;
 impl JobHandler<AppState> for MediaJob {
     fn kind(&self) -> &'static str {
         MEDIA_JOB
+    }
+
+    fn deadline(&self) -> std::time::Duration {
+        DEADLINE
     }
 
     async fn run(&self, state: &AppState, job: &jobs::Model) -> Result<(), JobFailure> {

@@ -138,6 +138,11 @@ impl JobHandler<AppState> for ReconcileJob {
         RECONCILE_JOB
     }
 
+    /// A shop with a long history may take several pages of throttled calls.
+    fn deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(600)
+    }
+
     async fn run(&self, state: &AppState, job: &jobs::Model) -> Result<(), JobFailure> {
         let shop_id = job.shop_id.ok_or_else(|| JobFailure::Permanent("reconciliation without a shop".into()))?;
         run(state, shop_id).await.map(|_| ()).map_err(ConnectionError::into_job_failure)

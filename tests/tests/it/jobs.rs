@@ -93,3 +93,40 @@ async fn finishing_with_unprocessed_jobs_fails_the_test() {
     enqueue(app.db(), None, job("k", None), Utc::now()).await.unwrap();
     app.finish().await;
 }
+
+/// A job that never finishes on its own.
+struct Stuck;
+
+#[async_trait::async_trait]
+impl server::jobs::JobHandler<server::state::AppState> for Stuck {
+    fn kind(&self) -> &'static str {
+        "stuck"
+    }
+
+    fn deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(200)
+    }
+
+    async fn run(&self, _: &server::state::AppState, _: &jobs::Model) -> Result<(), server::jobs::JobFailure> {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_job_past_its_deadline_is_stopped_and_retried() {
+    let app = TestApp::spawn().await;
+    enqueue(app.db(), None, job("stuck", None), Utc::now()).await.unwrap();
+    let runner = server::jobs::runner::JobRunner::new(vec![std::sync::Arc::new(Stuck)]);
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(10), runner.run_next(app.state()))
+        .await
+        .expect("the runner does not wait on a stuck job")
+        .unwrap();
+    assert_eq!(outcome, Some(server::jobs::runner::JobOutcome::Retrying));
+    let row = jobs::Entity::find().one(app.db()).await.unwrap().unwrap();
+    assert_eq!(row.status, JobStatus::Pending);
+    assert!(row.last_error.as_deref().is_some_and(|e| e.contains("deadline")), "{:?}", row.last_error);
+    // It is tried again later; nothing else to do here.
+    jobs::Entity::delete_many().exec(app.db()).await.unwrap();
+    app.finish().await;
+}
