@@ -52,8 +52,11 @@ pub async fn graphql_get(
     };
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(MAX_WS_MESSAGE)
         .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
+            use futures_util::StreamExt;
+            let (sink, stream) = socket.split();
+            GraphQLWebSocket::new_with_pair(sink, guarded(stream), schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let credential = ["Authorization", "authorization"]
                         .iter()
@@ -78,6 +81,65 @@ pub async fn graphql_get(
                 .serve()
         })
         .into_response()
+}
+
+/// The largest message a client may send on an admin socket (a GraphQL document and its
+/// variables are far smaller).
+const MAX_WS_MESSAGE: usize = 64 * 1024;
+/// How long a socket may stay open without its `connection_init`.
+const INIT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+/// Subscriptions one socket may hold at once.
+const MAX_SUBSCRIPTIONS: usize = 25;
+
+/// A socket's incoming messages with its guard rails: the first one (`connection_init`) must
+/// come within [`INIT_DEADLINE`], and no more than [`MAX_SUBSCRIPTIONS`] operations may be
+/// open at once. Breaking either ends the stream, which closes the socket.
+fn guarded<S>(stream: S) -> impl futures_util::Stream<Item = Result<axum::extract::ws::Message, axum::Error>> + Send
+where
+    S: futures_util::Stream<Item = Result<axum::extract::ws::Message, axum::Error>> + Send + Unpin + 'static,
+{
+    use futures_util::StreamExt;
+    let state = (stream, true, std::collections::HashSet::<String>::new());
+    Box::pin(futures_util::stream::unfold(state, |(mut stream, first, mut open)| async move {
+        let next = if first {
+            match tokio::time::timeout(INIT_DEADLINE, stream.next()).await {
+                Ok(n) => n,
+                Err(_) => {
+                    tracing::info!("websocket closed: no connection_init in time");
+                    return None;
+                }
+            }
+        } else {
+            stream.next().await
+        };
+        let msg = next?;
+        if let Ok(axum::extract::ws::Message::Text(text)) = &msg
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(text.as_str())
+        {
+            let id = v["id"].as_str().unwrap_or_default().to_owned();
+            match v["type"].as_str() {
+                // Queries and mutations end on their own; only subscriptions stay open.
+                Some("subscribe" | "start") if is_subscription(v["payload"]["query"].as_str().unwrap_or_default()) => {
+                    open.insert(id);
+                    if open.len() > MAX_SUBSCRIPTIONS {
+                        tracing::info!("websocket closed: too many subscriptions at once");
+                        return None;
+                    }
+                }
+                Some("complete" | "stop") => {
+                    open.remove(&id);
+                }
+                _ => {}
+            }
+        }
+        Some((msg, (stream, false, open)))
+    }))
+}
+
+fn is_subscription(query: &str) -> bool {
+    async_graphql::parser::parse_query(query).is_ok_and(|doc| {
+        doc.operations.iter().any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Subscription)
+    })
 }
 
 /// The public capture API: no credential but the token in each call.

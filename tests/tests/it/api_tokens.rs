@@ -157,3 +157,34 @@ async fn an_expired_session_token_or_an_uninstalled_shop_stops_on_an_open_socket
     assert_eq!(next_line(&mut out).await["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_socket_that_never_says_connection_init_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn().await;
+    let url = url::Url::parse(&app.url("/api/graphql")).unwrap();
+    let mut s = tokio::net::TcpStream::connect((url.host_str().unwrap(), url.port().unwrap())).await.unwrap();
+    let upgrade = format!(
+        "GET /api/graphql HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+         Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n",
+        url.host_str().unwrap()
+    );
+    s.write_all(upgrade.as_bytes()).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 101"), "{}", String::from_utf8_lossy(&buf[..n]));
+    // Say nothing: the server closes the socket after its deadline (10 s), not never.
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                // A close frame (opcode 8) may come before the end of the connection.
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the silent socket was still open after 20 s");
+    app.finish().await;
+}
