@@ -154,7 +154,20 @@ fn usable(state: &AppState, row: &entity::shops::Model) -> Result<Option<String>
 }
 
 /// A working access token for the shop, refreshed first when it expires within a minute.
+/// Stored credentials that can no longer be decrypted (the encryption key changed) are cleared,
+/// so the merchant's next visit connects the shop again instead of it failing forever.
 pub async fn access_token(state: &AppState, shop_id: ShopId) -> Result<(ShopDomain, String), ConnectionError> {
+    match access_token_inner(state, shop_id).await {
+        Err(ConnectionError::Secret(e)) => {
+            store::shops::set_admin_tokens(state.db(), shop_id, None).await?;
+            tracing::warn!(%shop_id, error = %e, "stored Admin API credentials unreadable; cleared until the merchant opens the app");
+            Err(ConnectionError::NotConnected)
+        }
+        other => other,
+    }
+}
+
+async fn access_token_inner(state: &AppState, shop_id: ShopId) -> Result<(ShopDomain, String), ConnectionError> {
     let read = || async { store::shops::get(state.db(), shop_id).await?.ok_or(ConnectionError::NotConnected) };
     let row = read().await?;
     let shop = ShopDomain::parse(&row.shop_domain).map_err(|_| ConnectionError::NotConnected)?;

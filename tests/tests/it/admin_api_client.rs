@@ -45,3 +45,32 @@ async fn a_missing_scope_becomes_an_alert_naming_what_to_approve() {
     assert!(raised[0].message.contains("approve the access"), "{}", raised[0].message);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn credentials_that_no_longer_decrypt_are_cleared_and_the_next_visit_connects_again() {
+    let shopify = FakeShopify::start().await;
+    let app = shopify.connected_app().await;
+    // As after the encryption key changed: the stored values are unreadable with the current key.
+    let other_key = server::domain::secrets::EncryptionKey::generate();
+    let tokens = server::store::shops::AdminTokens {
+        access: other_key.encrypt("shpat_old"),
+        refresh: Some(other_key.encrypt("shprt_old")),
+        expires_at: Some(app.now() + chrono::Duration::hours(1)),
+        scopes: None,
+    };
+    server::store::shops::set_admin_tokens(app.db(), app.shop_id(), Some(tokens)).await.unwrap();
+    let err = shop_connection::graphql(app.state(), app.shop_id(), "{ shop { id } }", json!({})).await.unwrap_err();
+    assert!(err.to_string().contains("has not connected"), "{err}");
+    let row = server::store::shops::get(app.db(), app.shop_id()).await.unwrap().unwrap();
+    assert!(row.access_token.is_none() && row.refresh_token.is_none(), "cleared, not failing forever");
+    // The merchant's next visit (later than the five minutes between attempts) exchanges a new
+    // token.
+    app.advance_clock(chrono::Duration::minutes(6));
+    app.graphql("{ shop { domain } }", json!({})).await;
+    reelproof_tests::wait_for("the shop to be connected again", std::time::Duration::from_secs(30), || async {
+        server::store::shops::get(app.db(), app.shop_id()).await.unwrap().filter(|s| s.access_token.is_some())
+    })
+    .await;
+    assert_eq!(shopify.grants_of(app.shop().as_str()).iter().filter(|g| *g == "token-exchange").count(), 2);
+    app.finish().await;
+}
