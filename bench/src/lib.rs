@@ -69,6 +69,7 @@ pub fn server_config(data_dir: &std::path::Path, database_url: &str, api_secret:
         ui_dir: data_dir.join("dist"),
         shopify: ShopifyCredentials::new("bench", api_secret),
         encryption_key: server::domain::secrets::EncryptionKey::generate(),
+        previous_encryption_key: None,
         email: EmailConfig::outbox(),
         sms: SmsConfig::Outbox,
         callbacks: Default::default(),

@@ -26,6 +26,10 @@ pub struct RawConfig {
     /// 32 bytes, base64: encrypts shop access tokens at rest. Required in production mode.
     #[arg(long, env = "REELPROOF_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
+    /// The key before a rotation: stored values it encrypted are still read (and written again
+    /// with the new key at their next refresh). Remove it once a day has passed.
+    #[arg(long, env = "REELPROOF_ENCRYPTION_KEY_PREVIOUS", hide_env_values = true)]
+    pub previous_encryption_key: Option<String>,
     /// Run in dev mode: no Shopify, a demo shop, generated credentials, a pre-authorised
     /// GraphiQL. Never the fallback of a missing setting: it must be asked for.
     #[arg(long, env = "REELPROOF_DEV", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
@@ -178,11 +182,25 @@ pub struct Config {
     pub ui_dir: PathBuf,
     pub shopify: ShopifyCredentials,
     pub encryption_key: EncryptionKey,
+    /// Still accepted for decrypting during a key rotation.
+    pub previous_encryption_key: Option<EncryptionKey>,
     pub email: EmailConfig,
     pub callbacks: CallbackConfig,
     pub sms: SmsConfig,
     pub media: MediaConfig,
     pub capture: CaptureConfig,
+}
+
+impl Config {
+    /// Decrypts a stored secret with the current key, or during a rotation the previous one.
+    pub fn decrypt_secret(&self, stored: &str) -> Result<String, crate::domain::secrets::SecretError> {
+        match self.encryption_key.decrypt(stored) {
+            Err(e) => {
+                self.previous_encryption_key.as_ref().map_or(Err(e.clone()), |k| k.decrypt(stored).map_err(|_| e))
+            }
+            ok => ok,
+        }
+    }
 }
 
 /// The public capture API's protections.
@@ -443,6 +461,12 @@ impl RawConfig {
             ui_dir: self.http.ui_dir,
             shopify,
             encryption_key,
+            previous_encryption_key: self
+                .previous_encryption_key
+                .filter(|k| !k.trim().is_empty())
+                .map(|k| EncryptionKey::from_base64(&k))
+                .transpose()
+                .map_err(ConfigError::BadEncryptionKey)?,
             email: EmailConfig {
                 smtp_url: (m.email_transport != "outbox").then_some(m.email_transport),
                 from: m.email_from,

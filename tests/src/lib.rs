@@ -89,6 +89,7 @@ impl TestApp {
             ui_dir: ui_dir(),
             shopify,
             encryption_key: EncryptionKey::generate(),
+            previous_encryption_key: None,
             email: server::config::EmailConfig::outbox(),
             sms: server::config::SmsConfig::Outbox,
             callbacks: Default::default(),

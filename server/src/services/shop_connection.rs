@@ -150,7 +150,7 @@ fn refresh_lock(shop_id: ShopId) -> std::sync::Arc<tokio::sync::Mutex<()>> {
 fn usable(state: &AppState, row: &entity::shops::Model) -> Result<Option<String>, ConnectionError> {
     let Some(stored) = &row.access_token else { return Ok(None) };
     let fresh = row.access_token_expires_at.is_none_or(|t| t - Duration::seconds(60) > state.now());
-    Ok(if fresh { Some(state.config().encryption_key.decrypt(stored)?) } else { None })
+    Ok(if fresh { Some(state.config().decrypt_secret(stored)?) } else { None })
 }
 
 /// A working access token for the shop, refreshed first when it expires within a minute.
@@ -181,9 +181,8 @@ async fn access_token_inner(state: &AppState, shop_id: ShopId) -> Result<(ShopDo
     if let Some(token) = usable(state, &row)? {
         return Ok((shop, token));
     }
-    let key = &state.config().encryption_key;
     let refresh = row.refresh_token.ok_or(ConnectionError::NotConnected)?;
-    match AdminApi::new(&state.config().shopify).refresh(&shop, &key.decrypt(&refresh)?).await {
+    match AdminApi::new(&state.config().shopify).refresh(&shop, &state.config().decrypt_secret(&refresh)?).await {
         Ok(grant) => {
             store_grant(state, shop_id, &grant).await?;
             tracing::info!(%shop_id, "Admin API token refreshed");

@@ -74,3 +74,38 @@ async fn credentials_that_no_longer_decrypt_are_cleared_and_the_next_visit_conne
     assert_eq!(shopify.grants_of(app.shop().as_str()).iter().filter(|g| *g == "token-exchange").count(), 2);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn during_a_key_rotation_credentials_under_the_previous_key_still_work_and_move_to_the_new_one() {
+    let shopify = FakeShopify::start().await;
+    let previous = server::domain::secrets::EncryptionKey::generate();
+    let (base, prev) = (shopify.url(), previous.clone());
+    let app = reelproof_tests::TestApp::spawn_with(|c| {
+        c.shopify.admin_base = Some(base);
+        c.previous_encryption_key = Some(prev);
+    })
+    .await;
+    app.graphql("{ shop { domain } }", json!({})).await;
+    let row =
+        reelproof_tests::wait_for("the Admin API to be connected", std::time::Duration::from_secs(30), || async {
+            server::store::shops::get(app.db(), app.shop_id()).await.unwrap().filter(|s| s.refresh_token.is_some())
+        })
+        .await;
+    // What a server with the previous key had stored.
+    let current = &app.state().config().encryption_key;
+    let tokens = server::store::shops::AdminTokens {
+        access: previous.encrypt(&current.decrypt(row.access_token.as_deref().unwrap()).unwrap()),
+        refresh: Some(previous.encrypt(&current.decrypt(row.refresh_token.as_deref().unwrap()).unwrap())),
+        expires_at: row.access_token_expires_at,
+        scopes: row.scopes.clone(),
+    };
+    server::store::shops::set_admin_tokens(app.db(), app.shop_id(), Some(tokens)).await.unwrap();
+    let data = shop_connection::graphql(app.state(), app.shop_id(), "{ shop { id } }", json!({})).await.unwrap();
+    assert!(data["shop"]["id"].is_string(), "read with the previous key");
+    // The next refresh writes them under the new key.
+    app.advance_clock(chrono::Duration::hours(2));
+    shop_connection::graphql(app.state(), app.shop_id(), "{ shop { id } }", json!({})).await.unwrap();
+    let row = server::store::shops::get(app.db(), app.shop_id()).await.unwrap().unwrap();
+    assert!(current.decrypt(row.refresh_token.as_deref().unwrap()).is_ok(), "now under the current key");
+    app.finish().await;
+}
