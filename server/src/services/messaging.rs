@@ -76,7 +76,14 @@ enum Outcome {
     Expired(ExpireReason),
     /// Not now (outside the send window, campaign paused, shop uninstalled): back at this time.
     Deferred(DateTime<Utc>),
+    /// The claim ran out before the send and another worker may hold the request: nothing was
+    /// sent and nothing is recorded.
+    Lost,
 }
+
+/// How long one send may hold its request: the claim is renewed for this long right before
+/// the provider is called, so a slow batch never sends on a claim that ran out.
+const SEND_LEASE: chrono::Duration = chrono::Duration::minutes(2);
 
 /// Everything a message needs besides the request: the shop and campaign, read at send time.
 struct Context {
@@ -169,6 +176,11 @@ async fn decide_and_send(state: &AppState, r: &requests::Model) -> Result<Outcom
         Err(NotNow::Expire(reason)) => return Ok(Outcome::Expired(reason)),
         Err(NotNow::Defer(until)) => return Ok(Outcome::Deferred(until)),
     };
+    // Still ours? One send, one short lease, fenced by the claim's attempt count.
+    if !store::requests::renew_claim(state.db(), r.shop_id, r.id, r.attempts, now, now + SEND_LEASE).await? {
+        tracing::warn!("claim ran out before the send; another worker may hold it");
+        return Ok(Outcome::Lost);
+    }
     let results = deliver(state, r, &ctx, TemplateKind::Request, "request").await?;
     if results.iter().any(|c| c.result.is_ok()) {
         let sent =
@@ -319,7 +331,8 @@ async fn record(
 ) -> Result<(), DbErr> {
     let now = state.now();
     let mut extra_events = Vec::new();
-    let (to, details) = match outcome {
+    let (to, mut details) = match outcome {
+        Outcome::Lost => return Ok(()),
         Outcome::Deferred(until) => {
             store::requests::defer(state.db(), r.shop_id, r.id, until).await?;
             report.deferred += 1;
@@ -390,6 +403,9 @@ async fn record(
             (RequestStatus::Expired, ChangeDetails { expire_reason: Some(reason), ..Default::default() })
         }
     };
+    // Fenced: if another worker has claimed the request since (its lease ran out), this
+    // outcome does not overwrite the newer one.
+    details.fence = Some(r.attempts);
     match store::requests::transition(state.db(), r.shop_id, r.id, to, now, details).await {
         Ok(_) => {}
         Err(TransitionError::Database(e)) => return Err(e),

@@ -53,6 +53,10 @@ pub struct ChangeDetails {
     pub retry_at: Option<DateTime<Utc>>,
     /// For `sent`: when the first reminder is due (`None`: no reminders).
     pub next_reminder_at: Option<DateTime<Utc>>,
+    /// The fencing token of the claim this change comes from (the row's `attempts` when it was
+    /// claimed): a worker whose claim was taken over by another cannot overwrite the newer
+    /// outcome.
+    pub fence: Option<i32>,
 }
 
 /// The capture link's lookup: by token hash. Global by nature (the token names the tenant),
@@ -85,6 +89,9 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
     let current = get(db, shop_id, request_id).await?.ok_or(TransitionError::NotFound)?;
     let from = current.status;
     let event = request_state::transition(from, to)?;
+    if details.fence.is_some_and(|f| f != current.attempts) {
+        return Err(TransitionError::Conflict);
+    }
 
     let mut row = current.clone().into_active_model();
     row.status = Set(to);
@@ -132,13 +139,15 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
         row.last_error = Set(Some(err.chars().take(2000).collect()));
     }
     let txn = db.begin().await?;
-    let updated = requests::Entity::update_many()
+    let mut update = requests::Entity::update_many()
         .set(row)
         .filter(requests::Column::Id.eq(request_id))
         .filter(requests::Column::ShopId.eq(shop_id))
-        .filter(requests::Column::Status.eq(from.as_str()))
-        .exec(&txn)
-        .await?;
+        .filter(requests::Column::Status.eq(from.as_str()));
+    if let Some(fence) = details.fence {
+        update = update.filter(requests::Column::Attempts.eq(fence));
+    }
+    let updated = update.exec(&txn).await?;
     if updated.rows_affected != 1 {
         return Err(TransitionError::Conflict);
     }
@@ -151,6 +160,29 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
     let after = get(&txn, shop_id, request_id).await?.ok_or(TransitionError::NotFound)?;
     txn.commit().await?;
     Ok(after)
+}
+
+/// Right before a send: confirms the claim is still this worker's (`fence`, the row's
+/// `attempts` when claimed) and holds it for `until` — one send, one short lease. `false`: the
+/// claim ran out and another worker took the request; this one must not send.
+pub async fn renew_claim(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: RequestId,
+    fence: i32,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let r = requests::Entity::update_many()
+        .col_expr(requests::Column::LeaseUntil, sea_orm::sea_query::Expr::value(Some(until)))
+        .filter(requests::Column::Id.eq(id))
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .filter(requests::Column::Status.eq(RequestStatus::Queued.as_str()))
+        .filter(requests::Column::Attempts.eq(fence))
+        .filter(requests::Column::LeaseUntil.gt(now))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
 }
 
 /// A planned request ready to be written (the planner's output plus order context).

@@ -258,3 +258,33 @@ async fn four_concurrent_schedulers_send_each_of_1000_requests_exactly_once() {
     assert_eq!(queued_events, 1000);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_worker_whose_claim_ran_out_neither_sends_nor_overwrites_the_newer_outcome() {
+    use server::store::requests::{ChangeDetails, TransitionError, claim_due_all_shops, renew_claim, transition};
+    let app = TestApp::spawn().await;
+    active(&app, json!({"delayDays": 0})).await;
+    app.webhook("orders/paid", &fixtures::order(6_001, &[(61, 101)], Some("ada@example.com"))).await;
+    let hash = |id| app.state().links().capture_token(id).hash();
+    // Worker A claims it, then stalls past its lease; worker B claims it again.
+    let now = app.now();
+    let a = claim_due_all_shops(app.db(), now, now + Duration::minutes(10), 50, hash).await.unwrap().remove(0);
+    let later = now + Duration::minutes(11);
+    let b = claim_due_all_shops(app.db(), later, later + Duration::minutes(10), 50, hash).await.unwrap().remove(0);
+    assert_eq!((a.id, a.attempts + 1), (b.id, b.attempts), "the same request, a new fencing token");
+
+    // A wakes up: its claim is gone, so it must not send...
+    assert!(
+        !renew_claim(app.db(), app.shop_id(), a.id, a.attempts, later, later + Duration::minutes(2)).await.unwrap()
+    );
+    assert!(renew_claim(app.db(), app.shop_id(), b.id, b.attempts, later, later + Duration::minutes(2)).await.unwrap());
+    // ...and B records its send; A's late outcome cannot overwrite it.
+    let sent = ChangeDetails { provider_message_id: Some("m-b".into()), fence: Some(b.attempts), ..Default::default() };
+    transition(app.db(), app.shop_id(), b.id, RequestStatus::Sent, later, sent).await.unwrap();
+    let stale = ChangeDetails { last_error: Some("A timed out".into()), fence: Some(a.attempts), ..Default::default() };
+    let r = transition(app.db(), app.shop_id(), a.id, RequestStatus::Failed, later, stale).await;
+    assert!(matches!(r, Err(TransitionError::Conflict | TransitionError::Invalid(_))), "{r:?}");
+    let row = requests::Entity::find_by_id(a.id).one(app.db()).await.unwrap().unwrap();
+    assert_eq!((row.status, row.provider_message_id.as_deref()), (RequestStatus::Sent, Some("m-b")));
+    app.finish().await;
+}
