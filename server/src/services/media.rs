@@ -47,6 +47,21 @@ pub async fn assets_of_submissions(
     store::media_assets::for_submissions(state.db(), shop_id, submission_ids).await
 }
 
+/// Gives every asset stranded by a crash a job again (from the scheduler's round): one whose
+/// worker died in `processing` once its lease ran out, one left `uploaded` whose job was lost.
+/// A job per processing round, so a sweep that finds one twice plans it once.
+pub async fn sweep_stranded(state: &AppState) -> Result<usize, DbErr> {
+    let now = state.now();
+    let mut planned = 0;
+    for a in store::media_assets::stranded_all_shops(state.db(), now - chrono::Duration::minutes(5), 100).await? {
+        if enqueue(state.db(), a.shop_id, a.id, a.attempts, now).await? {
+            tracing::warn!(shop_id = %a.shop_id, asset_id = %a.id, status = %a.processing_status, "stranded asset planned again");
+            planned += 1;
+        }
+    }
+    Ok(planned)
+}
+
 /// Enqueues processing of an asset (in the caller's transaction, e.g. the submission's).
 /// `round` is the asset's attempts so far: one job per processing round, so a replayed
 /// enqueue adds nothing and a reprocess gets its own job.

@@ -590,7 +590,18 @@ pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
     super::alert_summary::maybe_send(state).await?;
     super::reconcile::plan_due(state).await?;
     sweep_staging_hourly(state).await;
+    sweep_stranded_media(state).await?;
     Ok(report)
+}
+
+/// The stranded-media sweep, at most once every five minutes per process.
+async fn sweep_stranded_media(state: &AppState) -> Result<(), DbErr> {
+    static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
+    let slot = state.now().timestamp() / 300;
+    if LAST.swap(slot, std::sync::atomic::Ordering::AcqRel) != slot {
+        super::media::sweep_stranded(state).await?;
+    }
+    Ok(())
 }
 
 /// The staging sweep, at most once an hour per process.

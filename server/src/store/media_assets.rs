@@ -146,6 +146,34 @@ pub async fn claim(
     get(db, shop_id, id).await?.ok_or(AssetError::NotFound)
 }
 
+/// Assets of any shop stranded by a crash: in `processing` with a lease that ran out before
+/// `stale_before`, or `uploaded` since before it without ever being claimed (their job was
+/// lost). Global by design: the sweep serves every shop.
+pub async fn stranded_all_shops(
+    db: &impl ConnectionTrait,
+    stale_before: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<assets::Model>, DbErr> {
+    use sea_orm::{Condition, QuerySelect};
+    assets::Entity::find()
+        .filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(assets::Column::ProcessingStatus.eq(AssetStatus::Processing.as_str()))
+                        .add(assets::Column::LeaseUntil.lt(stale_before)),
+                )
+                .add(
+                    Condition::all()
+                        .add(assets::Column::ProcessingStatus.eq(AssetStatus::Uploaded.as_str()))
+                        .add(assets::Column::CreatedAt.lt(stale_before)),
+                ),
+        )
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 /// `processing → ready` with what the probe found and where the outputs are.
 pub async fn mark_ready(
     db: &impl ConnectionTrait,

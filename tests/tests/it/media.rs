@@ -213,3 +213,25 @@ async fn an_asset_stuck_in_processing_after_its_worker_died_can_be_reprocessed_o
     assert_eq!(asset(&app, a.id).await.processing_status, AssetStatus::Ready);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_asset_whose_worker_died_is_planned_again_by_the_sweep_once_its_lease_ran_out() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    let a =
+        fixtures::uploaded_asset(app.state(), &request(&app, 950).await, media::safari_mp4(dir.path()), "video/mp4")
+            .await;
+    // A worker claims it and dies mid-transcode; its job is gone with it.
+    let now = app.now();
+    server::store::media_assets::claim(app.db(), app.shop_id(), a.id, now, now + chrono::Duration::minutes(20))
+        .await
+        .unwrap();
+    entity::jobs::Entity::delete_many().exec(app.db()).await.unwrap();
+    assert_eq!(server::services::media::sweep_stranded(app.state()).await.unwrap(), 0, "not while the lease lasts");
+    app.advance_clock(chrono::Duration::minutes(26));
+    assert_eq!(server::services::media::sweep_stranded(app.state()).await.unwrap(), 1);
+    assert_eq!(server::services::media::sweep_stranded(app.state()).await.unwrap(), 0, "planned once");
+    assert_eq!(app.run_background_until_idle().await, 1);
+    assert_eq!(asset(&app, a.id).await.processing_status, AssetStatus::Ready);
+    app.finish().await;
+}
