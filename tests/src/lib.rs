@@ -434,6 +434,11 @@ pub fn graphql_ws_operations(http_url: &str, authorization: &str, operations: &[
         .expect("node is installed")
 }
 
+/// Sends a request and reads its JSON answer (any status).
+pub async fn json_of(req: reqwest::RequestBuilder) -> serde_json::Value {
+    req.send().await.expect("the request reaches the server").json().await.expect("a JSON answer")
+}
+
 /// Waits (at most 30 s) for a [`graphql_ws_client`] to finish and returns its JSON lines.
 pub async fn client_lines(child: tokio::process::Child) -> Vec<serde_json::Value> {
     let out = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait_with_output())

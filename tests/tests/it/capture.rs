@@ -326,18 +326,14 @@ async fn a_client_cannot_dodge_the_per_ip_limit_by_writing_its_own_forwarded_for
     let mut codes = Vec::new();
     for i in 0..5 {
         let guess = server::domain::tokens::CaptureToken::generate();
-        let r: serde_json::Value = app
-            .client
-            .post(app.url("/api/public/graphql"))
-            // The client forges a fresh first entry each time; the proxy's entry is the same.
-            .header("x-forwarded-for", format!("10.9.8.{i}, 203.0.113.7"))
-            .json(&json!({"query": CAPTURE, "variables": {"t": guess.expose()}}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let r = reelproof_tests::json_of(
+            app.client
+                .post(app.url("/api/public/graphql"))
+                // The client forges a fresh first entry each time; the proxy's entry is the same.
+                .header("x-forwarded-for", format!("10.9.8.{i}, 203.0.113.7"))
+                .json(&json!({"query": CAPTURE, "variables": {"t": guess.expose()}})),
+        )
+        .await;
         codes.push(code(&r).to_owned());
     }
     assert_eq!(codes[3..], ["RATE_LIMITED", "RATE_LIMITED"], "{codes:?}");

@@ -37,16 +37,8 @@ fn daytime_zone() -> &'static str {
 }
 
 async fn admin(client: &reqwest::Client, url: &str, auth: &str, query: &str, vars: Value) -> Value {
-    client
-        .post(url)
-        .header("authorization", format!("Bearer {auth}"))
-        .json(&json!({ "query": query, "variables": vars }))
-        .send()
+    reelproof_tests::json_of(client.post(url).bearer_auth(auth).json(&json!({ "query": query, "variables": vars })))
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -134,15 +126,12 @@ async fn nothing_the_server_logs_holds_a_token_an_email_address_or_a_phone_numbe
     let submit =
         "mutation($t: String!, $i: SubmitTestimonialInput!) { submitTestimonial(token: $t, input: $i) { id } }";
     let input = json!({"displayName": "Ada Lovelace", "quote": "Lovely", "consentPublish": true, "consentVersion": 1});
-    let r: Value = client
-        .post(server.url("/api/public/graphql"))
-        .json(&json!({"query": submit, "variables": {"t": token, "i": input}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = reelproof_tests::json_of(
+        client
+            .post(server.url("/api/public/graphql"))
+            .json(&json!({"query": submit, "variables": {"t": token, "i": input}})),
+    )
+    .await;
     assert!(r["data"]["submitTestimonial"]["id"].is_string(), "{r}");
     // An integrator's API token, used once.
     let t = admin(
