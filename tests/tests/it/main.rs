@@ -12,6 +12,7 @@ mod capture;
 mod capture_page;
 mod dev_mode;
 mod engagement;
+mod fault;
 mod flow;
 mod health;
 mod install;
