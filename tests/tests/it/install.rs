@@ -236,15 +236,7 @@ async fn a_merchant_opens_reelproof_from_shopify_for_the_first_time_in_chromium(
     let app = embedded_app(&shopify).await;
     let shop = ShopDomain::parse("first-visit.myshopify.com").unwrap();
     let browser = Browser::launch(&[]).await;
-    // As Shopify's admin opens the app: shop, host and embedded=1, no session token yet.
-    browser
-        .client
-        .goto(&app.url(
-            "/app/?shop=first-visit.myshopify.com&host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvZmlyc3QtdmlzaXQ&embedded=1",
-        ))
-        .await
-        .expect("page loads");
-    let name = browser.text_of("[data-testid=shop-name]", std::time::Duration::from_secs(60)).await;
+    let name = open_admin(&browser, &app, &shop).await;
     browser.screenshot("install-first-visit").await;
     assert_eq!(name, "Ada's Tea House", "the admin greets the shop by the name Shopify gave");
     assert_eq!(browser.text_of("[data-testid=shop-domain]", std::time::Duration::from_secs(5)).await, shop.as_str());
@@ -267,5 +259,48 @@ async fn a_merchant_opens_reelproof_from_shopify_for_the_first_time_in_chromium(
     assert!(templates > 0, "the built-in templates, in the shop's language");
     assert_eq!(campaigns_of(&app, row.id).await.len(), 1, "one draft campaign");
     assert_eq!(shopify.grants_of(shop.as_str()), ["token-exchange"], "installed once, at the document load");
+
+    // The merchant uninstalls, then installs again and opens the app: the same shop resumes.
+    let body = serde_json::to_vec(&json!({ "id": 1, "myshopify_domain": shop.as_str() })).unwrap();
+    let resp = app
+        .client
+        .post(app.url("/webhooks/shopify"))
+        .header("X-Shopify-Topic", "app/uninstalled")
+        .header("X-Shopify-Shop-Domain", shop.as_str())
+        .header("X-Shopify-Webhook-Id", "uninstall-first-visit")
+        .header("X-Shopify-Hmac-Sha256", server::shopify::webhooks::sign(reelproof_tests::TEST_API_SECRET, &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(server::store::shops::find_by_domain(app.db(), &shop).await.unwrap().unwrap().uninstalled_at.is_some());
+    let browser = Browser::launch(&[]).await;
+    assert_eq!(open_admin(&browser, &app, &shop).await, "Ada's Tea House");
+    browser.close().await;
+    let again = server::store::shops::find_by_domain(app.db(), &shop).await.unwrap().unwrap();
+    assert_eq!(again.id, row.id, "the same shop");
+    assert!(again.uninstalled_at.is_none());
+    assert_eq!(campaigns_of(&app, row.id).await.len(), 1, "its data kept, nothing created twice");
+    assert_eq!(shopify.grants_of(shop.as_str()), ["token-exchange", "token-exchange"], "confirmed again by Shopify");
+
+    // Two first loads at once, in two browsers, install another shop once.
+    let twin = ShopDomain::parse("twin-visit.myshopify.com").unwrap();
+    let (one, two) = (Browser::launch(&[]).await, Browser::launch(&[]).await);
+    let (a, b) = futures_util::join!(open_admin(&one, &app, &twin), open_admin(&two, &app, &twin));
+    assert_eq!((a.as_str(), b.as_str()), ("Ada's Tea House", "Ada's Tea House"));
+    one.close().await;
+    two.close().await;
+    let twin_row = server::store::shops::find_by_domain(app.db(), &twin).await.unwrap().unwrap();
+    assert_eq!(campaigns_of(&app, twin_row.id).await.len(), 1, "one draft campaign");
+    assert_eq!(shopify.grants_of(twin.as_str()), ["token-exchange"], "installed once");
     app.finish().await;
+}
+
+/// Opens the admin as Shopify's admin does (shop, host, embedded=1, no session token yet) and
+/// returns the shop name the app shows.
+async fn open_admin(browser: &reelproof_tests::browser::Browser, app: &TestApp, shop: &ShopDomain) -> String {
+    let url = app.url(&format!("/app/?shop={}&host=YWRtaW4uc2hvcGlmeS5jb20&embedded=1", shop.as_str()));
+    browser.client.goto(&url).await.expect("page loads");
+    browser.text_of("[data-testid=shop-name]", std::time::Duration::from_secs(60)).await
 }
