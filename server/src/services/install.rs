@@ -24,7 +24,6 @@ use crate::state::AppState;
 use crate::store;
 use entity::{CampaignTrigger, Channel, ShopId};
 use sea_orm::{DbErr, TransactionTrait};
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// The draft campaign every new shop starts with.
@@ -46,9 +45,8 @@ pub enum InstallError {
 }
 
 fn install_lock(domain: &ShopDomain) -> Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: Mutex<Option<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
-    let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
-    locks.get_or_insert_with(HashMap::new).entry(domain.as_str().to_owned()).or_default().clone()
+    static LOCKS: super::KeyedLocks<String> = Mutex::new(None);
+    super::lock_for(&LOCKS, domain.as_str().to_owned())
 }
 
 /// The installed shop behind a verified session token: installs it first when it is new or

@@ -597,8 +597,7 @@ pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
 /// The stranded-media sweep, at most once every five minutes per process.
 async fn sweep_stranded_media(state: &AppState) -> Result<(), DbErr> {
     static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
-    let slot = state.now().timestamp() / 300;
-    if LAST.swap(slot, std::sync::atomic::Ordering::AcqRel) != slot {
+    if super::first_in_slot(&LAST, state.now(), 300) {
         super::media::sweep_stranded(state).await?;
     }
     Ok(())
@@ -607,8 +606,7 @@ async fn sweep_stranded_media(state: &AppState) -> Result<(), DbErr> {
 /// The staging sweep, at most once an hour per process.
 async fn sweep_staging_hourly(state: &AppState) {
     static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
-    let hour = state.now().timestamp() / 3600;
-    if LAST.swap(hour, std::sync::atomic::Ordering::AcqRel) != hour {
+    if super::first_in_slot(&LAST, state.now(), 3600) {
         super::uploads::sweep_stale_staging(state).await;
     }
 }

@@ -193,9 +193,9 @@ pub async fn redact_customer(
     }
     // Published testimonials of the customer are in the theme blocks' metafields too: the
     // affected pages are written again (connected shops; in this transaction).
-    let mut pages: Vec<Option<i64>> =
+    // (`enqueue` sorts and dedups the pages.)
+    let pages: Vec<Option<i64>> =
         subs.iter().filter(|s| s.published).flat_map(|s| [None, Some(s.product_id)]).collect();
-    pages.dedup();
     if !pages.is_empty() {
         super::storefront_sync::enqueue(db, shop_id, &pages, state.now()).await?;
     }

@@ -60,10 +60,10 @@ pub async fn plan_due(state: &AppState) -> Result<usize, DbErr> {
     // The round runs every few seconds; a slot is planned once per process (and once in all,
     // by the jobs' dedupe keys).
     static LAST_SLOT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
-    let s = slot(state.now());
-    if LAST_SLOT.swap(s, std::sync::atomic::Ordering::AcqRel) == s {
+    if !super::first_in_slot(&LAST_SLOT, state.now(), EVERY_MINUTES * 60) {
         return Ok(0);
     }
+    let s = slot(state.now());
     let mut planned = 0;
     for shop_id in store::shops::connected_ids_all_shops(state.db()).await? {
         if enqueue(state, shop_id, format!("{RECONCILE_JOB}:{shop_id}:{s}")).await? {

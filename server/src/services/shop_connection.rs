@@ -141,9 +141,8 @@ async fn refresh_now(state: &AppState, shop_id: ShopId) -> Result<(ShopDomain, S
 /// One refresh at a time per shop in this process; Shopify retires a refresh token once used,
 /// so a second concurrent refresh would be refused.
 fn refresh_lock(shop_id: ShopId) -> std::sync::Arc<tokio::sync::Mutex<()>> {
-    static LOCKS: Mutex<Option<HashMap<ShopId, std::sync::Arc<tokio::sync::Mutex<()>>>>> = Mutex::new(None);
-    let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
-    locks.get_or_insert_with(HashMap::new).entry(shop_id).or_default().clone()
+    static LOCKS: super::KeyedLocks<ShopId> = Mutex::new(None);
+    super::lock_for(&LOCKS, shop_id)
 }
 
 /// The stored access token if it is good for another minute.

@@ -52,12 +52,19 @@ pub struct AdminApi<'a> {
 
 impl<'a> AdminApi<'a> {
     pub fn new(creds: &'a ShopifyCredentials) -> Self {
-        crate::providers::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("an HTTP client builds");
+        // One client (and its connection pool) for the process: every Admin API call goes
+        // through here, and a client per call would open a new TLS connection each time.
+        static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+        let http = HTTP
+            .get_or_init(|| {
+                crate::providers::install_crypto_provider();
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .expect("an HTTP client builds")
+            })
+            .clone();
         Self { creds, http }
     }
 

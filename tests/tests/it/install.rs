@@ -22,6 +22,15 @@ async fn campaigns_of(app: &TestApp, shop_id: entity::ShopId) -> Vec<campaigns::
     campaigns::Entity::find().filter(campaigns::Column::ShopId.eq(shop_id)).all(app.db()).await.unwrap()
 }
 
+async fn templates_in(app: &TestApp, shop_id: entity::ShopId, locale: &str) -> u64 {
+    message_templates::Entity::find()
+        .filter(message_templates::Column::ShopId.eq(shop_id))
+        .filter(message_templates::Column::Locale.eq(locale))
+        .count(app.db())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_new_shops_first_session_token_installs_it_with_its_facts_templates_and_a_draft_campaign() {
     let shopify = FakeShopify::start().await;
@@ -42,13 +51,7 @@ async fn a_new_shops_first_session_token_installs_it_with_its_facts_templates_an
     assert_eq!(settings.facts.currency.as_deref(), Some("EUR"));
     assert_eq!(settings.facts.plan.as_deref(), Some("Basic"));
     assert_eq!(settings.facts.email.as_deref(), Some("owner@adas-tea.example"));
-    let german = message_templates::Entity::find()
-        .filter(message_templates::Column::ShopId.eq(row.id))
-        .filter(message_templates::Column::Locale.eq("de"))
-        .count(app.db())
-        .await
-        .unwrap();
-    assert!(german > 0, "built-in templates in the shop's language");
+    assert!(templates_in(&app, row.id, "de").await > 0, "built-in templates in the shop's language");
     let cs = campaigns_of(&app, row.id).await;
     assert_eq!(cs.len(), 1);
     assert_eq!(
@@ -250,13 +253,7 @@ async fn a_merchant_opens_reelproof_from_shopify_for_the_first_time_in_chromium(
     let row = server::store::shops::find_by_domain(app.db(), &shop).await.unwrap().expect("installed");
     assert_eq!(row.timezone, "Europe/Berlin");
     assert_eq!(ShopSettings::from_json(&row.settings).facts.currency.as_deref(), Some("EUR"), "the shop's facts");
-    let templates = message_templates::Entity::find()
-        .filter(message_templates::Column::ShopId.eq(row.id))
-        .filter(message_templates::Column::Locale.eq("de"))
-        .count(app.db())
-        .await
-        .unwrap();
-    assert!(templates > 0, "the built-in templates, in the shop's language");
+    assert!(templates_in(&app, row.id, "de").await > 0, "the built-in templates, in the shop's language");
     assert_eq!(campaigns_of(&app, row.id).await.len(), 1, "one draft campaign");
     assert_eq!(shopify.grants_of(shop.as_str()), ["token-exchange"], "installed once, at the document load");
 

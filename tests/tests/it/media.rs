@@ -189,18 +189,33 @@ async fn the_merchant_can_reprocess_a_failed_asset_and_only_a_failed_one() {
     app.finish().await;
 }
 
+/// A good upload a worker claimed (a lease of `lease_minutes`) and then died on.
+async fn claimed_by_a_dead_worker(
+    app: &TestApp,
+    dir: &std::path::Path,
+    product: i64,
+    lease_minutes: i64,
+) -> assets::Model {
+    let a =
+        fixtures::uploaded_asset(app.state(), &request(app, product).await, media::safari_mp4(dir), "video/mp4").await;
+    let now = app.now();
+    server::store::media_assets::claim(
+        app.db(),
+        app.shop_id(),
+        a.id,
+        now,
+        now + chrono::Duration::minutes(lease_minutes),
+    )
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn an_asset_stuck_in_processing_after_its_worker_died_can_be_reprocessed_once_its_lease_ran_out() {
     let app = TestApp::spawn().await;
     let dir = tempfile::tempdir().unwrap();
-    let a =
-        fixtures::uploaded_asset(app.state(), &request(&app, 900).await, media::safari_mp4(dir.path()), "video/mp4")
-            .await;
     // A worker claims it and dies: the asset sits in processing under its lease.
-    let now = app.now();
-    server::store::media_assets::claim(app.db(), app.shop_id(), a.id, now, now + chrono::Duration::minutes(5))
-        .await
-        .unwrap();
+    let a = claimed_by_a_dead_worker(&app, dir.path(), 900, 5).await;
     app.run_background_until_idle().await;
     assert_eq!(asset(&app, a.id).await.processing_status, AssetStatus::Processing, "stuck");
     let early = app.graphql(REPROCESS, serde_json::json!({"id": a.id.to_string()})).await;
@@ -218,14 +233,8 @@ async fn an_asset_stuck_in_processing_after_its_worker_died_can_be_reprocessed_o
 async fn an_asset_whose_worker_died_is_planned_again_by_the_sweep_once_its_lease_ran_out() {
     let app = TestApp::spawn().await;
     let dir = tempfile::tempdir().unwrap();
-    let a =
-        fixtures::uploaded_asset(app.state(), &request(&app, 950).await, media::safari_mp4(dir.path()), "video/mp4")
-            .await;
     // A worker claims it and dies mid-transcode; its job is gone with it.
-    let now = app.now();
-    server::store::media_assets::claim(app.db(), app.shop_id(), a.id, now, now + chrono::Duration::minutes(20))
-        .await
-        .unwrap();
+    let a = claimed_by_a_dead_worker(&app, dir.path(), 950, 20).await;
     entity::jobs::Entity::delete_many().exec(app.db()).await.unwrap();
     assert_eq!(server::services::media::sweep_stranded(app.state()).await.unwrap(), 0, "not while the lease lasts");
     app.advance_clock(chrono::Duration::minutes(26));

@@ -76,6 +76,20 @@ async fn fragment(app: &TestApp, product: i64) -> String {
     app.client.get(url).send().await.unwrap().text().await.unwrap()
 }
 
+/// The ids of the testimonials a page shows.
+const SHOWN: &str = "return [...document.querySelectorAll('[data-testimonial]')].map(e => e.dataset.testimonial)";
+
+/// Brings the block into view and waits for the widget to enhance it.
+async fn scroll_until_enhanced(b: &Browser) {
+    js(b, "document.querySelector('.reelproof-widget').scrollIntoView(); return true").await;
+    wait_js(
+        b,
+        "the widget to enhance the block",
+        "return document.querySelector('.reelproof-widget[data-enhanced=true]') !== null",
+    )
+    .await;
+}
+
 async fn js(b: &Browser, script: &str) -> Value {
     b.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("{script}: {e}"))
 }
@@ -104,16 +118,9 @@ async fn the_widget_loads_lazily_shows_this_products_testimonials_plays_them_wit
     assert_eq!(js(&b, wasm).await, json!(false), "no WebAssembly before the block is near the viewport");
     assert_eq!(js(&b, "return document.querySelectorAll('[data-testimonial]').length").await, json!(1));
 
-    js(&b, "document.querySelector('.reelproof-widget').scrollIntoView(); return true").await;
-    wait_js(
-        &b,
-        "the widget to enhance the block",
-        "return document.querySelector('.reelproof-widget[data-enhanced=true]') !== null",
-    )
-    .await;
+    scroll_until_enhanced(&b).await;
     assert_eq!(js(&b, wasm).await, json!(true));
-    let ids =
-        js(&b, "return [...document.querySelectorAll('[data-testimonial]')].map(e => e.dataset.testimonial)").await;
+    let ids = js(&b, SHOWN).await;
     assert_eq!(ids, json!([ours]), "this product's testimonial only");
     let heading = js(&b, "return document.querySelector('.reelproof__heading').textContent").await;
     assert_eq!(heading, json!("Our customers on camera"), "the block's heading setting");
@@ -227,15 +234,8 @@ async fn the_extensions_own_loader_finds_the_api_through_the_block_and_enhances_
         theme_page_with(&app, 101, &fragment, &app.url(""), &format!("{url}cdn/reelproof-loader.js"));
     let b = Browser::launch(&[]).await;
     b.client.goto(&url).await.unwrap();
-    js(&b, "document.querySelector('.reelproof-widget').scrollIntoView(); return true").await;
-    wait_js(
-        &b,
-        "the widget to enhance the block",
-        "return document.querySelector('.reelproof-widget[data-enhanced=true]') !== null",
-    )
-    .await;
-    let ids =
-        js(&b, "return [...document.querySelectorAll('[data-testimonial]')].map(e => e.dataset.testimonial)").await;
+    scroll_until_enhanced(&b).await;
+    let ids = js(&b, SHOWN).await;
     assert_eq!(ids, json!([ours]));
     b.screenshot("widget-from-extension-loader").await;
     assert_eq!(js(&b, "return window.__errs").await, json!([]), "no script errors or warnings");
@@ -256,8 +256,7 @@ async fn a_block_without_server_html_is_filled_from_the_api_as_a_carousel() {
         "return document.querySelector('.reelproof-widget[data-enhanced=true]') !== null",
     )
     .await;
-    let ids =
-        js(&b, "return [...document.querySelectorAll('[data-testimonial]')].map(e => e.dataset.testimonial)").await;
+    let ids = js(&b, SHOWN).await;
     assert_eq!(ids, json!([id]));
     assert_eq!(js(&b, "return document.querySelector('cite').textContent").await, json!("Ada L."));
     let nav =
