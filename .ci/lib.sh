@@ -7,6 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="${REELPROOF_TOOLS_DIR:-$HOME/.cache/reelproof-tools}"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"
+POLARIS_TOKENS_VERSION="9.4.2"
 export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
 export NODE_PATH="$TOOLS/node_modules"
 
@@ -86,11 +87,25 @@ ensure_test_tools() {
   fi
 }
 
+# Polaris design tokens (CSS custom properties) for the admin's standalone look: bundled by
+# Trunk from admin-ui/vendor/ (not checked in; the version is pinned here).
+ensure_polaris_tokens() {
+  local css="$TOOLS/node_modules/@shopify/polaris-tokens/dist/css/styles.css"
+  if ! grep -q "\"version\": \"$POLARIS_TOKENS_VERSION\"" "$TOOLS/node_modules/@shopify/polaris-tokens/package.json" 2>/dev/null; then
+    say "npm install @shopify/polaris-tokens@$POLARIS_TOKENS_VERSION into $TOOLS"
+    mkdir -p "$TOOLS"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS" "@shopify/polaris-tokens@$POLARIS_TOKENS_VERSION" >/dev/null
+  fi
+  mkdir -p "$ROOT/admin-ui/vendor"
+  cmp -s "$css" "$ROOT/admin-ui/vendor/polaris-tokens.css" || cp "$css" "$ROOT/admin-ui/vendor/polaris-tokens.css"
+}
+
 # Builds the admin app into dist/app and the widget into dist/widget (Trunk, release, offline).
 build_uis() {
   cd "$ROOT"
   say "cargo fetch (Trunk builds offline)"
   cargo fetch --quiet
+  ensure_polaris_tokens
   say "trunk build: admin app -> dist/app"
   trunk build --quiet
   say "trunk build: widget -> dist/widget"

@@ -1,67 +1,20 @@
-//! Talking to the server: session tokens and GraphQL.
+//! Talking to the server: a fresh session token for every call (App Bridge's `idToken()` when
+//! embedded in Shopify admin, `/dev/session-token` in dev mode), then the shared typed client.
 
-use gloo_net::http::Request;
+use api_client::{ApiError, ErrorCode, GraphQLQuery, admin};
 use serde::Deserialize;
 use wasm_bindgen::JsCast;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Shop {
-    pub name: String,
-    pub domain: String,
-    pub installed_at: String,
-    pub timezone: String,
-    pub send_window_start: String,
-    pub send_window_end: String,
-}
-
-#[derive(Deserialize)]
-struct GraphQlResponse<T> {
-    data: Option<T>,
-    #[serde(default)]
-    errors: Vec<GraphQlError>,
-}
-
-#[derive(Deserialize)]
-struct GraphQlError {
-    message: String,
-}
-
-#[derive(Deserialize)]
-struct ShopData {
-    shop: Shop,
-}
-
-pub async fn fetch_shop() -> Result<Shop, String> {
-    let data: ShopData = graphql(
-        "query Shop { shop { name domain installedAt timezone sendWindowStart sendWindowEnd } }",
-        serde_json::json!({}),
-    )
-    .await?;
-    Ok(data.shop)
-}
-
-/// Runs one GraphQL operation with a fresh session token; any error becomes a message the
-/// merchant can read.
-pub async fn graphql<T: for<'de> Deserialize<'de>>(query: &str, variables: serde_json::Value) -> Result<T, String> {
+/// Runs one admin operation.
+pub async fn run<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Q::ResponseData, ApiError> {
     let token = session_token().await?;
-    let body = serde_json::json!({ "query": query, "variables": variables });
-    let resp = Request::post("/api/graphql")
-        .header("Authorization", &format!("Bearer {token}"))
-        .json(&body)
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(|e| format!("cannot reach the server: {e}"))?;
-    if resp.status() == 401 {
-        return Err("your session has expired; reload the page".into());
-    }
-    let parsed: GraphQlResponse<T> =
-        resp.json().await.map_err(|e| format!("unexpected answer from the server: {e}"))?;
-    if let Some(first) = parsed.errors.into_iter().next() {
-        return Err(first.message);
-    }
-    parsed.data.ok_or_else(|| "the server returned no data".into())
+    api_client::transport::post::<Q>(admin::ENDPOINT, Some(&token), variables).await
+}
+
+/// Whether the page runs inside Shopify admin with App Bridge (then Polaris and App Bridge's
+/// save bar, toasts and navigation are real); otherwise the local stylesheet stands in.
+pub fn embedded() -> bool {
+    shopify().is_some()
 }
 
 fn dev_mode() -> bool {
@@ -71,41 +24,44 @@ fn dev_mode() -> bool {
         .is_some()
 }
 
-async fn session_token() -> Result<String, String> {
+/// `window.shopify`, App Bridge's global, when it is loaded.
+pub fn shopify() -> Option<js_sys::Object> {
+    let window = web_sys::window()?;
+    let value = js_sys::Reflect::get(&window, &"shopify".into()).ok()?;
+    value.dyn_into::<js_sys::Object>().ok()
+}
+
+/// Calls `shopify.<path>(args…)` (e.g. `saveBar.show`), ignoring an App Bridge without it.
+pub fn app_bridge_call(path: &[&str], args: &[wasm_bindgen::JsValue]) -> Option<wasm_bindgen::JsValue> {
+    let mut this: wasm_bindgen::JsValue = shopify()?.into();
+    let (method, objects) = path.split_last()?;
+    for key in objects {
+        this = js_sys::Reflect::get(&this, &(*key).into()).ok().filter(|v| v.is_object())?;
+    }
+    let f = js_sys::Reflect::get(&this, &(*method).into()).ok()?.dyn_into::<js_sys::Function>().ok()?;
+    let array: js_sys::Array = args.iter().collect();
+    f.apply(&this, &array).ok()
+}
+
+pub async fn session_token() -> Result<String, ApiError> {
     if dev_mode() {
         #[derive(Deserialize)]
         struct Dev {
             token: String,
         }
-        let dev: Dev = Request::get("/dev/session-token")
+        let dev: Dev = gloo_net::http::Request::get("/dev/session-token")
             .send()
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(ApiError::network)?
             .json()
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(ApiError::network)?;
         return Ok(dev.token);
     }
-    app_bridge_token().await
-}
-
-/// `await shopify.idToken()` — App Bridge's session token.
-async fn app_bridge_token() -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let shopify = js_sys::Reflect::get(&window, &"shopify".into()).map_err(|_| "App Bridge is not loaded")?;
-    if shopify.is_undefined() {
-        return Err("open Reelproof from your Shopify admin".into());
-    }
-    let id_token = js_sys::Reflect::get(&shopify, &"idToken".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-        .ok_or("App Bridge has no idToken()")?;
-    let promise = id_token
-        .call0(&shopify)
-        .ok()
+    let unavailable = || ApiError::new(ErrorCode::Unauthenticated, "Open Reelproof from your Shopify admin to sign in.");
+    let promise = app_bridge_call(&["idToken"], &[])
         .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
-        .ok_or("idToken() did not return a promise")?;
-    let token =
-        wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|_| "App Bridge refused a session token")?;
-    token.as_string().ok_or_else(|| "App Bridge returned no token".into())
+        .ok_or_else(unavailable)?;
+    let token = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|_| unavailable())?;
+    token.as_string().ok_or_else(unavailable)
 }

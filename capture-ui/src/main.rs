@@ -53,14 +53,14 @@ fn postpone_link() -> Option<String> {
 }
 
 fn closed(e: &api::ApiError) -> Stage {
-    let (title, body) = match e.code.as_str() {
-        "TOKEN_INVALID" => {
+    let (title, body) = match e.code {
+        api::ErrorCode::TokenInvalid => {
             ("This link has expired", "It can no longer be used. Thank you for thinking of us all the same.")
         }
-        "ALREADY_SUBMITTED" => {
+        api::ErrorCode::AlreadySubmitted => {
             ("Thank you, we have your testimonial", "A testimonial was already sent with this link.")
         }
-        "RATE_LIMITED" => ("Too many tries", "Please wait a minute and reload the page."),
+        api::ErrorCode::RateLimited => ("Too many tries", "Please wait a minute and reload the page."),
         _ => ("Something went wrong", e.message.as_str()),
     };
     Stage::Closed(title.into(), body.into())
@@ -359,7 +359,7 @@ fn App() -> impl IntoView {
             };
             match api::submit(&token.get_value(), s).await {
                 Ok(()) => stage.set(Stage::Done),
-                Err(e) if e.code == "ALREADY_SUBMITTED" || e.code == "TOKEN_INVALID" => stage.set(closed(&e)),
+                Err(e) if matches!(e.code, api::ErrorCode::AlreadySubmitted | api::ErrorCode::TokenInvalid) => stage.set(closed(&e)),
                 Err(e) => {
                     error.set(Some(e.message));
                     stage.set(Stage::Details);

@@ -99,15 +99,15 @@ async fn one_part(
     retrying: Rc<dyn Fn(u32)>,
 ) -> Result<(), String> {
     let chunk = blob
-        .slice_with_f64_and_f64(part.offset, part.offset + part.size)
+        .slice_with_f64_and_f64(part.offset as f64, (part.offset + part.size) as f64)
         .map_err(|_| "the file cannot be read".to_owned())?;
     let mut attempts = 0;
     loop {
-        let (base, p) = (part.offset, progress.clone());
+        let (base, p) = (part.offset as f64, progress.clone());
         let on_progress: Rc<dyn Fn(f64)> = Rc::new(move |sent| p(base + sent));
         match send("PUT", &part.url, &[], Some(&chunk), Some(on_progress)).await {
             Ok(a) if (200..300).contains(&a.status) => {
-                progress(part.offset + part.size);
+                progress((part.offset + part.size) as f64);
                 return Ok(());
             }
             Ok(a) if a.status == 403 => return Err("The upload link has expired. Please reload the page.".into()),

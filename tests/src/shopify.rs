@@ -250,7 +250,9 @@ async fn graphql(
     axum::Json(serde_json::json!({ "data": data, "extensions": cost })).into_response()
 }
 
-/// A stand-in for App Bridge (`app-bridge.js`), as far as the admin uses it: `shopify.idToken()`
+/// A stand-in for App Bridge (`app-bridge.js`), as far as the admin uses it (its `saveBar` and
+/// `toast` calls are recorded in `window.__appBridge`; `app.extensions()` reports the theme
+/// block active): `shopify.idToken()`
 /// answers a real session token for the page's `shop`, minted by this fake with the app secret;
 /// on the bounce page (`shopify-reload` in the address) it fetches one and reloads that URL
 /// with `id_token` added, as App Bridge does.
@@ -261,7 +263,24 @@ const APP_BRIDGE_STUB: &str = r#"(function () {
   function idToken() {
     return fetch(base + "/session-token?shop=" + encodeURIComponent(shop)).then(function (r) { return r.text(); });
   }
-  window.shopify = { idToken: idToken, config: { shop: shop } };
+  // What the admin asked of App Bridge, in order, for tests to read.
+  window.__appBridge = [];
+  function record(name) {
+    return function () { window.__appBridge.push([name].concat([].slice.call(arguments))); };
+  }
+  window.shopify = {
+    idToken: idToken,
+    config: { shop: shop },
+    saveBar: { show: record("saveBar.show"), hide: record("saveBar.hide") },
+    toast: { show: record("toast.show") },
+    // The theme block is active on the published theme (SHOPIFY-2026.md §2.1's shape).
+    app: {
+      extensions: function () {
+        return Promise.resolve([{ handle: "reelproof", type: "theme_app_extension",
+          activations: [{ handle: "product_testimonials", name: "Video testimonials", target: "section", status: "active" }] }]);
+      }
+    }
+  };
   var reload = params.get("shopify-reload");
   if (reload) {
     idToken().then(function (t) {
@@ -297,6 +316,9 @@ impl FakeShopify {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let router = axum::Router::new()
             .route("/app-bridge.js", axum::routing::get(app_bridge))
+            // Polaris itself cannot be served here: its components stay undefined, and the
+            // admin's local stylesheet draws the same markup.
+            .route("/polaris-1.js", axum::routing::get(|| async { ([(axum::http::header::CONTENT_TYPE, "text/javascript")], "/* Polaris stand-in */") }))
             .route("/session-token", axum::routing::get(session_token))
             .route("/{shop}/admin/oauth/access_token", axum::routing::post(token))
             .route(

@@ -13,24 +13,11 @@
 //!   prefers reduced motion.
 
 use leptos::prelude::*;
-use serde::Deserialize;
+use api_client::storefront::{self, Testimonials, testimonials};
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
-const QUERY: &str = "query($shop: String!, $p: StorefrontPlacement!, $product: ID, $first: Int) { testimonials(shop: $shop, placement: $p, productId: $product, first: $first) { edges { node { id displayName rating quote videoUrl posterUrl width height } } } }";
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-struct Item {
-    id: String,
-    display_name: String,
-    rating: Option<i16>,
-    quote: Option<String>,
-    video_url: String,
-    poster_url: Option<String>,
-    width: Option<i32>,
-    height: Option<i32>,
-}
+type Item = testimonials::TestimonialsTestimonialsEdgesNode;
 
 fn main() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
@@ -56,21 +43,15 @@ async fn current(block: &Element) -> Option<Vec<Item>> {
     let api = attr(block, "data-api").or_else(|| web_sys::window()?.location().origin().ok())?;
     let shop = attr(block, "data-shop")?;
     let product = attr(block, "data-product-id");
-    let placement = if product.is_some() { "PRODUCT" } else { "HOME" };
-    let first: i32 = attr(block, "data-limit").and_then(|l| l.parse().ok()).unwrap_or(12);
-    let vars = serde_json::json!({ "shop": shop, "p": placement, "product": product, "first": first });
-    let url = format!("{}/api/storefront/graphql", api.trim_end_matches('/'));
+    let placement =
+        if product.is_some() { testimonials::StorefrontPlacement::PRODUCT } else { testimonials::StorefrontPlacement::HOME };
+    let first: i64 = attr(block, "data-limit").and_then(|l| l.parse().ok()).unwrap_or(12);
+    let vars = testimonials::Variables { shop, placement, product_id: product, first: Some(first) };
+    let url = format!("{}{}", api.trim_end_matches('/'), storefront::PATH);
     // GET, so CDNs can cache it; the browser revalidates its copy (a 304 costs almost nothing),
     // so a testimonial unpublished a second ago is not shown from a 30-second cache.
-    let resp = gloo_net::http::Request::get(&url)
-        .query([("query", QUERY), ("variables", &vars.to_string())])
-        .cache(web_sys::RequestCache::NoCache)
-        .send()
-        .await
-        .ok()?;
-    let body: serde_json::Value = resp.json().await.ok()?;
-    let edges = body.pointer("/data/testimonials/edges")?.as_array()?;
-    edges.iter().map(|e| serde_json::from_value(e["node"].clone()).ok()).collect()
+    let data = api_client::transport::get::<Testimonials>(&url, vars).await.ok()?;
+    Some(data.testimonials.edges.into_iter().map(|e| e.node).collect())
 }
 
 /// The testimonial ids the server HTML shows, in order.
@@ -148,7 +129,7 @@ fn List(heading: String, placement: &'static str, items: Vec<Item>) -> impl Into
     }
 }
 
-fn stars(r: i16) -> String {
+fn stars(r: i64) -> String {
     let r = r.clamp(0, 5) as usize;
     format!("{}{}", "★".repeat(r), "☆".repeat(5 - r))
 }

@@ -103,8 +103,173 @@ pub fn parse_email_address(s: &str) -> Result<String, &'static str> {
     if ok { Ok(s.to_owned()) } else { Err("is not an email address") }
 }
 
+/// A change to the shop's profile as the merchant asked for it: `None` keeps a value, and
+/// for the optional ones `Some(None)` removes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProfileChange {
+    pub sender_name: Option<Option<String>>,
+    pub reply_to: Option<Option<String>>,
+    pub brand_colour: Option<String>,
+    pub logo_url: Option<Option<String>>,
+    pub locale: Option<String>,
+    pub timezone: Option<String>,
+    pub send_window_start: Option<String>,
+    pub send_window_end: Option<String>,
+}
+
+/// One rejected field of a settings change, named as the API names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsFieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ProfileChange {
+    /// Checks every field at once (so the merchant sees every problem in one answer) and
+    /// returns the change normalised: trimmed, blank optional values removed.
+    pub fn validate(self) -> Result<Self, Vec<SettingsFieldError>> {
+        let mut errors = Vec::new();
+        let mut bad = |field: &'static str, message: &str| errors.push(SettingsFieldError { field, message: message.into() });
+        let blank_is_none = |v: Option<Option<String>>| v.map(|o| o.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+        let sender_name = blank_is_none(self.sender_name);
+        if let Some(Some(n)) = &sender_name
+            && (n.chars().count() > 100 || n.chars().any(char::is_control))
+        {
+            bad("senderName", "must be at most 100 characters on one line");
+        }
+        let mut reply_to = blank_is_none(self.reply_to);
+        if let Some(Some(r)) = &reply_to {
+            match parse_email_address(r) {
+                Ok(ok) => reply_to = Some(Some(ok)),
+                Err(m) => bad("replyTo", m),
+            }
+        }
+        let brand_colour = self.brand_colour.map(|c| c.trim().to_ascii_lowercase());
+        if let Some(c) = &brand_colour
+            && !is_hex_colour(c)
+        {
+            bad("brandColour", "must be a colour like #1f2937");
+        }
+        let logo_url = blank_is_none(self.logo_url);
+        if let Some(Some(u)) = &logo_url
+            && !url::Url::parse(u).is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some())
+        {
+            bad("logoUrl", "must be an https:// address of an image");
+        }
+        let locale = self.locale.map(|l| l.trim().to_owned());
+        if let Some(l) = &locale
+            && !is_language_tag(l)
+        {
+            bad("locale", "must be a language code such as en, fr or pt-BR");
+        }
+        let timezone = self.timezone.map(|t| t.trim().to_owned());
+        if let Some(t) = &timezone
+            && t.parse::<chrono_tz::Tz>().is_err()
+        {
+            bad("timezone", "must be a time zone such as Europe/Paris or America/New_York");
+        }
+        let hhmm = |v: Option<String>| v.map(|t| t.trim().to_owned());
+        let (start, end) = (hhmm(self.send_window_start), hhmm(self.send_window_end));
+        for (field, v) in [("sendWindowStart", &start), ("sendWindowEnd", &end)] {
+            if let Some(t) = v
+                && (t.len() != 5 || chrono::NaiveTime::parse_from_str(t, "%H:%M").is_err())
+            {
+                bad(field, "must be a time such as 09:00");
+            }
+        }
+        if errors.is_empty() {
+            Ok(Self {
+                sender_name,
+                reply_to,
+                brand_colour,
+                logo_url,
+                locale,
+                timezone,
+                send_window_start: start,
+                send_window_end: end,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Applies the settings-document part of the change.
+    pub fn apply(&self, s: &mut ShopSettings) {
+        if let Some(v) = &self.sender_name {
+            s.sender_name = v.clone();
+        }
+        if let Some(v) = &self.reply_to {
+            s.reply_to = v.clone();
+        }
+        if let Some(v) = &self.brand_colour {
+            s.brand_colour = v.clone();
+        }
+        if let Some(v) = &self.logo_url {
+            s.logo_url = v.clone();
+        }
+        if let Some(v) = &self.locale {
+            s.locale = v.clone();
+        }
+    }
+}
+
+/// `#rgb` or `#rrggbb`: the only colours that reach a style attribute.
+pub fn is_hex_colour(c: &str) -> bool {
+    c.strip_prefix('#').is_some_and(|h| (h.len() == 3 || h.len() == 6) && h.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A BCP 47 tag as shops use them: a 2–3 letter language, then optional 2–8 character parts.
+fn is_language_tag(l: &str) -> bool {
+    let mut parts = l.split('-');
+    let lang = parts.next().unwrap_or_default();
+    (2..=3).contains(&lang.len())
+        && lang.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_profile_change_reports_every_bad_field_at_once() {
+        let change = ProfileChange {
+            sender_name: Some(Some("Acme\nBcc: x".into())),
+            reply_to: Some(Some("not-an-address".into())),
+            brand_colour: Some("red; background:url(x)".into()),
+            logo_url: Some(Some("http://example.com/logo.png".into())),
+            locale: Some("english".into()),
+            timezone: Some("Mars/Olympus".into()),
+            send_window_start: Some("9am".into()),
+            send_window_end: Some("25:00".into()),
+        };
+        let fields: Vec<_> = change.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            ["senderName", "replyTo", "brandColour", "logoUrl", "locale", "timezone", "sendWindowStart", "sendWindowEnd"]
+        );
+    }
+
+    #[test]
+    fn a_valid_profile_change_is_normalised_and_blank_values_remove() {
+        let change = ProfileChange {
+            sender_name: Some(Some("  ".into())),
+            reply_to: Some(Some(" help@acme.test ".into())),
+            brand_colour: Some("#B91C1C".into()),
+            logo_url: Some(Some("https://cdn.acme.test/logo.png".into())),
+            locale: Some("pt-BR".into()),
+            timezone: Some("Europe/Paris".into()),
+            send_window_start: Some("09:00".into()),
+            send_window_end: Some("20:30".into()),
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(change.sender_name, Some(None));
+        assert_eq!(change.reply_to, Some(Some("help@acme.test".into())));
+        assert_eq!(change.brand_colour.as_deref(), Some("#b91c1c"));
+        let mut s = ShopSettings { sender_name: Some("Old".into()), ..ShopSettings::default() };
+        change.apply(&mut s);
+        assert_eq!((s.sender_name, s.locale.as_str()), (None, "pt-BR"));
+    }
     use super::*;
 
     #[test]

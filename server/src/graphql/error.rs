@@ -39,6 +39,30 @@ pub fn parse_id<T: std::str::FromStr>(id: &str, what: &str) -> Result<T, async_g
     id.parse().map_err(|_| api_error(ErrorCode::NotFound, format!("{what} not found")))
 }
 
+/// A Shopify product (or order) id given as an `ID`: the number, or its `gid://shopify/…/N`
+/// form. Shopify's ids pass 2³¹ and JavaScript's safe integers, so the API carries them as
+/// strings both ways.
+pub fn parse_shopify_id(id: &str, field: &str) -> Result<i64, async_graphql::Error> {
+    id.rsplit('/')
+        .next()
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|p| *p > 0)
+        .ok_or_else(|| api_error(ErrorCode::Validation, format!("{field}: {id:?} is not a Shopify id")))
+}
+
+/// `VALIDATION` with each field's problem in `extensions.fields` (`[{ field, message }]`), so
+/// a form can show every message next to its field.
+pub fn field_errors<'a>(
+    summary: impl Into<String>,
+    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> async_graphql::Error {
+    let fields: Vec<_> =
+        fields.into_iter().map(|(field, message)| serde_json::json!({ "field": field, "message": message })).collect();
+    api_error(ErrorCode::Validation, summary).extend_with(|_, ext| {
+        ext.set("fields", async_graphql::Value::from_json(serde_json::Value::from(fields.clone())).unwrap_or_default())
+    })
+}
+
 /// A GraphQL error with a code. Internal errors are logged here with their detail and sent to
 /// the client without it.
 pub fn api_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::Error {

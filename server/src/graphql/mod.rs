@@ -9,3 +9,36 @@ pub mod error;
 pub mod public;
 pub mod rate_limit;
 pub mod storefront;
+
+#[cfg(test)]
+mod schema_files {
+    /// Integrators and the browser apps' typed client read the checked-in SDLs; each must say
+    /// what the server serves. Run with `UPDATE_SCHEMA=1` to rewrite them after a deliberate
+    /// change.
+    fn check(file: &str, current: String) {
+        let path = format!("{}/../{file}", env!("CARGO_MANIFEST_DIR"));
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &current).expect("write the schema file");
+        }
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == current,
+            "{file} is stale: run `UPDATE_SCHEMA=1 cargo nextest run -p server schema_files` and commit it"
+        );
+    }
+
+    #[test]
+    fn the_checked_in_admin_schema_is_current() {
+        check("schema.graphql", super::admin::sdl());
+    }
+
+    #[test]
+    fn the_checked_in_capture_schema_is_current() {
+        check("schema.capture.graphql", super::public::sdl());
+    }
+
+    #[test]
+    fn the_checked_in_storefront_schema_is_current() {
+        check("schema.storefront.graphql", super::storefront::sdl());
+    }
+}

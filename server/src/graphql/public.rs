@@ -42,6 +42,11 @@ pub fn build_schema(state: AppState) -> PublicSchema {
         .finish()
 }
 
+/// The public (capture page) SDL, as checked in at `schema.capture.graphql`.
+pub fn sdl() -> String {
+    Schema::build(PublicQuery, PublicMutation, EmptySubscription).finish().sdl()
+}
+
 pub struct PublicQuery;
 
 #[Object]

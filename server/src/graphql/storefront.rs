@@ -29,7 +29,7 @@ pub fn build_schema(state: AppState) -> StorefrontSchema {
         .finish()
 }
 
-/// The storefront SDL (the storefront's own `schema`; not checked in beside the admin's).
+/// The storefront SDL, as checked in at `schema.storefront.graphql`.
 pub fn sdl() -> String {
     Schema::build(StorefrontQuery, EmptyMutation, EmptySubscription).finish().sdl()
 }
@@ -85,11 +85,7 @@ fn to_api(e: StorefrontError) -> async_graphql::Error {
 }
 
 fn parse_product_id(id: &ID) -> Result<i64> {
-    id.rsplit('/')
-        .next()
-        .and_then(|s| s.parse::<i64>().ok())
-        .filter(|p| *p > 0)
-        .ok_or_else(|| api_error(ErrorCode::Validation, format!("{:?} is not a product id", id.0)))
+    crate::graphql::error::parse_shopify_id(id, "productId")
 }
 
 async fn shop<'a>(ctx: &'a Context<'_>, domain: &str) -> Result<(entity::ShopId, &'a AppState)> {

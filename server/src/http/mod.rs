@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/widget/loader.js", get(static_ui::widget_loader))
         .route("/widget/entry.js", get(static_ui::widget_entry))
         .route("/widget/reelproof.css", get(static_ui::widget_css))
+        .route("/widget/preview", get(static_ui::widget_preview))
         .route("/widget/{*path}", get(static_ui::widget_asset))
         .route("/capture/{*path}", get(static_ui::capture_asset))
         .route("/webhooks/shopify", axum::routing::post(webhooks::shopify))

@@ -91,6 +91,35 @@ pub async fn widget_entry(State(state): State<AppState>) -> Response {
     script(body)
 }
 
+/// `/widget/preview?shop=&placement=home|product&product=`: the storefront block as a theme
+/// shows it, for the admin's live preview of Published. The widget renders what is published
+/// now through the public storefront API, exactly as on the store; only public data is shown,
+/// so the page needs no credential. The shop must be a valid shop domain and the product a
+/// number (nothing else reaches the page).
+pub async fn widget_preview(
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let Some(shop) = q.get("shop").and_then(|s| crate::domain::shop_domain::ShopDomain::parse(s).ok()) else {
+        return JsonError::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", "shop must be a shop's myshopify.com domain")
+            .into_response();
+    };
+    let product = match q.get("product").map(|p| p.parse::<u64>()) {
+        Some(Ok(p)) if q.get("placement").map(String::as_str) == Some("product") => format!(r#" data-product-id="{p}""#),
+        _ => String::new(),
+    };
+    let layout = if product.is_empty() { "carousel" } else { "grid" };
+    let html = format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Preview</title><link rel="stylesheet" href="/widget/reelproof.css"><style>body{{margin:0;padding:12px;font-family:system-ui,sans-serif}}</style></head>
+<body><div class="reelproof-widget" data-shop="{shop}"{product} data-layout="{layout}"></div>
+<script src="/widget/loader.js" async></script></body></html>"#,
+        shop = html_escape(shop.as_str()),
+    );
+    let mut resp = Html(html).into_response();
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
+    resp
+}
+
 /// A script storefronts load from anywhere, cached for five minutes.
 fn script(body: String) -> Response {
     (
@@ -218,10 +247,12 @@ fn with_csp(mut resp: Response, csp: &HeaderValue) -> Response {
 /// start unless it is the first blocking script of the document.
 fn app_bridge_head(state: &AppState) -> String {
     let creds = &state.config().shopify;
+    // Polaris web components come after App Bridge, which must be the first script.
     format!(
-        r#"<meta name="shopify-api-key" content="{}"><script src="{}"></script>"#,
+        r#"<meta name="shopify-api-key" content="{}"><script src="{}"></script><script src="{}"></script>"#,
         html_escape(&creds.api_key),
-        html_escape(creds.app_bridge_src())
+        html_escape(creds.app_bridge_src()),
+        html_escape(&creds.polaris_src())
     )
 }
 

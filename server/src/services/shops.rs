@@ -6,7 +6,7 @@ use crate::domain::shop_facts::ShopFacts;
 use crate::store;
 use chrono::{DateTime, Utc};
 use entity::ShopId;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShopError {
@@ -115,4 +115,35 @@ pub async fn update_settings(
     change(&mut profile.settings);
     store::shops::set_settings(db, shop_id, profile.settings.to_json()).await?;
     Ok(profile)
+}
+
+/// Changes the shop's profile (sender, reply-to, branding, language, time zone and send
+/// window) in one transaction; the change is validated first and nothing is written when any
+/// field is wrong.
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    shop_id: ShopId,
+    change: crate::domain::settings::ProfileChange,
+) -> Result<Result<ShopProfile, Vec<crate::domain::settings::SettingsFieldError>>, ShopError> {
+    let change = match change.validate() {
+        Ok(c) => c,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let txn = db.begin().await?;
+    let mut profile = profile(store::shops::get(&txn, shop_id).await?.ok_or(ShopError::NotFound)?)?;
+    change.apply(&mut profile.settings);
+    store::shops::set_settings(&txn, shop_id, profile.settings.to_json()).await?;
+    if let Some(tz) = &change.timezone {
+        profile.timezone = tz.clone();
+    }
+    if let Some(start) = &change.send_window_start {
+        profile.send_window_start = start.clone();
+    }
+    if let Some(end) = &change.send_window_end {
+        profile.send_window_end = end.clone();
+    }
+    store::shops::set_send_window(&txn, shop_id, &profile.timezone, &profile.send_window_start, &profile.send_window_end)
+        .await?;
+    txn.commit().await?;
+    Ok(Ok(profile))
 }

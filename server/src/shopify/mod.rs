@@ -5,6 +5,8 @@
 
 /// Where App Bridge is served; Shopify's loader refuses to run from anywhere else.
 pub const APP_BRIDGE_CDN: &str = "https://cdn.shopify.com/shopifycloud/app-bridge.js";
+/// Polaris web components, stable 1.x channel (SHOPIFY-2026.md §2.1).
+pub const POLARIS_CDN: &str = "https://cdn.shopify.com/shopifycloud/polaris-1.js";
 
 pub mod admin_api;
 pub mod app_config;
@@ -42,6 +44,15 @@ impl ShopifyCredentials {
     /// The App Bridge script every embedded document loads first.
     pub fn app_bridge_src(&self) -> &str {
         self.app_bridge_url.as_ref().map_or(APP_BRIDGE_CDN, url::Url::as_str)
+    }
+
+    /// Polaris comes from Shopify's CDN, or from beside an overridden App Bridge (a test's
+    /// stand-in serves both).
+    pub fn polaris_src(&self) -> String {
+        match &self.app_bridge_url {
+            Some(u) => u.join("polaris-1.js").map_or_else(|_| POLARIS_CDN.to_owned(), String::from),
+            None => POLARIS_CDN.to_owned(),
+        }
     }
 
     /// The secrets a Shopify signature may have been made with: the current one first.

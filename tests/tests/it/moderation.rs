@@ -60,7 +60,7 @@ async fn every_moderation_action_is_applied_and_logged_and_bad_ones_are_refused(
     let steps: [(&str, &str, bool); 7] = [
         ("approveSubmission(id: $id, note: \"lovely\")", "APPROVED", false),
         ("publishSubmission(id: $id, placements: [HOME, PRODUCT])", "APPROVED", true),
-        ("bindSubmissionProduct(id: $id, productId: 555)", "APPROVED", true),
+        ("bindSubmissionProduct(id: $id, productId: \"gid://shopify/Product/8123456789012\")", "APPROVED", true),
         ("featureSubmission(id: $id, featured: true, sortOrder: 2)", "APPROVED", true),
         ("rejectSubmission(id: $id, note: \"changed my mind\")", "REJECTED", false),
         ("restoreSubmission(id: $id)", "PENDING", false),
@@ -76,8 +76,9 @@ async fn every_moderation_action_is_applied_and_logged_and_bad_ones_are_refused(
     let one = app.graphql(ONE, json!({"id": id})).await;
     let s = &one["data"]["submission"];
     assert_eq!(
-        (s["productId"].as_i64(), s["featured"].as_bool(), s["sortOrder"].as_i64()),
-        (Some(555), Some(true), Some(2))
+        // Real Shopify ids pass 2³¹ and JavaScript's safe integers: they travel as strings.
+        (s["productId"].as_str(), s["featured"].as_bool(), s["sortOrder"].as_i64()),
+        (Some("8123456789012"), Some(true), Some(2))
     );
     let log: Vec<(String, String, String)> = s["moderationLog"]
         .as_array()

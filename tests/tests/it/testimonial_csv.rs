@@ -101,7 +101,7 @@ async fn imported_testimonials_are_fetched_processed_marked_as_imported_and_expo
     assert_eq!(imported.len(), 4);
     assert_eq!(imported[0]["source"], "IMPORT");
     assert_eq!(imported[0]["status"], "PENDING");
-    assert_eq!(imported[0]["productId"], 42);
+    assert_eq!(imported[0]["productId"], "42");
     assert_eq!(imported[0]["media"]["status"], "UPLOADED");
     assert_eq!(imported[1]["hasVideo"], false);
     app.run_background_until_idle().await;

@@ -2,7 +2,7 @@
 //! failures, media that could not be processed), newest first, and marking them read.
 
 use super::ctx;
-use crate::graphql::error::{ErrorCode, api_error, internal, parse_id};
+use crate::graphql::error::{internal, parse_id};
 use crate::services;
 use async_graphql::{Context, ID, Json, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -84,7 +84,7 @@ impl AlertMutation {
         let email = match alert_email {
             MaybeUndefined::Value(e) => Some(Some(
                 crate::domain::settings::parse_email_address(&e)
-                    .map_err(|m| api_error(ErrorCode::Validation, format!("alertEmail: {m}")))?,
+                    .map_err(|m| crate::graphql::error::field_errors(format!("alertEmail: {m}"), [("alertEmail", m)]))?,
             )),
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Undefined => None,
@@ -93,7 +93,10 @@ impl AlertMutation {
         let current = crate::services::shops::get(state.db(), p.shop_id).await.map_err(ToApiError::to_api_error)?;
         let will_have_email = email.clone().unwrap_or(current.settings.alert_email).is_some();
         if daily_summary == Some(true) && !will_have_email {
-            return Err(api_error(ErrorCode::Validation, "dailySummary needs an alertEmail to send to"));
+            return Err(crate::graphql::error::field_errors(
+                "dailySummary needs an alertEmail to send to",
+                [("alertEmail", "is needed to send a daily summary")],
+            ));
         }
         let profile = crate::services::shops::update_settings(state.db(), p.shop_id, |s| {
             if let Some(e) = email {

@@ -254,13 +254,7 @@ pub struct UpdateCampaignInput {
 }
 
 fn parse_ids(field: &str, ids: Vec<ID>) -> Result<Vec<i64>> {
-    ids.into_iter()
-        .map(|id| {
-            let text = id.0.rsplit('/').next().unwrap_or(&id.0).to_owned();
-            text.parse::<i64>()
-                .map_err(|_| api_error(ErrorCode::Validation, format!("{field}: {:?} is not a product id", id.0)))
-        })
-        .collect()
+    ids.iter().map(|id| crate::graphql::error::parse_shopify_id(id, field)).collect()
 }
 
 fn apply_eligibility(e: &mut Eligibility, input: EligibilityInput) -> Result<()> {
@@ -297,19 +291,12 @@ fn parse_id(id: &ID) -> Result<entity::CampaignId> {
 
 impl ToApiError for CampaignError {
     fn to_api_error(self) -> async_graphql::Error {
-        use async_graphql::ErrorExtensions;
         match self {
             CampaignError::NotFound => api_error(ErrorCode::NotFound, "campaign not found"),
-            CampaignError::Invalid(e) => {
-                let fields: Vec<_> =
-                    e.0.iter().map(|f| serde_json::json!({ "field": f.field, "message": f.message })).collect();
-                api_error(ErrorCode::Validation, e.to_string()).extend_with(|_, ext| {
-                    ext.set(
-                        "fields",
-                        async_graphql::Value::from_json(serde_json::Value::from(fields)).unwrap_or_default(),
-                    )
-                })
-            }
+            CampaignError::Invalid(e) => crate::graphql::error::field_errors(
+                e.to_string(),
+                e.0.iter().map(|f| (f.field, f.message.as_str())),
+            ),
             CampaignError::Transition(e) => api_error(ErrorCode::InvalidTransition, e.to_string()),
             CampaignError::Archived => {
                 api_error(ErrorCode::InvalidTransition, "an archived campaign cannot be changed")

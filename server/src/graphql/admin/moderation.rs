@@ -97,8 +97,8 @@ impl Submission {
         self.row.has_video
     }
     /// The Shopify product id it is about (rebindable).
-    async fn product_id(&self) -> i64 {
-        self.row.product_id
+    async fn product_id(&self) -> ID {
+        ID(self.row.product_id.to_string())
     }
     async fn published(&self) -> bool {
         self.row.published
@@ -299,7 +299,8 @@ impl ModerationMutation {
         act(context, &id, ModerationAction::Unpublish, None).await
     }
     /// Shows the testimonial on another product's page.
-    async fn bind_submission_product(&self, context: &Context<'_>, id: ID, product_id: i64) -> Result<Submission> {
+    async fn bind_submission_product(&self, context: &Context<'_>, id: ID, product_id: ID) -> Result<Submission> {
+        let product_id = crate::graphql::error::parse_shopify_id(&product_id, "productId")?;
         act(context, &id, ModerationAction::BindProduct(product_id), None).await
     }
     /// The shop's moderation rules: auto-publish (off by default; approve and publish when the

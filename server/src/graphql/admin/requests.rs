@@ -70,11 +70,11 @@ impl Request {
     async fn order_name(&self) -> Option<&str> {
         self.row.order_name.as_deref()
     }
-    async fn order_id(&self) -> i64 {
-        self.row.shopify_order_id
+    async fn order_id(&self) -> ID {
+        ID(self.row.shopify_order_id.to_string())
     }
-    async fn product_id(&self) -> i64 {
-        self.row.product_id
+    async fn product_id(&self) -> ID {
+        ID(self.row.product_id.to_string())
     }
     async fn product_title(&self) -> &str {
         &self.row.product_title

@@ -1,0 +1,36 @@
+//! The public capture API (`/api/public/graphql`, `schema.capture.graphql`).
+
+use graphql_client::GraphQLQuery;
+
+pub const ENDPOINT: &str = "/api/public/graphql";
+
+#[allow(clippy::upper_case_acronyms)]
+pub type UUID = String;
+pub type DateTime = String;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.capture.graphql",
+    query_path = "queries/capture/capture.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct Capture;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.capture.graphql",
+    query_path = "queries/capture/capture.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct CreateUpload;
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.capture.graphql",
+    query_path = "queries/capture/capture.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct SubmitTestimonial;

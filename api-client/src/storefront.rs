@@ -1,0 +1,15 @@
+//! The storefront API (`/api/storefront/graphql`, `schema.storefront.graphql`).
+
+use graphql_client::GraphQLQuery;
+
+/// The path under the app's origin (the widget is told the origin by its block).
+pub const PATH: &str = "/api/storefront/graphql";
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "../schema.storefront.graphql",
+    query_path = "queries/storefront/testimonials.graphql",
+    response_derives = "Debug, Clone, PartialEq",
+    variables_derives = "Debug, Clone"
+)]
+pub struct Testimonials;
