@@ -58,7 +58,8 @@ pub async fn session_token() -> Result<String, ApiError> {
             .map_err(ApiError::network)?;
         return Ok(dev.token);
     }
-    let unavailable = || ApiError::new(ErrorCode::Unauthenticated, "Open Reelproof from your Shopify admin to sign in.");
+    let unavailable =
+        || ApiError::new(ErrorCode::Unauthenticated, "Open Reelproof from your Shopify admin to sign in.");
     let promise = app_bridge_call(&["idToken"], &[])
         .and_then(|p| p.dyn_into::<js_sys::Promise>().ok())
         .ok_or_else(unavailable)?;

@@ -23,13 +23,13 @@ pub fn date(iso: &str) -> String {
     }
 }
 
-/// Whole days from now until `rfc3339` (negative when past), for countdowns.
+/// Days from now until `rfc3339`, to the nearest (negative when past), for countdowns.
 pub fn days_until(rfc3339: &str) -> Option<i64> {
     let then = js_sys::Date::parse(rfc3339);
     if then.is_nan() {
         return None;
     }
-    Some(((then - js_sys::Date::now()) / 86_400_000.0).ceil() as i64)
+    Some(((then - js_sys::Date::now()) / 86_400_000.0).round() as i64)
 }
 
 pub fn percent(rate: f64) -> String {
@@ -112,9 +112,7 @@ pub fn label(code: &str) -> String {
 pub fn tone(code: &str) -> &'static str {
     match code {
         "APPROVED" | "ACTIVE" | "SENT" | "DELIVERED" | "CLICKED" | "SUBMITTED" | "READY" | "OPENED" => "success",
-        "PENDING" | "SCHEDULED" | "QUEUED" | "PROCESSING" | "UPLOADED" | "RETRYING" | "PAUSED" | "WARNING" => {
-            "warning"
-        }
+        "PENDING" | "SCHEDULED" | "QUEUED" | "PROCESSING" | "UPLOADED" | "RETRYING" | "PAUSED" | "WARNING" => "warning",
         "FAILED" | "REJECTED" | "CRITICAL" => "critical",
         "DRAFT" | "INFO" => "info",
         _ => "neutral",

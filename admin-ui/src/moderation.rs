@@ -32,9 +32,7 @@ pub async fn act(id: String, action: Action) -> Result<(), ApiError> {
         Action::Reject => api::run::<RejectSubmission>(reject_submission::Variables { id, note: None }).await.map(drop),
         Action::Archive => api::run::<ArchiveSubmission>(archive_submission::Variables { id }).await.map(drop),
         Action::Restore => api::run::<RestoreSubmission>(restore_submission::Variables { id }).await.map(drop),
-        Action::Unpublish => {
-            api::run::<UnpublishSubmission>(unpublish_submission::Variables { id }).await.map(drop)
-        }
+        Action::Unpublish => api::run::<UnpublishSubmission>(unpublish_submission::Variables { id }).await.map(drop),
     }
 }
 

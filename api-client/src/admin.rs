@@ -1,11 +1,13 @@
 //! The admin API (`/api/graphql`, `schema.graphql`): one generated module per operation, the
-//! documents grouped by screen under `queries/admin/`. (Written out rather than by a
+//! documents under `queries/admin/<screen>/<Operation>.graphql`, one operation per
+//! document: that document is what goes over the wire. (Written out rather than by a
 //! `macro_rules!`: the derive reads its paths only from plain literals.)
 
 use graphql_client::GraphQLQuery;
 
 pub const ENDPOINT: &str = "/api/graphql";
-pub const WS_PATH: &str = "/api/graphql/ws";
+/// Subscriptions: the same path, upgraded to a WebSocket (`graphql-transport-ws`).
+pub const WS_PATH: &str = "/api/graphql";
 
 // The admin schema's custom scalars, as they travel: RFC 3339 times, `YYYY-MM-DD` dates,
 // UUIDs as text, JSON as JSON.
@@ -16,12 +18,10 @@ pub type UUID = String;
 #[allow(clippy::upper_case_acronyms)]
 pub type JSON = serde_json::Value;
 
-// queries/admin/home.graphql
-
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/home.graphql",
+    query_path = "queries/admin/home/Home.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -30,18 +30,16 @@ pub struct Home;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/home.graphql",
+    query_path = "queries/admin/home/MarkAlertsRead.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
 pub struct MarkAlertsRead;
 
-// queries/admin/inbox.graphql
-
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/Inbox.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -50,7 +48,7 @@ pub struct Inbox;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/SubmissionDetail.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -59,7 +57,7 @@ pub struct SubmissionDetail;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/ModerationQueue.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -68,7 +66,7 @@ pub struct ModerationQueue;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/ApproveSubmission.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -77,7 +75,7 @@ pub struct ApproveSubmission;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/RejectSubmission.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -86,7 +84,7 @@ pub struct RejectSubmission;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/ArchiveSubmission.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -95,7 +93,7 @@ pub struct ArchiveSubmission;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/RestoreSubmission.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -104,7 +102,7 @@ pub struct RestoreSubmission;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/PublishSubmission.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -113,7 +111,7 @@ pub struct PublishSubmission;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/UnpublishSubmission.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -122,7 +120,7 @@ pub struct UnpublishSubmission;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/FeatureSubmission.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -131,7 +129,7 @@ pub struct FeatureSubmission;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/BindSubmissionProduct.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -140,7 +138,7 @@ pub struct BindSubmissionProduct;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/ReprocessAsset.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -149,18 +147,16 @@ pub struct ReprocessAsset;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/inbox.graphql",
+    query_path = "queries/admin/inbox/Published.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
 pub struct Published;
 
-// queries/admin/requests.graphql
-
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/requests.graphql",
+    query_path = "queries/admin/requests/Requests.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -169,7 +165,7 @@ pub struct Requests;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/requests.graphql",
+    query_path = "queries/admin/requests/RequestDetail.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -178,7 +174,7 @@ pub struct RequestDetail;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/requests.graphql",
+    query_path = "queries/admin/requests/SendRequestNow.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -187,7 +183,7 @@ pub struct SendRequestNow;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/requests.graphql",
+    query_path = "queries/admin/requests/PostponeRequest.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -196,7 +192,7 @@ pub struct PostponeRequest;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/requests.graphql",
+    query_path = "queries/admin/requests/CancelRequest.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -205,18 +201,16 @@ pub struct CancelRequest;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/requests.graphql",
+    query_path = "queries/admin/requests/ResendRequest.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
 pub struct ResendRequest;
 
-// queries/admin/campaigns.graphql
-
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/campaigns.graphql",
+    query_path = "queries/admin/campaigns/Campaigns.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -225,7 +219,7 @@ pub struct Campaigns;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/campaigns.graphql",
+    query_path = "queries/admin/campaigns/CampaignFunnel.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -234,7 +228,7 @@ pub struct CampaignFunnel;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/campaigns.graphql",
+    query_path = "queries/admin/campaigns/CampaignEditor.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -243,7 +237,7 @@ pub struct CampaignEditor;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/campaigns.graphql",
+    query_path = "queries/admin/campaigns/CampaignTemplates.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -252,7 +246,7 @@ pub struct CampaignTemplates;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/campaigns.graphql",
+    query_path = "queries/admin/campaigns/CreateCampaign.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -261,7 +255,7 @@ pub struct CreateCampaign;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/campaigns.graphql",
+    query_path = "queries/admin/campaigns/UpdateCampaign.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -270,7 +264,7 @@ pub struct UpdateCampaign;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/campaigns.graphql",
+    query_path = "queries/admin/campaigns/ActivateCampaign.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -279,7 +273,7 @@ pub struct ActivateCampaign;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/campaigns.graphql",
+    query_path = "queries/admin/campaigns/PauseCampaign.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -288,18 +282,16 @@ pub struct PauseCampaign;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/campaigns.graphql",
+    query_path = "queries/admin/campaigns/ArchiveCampaign.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
 pub struct ArchiveCampaign;
 
-// queries/admin/templates.graphql
-
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/templates.graphql",
+    query_path = "queries/admin/templates/Templates.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -308,7 +300,7 @@ pub struct Templates;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/templates.graphql",
+    query_path = "queries/admin/templates/PreviewTemplate.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -317,7 +309,7 @@ pub struct PreviewTemplate;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/templates.graphql",
+    query_path = "queries/admin/templates/CreateTemplate.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -326,7 +318,7 @@ pub struct CreateTemplate;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/templates.graphql",
+    query_path = "queries/admin/templates/UpdateTemplate.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -335,29 +327,25 @@ pub struct UpdateTemplate;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/templates.graphql",
+    query_path = "queries/admin/templates/DeleteTemplate.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
 pub struct DeleteTemplate;
 
-// queries/admin/analytics.graphql
-
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/analytics.graphql",
+    query_path = "queries/admin/analytics/Analytics.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
 pub struct Analytics;
 
-// queries/admin/settings.graphql
-
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/Settings.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -366,7 +354,7 @@ pub struct Settings;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/UpdateModerationSettings.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -375,7 +363,7 @@ pub struct UpdateModerationSettings;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/UpdateAlertSettings.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -384,7 +372,7 @@ pub struct UpdateAlertSettings;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/ApiTokens.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -393,7 +381,7 @@ pub struct ApiTokens;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/CreateApiToken.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -402,7 +390,7 @@ pub struct CreateApiToken;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/RevokeApiToken.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -411,7 +399,7 @@ pub struct RevokeApiToken;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/SubmissionsCsv.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -420,7 +408,7 @@ pub struct SubmissionsCsv;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/ImportTestimonials.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -429,7 +417,7 @@ pub struct ImportTestimonials;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/PrivacyExports.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -438,7 +426,7 @@ pub struct PrivacyExports;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/LookBackOrders.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -447,7 +435,7 @@ pub struct LookBackOrders;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings.graphql",
+    query_path = "queries/admin/settings/UpdateShopSettings.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]

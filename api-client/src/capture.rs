@@ -11,7 +11,7 @@ pub type DateTime = String;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.capture.graphql",
-    query_path = "queries/capture/capture.graphql",
+    query_path = "queries/capture/capture/Capture.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -20,7 +20,7 @@ pub struct Capture;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.capture.graphql",
-    query_path = "queries/capture/capture.graphql",
+    query_path = "queries/capture/capture/CreateUpload.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]
@@ -29,7 +29,7 @@ pub struct CreateUpload;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.capture.graphql",
-    query_path = "queries/capture/capture.graphql",
+    query_path = "queries/capture/capture/SubmitTestimonial.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]

@@ -81,15 +81,13 @@ pub fn subscribe<Q: GraphQLQuery + 'static>(
                 Some("ping") => {
                     let _ = socket.send_with_str(r#"{"type":"pong"}"#);
                 }
-                Some("next") => {
-                    match serde_json::from_value::<Response<Q::ResponseData>>(msg["payload"].clone()) {
-                        Ok(r) => match crate::transport::outcome(r) {
-                            Ok(data) => on_event(LiveEvent::Data(data)),
-                            Err(e) => on_event(LiveEvent::Error(e)),
-                        },
-                        Err(e) => on_event(LiveEvent::Error(ApiError::network(e))),
-                    }
-                }
+                Some("next") => match serde_json::from_value::<Response<Q::ResponseData>>(msg["payload"].clone()) {
+                    Ok(r) => match crate::transport::outcome(r) {
+                        Ok(data) => on_event(LiveEvent::Data(data)),
+                        Err(e) => on_event(LiveEvent::Error(e)),
+                    },
+                    Err(e) => on_event(LiveEvent::Error(ApiError::network(e))),
+                },
                 Some("error") => {
                     let first = msg["payload"].as_array().and_then(|a| a.first()).cloned().unwrap_or_default();
                     let e = serde_json::from_value::<graphql_client::Error>(first)

@@ -8,7 +8,7 @@ pub const PATH: &str = "/api/storefront/graphql";
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.storefront.graphql",
-    query_path = "queries/storefront/testimonials.graphql",
+    query_path = "queries/storefront/testimonials/Testimonials.graphql",
     response_derives = "Debug, Clone, PartialEq",
     variables_derives = "Debug, Clone"
 )]

@@ -41,10 +41,16 @@ async fn read<Q: GraphQLQuery>(resp: gloo_net::http::Response) -> Result<Q::Resp
     let parsed: Response<Q::ResponseData> = match serde_json::from_str(&text) {
         Ok(p) => p,
         Err(_) if status == 401 => {
-            return Err(ApiError::new(ErrorCode::Unauthenticated, "Your session has ended. Reload the page to continue."));
+            return Err(ApiError::new(
+                ErrorCode::Unauthenticated,
+                "Your session has ended. Reload the page to continue.",
+            ));
         }
         Err(_) if status == 429 => {
-            return Err(ApiError::new(ErrorCode::RateLimited, "Too many requests at once. Wait a moment and try again."));
+            return Err(ApiError::new(
+                ErrorCode::RateLimited,
+                "Too many requests at once. Wait a moment and try again.",
+            ));
         }
         Err(_) => return Err(ApiError::network(format!("the server answered {status}"))),
     };

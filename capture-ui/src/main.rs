@@ -359,7 +359,9 @@ fn App() -> impl IntoView {
             };
             match api::submit(&token.get_value(), s).await {
                 Ok(()) => stage.set(Stage::Done),
-                Err(e) if matches!(e.code, api::ErrorCode::AlreadySubmitted | api::ErrorCode::TokenInvalid) => stage.set(closed(&e)),
+                Err(e) if matches!(e.code, api::ErrorCode::AlreadySubmitted | api::ErrorCode::TokenInvalid) => {
+                    stage.set(closed(&e))
+                }
                 Err(e) => {
                     error.set(Some(e.message));
                     stage.set(Stage::Details);

@@ -76,6 +76,66 @@ impl Browser {
         .await
     }
 
+    /// Runs a script in the page and returns what it returns.
+    pub async fn js(&self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Waits until `script` returns something truthy (not `null`, `false`, `""` or `0`).
+    pub async fn wait_js(&self, what: &str, script: &str, timeout: Duration) -> serde_json::Value {
+        let client = self.client.clone();
+        crate::wait_for(what, timeout, || {
+            let client = client.clone();
+            async move {
+                let v = client.execute(script, vec![]).await.ok()?;
+                let truthy = !(v.is_null() || v == false || v == "" || v == 0);
+                truthy.then_some(v)
+            }
+        })
+        .await
+    }
+
+    /// Waits until the element matching `css` is there and enabled, then clicks it.
+    pub async fn click(&self, css: &str, timeout: Duration) {
+        let client = self.client.clone();
+        let el = crate::wait_for(&format!("{css} to be clickable"), timeout, || {
+            let client = client.clone();
+            async move {
+                let el = client.find(Locator::Css(css)).await.ok()?;
+                (el.attr("disabled").await.ok()?.is_none() && el.is_displayed().await.ok()?).then_some(el)
+            }
+        })
+        .await;
+        el.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Sets a form control's value as typing would (the `input` and `change` events fire), once
+    /// it exists.
+    pub async fn fill(&self, css: &str, value: &str, timeout: Duration) {
+        let css_json = serde_json::to_string(css).expect("json");
+        let value_json = serde_json::to_string(value).expect("json");
+        let script = format!(
+            "const el = document.querySelector({css_json}); if (!el) return false; \
+             el.value = {value_json}; \
+             el.dispatchEvent(new Event('input', {{ bubbles: true }})); \
+             el.dispatchEvent(new Event('change', {{ bubbles: true }})); return true;"
+        );
+        self.wait_js(&format!("{css} to fill"), &script, timeout).await;
+    }
+
+    /// Waits until the text of `css` contains `needle`; returns the text.
+    pub async fn wait_text(&self, css: &str, needle: &str, timeout: Duration) -> String {
+        let client = self.client.clone();
+        crate::wait_for(&format!("{needle:?} in {css}"), timeout, || {
+            let client = client.clone();
+            async move {
+                let text = client.find(Locator::Css(css)).await.ok()?.text().await.ok()?;
+                text.contains(needle).then_some(text)
+            }
+        })
+        .await
+    }
+
     /// Saves what the page shows to `target/screenshots/<name>.png`, for a person to look at.
     pub async fn screenshot(&self, name: &str) {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");

@@ -318,7 +318,12 @@ impl FakeShopify {
             .route("/app-bridge.js", axum::routing::get(app_bridge))
             // Polaris itself cannot be served here: its components stay undefined, and the
             // admin's local stylesheet draws the same markup.
-            .route("/polaris-1.js", axum::routing::get(|| async { ([(axum::http::header::CONTENT_TYPE, "text/javascript")], "/* Polaris stand-in */") }))
+            .route(
+                "/polaris-1.js",
+                axum::routing::get(|| async {
+                    ([(axum::http::header::CONTENT_TYPE, "text/javascript")], "/* Polaris stand-in */")
+                }),
+            )
             .route("/session-token", axum::routing::get(session_token))
             .route("/{shop}/admin/oauth/access_token", axum::routing::post(token))
             .route(

@@ -12,8 +12,8 @@
 //!   the carousel layout, previous/next buttons that scroll without animation when the shopper
 //!   prefers reduced motion.
 
-use leptos::prelude::*;
 use api_client::storefront::{self, Testimonials, testimonials};
+use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
@@ -43,8 +43,11 @@ async fn current(block: &Element) -> Option<Vec<Item>> {
     let api = attr(block, "data-api").or_else(|| web_sys::window()?.location().origin().ok())?;
     let shop = attr(block, "data-shop")?;
     let product = attr(block, "data-product-id");
-    let placement =
-        if product.is_some() { testimonials::StorefrontPlacement::PRODUCT } else { testimonials::StorefrontPlacement::HOME };
+    let placement = if product.is_some() {
+        testimonials::StorefrontPlacement::PRODUCT
+    } else {
+        testimonials::StorefrontPlacement::HOME
+    };
     let first: i64 = attr(block, "data-limit").and_then(|l| l.parse().ok()).unwrap_or(12);
     let vars = testimonials::Variables { shop, placement, product_id: product, first: Some(first) };
     let url = format!("{}{}", api.trim_end_matches('/'), storefront::PATH);

@@ -10,9 +10,7 @@ pub fn field_error(errors: RwSignal<Option<ApiError>>, field: &'static str) -> S
 /// a toast).
 #[component]
 fn FieldError(error: Signal<Option<String>>, name: &'static str) -> impl IntoView {
-    move || {
-        error.get().map(|e| view! { <p class="rp-field-error" role="alert" data-field-error=name>{e}</p> })
-    }
+    move || error.get().map(|e| view! { <p class="rp-field-error" role="alert" data-field-error=name>{e}</p> })
 }
 
 /// A labelled text input (or textarea), bound to `value`.

@@ -43,7 +43,11 @@ pub fn ErrorBanner(error: ApiError) -> impl IntoView {
 }
 
 #[component]
-pub fn EmptyState(#[prop(into)] heading: String, #[prop(into)] body: String, #[prop(optional)] children: Option<Children>) -> impl IntoView {
+pub fn EmptyState(
+    #[prop(into)] heading: String,
+    #[prop(into)] body: String,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
     view! {
         <div class="rp-empty" data-testid="empty">
             <h3>{heading}</h3>

@@ -15,7 +15,7 @@ mod toast;
 
 pub use confirm::Confirm;
 pub use field::{Checkbox, Select, TextField, field_error};
-pub use load::{EmptyState, ErrorBanner, Loading, Loaded, sentence};
+pub use load::{EmptyState, ErrorBanner, Loaded, Loading, sentence};
 pub use page::{Page, Section};
 pub use save_bar::SaveBar;
 pub use status::StatusBadge;

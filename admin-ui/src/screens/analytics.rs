@@ -31,7 +31,13 @@ fn step_values(d: &Day) -> [i64; 6] {
 #[component]
 pub fn AnalyticsScreen() -> impl IntoView {
     let query = use_query_map();
-    let days = Memo::new(move |_| query.with(|q| q.get("days")).and_then(|d| d.parse::<u32>().ok()).filter(|d| (1..=366).contains(d)).unwrap_or(30));
+    let days = Memo::new(move |_| {
+        query
+            .with(|q| q.get("days"))
+            .and_then(|d| d.parse::<u32>().ok())
+            .filter(|d| (1..=366).contains(d))
+            .unwrap_or(30)
+    });
     let campaign = Memo::new(move |_| query.with(|q| q.get("campaign")).filter(|c| !c.is_empty()));
     let data = LocalResource::new(move || {
         let (from, to) = format::last_days(days.get().saturating_sub(1));
@@ -153,12 +159,25 @@ fn Chart(days: Vec<Day>) -> impl IntoView {
 
 /// The series as CSV, downloaded by the browser (no server round trip).
 fn download_csv(days: &[Day]) {
-    let mut csv = String::from("day,requests,sent,failed,delivered,opened,clicked,reminders_sent,submitted,approved,published,expired\n");
+    let mut csv = String::from(
+        "day,requests,sent,failed,delivered,opened,clicked,reminders_sent,submitted,approved,published,expired\n",
+    );
     for d in days {
         let c = &d.counts;
         csv.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            d.day, c.scheduled, c.sent, c.failed, c.delivered, c.opened, c.clicked, c.reminders_sent, c.submitted, c.approved, c.published, c.expired
+            d.day,
+            c.scheduled,
+            c.sent,
+            c.failed,
+            c.delivered,
+            c.opened,
+            c.clicked,
+            c.reminders_sent,
+            c.submitted,
+            c.approved,
+            c.published,
+            c.expired
         ));
     }
     crate::download::save("reelproof-analytics.csv", "text/csv", &csv);

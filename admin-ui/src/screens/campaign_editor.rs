@@ -138,12 +138,35 @@ impl Form {
 
     fn snapshot(self) -> Snapshot {
         let texts = [
-            self.name, self.trigger, self.channel, self.delay_days, self.fallback_days, self.reminder_delay_days,
-            self.max_reminders, self.postpone_days, self.max_postpones, self.token_ttl_days, self.frequency_cap,
-            self.include_products, self.exclude_products, self.min_order_total, self.prompt, self.consent_text,
-            self.incentive, self.request_email, self.reminder_email, self.request_sms, self.reminder_sms,
+            self.name,
+            self.trigger,
+            self.channel,
+            self.delay_days,
+            self.fallback_days,
+            self.reminder_delay_days,
+            self.max_reminders,
+            self.postpone_days,
+            self.max_postpones,
+            self.token_ttl_days,
+            self.frequency_cap,
+            self.include_products,
+            self.exclude_products,
+            self.min_order_total,
+            self.prompt,
+            self.consent_text,
+            self.incentive,
+            self.request_email,
+            self.reminder_email,
+            self.request_sms,
+            self.reminder_sms,
         ];
-        let flags = [self.reminder_enabled, self.skip_gift_cards, self.skip_test_orders, self.skip_no_shipping, self.require_consent];
+        let flags = [
+            self.reminder_enabled,
+            self.skip_gift_cards,
+            self.skip_test_orders,
+            self.skip_no_shipping,
+            self.require_consent,
+        ];
         texts.iter().map(|s| s.get()).chain(flags.iter().map(|b| b.get().to_string())).collect()
     }
 
@@ -168,7 +191,10 @@ impl Form {
             frequency_cap: match self.frequency_cap.get_untracked().trim() {
                 "" => None,
                 t => Some(t.parse::<i64>().unwrap_or_else(|_| {
-                    errors.push(FieldError { field: "frequencyCap30d".into(), message: "must be a whole number, or empty for no cap".into() });
+                    errors.push(FieldError {
+                        field: "frequencyCap30d".into(),
+                        message: "must be a whole number, or empty for no cap".into(),
+                    });
                     0
                 })),
             },
@@ -320,7 +346,13 @@ pub fn CampaignEditor() -> impl IntoView {
                         templates.set(
                             d.templates
                                 .into_iter()
-                                .map(|t| TemplateRow { id: t.id, name: t.name, channel: convert(&t.channel), kind: convert(&t.kind), locale: t.locale })
+                                .map(|t| TemplateRow {
+                                    id: t.id,
+                                    name: t.name,
+                                    channel: convert(&t.channel),
+                                    kind: convert(&t.kind),
+                                    locale: t.locale,
+                                })
                                 .collect(),
                         );
                     }
@@ -366,7 +398,13 @@ pub fn CampaignEditor() -> impl IntoView {
     let template_options = move |channel: &'static str, kind: &'static str| {
         Signal::derive(move || {
             let mut o = vec![(String::new(), "The shop's default template".to_owned())];
-            o.extend(templates.get().into_iter().filter(|t| wire_name(&t.channel) == channel && wire_name(&t.kind) == kind).map(|t| (t.id, format!("{} ({})", t.name, t.locale))));
+            o.extend(
+                templates
+                    .get()
+                    .into_iter()
+                    .filter(|t| wire_name(&t.channel) == channel && wire_name(&t.kind) == kind)
+                    .map(|t| (t.id, format!("{} ({})", t.name, t.locale))),
+            );
             o
         })
     };
@@ -480,11 +518,13 @@ fn StatusPanel(c: Campaign, reload: RwSignal<u32>, dirty: Signal<bool>) -> impl 
         Some(Change::Archive) => "Archive this campaign?".to_owned(),
         None => String::new(),
     });
-    let body = Signal::derive(move || match pending.get() {
+    let body = Signal::derive(move || {
+        match pending.get() {
         Some(Change::Activate) => "From now on, new orders that match it get a request, sent as the campaign says, in your send window.".to_owned(),
         Some(Change::Pause) => "No request of this campaign is sent while it is paused: requests already planned wait, and go out once you activate it again.".to_owned(),
         Some(Change::Archive) => "The campaign stops for good: requests it planned and never sent are cancelled, and it cannot be activated again. Testimonials already received stay.".to_owned(),
         None => String::new(),
+    }
     });
     let label = Signal::derive(move || match pending.get() {
         Some(Change::Activate) => "Activate".to_owned(),

@@ -58,7 +58,10 @@ fn Funnel(id: String) -> impl IntoView {
         data.get().map(|r| match r {
             Ok(d) => {
                 let t = d.analytics.totals;
-                format!("{} sent · {} clicked · {} submitted · {} published", t.sent, t.clicked, t.submitted, t.published)
+                format!(
+                    "{} sent · {} clicked · {} submitted · {} published",
+                    t.sent, t.clicked, t.submitted, t.published
+                )
             }
             Err(_) => "–".to_owned(),
         })

@@ -56,6 +56,10 @@ fn HomeBody(d: home::ResponseData, block: LocalResource<BlockStatus>, reload: Rw
         });
     };
     view! {
+        <p class="rp-shop">
+            <strong data-testid="shop-name">{d.shop.name.clone()}</strong>
+            <span class="rp-muted">" · " <span data-testid="shop-domain">{d.shop.domain.clone()}</span></span>
+        </p>
         <div class="rp-grid rp-grid--3">
             <a class="rp-stat" href="/app/inbox" data-testid="pending-count">
                 <span class="rp-stat-value">{pending}</span>

@@ -38,7 +38,9 @@ pub fn Inbox() -> impl IntoView {
             let vars = inbox::Variables { status: Some(status_enum(&status)), first: Some(50), after: None };
             let r = api::run::<InboxQuery>(vars).await;
             if let Ok(d) = &r {
-                more.set(d.submissions.page_info.has_next_page.then(|| d.submissions.page_info.end_cursor.clone()).flatten());
+                more.set(
+                    d.submissions.page_info.has_next_page.then(|| d.submissions.page_info.end_cursor.clone()).flatten(),
+                );
             }
             rows.set(Some(r.map(|d| d.submissions.nodes)));
         });
@@ -75,7 +77,9 @@ pub fn Inbox() -> impl IntoView {
         });
     };
     let current_id = move || {
-        rows.with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).and_then(|r| r.get(selected.get()).map(|s| s.id.clone())))
+        rows.with(|r| {
+            r.as_ref().and_then(|r| r.as_ref().ok()).and_then(|r| r.get(selected.get()).map(|s| s.id.clone()))
+        })
     };
 
     // j/k move, a approve, r reject, p approve and publish, Enter opens, ? shows the keys.
@@ -92,10 +96,26 @@ pub fn Inbox() -> impl IntoView {
         match ev.key().as_str() {
             "j" => selected.update(|i| *i = (*i + 1).min(len.saturating_sub(1))),
             "k" => selected.update(|i| *i = i.saturating_sub(1)),
-            "a" => { if let Some(id) = current_id() { run(id, Action::Approve) } }
-            "r" => { if let Some(id) = current_id() { run(id, Action::Reject) } }
-            "p" => { if let Some(id) = current_id() { publish(vec![id]) } }
-            "Enter" => { if let Some(id) = current_id() { navigate(&format!("/app/inbox/{id}"), Default::default()) } }
+            "a" => {
+                if let Some(id) = current_id() {
+                    run(id, Action::Approve)
+                }
+            }
+            "r" => {
+                if let Some(id) = current_id() {
+                    run(id, Action::Reject)
+                }
+            }
+            "p" => {
+                if let Some(id) = current_id() {
+                    publish(vec![id])
+                }
+            }
+            "Enter" => {
+                if let Some(id) = current_id() {
+                    navigate(&format!("/app/inbox/{id}"), Default::default())
+                }
+            }
             "?" => help.update(|h| *h = !*h),
             "Escape" => help.set(false),
             _ => return,

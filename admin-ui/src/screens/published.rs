@@ -40,7 +40,9 @@ pub fn Published() -> impl IntoView {
 /// The storefront's order: featured first, then position, then newest.
 fn ordered(mut rows: Vec<Row>, placement: &str) -> Vec<Row> {
     rows.retain(|r| r.placements.iter().any(|p| wire_name(p) == placement));
-    rows.sort_by(|a, b| b.featured.cmp(&a.featured).then(a.sort_order.cmp(&b.sort_order)).then(b.created_at.cmp(&a.created_at)));
+    rows.sort_by(|a, b| {
+        b.featured.cmp(&a.featured).then(a.sort_order.cmp(&b.sort_order)).then(b.created_at.cmp(&a.created_at))
+    });
     rows
 }
 
@@ -138,13 +140,15 @@ fn Placement(
                         </ol>
                     }.into_any()
                 }}
-                <div class="rp-preview">
-                    <div class="rp-preview-head">
-                        <span class="rp-muted">"Preview, as your storefront shows it"</span>
-                        <s-button variant="tertiary" on:click=move |_| preview_version.update(|n| *n += 1)>"Refresh"</s-button>
+                {move || (!rows.with(Vec::is_empty)).then(|| view! {
+                    <div class="rp-preview">
+                        <div class="rp-preview-head">
+                            <span class="rp-muted">"Preview, as your storefront shows it"</span>
+                            <s-button variant="tertiary" on:click=move |_| preview_version.update(|n| *n += 1)>"Refresh"</s-button>
+                        </div>
+                        <iframe title=format!("{title} preview") src=preview.clone() data-testid=format!("preview-{code}")></iframe>
                     </div>
-                    <iframe title=format!("{title} preview") src=preview data-testid=format!("preview-{code}")></iframe>
-                </div>
+                })}
             </div>
         </Section>
     }

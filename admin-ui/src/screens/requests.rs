@@ -5,7 +5,9 @@
 //! actions: send now, postpone, cancel, resend — each confirmed first.
 
 use crate::api;
-use crate::components::{Confirm, EmptyState, ErrorBanner, Loaded, Loading, Page, StatusBadge, TextField, sentence, toast};
+use crate::components::{
+    Confirm, EmptyState, ErrorBanner, Loaded, Loading, Page, StatusBadge, TextField, sentence, toast,
+};
 use crate::format;
 use api_client::admin::*;
 use api_client::{ApiError, wire_name};
@@ -251,8 +253,12 @@ impl Act {
     }
     fn body(self, days: &str) -> String {
         match self {
-            Act::SendNow => "It goes out at the next scheduler round, within a minute, instead of at its planned time.".into(),
-            Act::Postpone => format!("A scheduled request goes out {days} days later; a sent one's link lasts {days} days longer and its reminders wait."),
+            Act::SendNow => {
+                "It goes out at the next scheduler round, within a minute, instead of at its planned time.".into()
+            }
+            Act::Postpone => format!(
+                "A scheduled request goes out {days} days later; a sent one's link lasts {days} days longer and its reminders wait."
+            ),
             Act::Cancel => "Nothing more is sent and the customer's link stops working. This cannot be undone.".into(),
             Act::Resend => "It is sent again at the next scheduler round, with the same link.".into(),
         }
@@ -304,7 +310,9 @@ fn RequestPanel(id: String, on_close: Callback<()>, changed: RwSignal<u32>) -> i
         spawn_local(async move {
             let r = match a {
                 Act::SendNow => api::run::<SendRequestNow>(send_request_now::Variables { id }).await.map(drop),
-                Act::Postpone => api::run::<PostponeRequest>(postpone_request::Variables { id, days: n }).await.map(drop),
+                Act::Postpone => {
+                    api::run::<PostponeRequest>(postpone_request::Variables { id, days: n }).await.map(drop)
+                }
                 Act::Cancel => api::run::<CancelRequest>(cancel_request::Variables { id }).await.map(drop),
                 Act::Resend => api::run::<ResendRequest>(resend_request::Variables { id }).await.map(drop),
             };

@@ -6,7 +6,9 @@ use crate::components::{Checkbox, ErrorBanner, Loaded, Page, Section, StatusBadg
 use crate::format;
 use crate::live::follow_moderation_queue;
 use crate::moderation::{self, Action};
-use api_client::admin::{BindSubmissionProduct, SubmissionDetail as DetailQuery, bind_submission_product, submission_detail};
+use api_client::admin::{
+    BindSubmissionProduct, SubmissionDetail as DetailQuery, bind_submission_product, submission_detail,
+};
 use api_client::{ApiError, wire_name};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -70,7 +72,10 @@ fn Detail(s: Submission, reload: RwSignal<u32>) -> impl IntoView {
         move |_| {
             let id = id.clone();
             spawn_local(async move {
-                done(moderation::publish(id, pending, home.get_untracked(), product.get_untracked()).await, "Published");
+                done(
+                    moderation::publish(id, pending, home.get_untracked(), product.get_untracked()).await,
+                    "Published",
+                );
             });
         }
     };
@@ -80,7 +85,10 @@ fn Detail(s: Submission, reload: RwSignal<u32>) -> impl IntoView {
         move |_| {
             let id = id.clone();
             spawn_local(async move {
-                done(moderation::feature(id, !featured, None).await, if featured { "No longer featured" } else { "Featured" });
+                done(
+                    moderation::feature(id, !featured, None).await,
+                    if featured { "No longer featured" } else { "Featured" },
+                );
             });
         }
     };
@@ -97,7 +105,9 @@ fn Detail(s: Submission, reload: RwSignal<u32>) -> impl IntoView {
                         toast("Moved to the other product");
                         reload.update(|n| *n += 1);
                     }
-                    Err(e) => bind_error.set(Some(e.field("productId").map(str::to_owned).unwrap_or_else(|| sentence(&e)))),
+                    Err(e) => {
+                        bind_error.set(Some(e.field("productId").map(str::to_owned).unwrap_or_else(|| sentence(&e))))
+                    }
                 }
             });
         }

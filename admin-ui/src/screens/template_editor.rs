@@ -150,12 +150,17 @@ pub fn TemplateEditor() -> impl IntoView {
         let navigate = navigate.clone();
         spawn_local(async move {
             let r = match id.get_untracked() {
-                None => api::run::<CreateTemplate>(create_template::Variables { input: template_input!(create_template, form) })
-                    .await
-                    .map(|d| Some(d.create_template.id)),
-                Some(id) => api::run::<UpdateTemplate>(update_template::Variables { id, input: template_input!(update_template, form) })
-                    .await
-                    .map(|_| None),
+                None => api::run::<CreateTemplate>(create_template::Variables {
+                    input: template_input!(create_template, form),
+                })
+                .await
+                .map(|d| Some(d.create_template.id)),
+                Some(id) => api::run::<UpdateTemplate>(update_template::Variables {
+                    id,
+                    input: template_input!(update_template, form),
+                })
+                .await
+                .map(|_| None),
             };
             match r {
                 Ok(new_id) => {
@@ -180,7 +185,9 @@ pub fn TemplateEditor() -> impl IntoView {
     let fe = move |n: &'static str| field_error(errors, n);
     let is_sms = move || form.channel.get() == "SMS";
     let insert = move |var: &'static str| form.body.update(|b| b.push_str(var));
-    let opts = |l: &[(&str, &str)]| Signal::stored(l.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>());
+    let opts = |l: &[(&str, &str)]| {
+        Signal::stored(l.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>())
+    };
 
     view! {
         <Page title=if id.get_untracked().is_some() { "Edit template" } else { "New template" } back="/app/templates">

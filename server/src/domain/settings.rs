@@ -129,8 +129,10 @@ impl ProfileChange {
     /// returns the change normalised: trimmed, blank optional values removed.
     pub fn validate(self) -> Result<Self, Vec<SettingsFieldError>> {
         let mut errors = Vec::new();
-        let mut bad = |field: &'static str, message: &str| errors.push(SettingsFieldError { field, message: message.into() });
-        let blank_is_none = |v: Option<Option<String>>| v.map(|o| o.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
+        let mut bad =
+            |field: &'static str, message: &str| errors.push(SettingsFieldError { field, message: message.into() });
+        let blank_is_none =
+            |v: Option<Option<String>>| v.map(|o| o.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()));
         let sender_name = blank_is_none(self.sender_name);
         if let Some(Some(n)) = &sender_name
             && (n.chars().count() > 100 || n.chars().any(char::is_control))
@@ -245,7 +247,16 @@ mod tests {
         let fields: Vec<_> = change.validate().unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
-            ["senderName", "replyTo", "brandColour", "logoUrl", "locale", "timezone", "sendWindowStart", "sendWindowEnd"]
+            [
+                "senderName",
+                "replyTo",
+                "brandColour",
+                "logoUrl",
+                "locale",
+                "timezone",
+                "sendWindowStart",
+                "sendWindowEnd"
+            ]
         );
     }
 

@@ -104,7 +104,9 @@ pub async fn widget_preview(
             .into_response();
     };
     let product = match q.get("product").map(|p| p.parse::<u64>()) {
-        Some(Ok(p)) if q.get("placement").map(String::as_str) == Some("product") => format!(r#" data-product-id="{p}""#),
+        Some(Ok(p)) if q.get("placement").map(String::as_str) == Some("product") => {
+            format!(r#" data-product-id="{p}""#)
+        }
         _ => String::new(),
     };
     let layout = if product.is_empty() { "carousel" } else { "grid" };
@@ -117,6 +119,12 @@ pub async fn widget_preview(
     );
     let mut resp = Html(html).into_response();
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(NO_CACHE));
+    // Framed by the admin (our own origin), which Shopify's admin frames in turn: every
+    // ancestor must be allowed.
+    let ancestors = format!("frame-ancestors 'self' https://{} https://admin.shopify.com;", shop.as_str());
+    if let Ok(v) = HeaderValue::from_str(&ancestors) {
+        resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     resp
 }
 

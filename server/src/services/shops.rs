@@ -142,8 +142,14 @@ pub async fn update_profile(
     if let Some(end) = &change.send_window_end {
         profile.send_window_end = end.clone();
     }
-    store::shops::set_send_window(&txn, shop_id, &profile.timezone, &profile.send_window_start, &profile.send_window_end)
-        .await?;
+    store::shops::set_send_window(
+        &txn,
+        shop_id,
+        &profile.timezone,
+        &profile.send_window_start,
+        &profile.send_window_end,
+    )
+    .await?;
     txn.commit().await?;
     Ok(Ok(profile))
 }

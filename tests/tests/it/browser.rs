@@ -11,9 +11,11 @@ async fn the_admin_app_renders_the_shop_domain_in_chromium() {
     browser.client.goto(&app.url("/app/")).await.expect("page loads");
     let domain = browser.text_of("[data-testid=shop-domain]", Duration::from_secs(30)).await;
     assert_eq!(domain, "demo.myshopify.com");
-    // A client-side route loads the same app.
+    // A deep link loads the same app on its own screen; an unknown one says so.
+    browser.client.goto(&app.url("/app/settings?tab=alerts")).await.unwrap();
+    assert!(browser.text_of("s-section", Duration::from_secs(30)).await.contains("Alerts by email"));
     browser.client.goto(&app.url("/app/some/route")).await.unwrap();
-    assert_eq!(browser.text_of("[data-testid=shop-domain]", Duration::from_secs(30)).await, "demo.myshopify.com");
+    assert!(browser.text_of("s-page", Duration::from_secs(30)).await.contains("There is nothing here"));
     browser.close().await;
     app.finish().await;
 }

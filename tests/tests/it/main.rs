@@ -3,6 +3,7 @@
 
 mod admin_api_client;
 mod admin_auth;
+mod admin_ui;
 mod alerts;
 mod analytics;
 mod api_tokens;

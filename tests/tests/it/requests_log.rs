@@ -13,7 +13,12 @@ fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"].as_str().unwrap_or("<none>")
 }
 
-async fn request(app: &TestApp, product: i64, status: RequestStatus, events: &[RequestEventType]) -> entity::RequestId {
+pub(crate) async fn request(
+    app: &TestApp,
+    product: i64,
+    status: RequestStatus,
+    events: &[RequestEventType],
+) -> entity::RequestId {
     let c = fixtures::campaign(app.db(), app.shop_id()).await;
     let r = fixtures::request(app.db(), app.shop_id(), c.id, product, &CaptureToken::generate().hash(), status).await;
     for (i, e) in events.iter().enumerate() {

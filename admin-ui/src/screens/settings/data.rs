@@ -67,7 +67,10 @@ fn CsvImport() -> impl IntoView {
             let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string()) {
                 Some(t) => t,
                 None => {
-                    error.set(Some(ApiError::new(ErrorCode::Validation, "That file could not be read as text. Choose a .csv file.")));
+                    error.set(Some(ApiError::new(
+                        ErrorCode::Validation,
+                        "That file could not be read as text. Choose a .csv file.",
+                    )));
                     busy.set(false);
                     return;
                 }

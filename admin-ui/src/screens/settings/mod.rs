@@ -14,8 +14,13 @@ use api_client::admin::{Settings, settings};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-const TABS: [(&str, &str); 5] =
-    [("profile", "Shop"), ("moderation", "Moderation"), ("alerts", "Alerts"), ("tokens", "API tokens"), ("data", "Data")];
+const TABS: [(&str, &str); 5] = [
+    ("profile", "Shop"),
+    ("moderation", "Moderation"),
+    ("alerts", "Alerts"),
+    ("tokens", "API tokens"),
+    ("data", "Data"),
+];
 
 pub type ShopData = settings::SettingsShop;
 

@@ -27,7 +27,10 @@ pub fn ModerationRules(shop: ShopData, reload: RwSignal<u32>) -> impl IntoView {
             errors.set(Some(ApiError {
                 code: ErrorCode::Validation,
                 message: "The minimum rating must be a number from 1 to 5.".into(),
-                fields: vec![FieldError { field: "autoPublishMinRating".into(), message: "must be a number from 1 to 5".into() }],
+                fields: vec![FieldError {
+                    field: "autoPublishMinRating".into(),
+                    message: "must be a number from 1 to 5".into(),
+                }],
                 rows: Vec::new(),
             }));
             return;
@@ -42,7 +45,9 @@ pub fn ModerationRules(shop: ShopData, reload: RwSignal<u32>) -> impl IntoView {
         let vars = update_moderation_settings::Variables {
             auto_publish_enabled: Some(auto.get_untracked()),
             auto_publish_min_rating: Some(rating),
-            profanity_words: Some(words.get_untracked().lines().map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect()),
+            profanity_words: Some(
+                words.get_untracked().lines().map(str::trim).filter(|w| !w.is_empty()).map(str::to_owned).collect(),
+            ),
             default_placements: Some(placements),
         };
         saving.set(true);

@@ -82,10 +82,11 @@ impl AlertMutation {
     ) -> Result<super::ShopSettingsObject> {
         let (p, state) = ctx(context)?;
         let email = match alert_email {
-            MaybeUndefined::Value(e) => Some(Some(
-                crate::domain::settings::parse_email_address(&e)
-                    .map_err(|m| crate::graphql::error::field_errors(format!("alertEmail: {m}"), [("alertEmail", m)]))?,
-            )),
+            MaybeUndefined::Value(e) => {
+                Some(Some(crate::domain::settings::parse_email_address(&e).map_err(|m| {
+                    crate::graphql::error::field_errors(format!("alertEmail: {m}"), [("alertEmail", m)])
+                })?))
+            }
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Undefined => None,
         };

@@ -293,10 +293,9 @@ impl ToApiError for CampaignError {
     fn to_api_error(self) -> async_graphql::Error {
         match self {
             CampaignError::NotFound => api_error(ErrorCode::NotFound, "campaign not found"),
-            CampaignError::Invalid(e) => crate::graphql::error::field_errors(
-                e.to_string(),
-                e.0.iter().map(|f| (f.field, f.message.as_str())),
-            ),
+            CampaignError::Invalid(e) => {
+                crate::graphql::error::field_errors(e.to_string(), e.0.iter().map(|f| (f.field, f.message.as_str())))
+            }
             CampaignError::Transition(e) => api_error(ErrorCode::InvalidTransition, e.to_string()),
             CampaignError::Archived => {
                 api_error(ErrorCode::InvalidTransition, "an archived campaign cannot be changed")

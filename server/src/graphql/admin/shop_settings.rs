@@ -55,10 +55,9 @@ impl ShopSettingsMutation {
         };
         match crate::services::shops::update_profile(state.db(), p.shop_id, change).await {
             Ok(Ok(profile)) => Ok(Shop::from(profile)),
-            Ok(Err(errors)) => Err(field_errors(
-                "some settings are not valid",
-                errors.iter().map(|e| (e.field, e.message.as_str())),
-            )),
+            Ok(Err(errors)) => {
+                Err(field_errors("some settings are not valid", errors.iter().map(|e| (e.field, e.message.as_str()))))
+            }
             Err(e) => Err(e.to_api_error()),
         }
     }
