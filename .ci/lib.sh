@@ -8,6 +8,9 @@ TOOLS="${REELPROOF_TOOLS_DIR:-$HOME/.cache/reelproof-tools}"
 TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"
 POLARIS_TOKENS_VERSION="9.4.2"
+# GraphiQL 3.x ships one UMD file over React 18's UMD builds: served as they are, no bundler.
+GRAPHIQL_VERSION="3.9.0"
+REACT_VERSION="18.3.1"
 export PATH="$HOME/.cargo/bin:$TOOLS/node_modules/.bin:$PATH"
 export NODE_PATH="$TOOLS/node_modules"
 
@@ -100,6 +103,21 @@ ensure_polaris_tokens() {
   cmp -s "$css" "$ROOT/admin-ui/vendor/polaris-tokens.css" || cp "$css" "$ROOT/admin-ui/vendor/polaris-tokens.css"
 }
 
+# GraphiQL for integrators, served by Reelproof from dist/graphiql (never from a public CDN).
+build_graphiql() {
+  local nm="$TOOLS/node_modules"
+  if ! grep -q "\"version\": \"$GRAPHIQL_VERSION\"" "$nm/graphiql/package.json" 2>/dev/null \
+    || ! grep -q "\"version\": \"$REACT_VERSION\"" "$nm/react-dom/package.json" 2>/dev/null; then
+    say "npm install graphiql@$GRAPHIQL_VERSION react@$REACT_VERSION react-dom@$REACT_VERSION into $TOOLS"
+    mkdir -p "$TOOLS"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS" "graphiql@$GRAPHIQL_VERSION" "react@$REACT_VERSION" "react-dom@$REACT_VERSION" >/dev/null
+  fi
+  say "GraphiQL -> dist/graphiql"
+  mkdir -p "$ROOT/dist/graphiql"
+  cp "$nm/react/umd/react.production.min.js" "$nm/react-dom/umd/react-dom.production.min.js" \
+    "$nm/graphiql/graphiql.min.js" "$nm/graphiql/graphiql.min.css" "$ROOT/graphiql/"* "$ROOT/dist/graphiql/"
+}
+
 # Builds the admin app into dist/app and the widget into dist/widget (Trunk, release, offline).
 build_uis() {
   cd "$ROOT"
@@ -112,6 +130,7 @@ build_uis() {
   trunk build --quiet widget/index.html --dist dist/widget --public-url /widget/
   say "trunk build: capture page -> dist/capture"
   trunk build --quiet capture-ui/index.html --dist dist/capture --public-url /capture/
+  build_graphiql
 }
 
 ensure_postgres() {

@@ -57,8 +57,15 @@ fn HomeBody(d: home::ResponseData, block: LocalResource<BlockStatus>, reload: Rw
     };
     view! {
         <p class="rp-shop">
-            <strong data-testid="shop-name">{d.shop.name.clone()}</strong>
-            <span class="rp-muted">" · " <span data-testid="shop-domain">{d.shop.domain.clone()}</span></span>
+            {if d.shop.name == d.shop.domain {
+                // Until Shopify has told us the shop's name, its domain is its name.
+                view! { <strong data-testid="shop-name"><span data-testid="shop-domain">{d.shop.domain.clone()}</span></strong> }.into_any()
+            } else {
+                view! {
+                    <strong data-testid="shop-name">{d.shop.name.clone()}</strong>
+                    <span class="rp-muted">" · " <span data-testid="shop-domain">{d.shop.domain.clone()}</span></span>
+                }.into_any()
+            }}
         </p>
         <div class="rp-grid rp-grid--3">
             <a class="rp-stat" href="/app/inbox" data-testid="pending-count">

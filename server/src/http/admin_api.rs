@@ -4,7 +4,6 @@ use crate::graphql::admin::{AdminPrincipal, AdminSchema};
 use crate::shopify::session_token;
 use crate::state::AppState;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Extension;
 use axum::extract::State;
@@ -160,18 +159,37 @@ pub async fn public_graphql(
     schema.execute(req.into_inner().data(signals)).await.into()
 }
 
-/// GraphiQL. In dev mode it is pre-authorised for the demo shop (a one-hour token); in
-/// production the integrator pastes an `Authorization` header.
-pub async fn graphiql(State(state): State<AppState>) -> Html<String> {
-    let dev_header = state.is_dev().then(|| {
+/// GraphiQL, served from our own files (`dist/graphiql`, bundled from npm at build time; see
+/// `graphiql/`). In dev mode the page is pre-authorised for the demo shop (a one-hour token in
+/// a meta tag); in production the integrator pastes an `rp_` API token, which stays in the tab.
+/// Scripts may come from this origin only: the page handles credentials.
+pub async fn graphiql(State(state): State<AppState>) -> Response {
+    let index = state.config().ui_dir.join("graphiql").join("index.html");
+    let Ok(html) = tokio::fs::read_to_string(&index).await else {
+        return super::JsonError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UI_NOT_BUILT",
+            format!("GraphiQL is not built in {} (run `bash .ci/dev`)", index.display()),
+        )
+        .into_response();
+    };
+    let html = if state.is_dev() {
         let creds = &state.config().shopify;
         let shop = crate::domain::shop_domain::ShopDomain::parse(crate::DEV_SHOP).expect("constant is valid");
         let token = session_token::mint(&creds.api_key, &creds.api_secret, &shop, chrono::Utc::now().timestamp(), 3600);
-        format!("Bearer {token}")
-    });
-    let mut source = GraphiQLSource::build().endpoint("/api/graphql").title("Reelproof GraphiQL");
-    if let Some(h) = &dev_header {
-        source = source.header("Authorization", h);
-    }
-    Html(source.finish())
+        let meta = format!(r#"<meta name="reelproof-graphiql-auth" content="Bearer {token}">"#);
+        html.replacen("<head>", &format!("<head>{meta}"), 1)
+    } else {
+        html
+    };
+    let mut resp = Html(html).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        http::header::CONTENT_SECURITY_POLICY,
+        http::HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    resp
 }

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(observe::metrics))
         .route("/graphiql", get(admin_api::graphiql))
+        .route("/graphiql/{*path}", get(static_ui::graphiql_asset))
         .route("/app", get(static_ui::admin_app))
         .route("/app/", get(static_ui::admin_app))
         .route("/app/{*path}", get(static_ui::admin_app))

@@ -163,8 +163,18 @@ fn widget_files(index: &str) -> Option<(String, String)> {
 }
 
 pub async fn capture_asset(State(state): State<AppState>, req: Request) -> Response {
-    let dir = state.config().ui_dir.join("capture");
-    let rel = req.uri().path().trim_start_matches("/capture/").to_owned();
+    asset_of(&state, "capture", req).await
+}
+
+/// GraphiQL's scripts and styles (`/graphiql/*`), copied from npm at build time.
+pub async fn graphiql_asset(State(state): State<AppState>, req: Request) -> Response {
+    asset_of(&state, "graphiql", req).await
+}
+
+/// A file of one built UI, `/<ui>/<file>` from `<ui_dir>/<ui>/<file>`.
+async fn asset_of(state: &AppState, ui: &str, req: Request) -> Response {
+    let dir = state.config().ui_dir.join(ui);
+    let rel = req.uri().path().trim_start_matches('/').trim_start_matches(ui).trim_start_matches('/').to_owned();
     match existing_file(&dir, &rel) {
         Some(file) => serve_file(file, req).await,
         None => JsonError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such asset").into_response(),

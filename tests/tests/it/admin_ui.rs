@@ -448,3 +448,42 @@ async fn the_embedded_shell_uses_app_bridge_for_tokens_navigation_save_bar_and_t
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_integrator_creates_a_token_in_the_admin_and_uses_it_in_graphiql() {
+    let shopify = FakeShopify::start().await;
+    let (base, bridge) = (shopify.url(), shopify.app_bridge_url());
+    let app = TestApp::spawn_with(|c| {
+        c.shopify.admin_base = Some(base);
+        c.shopify.app_bridge_url = Some(bridge);
+    })
+    .await;
+    let shop = app.shop().as_str().to_owned();
+    let b = Browser::launch(&[]).await;
+    b.client.goto(&app.url(&format!("/app/settings?tab=tokens&shop={shop}&host=YWRtaW4&embedded=1"))).await.unwrap();
+    b.fill("[data-testid=name]", "Integration", LONG).await;
+    b.click("[data-testid=create-token]", LONG).await;
+    let token = b.text_of("[data-testid=token-text]", LONG).await;
+
+    // GraphiQL, served by Reelproof: no token yet, so it says where to get one.
+    b.client.goto(&app.url("/graphiql?query=%7B%20shop%20%7B%20domain%20%7D%20%7D")).await.unwrap();
+    b.wait_js("GraphiQL", "return document.querySelector('.graphiql-execute-button')", LONG).await;
+    b.click(".graphiql-execute-button", LONG).await;
+    b.wait_js("the hint", "return document.querySelector('.result-window') && document.querySelector('.result-window').innerText.includes('Settings › API tokens')", LONG).await;
+    b.screenshot("graphiql-no-token").await;
+
+    b.fill("#token", &token, LONG).await;
+    b.click("#token-bar button", LONG).await;
+    b.wait_js("GraphiQL again", "return document.querySelector('.graphiql-execute-button')", LONG).await;
+    b.click(".graphiql-execute-button", LONG).await;
+    b.wait_js("the answer", &format!("return document.querySelector('.result-window').innerText.includes('{shop}')"), LONG).await;
+    // The docs explorer knows the schema (fetched with the token).
+    b.click(".graphiql-sidebar button[aria-label='Show Documentation Explorer']", LONG).await;
+    b.wait_js("the docs", "return document.querySelector('.graphiql-doc-explorer') && document.querySelector('.graphiql-doc-explorer').innerText.includes('AdminQuery')", LONG).await;
+    b.screenshot("graphiql-with-token").await;
+    // The token stays in this tab only.
+    assert_eq!(b.js("return localStorage.length").await, json!(0));
+    assert_eq!(b.js("return sessionStorage.getItem('reelproof-graphiql-token')").await, json!(token));
+    b.close().await;
+    app.finish().await;
+}

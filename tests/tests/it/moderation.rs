@@ -97,7 +97,7 @@ async fn every_moderation_action_is_applied_and_logged_and_bad_ones_are_refused(
     assert_eq!(actions, ["approve", "publish", "bind_product", "feature", "reject", "restore", "archive"]);
     assert_eq!(log[0].2, "lovely");
     assert!(log[1].2.contains("home=true, product=true"), "{:?}", log[1]);
-    assert!(log[2].2.contains("→ 555"), "{:?}", log[2]);
+    assert!(log[2].2.contains("→ 8123456789012"), "{:?}", log[2]);
     assert_eq!(log[4].1, "REJECTED");
 
     // The compliance record tells the whole story, as JSON to export.

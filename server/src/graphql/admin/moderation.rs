@@ -300,7 +300,15 @@ impl ModerationMutation {
     }
     /// Shows the testimonial on another product's page.
     async fn bind_submission_product(&self, context: &Context<'_>, id: ID, product_id: ID) -> Result<Submission> {
-        let product_id = crate::graphql::error::parse_shopify_id(&product_id, "productId")?;
+        let product_id = match crate::graphql::error::parse_shopify_id(&product_id, "productId") {
+            Ok(p) => p,
+            Err(e) => {
+                // Another shop's submission is not found, whatever the product id says.
+                let (p, state) = ctx(context)?;
+                moderation::get(state, p.shop_id, parse_id(&id)?).await.map_err(ToApiError::to_api_error)?;
+                return Err(e);
+            }
+        };
         act(context, &id, ModerationAction::BindProduct(product_id), None).await
     }
     /// The shop's moderation rules: auto-publish (off by default; approve and publish when the
