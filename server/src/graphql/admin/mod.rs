@@ -106,7 +106,9 @@ pub fn build_schema(state: AppState) -> AdminSchema {
     Schema::build(AdminQuery::default(), AdminMutation::default(), AdminSubscription::default())
         .data(state)
         .extension(guard::CredentialGuard)
-        .limit_depth(12)
+        // The standard introspection query (graphql-js 16: GraphiQL, client generators) is 15
+        // deep; the deepest real query is far shallower.
+        .limit_depth(15)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()
 }
