@@ -13,8 +13,10 @@ mod download;
 mod format;
 mod live;
 mod moderation;
+mod perf;
 mod screens;
 
 fn main() {
     leptos::mount::mount_to_body(app::App);
+    perf::mark("reelproof:interactive");
 }

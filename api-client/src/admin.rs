@@ -22,8 +22,8 @@ pub type JSON = serde_json::Value;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/home/Home.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct Home;
 
@@ -31,8 +31,8 @@ pub struct Home;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/home/MarkAlertsRead.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct MarkAlertsRead;
 
@@ -40,8 +40,8 @@ pub struct MarkAlertsRead;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/Inbox.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct Inbox;
 
@@ -49,8 +49,8 @@ pub struct Inbox;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/SubmissionDetail.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct SubmissionDetail;
 
@@ -58,8 +58,8 @@ pub struct SubmissionDetail;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/ModerationQueue.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct ModerationQueue;
 
@@ -67,8 +67,8 @@ pub struct ModerationQueue;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/ApproveSubmission.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct ApproveSubmission;
 
@@ -76,8 +76,8 @@ pub struct ApproveSubmission;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/RejectSubmission.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct RejectSubmission;
 
@@ -85,8 +85,8 @@ pub struct RejectSubmission;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/ArchiveSubmission.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct ArchiveSubmission;
 
@@ -94,8 +94,8 @@ pub struct ArchiveSubmission;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/RestoreSubmission.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct RestoreSubmission;
 
@@ -103,8 +103,8 @@ pub struct RestoreSubmission;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/PublishSubmission.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct PublishSubmission;
 
@@ -112,8 +112,8 @@ pub struct PublishSubmission;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/UnpublishSubmission.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct UnpublishSubmission;
 
@@ -121,8 +121,8 @@ pub struct UnpublishSubmission;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/FeatureSubmission.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct FeatureSubmission;
 
@@ -130,8 +130,8 @@ pub struct FeatureSubmission;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/BindSubmissionProduct.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct BindSubmissionProduct;
 
@@ -139,8 +139,8 @@ pub struct BindSubmissionProduct;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/ReprocessAsset.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct ReprocessAsset;
 
@@ -148,8 +148,8 @@ pub struct ReprocessAsset;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/inbox/Published.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct Published;
 
@@ -157,8 +157,8 @@ pub struct Published;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/requests/Requests.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct Requests;
 
@@ -166,8 +166,8 @@ pub struct Requests;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/requests/RequestDetail.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct RequestDetail;
 
@@ -175,8 +175,8 @@ pub struct RequestDetail;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/requests/SendRequestNow.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct SendRequestNow;
 
@@ -184,8 +184,8 @@ pub struct SendRequestNow;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/requests/PostponeRequest.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct PostponeRequest;
 
@@ -193,8 +193,8 @@ pub struct PostponeRequest;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/requests/CancelRequest.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct CancelRequest;
 
@@ -202,8 +202,8 @@ pub struct CancelRequest;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/requests/ResendRequest.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct ResendRequest;
 
@@ -211,8 +211,8 @@ pub struct ResendRequest;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/campaigns/Campaigns.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct Campaigns;
 
@@ -220,8 +220,8 @@ pub struct Campaigns;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/campaigns/CampaignFunnel.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct CampaignFunnel;
 
@@ -229,8 +229,8 @@ pub struct CampaignFunnel;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/campaigns/CampaignEditor.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct CampaignEditor;
 
@@ -238,8 +238,8 @@ pub struct CampaignEditor;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/campaigns/CampaignTemplates.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct CampaignTemplates;
 
@@ -247,8 +247,8 @@ pub struct CampaignTemplates;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/campaigns/CreateCampaign.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct CreateCampaign;
 
@@ -256,8 +256,8 @@ pub struct CreateCampaign;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/campaigns/UpdateCampaign.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct UpdateCampaign;
 
@@ -265,8 +265,8 @@ pub struct UpdateCampaign;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/campaigns/ActivateCampaign.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct ActivateCampaign;
 
@@ -274,8 +274,8 @@ pub struct ActivateCampaign;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/campaigns/PauseCampaign.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct PauseCampaign;
 
@@ -283,8 +283,8 @@ pub struct PauseCampaign;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/campaigns/ArchiveCampaign.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct ArchiveCampaign;
 
@@ -292,8 +292,8 @@ pub struct ArchiveCampaign;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/templates/Templates.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct Templates;
 
@@ -301,8 +301,8 @@ pub struct Templates;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/templates/PreviewTemplate.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct PreviewTemplate;
 
@@ -310,8 +310,8 @@ pub struct PreviewTemplate;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/templates/CreateTemplate.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct CreateTemplate;
 
@@ -319,8 +319,8 @@ pub struct CreateTemplate;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/templates/UpdateTemplate.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct UpdateTemplate;
 
@@ -328,8 +328,8 @@ pub struct UpdateTemplate;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/templates/DeleteTemplate.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct DeleteTemplate;
 
@@ -337,8 +337,8 @@ pub struct DeleteTemplate;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/analytics/Analytics.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct Analytics;
 
@@ -346,8 +346,8 @@ pub struct Analytics;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/Settings.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct Settings;
 
@@ -355,8 +355,8 @@ pub struct Settings;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/UpdateModerationSettings.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct UpdateModerationSettings;
 
@@ -364,8 +364,8 @@ pub struct UpdateModerationSettings;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/UpdateAlertSettings.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct UpdateAlertSettings;
 
@@ -373,8 +373,8 @@ pub struct UpdateAlertSettings;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/ApiTokens.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct ApiTokens;
 
@@ -382,8 +382,8 @@ pub struct ApiTokens;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/CreateApiToken.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct CreateApiToken;
 
@@ -391,8 +391,8 @@ pub struct CreateApiToken;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/RevokeApiToken.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct RevokeApiToken;
 
@@ -400,8 +400,8 @@ pub struct RevokeApiToken;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/SubmissionsCsv.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct SubmissionsCsv;
 
@@ -409,8 +409,8 @@ pub struct SubmissionsCsv;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/ImportTestimonials.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct ImportTestimonials;
 
@@ -418,8 +418,8 @@ pub struct ImportTestimonials;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/PrivacyExports.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct PrivacyExports;
 
@@ -427,8 +427,8 @@ pub struct PrivacyExports;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/LookBackOrders.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct LookBackOrders;
 
@@ -436,7 +436,7 @@ pub struct LookBackOrders;
 #[graphql(
     schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/UpdateShopSettings.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct UpdateShopSettings;

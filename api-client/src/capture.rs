@@ -12,8 +12,8 @@ pub type DateTime = String;
 #[graphql(
     schema_path = "../schema.capture.graphql",
     query_path = "queries/capture/capture/Capture.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct Capture;
 
@@ -21,8 +21,8 @@ pub struct Capture;
 #[graphql(
     schema_path = "../schema.capture.graphql",
     query_path = "queries/capture/capture/CreateUpload.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct CreateUpload;
 
@@ -30,7 +30,7 @@ pub struct CreateUpload;
 #[graphql(
     schema_path = "../schema.capture.graphql",
     query_path = "queries/capture/capture/SubmitTestimonial.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct SubmitTestimonial;

@@ -9,7 +9,7 @@ pub const PATH: &str = "/api/storefront/graphql";
 #[graphql(
     schema_path = "../schema.storefront.graphql",
     query_path = "queries/storefront/testimonials/Testimonials.graphql",
-    response_derives = "Debug, Clone, PartialEq",
-    variables_derives = "Debug, Clone"
+    response_derives = "Clone",
+    variables_derives = "Clone"
 )]
 pub struct Testimonials;

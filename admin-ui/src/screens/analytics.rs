@@ -129,7 +129,7 @@ fn Chart(days: Vec<Day>) -> impl IntoView {
     const W: f64 = 720.0;
     const H: f64 = 220.0;
     const PAD: f64 = 28.0;
-    let top = days.iter().flat_map(|d| step_values(d)).max().unwrap_or(0).max(1) as f64;
+    let top = days.iter().flat_map(step_values).max().unwrap_or(0).max(1) as f64;
     let n = days.len().max(2) as f64 - 1.0;
     let x = move |i: usize| PAD + (i as f64) * (W - 2.0 * PAD) / n;
     let y = move |v: i64| H - PAD - (v as f64) / top * (H - 2.0 * PAD);

@@ -45,6 +45,12 @@ pub fn Inbox() -> impl IntoView {
             rows.set(Some(r.map(|d| d.submissions.nodes)));
         });
     });
+    // Effects run once the DOM shows the change: the benchmark's "inbox painted".
+    Effect::new(move |_| {
+        if rows.with(Option::is_some) {
+            crate::perf::mark("reelproof:ready:inbox");
+        }
+    });
     let live = follow_moderation_queue(move |_| reload.update(|n| *n += 1));
 
     let run = move |id: String, action: Action| {

@@ -476,14 +476,21 @@ async fn an_integrator_creates_a_token_in_the_admin_and_uses_it_in_graphiql() {
     b.click("#token-bar button", LONG).await;
     b.wait_js("GraphiQL again", "return document.querySelector('.graphiql-execute-button')", LONG).await;
     b.click(".graphiql-execute-button", LONG).await;
-    b.wait_js("the answer", &format!("return document.querySelector('.result-window').innerText.includes('{shop}')"), LONG).await;
+    b.wait_js(
+        "the answer",
+        &format!("return document.querySelector('.result-window').innerText.includes('{shop}')"),
+        LONG,
+    )
+    .await;
     // The docs explorer knows the schema (fetched with the token).
     b.click(".graphiql-sidebar button[aria-label='Show Documentation Explorer']", LONG).await;
     b.screenshot("graphiql-with-token").await;
     b.wait_js("the docs", "return document.querySelector('.graphiql-doc-explorer') && document.querySelector('.graphiql-doc-explorer').innerText.includes('AdminQuery')", LONG).await;
     b.screenshot("graphiql-with-token").await;
     // The token stays in this tab only.
-    let kept = b.js(&format!("return Object.keys(localStorage).filter(k => localStorage.getItem(k).includes('{token}'))")).await;
+    let kept = b
+        .js(&format!("return Object.keys(localStorage).filter(k => localStorage.getItem(k).includes('{token}'))"))
+        .await;
     assert_eq!(kept, json!([]), "GraphiQL's own storage never holds the token");
     assert_eq!(b.js("return sessionStorage.getItem('reelproof-graphiql-token')").await, json!(token));
     b.close().await;
