@@ -11,6 +11,7 @@ mod load;
 mod page;
 mod save_bar;
 mod status;
+mod table;
 mod toast;
 
 pub use confirm::Confirm;
@@ -19,4 +20,5 @@ pub use load::{EmptyState, ErrorBanner, Loaded, Loading, sentence};
 pub use page::{Page, Section};
 pub use save_bar::SaveBar;
 pub use status::StatusBadge;
+pub use table::TableHead;
 pub use toast::{ToastHost, toast};

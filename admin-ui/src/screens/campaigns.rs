@@ -1,7 +1,7 @@
 //! Campaigns: each with its status and its last 30 days' funnel, and the way to a new one.
 
 use crate::api;
-use crate::components::{EmptyState, Loaded, Page, StatusBadge};
+use crate::components::{EmptyState, Loaded, Page, StatusBadge, TableHead};
 use crate::format;
 use api_client::admin::{CampaignFunnel, Campaigns, campaign_funnel, campaigns};
 use api_client::wire_name;
@@ -23,12 +23,7 @@ pub fn CampaignList() -> impl IntoView {
                 } else {
                     view! {
                         <s-table data-testid="campaigns">
-                            <s-table-header-row>
-                                <s-table-header>"Campaign"</s-table-header>
-                                <s-table-header>"Status"</s-table-header>
-                                <s-table-header>"When"</s-table-header>
-                                <s-table-header>"Last 30 days"</s-table-header>
-                            </s-table-header-row>
+                            <TableHead columns=&["Campaign", "Status", "When", "Last 30 days"]/>
                             <s-table-body>
                                 {d.campaigns.into_iter().map(|c| view! {
                                     <s-table-row data-testid="campaign" data-id=c.id.clone()>

@@ -10,7 +10,7 @@ use api_client::{ApiError, wire_name};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-type Row = published::SubmissionRow;
+type Row = published::PublishedSubmissionsNodes;
 
 #[component]
 pub fn Published() -> impl IntoView {

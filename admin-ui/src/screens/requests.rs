@@ -6,7 +6,7 @@
 
 use crate::api;
 use crate::components::{
-    Confirm, EmptyState, ErrorBanner, Loaded, Loading, Page, StatusBadge, TextField, sentence, toast,
+    Confirm, EmptyState, ErrorBanner, Loaded, Loading, Page, StatusBadge, TableHead, TextField, sentence, toast,
 };
 use crate::format;
 use api_client::admin::*;
@@ -180,14 +180,7 @@ pub fn RequestsLog() -> impl IntoView {
                             } else {
                                 view! {
                                     <s-table data-testid="requests">
-                                        <s-table-header-row>
-                                            <s-table-header>"Order"</s-table-header>
-                                            <s-table-header>"Customer"</s-table-header>
-                                            <s-table-header>"Product"</s-table-header>
-                                            <s-table-header>"Campaign"</s-table-header>
-                                            <s-table-header>"Status"</s-table-header>
-                                            <s-table-header>"Last activity"</s-table-header>
-                                        </s-table-header-row>
+                                        <TableHead columns=&["Order", "Customer", "Product", "Campaign", "Status", "Last activity"]/>
                                         <s-table-body>
                                             {nodes.into_iter().map(|r| {
                                                 let id = r.id.clone();

@@ -158,7 +158,14 @@ fn Detail(s: Submission, reload: RwSignal<u32>) -> impl IntoView {
                     {s.flagged.then(|| view! { <s-badge tone="critical">{format!("Flagged: {}", s.flagged_reason.clone().unwrap_or_default())}</s-badge> })}
                     <dl class="rp-dl">
                         <dt>"Status"</dt><dd><StatusBadge code=status.clone()/> {s.published.then(|| view! { <s-badge tone="success">"Published"</s-badge> })}</dd>
-                        <dt>"Product"</dt><dd data-testid="product">{format!("Product {}", s.product_id)}</dd>
+                        <dt>"Product"</dt><dd data-testid="product">{match s.product.clone() {
+                            Some(p) => view! {
+                                {p.image_url.map(|src| view! { <img class="rp-product-image" src=src alt="" width="40" height="40"/> })}
+                                <span>{p.title}</span>
+                            }.into_any(),
+                            // Not connected to Shopify (dev mode), or the product is gone: its id.
+                            None => view! { <span>{format!("Product {}", s.product_id)}</span> }.into_any(),
+                        }}</dd>
                         <dt>"Received"</dt><dd>{format::datetime(&s.created_at)}</dd>
                         <dt>"Source"</dt><dd>{format::label(&wire_name(&s.source))}</dd>
                     </dl>

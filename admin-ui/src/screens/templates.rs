@@ -1,7 +1,7 @@
 //! Message templates: every email and SMS the shop can send, by channel, kind and locale.
 
 use crate::api;
-use crate::components::{EmptyState, Loaded, Page, StatusBadge};
+use crate::components::{EmptyState, Loaded, Page, StatusBadge, TableHead};
 use crate::format;
 use api_client::admin::{Templates, templates};
 use api_client::wire_name;
@@ -19,13 +19,7 @@ pub fn TemplateList() -> impl IntoView {
                 } else {
                     view! {
                         <s-table data-testid="templates">
-                            <s-table-header-row>
-                                <s-table-header>"Name"</s-table-header>
-                                <s-table-header>"Channel"</s-table-header>
-                                <s-table-header>"Kind"</s-table-header>
-                                <s-table-header>"Language"</s-table-header>
-                                <s-table-header>"Updated"</s-table-header>
-                            </s-table-header-row>
+                            <TableHead columns=&["Name", "Channel", "Kind", "Language", "Updated"]/>
                             <s-table-body>
                                 {d.templates.into_iter().map(|t| view! {
                                     <s-table-row data-testid="template">

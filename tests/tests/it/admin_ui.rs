@@ -4,11 +4,12 @@
 //! about the embedded shell, which runs against the fake Shopify's App Bridge stand-in.
 
 use super::campaigns::active;
-use super::capture::{SUBMIT, UPLOAD, sent};
+use super::capture::{SUBMIT, sent};
+use super::install::embedded_app;
 use entity::{RequestEventType, RequestStatus};
+use reelproof_tests::TestApp;
 use reelproof_tests::browser::Browser;
 use reelproof_tests::shopify::FakeShopify;
-use reelproof_tests::{TestApp, media};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -128,19 +129,8 @@ async fn a_merchant_creates_edits_and_activates_a_campaign() {
 
 /// A customer's video submission through the public API, as the capture page makes it.
 async fn customer_submits(app: &TestApp, token: &str) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let video = media::chrome_webm(dir.path());
-    let up = app.public_graphql(UPLOAD, json!({"t": token, "ct": "video/webm", "n": video.len()})).await;
-    let target = &up["data"]["createUpload"];
-    let put = reelproof_tests::http()
-        .put(target["url"].as_str().unwrap())
-        .header("content-type", "video/webm")
-        .body(video)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(put.status(), 201);
-    let input = json!({"uploadKey": target["uploadKey"], "displayName": "Grace Hopper", "rating": 5,
+    let upload_key = super::capture::upload_video(app, token).await;
+    let input = json!({"uploadKey": upload_key, "displayName": "Grace Hopper", "rating": 5,
                        "quote": "It changed how I work", "consentPublish": true, "consentVersion": 1});
     let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
     s["data"]["submitTestimonial"]["id"].as_str().unwrap_or_else(|| panic!("{s}")).to_owned()
@@ -404,12 +394,7 @@ async fn every_screen_renders_offline_readable_at_desktop_and_tablet_widths() {
 #[tokio::test]
 async fn the_embedded_shell_uses_app_bridge_for_tokens_navigation_save_bar_and_the_theme_check() {
     let shopify = FakeShopify::start().await;
-    let (base, bridge) = (shopify.url(), shopify.app_bridge_url());
-    let app = TestApp::spawn_with(|c| {
-        c.shopify.admin_base = Some(base);
-        c.shopify.app_bridge_url = Some(bridge);
-    })
-    .await;
+    let app = embedded_app(&shopify).await;
     let shop = "embedded-shell.myshopify.com";
     let b = Browser::launch(&[]).await;
     b.client.goto(&app.url(&format!("/app/?shop={shop}&host=YWRtaW4&embedded=1"))).await.unwrap();
@@ -452,12 +437,7 @@ async fn the_embedded_shell_uses_app_bridge_for_tokens_navigation_save_bar_and_t
 #[tokio::test]
 async fn an_integrator_creates_a_token_in_the_admin_and_uses_it_in_graphiql() {
     let shopify = FakeShopify::start().await;
-    let (base, bridge) = (shopify.url(), shopify.app_bridge_url());
-    let app = TestApp::spawn_with(|c| {
-        c.shopify.admin_base = Some(base);
-        c.shopify.app_bridge_url = Some(bridge);
-    })
-    .await;
+    let app = embedded_app(&shopify).await;
     let shop = app.shop().as_str().to_owned();
     let b = Browser::launch(&[]).await;
     b.client.goto(&app.url(&format!("/app/settings?tab=tokens&shop={shop}&host=YWRtaW4&embedded=1"))).await.unwrap();
@@ -493,6 +473,62 @@ async fn an_integrator_creates_a_token_in_the_admin_and_uses_it_in_graphiql() {
         .await;
     assert_eq!(kept, json!([]), "GraphiQL's own storage never holds the token");
     assert_eq!(b.js("return sessionStorage.getItem('reelproof-graphiql-token')").await, json!(token));
+    b.close().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_inbox_moderates_from_the_keyboard_and_publishes_in_bulk() {
+    let app = TestApp::spawn_dev().await;
+    let mut ids = Vec::new();
+    for (i, name) in ["Ada", "Grace", "Edsger"].iter().enumerate() {
+        let mut s = reelproof_tests::fixtures::shown_submission(
+            app.shop_id(),
+            101,
+            app.now() - chrono::Duration::minutes(i as i64),
+        );
+        s.display_name = Set(format!("{name} Example"));
+        s.status = Set(entity::SubmissionStatus::Pending);
+        s.published = Set(false);
+        s.published_at = Set(None);
+        s.moderated_at = Set(None);
+        s.has_video = Set(false);
+        ids.push(
+            entity::testimonial_submissions::Entity::insert(s).exec(app.db()).await.unwrap().last_insert_id.to_string(),
+        );
+    }
+    let b = Browser::launch(&[]).await;
+    open(&b, &app, "/app/inbox").await;
+    b.wait_js("three pending", "return document.querySelectorAll('[data-testid=submission]').length === 3", LONG).await;
+    let body = b.client.find(fantoccini::Locator::Css("body")).await.unwrap();
+    body.send_keys("?").await.unwrap();
+    b.wait_text("[data-testid=shortcut-help]", "approve and publish", LONG).await;
+    b.screenshot("admin-inbox-shortcuts").await;
+    // Newest first: j moves to the second (Grace), a approves it.
+    body.send_keys("ja").await.unwrap();
+    b.wait_js("two left", "return document.querySelectorAll('[data-testid=submission]').length === 2", LONG).await;
+    let status = |id: String| {
+        let app = &app;
+        async move {
+            let r =
+                app.graphql("query($id: ID!) { submission(id: $id) { status published } }", json!({"id": id})).await;
+            (
+                r["data"]["submission"]["status"].as_str().unwrap().to_owned(),
+                r["data"]["submission"]["published"].as_bool().unwrap(),
+            )
+        }
+    };
+    assert_eq!(status(ids[1].clone()).await, ("APPROVED".to_owned(), false));
+    // Both others selected, then approved and published in one go.
+    for id in [&ids[0], &ids[2]] {
+        b.click(&format!("[data-testid=submission][data-id='{id}'] input[type=checkbox]"), LONG).await;
+    }
+    b.wait_text("[data-testid=bulk]", "2 selected", LONG).await;
+    b.click("[data-testid=bulk-publish]", LONG).await;
+    b.wait_text("[data-testid=empty]", "Nothing to moderate", LONG).await;
+    for id in [&ids[0], &ids[2]] {
+        assert_eq!(status(id.clone()).await, ("APPROVED".to_owned(), true));
+    }
     b.close().await;
     app.finish().await;
 }

@@ -30,6 +30,17 @@ pub(crate) async fn sent(app: &TestApp) -> (entity::testimonial_requests::Model,
     (r, token)
 }
 
+/// Uploads a short browser recording for the link's customer, as the capture page does;
+/// returns the `uploadKey` to submit with.
+pub(crate) async fn upload_video(app: &TestApp, token: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let video = media::chrome_webm(dir.path());
+    let up = app.public_graphql(UPLOAD, json!({"t": token, "ct": "video/webm", "n": video.len()})).await;
+    let target = &up["data"]["createUpload"];
+    assert_eq!(put(target["url"].as_str().unwrap(), "video/webm", video).await.status(), 201);
+    target["uploadKey"].clone()
+}
+
 async fn put(url: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
     reelproof_tests::http().put(url).header("content-type", content_type).body(body).send().await.unwrap()
 }

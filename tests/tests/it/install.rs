@@ -158,7 +158,7 @@ async fn shop_update_keeps_the_facts_current_without_overriding_the_merchant() {
     app.finish().await;
 }
 
-async fn embedded_app(shopify: &FakeShopify) -> TestApp {
+pub(crate) async fn embedded_app(shopify: &FakeShopify) -> TestApp {
     let (base, bridge) = (shopify.url(), shopify.app_bridge_url());
     TestApp::spawn_with(|c| {
         c.shopify.admin_base = Some(base);

@@ -246,20 +246,8 @@ async fn the_shops_auto_publish_rule_publishes_clean_well_rated_testimonials_onc
 
     // A video waits until it is ready.
     let token = open_link(&app, 4).await;
-    let dir = tempfile::tempdir().unwrap();
-    let video = reelproof_tests::media::chrome_webm(dir.path());
-    const UPLOAD: &str = "mutation($t: String!, $ct: String!, $n: Int!) { createUpload(token: $t, contentType: $ct, sizeBytes: $n) { url uploadKey } }";
-    let up = app.public_graphql(UPLOAD, json!({"t": token, "ct": "video/webm", "n": video.len()})).await;
-    let target = &up["data"]["createUpload"];
-    let res = reelproof_tests::http()
-        .put(target["url"].as_str().unwrap())
-        .header("content-type", "video/webm")
-        .body(video)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let input = json!({"uploadKey": target["uploadKey"], "displayName": "Ada", "rating": 5, "consentPublish": true, "consentVersion": 1});
+    let upload_key = super::capture::upload_video(&app, &token).await;
+    let input = json!({"uploadKey": upload_key, "displayName": "Ada", "rating": 5, "consentPublish": true, "consentVersion": 1});
     let s = app.public_graphql(SUBMIT, json!({"t": token, "i": input})).await;
     let with_video = s["data"]["submitTestimonial"]["id"].as_str().unwrap().to_owned();
     assert_eq!(
@@ -404,5 +392,38 @@ async fn graphql_ws_clients_on_this_and_on_a_second_server_process_hear_a_captur
         .unwrap();
     assert_eq!(r["data"]["submission"], json!({"status": "PENDING", "quote": "Great desk"}), "{r}");
     second.stop().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_submissions_detail_names_its_product_as_shopify_does_when_the_shop_is_connected() {
+    use sea_orm::EntityTrait;
+    let shopify = reelproof_tests::shopify::FakeShopify::start().await;
+    let app = shopify.connected_app().await;
+    let mut ids = Vec::new();
+    for product in [101, 5_000] {
+        let row = fixtures::shown_submission(app.shop_id(), product, app.now());
+        ids.push(entity::testimonial_submissions::Entity::insert(row).exec(app.db()).await.unwrap().last_insert_id);
+    }
+    let q = "query($id: ID!) { submission(id: $id) { product { title imageUrl } } }";
+    let one = app.graphql(q, json!({"id": ids[0]})).await;
+    assert_eq!(
+        one["data"]["submission"]["product"],
+        json!({"title": "Oak chair no. 101", "imageUrl": "https://cdn.shopify.com/s/files/chair-101.jpg"}),
+        "{one}"
+    );
+    let gone = app.graphql(q, json!({"id": ids[1]})).await;
+    assert_eq!(gone["data"]["submission"]["product"], Value::Null, "a deleted product: {gone}");
+    // Lists never call Shopify once per row.
+    let list = app.graphql("{ submissions { nodes { product { title } } } }", json!({})).await;
+    assert_eq!(list["data"]["submissions"]["nodes"], json!([{"product": null}, {"product": null}]), "{list}");
+    app.finish().await;
+
+    // A shop that has not connected its Admin API shows the id instead.
+    let app = TestApp::spawn().await;
+    let row = fixtures::shown_submission(app.shop_id(), 101, app.now());
+    let id = entity::testimonial_submissions::Entity::insert(row).exec(app.db()).await.unwrap().last_insert_id;
+    let r = app.graphql(q, json!({"id": id})).await;
+    assert_eq!(r["data"]["submission"]["product"], Value::Null, "{r}");
     app.finish().await;
 }

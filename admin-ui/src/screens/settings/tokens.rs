@@ -2,7 +2,9 @@
 //! revoke it (its next request is refused).
 
 use crate::api;
-use crate::components::{Checkbox, Confirm, ErrorBanner, Loaded, Section, StatusBadge, TextField, field_error, toast};
+use crate::components::{
+    Checkbox, Confirm, ErrorBanner, Loaded, Section, StatusBadge, TableHead, TextField, field_error, toast,
+};
 use crate::format;
 use api_client::admin::{ApiTokens, CreateApiToken, RevokeApiToken, api_tokens, create_api_token, revoke_api_token};
 use api_client::{ApiError, ErrorCode, FieldError, wire_name};
@@ -91,13 +93,7 @@ pub fn Tokens() -> impl IntoView {
                 } else {
                     view! {
                         <s-table data-testid="tokens">
-                            <s-table-header-row>
-                                <s-table-header>"Name"</s-table-header>
-                                <s-table-header>"Access"</s-table-header>
-                                <s-table-header>"Created"</s-table-header>
-                                <s-table-header>"Last used"</s-table-header>
-                                <s-table-header>""</s-table-header>
-                            </s-table-header-row>
+                            <TableHead columns=&["Name", "Access", "Created", "Last used", ""]/>
                             <s-table-body>
                                 {d.api_tokens.into_iter().map(|t| {
                                     let access = if t.scopes.iter().any(|s| wire_name(s) == "WRITE") { "WRITE" } else { "READ" };

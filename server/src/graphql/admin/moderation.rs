@@ -71,6 +71,14 @@ impl Submission {
 
 mirror_enum!(SubmissionSourceGql as "SubmissionSource" <=> SubmissionSource { Capture, Import });
 
+/// A product as Shopify describes it.
+#[derive(SimpleObject)]
+pub struct ProductInfo {
+    pub title: String,
+    /// Its featured image.
+    pub image_url: Option<String>,
+}
+
 #[Object]
 impl Submission {
     async fn id(&self) -> ID {
@@ -99,6 +107,16 @@ impl Submission {
     /// The Shopify product id it is about (rebindable).
     async fn product_id(&self) -> ID {
         ID(self.row.product_id.to_string())
+    }
+    /// The product's title and image from Shopify, on `submission(id)` when the shop's Admin
+    /// API is connected (`null` in lists, or when Shopify cannot tell).
+    async fn product(&self, context: &Context<'_>) -> Result<Option<ProductInfo>> {
+        if self.log.is_none() {
+            return Ok(None);
+        }
+        let (_, state) = ctx(context)?;
+        let info = services::products::info(state, self.row.shop_id, self.row.product_id).await;
+        Ok(info.map(|p| ProductInfo { title: p.title, image_url: p.image_url }))
     }
     async fn published(&self) -> bool {
         self.row.published
