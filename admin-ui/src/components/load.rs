@@ -6,6 +6,10 @@ use leptos::prelude::*;
 pub fn sentence(e: &ApiError) -> String {
     let text = match &e.code {
         ErrorCode::Network => return e.message.clone(),
+        // Each field's own message is next to it; the summary names fields by their API names.
+        ErrorCode::Validation if !e.fields.is_empty() => {
+            return "Some fields need a change: see the messages next to them.".to_owned();
+        }
         ErrorCode::Unauthenticated => "Your session has ended. Reload the page to continue.".to_owned(),
         ErrorCode::Forbidden => "You do not have permission to do this.".to_owned(),
         ErrorCode::RateLimited => "Too many requests at once. Wait a moment and try again.".to_owned(),
