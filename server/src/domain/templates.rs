@@ -57,6 +57,7 @@ pub struct Rendered {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{part}: {message}")]
 pub struct TemplateError {
+    /// The input field, as the API names it (`subject`, `body`, `bodyText`).
     pub part: &'static str,
     pub message: String,
 }
@@ -66,9 +67,20 @@ fn render_one(part: &'static str, src: &str, vars: &MessageVars, html: bool) -> 
     // A misspelt variable is an error, not an empty string in a customer's inbox.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     let name = if html { "t.html" } else { "t.txt" };
-    env.add_template(name, src).map_err(|e| TemplateError { part, message: e.to_string() })?;
-    let t = env.get_template(name).map_err(|e| TemplateError { part, message: e.to_string() })?;
-    t.render(vars).map_err(|e| TemplateError { part, message: e.to_string() })
+    let err = |e: minijinja::Error| TemplateError { part, message: located(&e) };
+    env.add_template(name, src).map_err(err)?;
+    let t = env.get_template(name).map_err(err)?;
+    t.render(vars).map_err(err)
+}
+
+/// A template error as the merchant can act on it: the line it is on and what is wrong, without
+/// the engine's internal template name.
+fn located(e: &minijinja::Error) -> String {
+    let what = e.detail().map(str::to_owned).unwrap_or_else(|| e.kind().to_string());
+    match e.line() {
+        Some(line) => format!("line {line}: {what}"),
+        None => what,
+    }
 }
 
 /// Renders every part; HTML bodies escape variables, text parts and subjects do not.

@@ -26,8 +26,10 @@ pub enum TemplateSaveError {
     Invalid(#[from] TemplateError),
     #[error("an email template needs a subject")]
     MissingSubject,
-    #[error("name and locale must not be empty")]
+    #[error("name must not be empty")]
     MissingName,
+    #[error("locale must not be empty")]
+    MissingLocale,
     #[error("a template with this channel, kind, name and locale already exists")]
     Duplicate,
     #[error("template not found")]
@@ -55,8 +57,11 @@ pub struct Preview {
 
 /// The save-time checks, shared by create, update and preview.
 fn check(input: &TemplateInput) -> Result<(TemplateSource, Preview), TemplateSaveError> {
-    if input.name.trim().is_empty() || input.locale.trim().is_empty() {
+    if input.name.trim().is_empty() {
         return Err(TemplateSaveError::MissingName);
+    }
+    if input.locale.trim().is_empty() {
+        return Err(TemplateSaveError::MissingLocale);
     }
     let email = input.channel == TemplateChannel::Email;
     if email && input.subject.as_deref().is_none_or(|s| s.trim().is_empty()) {

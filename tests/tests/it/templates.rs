@@ -218,6 +218,21 @@ async fn the_merchant_lists_previews_edits_and_deletes_templates_through_graphql
     let bad =
         app.graphql("query($i: TemplateInput!) { previewTemplate(input: $i) { body } }", json!({"i": broken})).await;
     assert_eq!(bad["errors"][0]["extensions"]["code"], "VALIDATION", "{bad}");
+    // The field at fault and the line, for the editor to show next to the field.
+    let field = &bad["errors"][0]["extensions"]["fields"][0];
+    assert_eq!(field["field"], "body", "{bad}");
+    assert!(field["message"].as_str().unwrap().starts_with("line 1: "), "{bad}");
+    let broken_subject = json!({"channel": "EMAIL", "kind": "REQUEST", "name": "S", "locale": "en",
+        "subject": "Hi", "body": "<p>{{ capture_link }}</p>\n<p>{% if %}</p>"});
+    let bad = app
+        .graphql("query($i: TemplateInput!) { previewTemplate(input: $i) { body } }", json!({"i": broken_subject}))
+        .await;
+    let field = &bad["errors"][0]["extensions"]["fields"][0];
+    assert_eq!(
+        (field["field"].as_str(), field["message"].as_str().map(|m| m.starts_with("line 2: "))),
+        (Some("body"), Some(true)),
+        "{bad}"
+    );
 
     const SAVE: &str = "mutation($i: TemplateInput!) { createTemplate(input: $i) { id name smsSegments } }";
     let sms = json!({"channel": "SMS", "kind": "REQUEST", "name": "Short", "locale": "en", "body": "Hi {{ customer_first_name }}, a quick video? {{ capture_link }}"});

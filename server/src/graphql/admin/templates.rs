@@ -82,6 +82,21 @@ impl ToApiError for TemplateSaveError {
         match self {
             Self::NotFound => api_error(ErrorCode::NotFound, "template not found"),
             Self::Database(e) => internal(e),
+            // The field at fault, so the editor shows each message next to its field.
+            Self::Invalid(e) => crate::graphql::error::field_errors(
+                format!("the template has an error: {e}"),
+                [(e.part, e.message.as_str())],
+            ),
+            Self::MissingSubject => crate::graphql::error::field_errors(
+                "an email template needs a subject",
+                [("subject", "an email needs a subject")],
+            ),
+            Self::MissingName => {
+                crate::graphql::error::field_errors("name must not be empty", [("name", "must not be empty")])
+            }
+            Self::MissingLocale => {
+                crate::graphql::error::field_errors("locale must not be empty", [("locale", "must not be empty")])
+            }
             other => api_error(ErrorCode::Validation, other.to_string()),
         }
     }
