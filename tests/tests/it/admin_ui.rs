@@ -276,6 +276,8 @@ async fn a_merchant_edits_a_template_and_the_preview_follows() {
     b.wait_js("the preview's error", "return document.querySelector('[data-testid=preview-error]')", LONG).await;
     b.click("[data-testid=save]", LONG).await;
     b.wait_js("the save error", "return document.querySelector('[data-testid=save-error]')", LONG).await;
+    let e = b.wait_text(&field_error("body"), "line 1", LONG).await;
+    assert!(e.starts_with("⚠ line 1: ") || e.starts_with("line 1: "), "at the field, with its line: {e}");
     b.screenshot("admin-template-error").await;
     assert_readable(&b, "the template editor").await;
     b.click("[data-testid=discard]", LONG).await;
