@@ -379,7 +379,8 @@ async fn every_screen_renders_offline_readable_at_desktop_and_tablet_widths() {
             ("/app/nowhere", "not-found"),
         ] {
             open(&b, &app, path).await;
-            b.screenshot(&format!("admin-{name}{suffix}")).await;
+            // Named apart from the journeys' screenshots of the same screens.
+            b.screenshot(&format!("admin-screen-{name}{suffix}")).await;
             assert_readable(&b, path).await;
             let wide = b.js("return document.documentElement.scrollWidth").await;
             assert!(wide.as_i64().unwrap() <= i64::from(width), "{path} is {wide} px wide at {width}");
