@@ -17,6 +17,8 @@ pub enum ErrorCode {
     TokenInvalid,
     AlreadySubmitted,
     RateLimited,
+    /// A dependency of the server is down for a moment; the same call may work later.
+    Unavailable,
     Internal,
     Network,
     /// A code this build does not know (a newer server).
@@ -35,6 +37,7 @@ impl ErrorCode {
             "TOKEN_INVALID" => Self::TokenInvalid,
             "ALREADY_SUBMITTED" => Self::AlreadySubmitted,
             "RATE_LIMITED" => Self::RateLimited,
+            "UNAVAILABLE" => Self::Unavailable,
             "INTERNAL" => Self::Internal,
             other => Self::Other(other.to_owned()),
         }

@@ -75,6 +75,7 @@ pub fn server_config(data_dir: &std::path::Path, database_url: &str, api_secret:
         callbacks: Default::default(),
         media: Default::default(),
         capture: Default::default(),
+        dispatch: Default::default(),
     }
 }
 

@@ -93,6 +93,10 @@ pub struct MessagingArgs {
     pub twilio_from_number: Option<String>,
     #[arg(long, env = "TWILIO_MESSAGING_SERVICE_SID")]
     pub twilio_messaging_service_sid: Option<String>,
+    /// How long one send holds its request before another worker may take it over (seconds).
+    /// It must outlast a provider call; shorter means a crashed worker's requests go out sooner.
+    #[arg(long, env = "REELPROOF_SEND_LEASE_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u32).range(5..=3600))]
+    pub send_lease_seconds: u32,
     /// Public capture API calls allowed per client IP per minute.
     #[arg(long, env = "CAPTURE_RATE_PER_IP", default_value_t = 120)]
     pub capture_rate_per_ip: u32,
@@ -189,6 +193,7 @@ pub struct Config {
     pub sms: SmsConfig,
     pub media: MediaConfig,
     pub capture: CaptureConfig,
+    pub dispatch: DispatchConfig,
 }
 
 impl Config {
@@ -200,6 +205,20 @@ impl Config {
             }
             ok => ok,
         }
+    }
+}
+
+/// How sends are claimed (DESIGN.md §7: at most once per slot, fenced).
+#[derive(Debug, Clone, Copy)]
+pub struct DispatchConfig {
+    /// A claimed request is another worker's to take once this has passed without the claim
+    /// being renewed; each send renews it right before calling the provider.
+    pub send_lease: std::time::Duration,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        Self { send_lease: std::time::Duration::from_secs(120) }
     }
 }
 
@@ -448,8 +467,10 @@ impl RawConfig {
             rate_per_token_per_minute: m.capture_rate_per_token,
             trusted_proxy_hops: if m.trust_forwarded_for { m.trusted_proxies } else { 0 },
         };
+        let dispatch = DispatchConfig { send_lease: std::time::Duration::from_secs(m.send_lease_seconds.into()) };
         Ok(Config {
             capture,
+            dispatch,
             media,
             sms,
             callbacks,

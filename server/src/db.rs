@@ -49,9 +49,18 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
-/// Readiness: the database answers and no migration is pending.
+/// How long readiness waits for the database. A load balancer's probe gives up after a few
+/// seconds; waiting out the pool's whole acquire timeout would only turn "down" into a timeout.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Readiness: the database answers (within [`READINESS_TIMEOUT`]) and no migration is pending.
 pub async fn readiness(db: &DatabaseConnection) -> Result<(), String> {
-    db.ping().await.map_err(|e| format!("database unreachable: {e}"))?;
-    let pending = Migrator::get_pending_migrations(db).await.map_err(|e| format!("migration check failed: {e}"))?;
+    let check = async {
+        db.ping().await.map_err(|e| format!("database unreachable: {e}"))?;
+        Migrator::get_pending_migrations(db).await.map_err(|e| format!("migration check failed: {e}"))
+    };
+    let pending = tokio::time::timeout(READINESS_TIMEOUT, check)
+        .await
+        .map_err(|_| format!("database did not answer within {} s", READINESS_TIMEOUT.as_secs()))??;
     if pending.is_empty() { Ok(()) } else { Err(format!("{} migration(s) pending", pending.len())) }
 }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod fixtures;
 pub mod media;
 pub mod process;
+pub mod proxy;
 pub mod s3;
 pub mod shopify;
 pub mod smtp;
@@ -95,6 +96,7 @@ impl TestApp {
             callbacks: Default::default(),
             media: Default::default(),
             capture: Default::default(),
+            dispatch: Default::default(),
         };
         tweak(&mut config);
         // A manual clock: tests move time forward instead of waiting.

@@ -76,7 +76,7 @@ impl ServerProcess {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
-    /// Sends SIGTERM-equivalent (kill) and waits for the process to go.
+    /// Kills the process with SIGKILL (no shutdown hooks run: a crash) and waits for it to go.
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }

@@ -52,6 +52,10 @@ pub enum MediaError {
     FfmpegMissing,
     #[error("transcoding failed: {0}")]
     Transcode(String),
+    /// The tool was killed from outside (the OOM killer, an operator, a restart): this says
+    /// nothing about the file, so the job is tried again rather than the video failed.
+    #[error("{0}")]
+    Interrupted(String),
     /// An imported video's link could not be fetched (refused address, 404, too big…).
     #[error("the video could not be fetched: {0}")]
     Fetch(String),

@@ -62,10 +62,22 @@ pub struct TemplateError {
     pub message: String,
 }
 
+/// The largest template part accepted (a long HTML email is a few kilobytes).
+pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
+
+/// How much work one render may do (minijinja's fuel: about one unit per instruction). The
+/// built-in templates use a few hundred; a template with nested loops over large ranges would
+/// otherwise hold a send worker for as long as it liked.
+const FUEL: u64 = 50_000;
+
 fn render_one(part: &'static str, src: &str, vars: &MessageVars, html: bool) -> Result<String, TemplateError> {
+    if src.len() > MAX_SOURCE_BYTES {
+        return Err(TemplateError { part, message: format!("at most {} KB", MAX_SOURCE_BYTES / 1024) });
+    }
     let mut env = Environment::new();
     // A misspelt variable is an error, not an empty string in a customer's inbox.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
     let name = if html { "t.html" } else { "t.txt" };
     let err = |e: minijinja::Error| TemplateError { part, message: located(&e) };
     env.add_template(name, src).map_err(err)?;
@@ -76,7 +88,10 @@ fn render_one(part: &'static str, src: &str, vars: &MessageVars, html: bool) -> 
 /// A template error as the merchant can act on it: the line it is on and what is wrong, without
 /// the engine's internal template name.
 fn located(e: &minijinja::Error) -> String {
-    let what = e.detail().map(str::to_owned).unwrap_or_else(|| e.kind().to_string());
+    let what = match e.kind() {
+        minijinja::ErrorKind::OutOfFuel => "the template does too much work (a loop too long?)".to_owned(),
+        kind => e.detail().map(str::to_owned).unwrap_or_else(|| kind.to_string()),
+    };
     match e.line() {
         Some(line) => format!("line {line}: {what}"),
         None => what,
@@ -252,6 +267,20 @@ mod tests {
         assert!(err.message.contains("undefined"), "{err}");
         let no_link = TemplateSource { body: "Hi {{ customer_first_name }}".into(), ..email() };
         assert_eq!(validate(&no_link, true).unwrap_err().message, "must contain {{ capture_link }}");
+    }
+
+    #[test]
+    fn a_runaway_or_oversized_template_is_refused_not_run() {
+        let runaway = TemplateSource {
+            body: "{% for a in range(1000) %}{% for b in range(1000) %}x{% endfor %}{% endfor %}{{ capture_link }}"
+                .into(),
+            ..email()
+        };
+        let e = validate(&runaway, true).unwrap_err();
+        assert_eq!(e.part, "body");
+        assert!(e.message.contains("too much work"), "{}", e.message);
+        let huge = TemplateSource { body: format!("{{{{ capture_link }}}}{}", "x".repeat(MAX_SOURCE_BYTES)), ..email() };
+        assert_eq!(validate(&huge, true).unwrap_err().message, "at most 64 KB");
     }
 
     #[test]

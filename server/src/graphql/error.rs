@@ -13,6 +13,8 @@ pub enum ErrorCode {
     TokenInvalid,
     AlreadySubmitted,
     RateLimited,
+    /// A dependency (the video store) is not answering: the same call may work in a minute.
+    Unavailable,
     Internal,
 }
 
@@ -28,6 +30,7 @@ impl ErrorCode {
             Self::TokenInvalid => "TOKEN_INVALID",
             Self::AlreadySubmitted => "ALREADY_SUBMITTED",
             Self::RateLimited => "RATE_LIMITED",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -96,6 +99,10 @@ impl ToApiError for crate::services::capture::CaptureError {
             E::TokenInvalid => api_error(ErrorCode::TokenInvalid, self.to_string()),
             E::AlreadySubmitted => api_error(ErrorCode::AlreadySubmitted, self.to_string()),
             E::Validation(m) => api_error(ErrorCode::Validation, m),
+            E::Storage(e) => {
+                tracing::warn!(error = %e, "the media store failed a capture call");
+                api_error(ErrorCode::Unavailable, "the video store is not answering; please try again in a minute")
+            }
             other => internal(other),
         }
     }

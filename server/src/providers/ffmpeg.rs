@@ -36,16 +36,25 @@ const POSTER_TIMEOUT: Duration = Duration::from_secs(60);
 /// Runs a tool to the end or until `limit`; a child that outlives it is killed (the future is
 /// dropped, and the child with it).
 async fn run(bin: &Path, args: &[String], limit: Duration) -> Result<std::process::Output, MediaError> {
+    use std::os::unix::process::ExitStatusExt;
     let child = tokio::process::Command::new(bin).args(args).kill_on_drop(true).output();
-    match tokio::time::timeout(limit, child).await {
-        Err(_) => Err(MediaError::Transcode(format!("stopped after {} s", limit.as_secs()))),
+    let out = match tokio::time::timeout(limit, child).await {
+        Err(_) => return Err(MediaError::Transcode(format!("stopped after {} s", limit.as_secs()))),
         Ok(result) => result.map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 MediaError::FfmpegMissing
             } else {
                 MediaError::Transcode(e.to_string())
             }
-        }),
+        })?,
+    };
+    match out.status.signal() {
+        // Our own timeout is handled above; a signal is someone else's doing.
+        Some(signal) => Err(MediaError::Interrupted(format!(
+            "{} was killed by signal {signal} before it finished",
+            bin.file_name().map_or_else(|| bin.display().to_string(), |n| n.to_string_lossy().into_owned())
+        ))),
+        None => Ok(out),
     }
 }
 

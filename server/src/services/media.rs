@@ -188,7 +188,7 @@ async fn run_claimed(
         }
         Err(passing) => {
             tracing::warn!(error = %passing, "media processing interrupted; will retry");
-            store::media_assets::release(state.db(), shop_id, asset_id, now).await.map_err(|e| e.to_string())?;
+            store::media_assets::release(state.db(), shop_id, asset_id, now, &passing).await.map_err(|e| e.to_string())?;
             return Err(passing);
         }
     };
@@ -254,7 +254,7 @@ async fn transcode(
     if let Err(e) = media::sniff(&head[..read]) {
         return Ok(Err(e));
     }
-    let info = match cfg.tools.probe(&input).await {
+    let info = match passing(cfg.tools.probe(&input).await)? {
         Ok(i) => i,
         Err(e) => return Ok(Err(e)),
     };
@@ -262,7 +262,7 @@ async fn transcode(
         return Ok(Err(e));
     }
     let mut info = info;
-    match cfg.tools.transcode(&input, &playback, &poster, info.duration_ms, &cfg.limits).await {
+    match passing(cfg.tools.transcode(&input, &playback, &poster, info.duration_ms, &cfg.limits).await)? {
         Ok(ms) => info.duration_ms = Some(ms),
         Err(e) => return Ok(Err(e)),
     }
@@ -274,6 +274,15 @@ async fn transcode(
     }
     metrics::histogram!("reelproof_transcode_duration_seconds").record(started.elapsed().as_secs_f64());
     Ok(Ok((info, playback_key, poster_key)))
+}
+
+/// A tool killed from outside is a passing trouble (outer `Err`: the job is retried); any other
+/// outcome is the tool's verdict on the file.
+fn passing<T>(r: Result<T, MediaError>) -> Result<Result<T, MediaError>, String> {
+    match r {
+        Err(MediaError::Interrupted(why)) => Err(why),
+        other => Ok(other),
+    }
 }
 
 /// An imported video: fetched from its link (public addresses only, within the size limit and

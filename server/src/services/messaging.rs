@@ -30,8 +30,6 @@ use tracing::Instrument;
 
 /// Claims per round; a round per loop tick.
 pub const BATCH: u64 = 50;
-/// How long a sender may hold a claim before another may take the row over.
-const LEASE: Duration = Duration::minutes(10);
 /// A reminder that failed for a passing reason is tried again this much later.
 const REMINDER_RETRY: Duration = Duration::minutes(30);
 
@@ -81,9 +79,13 @@ enum Outcome {
     Lost,
 }
 
-/// How long one send may hold its request: the claim is renewed for this long right before
-/// the provider is called, so a slow batch never sends on a claim that ran out.
-const SEND_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+/// How long a claim holds a request (`REELPROOF_SEND_LEASE_SECONDS`). A round claims its batch
+/// for this long and each send renews its own row for as long again right before the provider
+/// is called, so a worker killed mid-batch strands nothing for longer than one lease, and a
+/// slow batch never sends on a claim that ran out (the renewal is fenced by `attempts`).
+fn send_lease(state: &AppState) -> Duration {
+    Duration::from_std(state.config().dispatch.send_lease).unwrap_or(Duration::minutes(2))
+}
 
 /// Everything a message needs besides the request: the shop and campaign, read at send time.
 struct Context {
@@ -149,7 +151,7 @@ pub async fn dispatch_due(state: &AppState) -> Result<DispatchReport, DbErr> {
     let now = state.now();
     let links = state.links();
     let claimed =
-        store::requests::claim_due_all_shops(state.db(), now, now + LEASE, BATCH, |id| links.capture_token(id).hash())
+        store::requests::claim_due_all_shops(state.db(), now, now + send_lease(state), BATCH, |id| links.capture_token(id).hash())
             .await?;
     let mut report = DispatchReport { claimed: claimed.len(), ..Default::default() };
     for r in claimed {
@@ -177,7 +179,7 @@ async fn decide_and_send(state: &AppState, r: &requests::Model) -> Result<Outcom
         Err(NotNow::Defer(until)) => return Ok(Outcome::Deferred(until)),
     };
     // Still ours? One send, one short lease, fenced by the claim's attempt count.
-    if !store::requests::renew_claim(state.db(), r.shop_id, r.id, r.attempts, now, now + SEND_LEASE).await? {
+    if !store::requests::renew_claim(state.db(), r.shop_id, r.id, r.attempts, now, now + send_lease(state)).await? {
         tracing::warn!("claim ran out before the send; another worker may hold it");
         return Ok(Outcome::Lost);
     }
@@ -455,7 +457,7 @@ fn truncate(s: &str) -> String {
 /// hard stop is checked again at send time, send the reminder with the same capture link.
 pub async fn dispatch_reminders(state: &AppState) -> Result<DispatchReport, DbErr> {
     let now = state.now();
-    let claimed = store::requests::claim_reminders_due_all_shops(state.db(), now, now + LEASE, BATCH).await?;
+    let claimed = store::requests::claim_reminders_due_all_shops(state.db(), now, now + send_lease(state), BATCH).await?;
     let mut report = DispatchReport { claimed: claimed.len(), ..Default::default() };
     for r in claimed {
         let span =

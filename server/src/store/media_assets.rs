@@ -241,9 +241,19 @@ pub async fn reprocess(
 
 /// Gives a claimed asset back after a passing failure (storage down): its lease ends now, so
 /// the job's retry can claim it again.
-pub async fn release(db: &impl ConnectionTrait, shop_id: ShopId, id: AssetId, now: DateTime<Utc>) -> Result<(), DbErr> {
+pub async fn release(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: AssetId,
+    now: DateTime<Utc>,
+    reason: &str,
+) -> Result<(), DbErr> {
+    // The lease ends now, so the retry (or the sweep) may claim it; the reason is kept so the
+    // merchant sees why the video is still processing. The next claim clears it.
+    let note: String = format!("interrupted, will retry: {reason}").chars().take(400).collect();
     assets::Entity::update_many()
         .col_expr(assets::Column::LeaseUntil, Expr::value(now - chrono::Duration::seconds(1)))
+        .col_expr(assets::Column::ProcessingError, Expr::value(Some(note)))
         .filter(assets::Column::Id.eq(id))
         .filter(assets::Column::ShopId.eq(shop_id))
         .filter(assets::Column::ProcessingStatus.eq(AssetStatus::Processing.as_str()))
