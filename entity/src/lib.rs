@@ -15,6 +15,7 @@ pub mod message_templates;
 pub mod moderation_log;
 pub mod order_cancellations;
 pub mod privacy_exports;
+pub mod rate_counters;
 pub mod shops;
 pub mod suppressions;
 pub mod testimonial_media_assets;

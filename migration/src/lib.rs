@@ -8,6 +8,7 @@ mod m20261123_000001_initial_schema;
 mod m20261123_000002_messaging_indexes;
 mod m20261129_000003_imports;
 mod m20261201_000004_reconciliation;
+mod m20261201_000005_rate_counters;
 
 /// Every table the migrations create, in creation order (tests walk them all).
 pub fn tables() -> impl Iterator<Item = &'static str> {
@@ -16,6 +17,7 @@ pub fn tables() -> impl Iterator<Item = &'static str> {
         .chain(m20261123_000002_messaging_indexes::TABLES)
         .chain(m20261129_000003_imports::TABLES)
         .chain(m20261201_000004_reconciliation::TABLES)
+        .chain(m20261201_000005_rate_counters::TABLES)
         .copied()
 }
 
@@ -29,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_messaging_indexes::Migration),
             Box::new(m20261129_000003_imports::Migration),
             Box::new(m20261201_000004_reconciliation::Migration),
+            Box::new(m20261201_000005_rate_counters::Migration),
         ]
     }
 }

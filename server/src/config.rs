@@ -103,6 +103,9 @@ pub struct MessagingArgs {
     /// Public capture API calls allowed per capture link per minute.
     #[arg(long, env = "CAPTURE_RATE_PER_TOKEN", default_value_t = 30)]
     pub capture_rate_per_token: u32,
+    /// Uploads one shop may receive per hour (all its links together).
+    #[arg(long, env = "CAPTURE_UPLOADS_PER_SHOP_PER_HOUR", default_value_t = 500)]
+    pub capture_uploads_per_shop_per_hour: u32,
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it): the entry
     /// `REELPROOF_TRUSTED_PROXIES` places from the right, never what the client wrote.
     #[arg(long, env = "REELPROOF_TRUST_FORWARDED_FOR", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
@@ -227,6 +230,8 @@ impl Default for DispatchConfig {
 pub struct CaptureConfig {
     pub rate_per_ip_per_minute: u32,
     pub rate_per_token_per_minute: u32,
+    /// Uploads one shop may receive per hour, across its links and every replica.
+    pub uploads_per_shop_per_hour: u32,
     /// How many `X-Forwarded-For` entries, from the right, our own proxies wrote (0: the
     /// header is not believed at all).
     pub trusted_proxy_hops: u8,
@@ -234,7 +239,12 @@ pub struct CaptureConfig {
 
 impl Default for CaptureConfig {
     fn default() -> Self {
-        Self { rate_per_ip_per_minute: 120, rate_per_token_per_minute: 30, trusted_proxy_hops: 0 }
+        Self {
+            rate_per_ip_per_minute: 120,
+            rate_per_token_per_minute: 30,
+            uploads_per_shop_per_hour: 500,
+            trusted_proxy_hops: 0,
+        }
     }
 }
 
@@ -465,6 +475,7 @@ impl RawConfig {
         let capture = CaptureConfig {
             rate_per_ip_per_minute: m.capture_rate_per_ip,
             rate_per_token_per_minute: m.capture_rate_per_token,
+            uploads_per_shop_per_hour: m.capture_uploads_per_shop_per_hour,
             trusted_proxy_hops: if m.trust_forwarded_for { m.trusted_proxies } else { 0 },
         };
         let dispatch = DispatchConfig { send_lease: std::time::Duration::from_secs(m.send_lease_seconds.into()) };

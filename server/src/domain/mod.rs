@@ -17,6 +17,7 @@ pub mod html;
 pub mod media;
 pub mod planner;
 pub mod public_address;
+pub mod rate_limit;
 pub mod reminders;
 pub mod request_state;
 pub mod retry;

@@ -99,6 +99,7 @@ impl ToApiError for crate::services::capture::CaptureError {
             E::TokenInvalid => api_error(ErrorCode::TokenInvalid, self.to_string()),
             E::AlreadySubmitted => api_error(ErrorCode::AlreadySubmitted, self.to_string()),
             E::Validation(m) => api_error(ErrorCode::Validation, m),
+            E::ShopBusy => api_error(ErrorCode::RateLimited, self.to_string()),
             E::Storage(e) => {
                 tracing::warn!(error = %e, "the media store failed a capture call");
                 api_error(ErrorCode::Unavailable, "the video store is not answering; please try again in a minute")

@@ -7,7 +7,6 @@
 pub mod admin;
 pub mod error;
 pub mod public;
-pub mod rate_limit;
 pub mod storefront;
 
 #[cfg(test)]

@@ -8,17 +8,29 @@ use async_graphql::{Context, EmptySubscription, InputObject, Object, Result, Sch
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::error::{ErrorCode, api_error};
-use super::rate_limit::CaptureLimiter;
+use super::error::{ErrorCode, api_error, internal};
+use crate::domain::rate_limit::Budget;
+use crate::services::rate_limits::{self, RateLimitError};
 
-/// The app state, after the caller passed the rate limits for this token.
-fn admit<'a>(ctx: &'a Context<'_>, token: &str) -> Result<&'a AppState> {
-    let ip = ctx.data::<ClientSignals>().ok().and_then(|s| s.ip);
-    ctx.data::<CaptureLimiter>()?.check(ip, token).map_err(|e| {
-        metrics::counter!("reelproof_capture_rate_limited_total").increment(1);
-        api_error(ErrorCode::RateLimited, e.to_string())
-    })?;
-    ctx.data::<AppState>()
+/// The app state, after the caller passed the rate limits per client IP and per capture
+/// token. They are counted in the database, so they hold across replicas: one abusive client
+/// cannot hammer the API and one leaked link cannot be brute-forced into uploads.
+async fn admit<'a>(ctx: &'a Context<'_>, token: &str) -> Result<&'a AppState> {
+    let state = ctx.data::<AppState>()?;
+    let c = &state.config().capture;
+    let per_token = Budget { name: "token", limit: c.rate_per_token_per_minute, window_secs: 60 };
+    let per_ip = Budget { name: "ip", limit: c.rate_per_ip_per_minute, window_secs: 60 };
+    let ip = ctx.data::<ClientSignals>().ok().and_then(|s| s.ip).map(|ip| ip.to_string());
+    let token_hash = crate::domain::tokens::TokenHash::of(token);
+    let mut budgets = vec![(per_token, token_hash.as_str())];
+    if let Some(ip) = &ip {
+        budgets.insert(0, (per_ip, ip.as_str()));
+    }
+    match rate_limits::spend(state, &budgets).await {
+        Ok(()) => Ok(state),
+        Err(e @ RateLimitError::Spent(_)) => Err(api_error(ErrorCode::RateLimited, e.to_string())),
+        Err(RateLimitError::Database(e)) => Err(internal(e)),
+    }
 }
 
 pub type PublicSchema = Schema<PublicQuery, PublicMutation, EmptySubscription>;
@@ -32,10 +44,7 @@ pub struct ClientSignals {
 }
 
 pub fn build_schema(state: AppState) -> PublicSchema {
-    let c = &state.config().capture;
-    let limiter = CaptureLimiter::new(c.rate_per_ip_per_minute, c.rate_per_token_per_minute);
     Schema::build(PublicQuery, PublicMutation, EmptySubscription)
-        .data(limiter)
         .data(state)
         .limit_depth(6)
         .limit_complexity(200)
@@ -53,7 +62,7 @@ pub struct PublicQuery;
 impl PublicQuery {
     /// The request behind a capture link. Opening it counts as the customer's click.
     async fn capture(&self, ctx: &Context<'_>, token: String) -> Result<Capture> {
-        let state = admit(ctx, &token)?;
+        let state = admit(ctx, &token).await?;
         let signals = ctx.data::<ClientSignals>().cloned().unwrap_or_default();
         let s = crate::domain::engagement::Signals { user_agent: signals.user_agent.as_deref(), ..Default::default() };
         let v = capture::open(state, &token, s).await.map_err(ToApiError::to_api_error)?;
@@ -147,7 +156,7 @@ impl PublicMutation {
         content_type: String,
         size_bytes: i64,
     ) -> Result<UploadTarget> {
-        let state = admit(ctx, &token)?;
+        let state = admit(ctx, &token).await?;
         let t =
             capture::create_upload(state, &token, &content_type, size_bytes).await.map_err(ToApiError::to_api_error)?;
         Ok(UploadTarget {
@@ -175,7 +184,7 @@ impl PublicMutation {
         token: String,
         input: SubmitTestimonialInput,
     ) -> Result<SubmittedTestimonial> {
-        let state = admit(ctx, &token)?;
+        let state = admit(ctx, &token).await?;
         let input = SubmitInput {
             upload_key: input.upload_key,
             display_name: input.display_name,

@@ -202,6 +202,18 @@ impl Storage {
         Ok(metas.into_iter().map(|m| m.location.to_string()).collect())
     }
 
+    /// The keys under `prefix` last written before `before` (object_store lists both stores
+    /// with their modification time).
+    pub async fn list_written_before(
+        &self,
+        prefix: &str,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, StorageError> {
+        let prefix = Path::from(prefix);
+        let metas: Vec<_> = self.store.list(Some(&prefix)).try_collect().await?;
+        Ok(metas.into_iter().filter(|m| m.last_modified < before).map(|m| m.location.to_string()).collect())
+    }
+
     /// Deletes every object under a prefix; returns how many.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, StorageError> {
         let keys = self.list(prefix).await?;

@@ -43,6 +43,9 @@ pub enum CaptureError {
     AlreadySubmitted,
     #[error("{0}")]
     Validation(String),
+    /// The shop's upload budget for this hour is spent (a flood, from any number of links).
+    #[error("this shop is receiving more videos than usual right now; please try again in a few minutes")]
+    ShopBusy,
     #[error(transparent)]
     Database(#[from] DbErr),
     #[error(transparent)]
@@ -171,6 +174,12 @@ pub async fn create_upload(
             size_bytes / (1024 * 1024),
             max / (1024 * 1024)
         )));
+    }
+    let budget = crate::domain::rate_limit::shop_uploads_per_hour(state.config().capture.uploads_per_shop_per_hour);
+    match super::rate_limits::spend(state, &[(budget, &r.shop_id.to_string())]).await {
+        Ok(()) => {}
+        Err(super::rate_limits::RateLimitError::Spent(_)) => return Err(CaptureError::ShopBusy),
+        Err(super::rate_limits::RateLimitError::Database(e)) => return Err(e.into()),
     }
     // The announced size is part of the key: a bucket upload is completed from the parts the
     // bucket holds, and this is how the server knows they add up to the whole file.

@@ -605,11 +605,19 @@ async fn sweep_stranded_media(state: &AppState) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// The staging sweep, at most once an hour per process.
+/// The hourly sweeps (staged parts, orphaned originals, old rate counters), at most once an
+/// hour per process.
 async fn sweep_staging_hourly(state: &AppState) {
     static LAST: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(i64::MIN);
     if super::first_in_slot(&LAST, state.now(), 3600) {
         super::uploads::sweep_stale_staging(state).await;
+        let before = state.now() - super::uploads::ORPHAN_MAX_AGE;
+        if let Err(e) = super::uploads::sweep_orphan_uploads(state, before).await {
+            tracing::warn!(error = %e, "orphaned uploads not swept; the next hour tries again");
+        }
+        if let Err(e) = super::rate_limits::prune(state).await {
+            tracing::warn!(error = %e, "old rate counters not pruned; the next hour tries again");
+        }
     }
 }
 

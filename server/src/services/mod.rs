@@ -18,6 +18,7 @@ pub mod messaging;
 pub mod moderation;
 pub mod planning;
 pub mod privacy;
+pub mod rate_limits;
 pub mod products;
 pub mod reconcile;
 pub mod requests_log;

@@ -102,6 +102,9 @@ fn row(
 pub enum ImportError {
     #[error("the file has {} problem(s); nothing was imported", .0.len())]
     Invalid(Vec<RowError>),
+    /// The shop's imports for this hour are spent (each starts up to 1 000 video fetches).
+    #[error("at most {} imports an hour; please try again later", crate::domain::rate_limit::SHOP_IMPORTS_PER_HOUR.limit)]
+    TooMany,
     #[error(transparent)]
     Database(#[from] DbErr),
 }
@@ -114,6 +117,13 @@ pub async fn import(
     text: &str,
 ) -> Result<Vec<submissions::Model>, ImportError> {
     let rows = testimonial_csv::parse_import(text).map_err(ImportError::Invalid)?;
+    // Only a valid file spends the budget: fixing a file's rows is not an import.
+    let budget = crate::domain::rate_limit::SHOP_IMPORTS_PER_HOUR;
+    match super::rate_limits::spend(state, &[(budget, &shop_id.to_string())]).await {
+        Ok(()) => {}
+        Err(super::rate_limits::RateLimitError::Spent(_)) => return Err(ImportError::TooMany),
+        Err(super::rate_limits::RateLimitError::Database(e)) => return Err(e.into()),
+    }
     let settings = super::shops::get(state.db(), shop_id).await.map(|p| p.settings).unwrap_or_default();
     let now = state.now();
     let txn = state.db().begin().await?;

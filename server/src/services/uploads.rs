@@ -73,6 +73,43 @@ pub async fn sweep_stale_staging(state: &AppState) -> usize {
     removed
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error(transparent)]
+    Storage(#[from] crate::providers::storage::StorageError),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// An uploaded original nobody submitted is deleted this long after it was written (the
+/// capture page submits within seconds of the upload; the signed URL lasts half an hour).
+pub const ORPHAN_MAX_AGE: chrono::Duration = chrono::Duration::days(1);
+
+/// Deletes uploaded originals that no media asset refers to and that were written before
+/// `before` (a customer who uploaded and then closed the page, a bot with a valid link);
+/// returns how many went. Global by design, like every sweep: it serves every shop.
+pub async fn sweep_orphan_uploads(state: &AppState, before: chrono::DateTime<chrono::Utc>) -> Result<usize, SweepError> {
+    let candidates: Vec<String> = state
+        .storage()
+        .list_written_before("shops/", before)
+        .await?
+        .into_iter()
+        .filter(|k| k.split('/').nth(2) == Some("uploads"))
+        .collect();
+    let mut removed = 0;
+    for chunk in candidates.chunks(500) {
+        let kept = crate::store::media_assets::original_keys_among_all_shops(state.db(), chunk).await?;
+        for key in chunk.iter().filter(|k| !kept.contains(*k)) {
+            state.storage().delete(key).await?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "orphaned uploads deleted");
+    }
+    Ok(removed)
+}
+
 /// Deletes whatever is staged under an upload prefix (a redacted customer's unfinished uploads).
 pub async fn discard_staging(state: &AppState, prefix: &str) {
     match tokio::fs::remove_dir_all(staging_dir(state, prefix)).await {

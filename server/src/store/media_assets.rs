@@ -262,6 +262,25 @@ pub async fn release(
     Ok(())
 }
 
+/// Which of `keys` are some asset's original (any shop: the orphan sweep serves them all).
+pub async fn original_keys_among_all_shops(
+    db: &impl ConnectionTrait,
+    keys: &[String],
+) -> Result<std::collections::HashSet<String>, DbErr> {
+    use sea_orm::QuerySelect;
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let found: Vec<String> = assets::Entity::find()
+        .select_only()
+        .column(assets::Column::OriginalKey)
+        .filter(assets::Column::OriginalKey.is_in(keys.iter().cloned()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().collect())
+}
+
 /// The assets of several submissions in one query (a page of the moderation queue).
 pub async fn for_submissions(
     db: &impl ConnectionTrait,

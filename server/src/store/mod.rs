@@ -13,6 +13,7 @@ pub mod deliveries;
 pub mod jobs;
 pub mod media_assets;
 pub mod order_cancellations;
+pub mod rate_counters;
 pub mod request_events;
 pub mod requests;
 pub mod shops;

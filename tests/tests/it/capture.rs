@@ -370,3 +370,98 @@ async fn uploads_left_half_way_are_swept_from_the_staging_disk_after_a_day() {
     assert!(fresh.exists(), "an upload in progress is kept");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn uploaded_videos_nobody_submitted_are_deleted_after_a_day_and_submitted_ones_kept() {
+    let app = TestApp::spawn().await;
+    // One customer uploads and submits; another uploads and closes the page.
+    let (_, submitted_token) = sent(&app).await;
+    let kept_key = upload_video(&app, &submitted_token).await;
+    let input = json!({"uploadKey": kept_key, "displayName": "Ada", "consentPublish": true, "consentVersion": 1});
+    let s = app.public_graphql(SUBMIT, json!({"t": submitted_token, "i": input})).await;
+    assert_eq!(s["data"]["submitTestimonial"]["hasVideo"], true, "{s}");
+    let second = app.webhook("orders/paid", &fixtures::order(2_002, &[(21, 201)], Some("bo@example.com"))).await;
+    assert_eq!(second.status(), 200);
+    assert_eq!(app.run_scheduler_once().await.sent, 1);
+    let r = entity::testimonial_requests::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.shopify_order_id == 2_002)
+        .unwrap();
+    let token = app.state().links().capture_token(r.id).expose().to_owned();
+    let orphan_key = upload_video(&app, &token).await;
+    let (kept_key, orphan_key) = (kept_key.as_str().unwrap(), orphan_key.as_str().unwrap());
+    let stored = |key: &str| app.state().storage().local_path(key).unwrap().exists();
+    assert!(stored(kept_key) && stored(orphan_key));
+
+    use server::services::uploads::{ORPHAN_MAX_AGE, sweep_orphan_uploads};
+    // Within the day nothing goes: the customer may still press "Submit".
+    assert_eq!(sweep_orphan_uploads(app.state(), chrono::Utc::now() - ORPHAN_MAX_AGE).await.unwrap(), 0);
+    // A day on, the orphan goes and the submitted original stays.
+    let a_day_on = chrono::Utc::now() + chrono::Duration::minutes(1);
+    assert_eq!(sweep_orphan_uploads(app.state(), a_day_on).await.unwrap(), 1);
+    assert!(!stored(orphan_key), "the upload nobody submitted is deleted");
+    assert!(stored(kept_key), "a submitted original is kept");
+    app.run_background_until_idle().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_per_link_limit_holds_across_replicas() {
+    let app = TestApp::spawn_with(|c| c.capture.rate_per_token_per_minute = 4).await;
+    let (_, token) = sent(&app).await;
+    let replica = app.replica().await;
+    let on = |url: String| {
+        let token = token.clone();
+        let client = app.client.clone();
+        async move {
+            let body = reelproof_tests::json_of(
+                client.post(url).json(&json!({"query": CAPTURE, "variables": {"t": token}})),
+            )
+            .await;
+            body["errors"][0]["extensions"]["code"].as_str().unwrap_or("OK").to_owned()
+        }
+    };
+    let mut codes = Vec::new();
+    for i in 0..6 {
+        // Alternating replicas: each alone would allow four a minute.
+        let url = if i % 2 == 0 { app.url("/api/public/graphql") } else { replica.url("/api/public/graphql") };
+        codes.push(on(url).await);
+    }
+    assert_eq!(codes, ["OK", "OK", "OK", "OK", "RATE_LIMITED", "RATE_LIMITED"]);
+    replica.stop().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_uploads_to_one_shop_is_refused_whatever_links_it_comes_through() {
+    let app = TestApp::spawn_with(|c| c.capture.uploads_per_shop_per_hour = 2).await;
+    let (_, first) = sent(&app).await;
+    let second = app.webhook("orders/paid", &fixtures::order(2_003, &[(31, 301)], Some("cy@example.com"))).await;
+    assert_eq!(second.status(), 200);
+    assert_eq!(app.run_scheduler_once().await.sent, 1);
+    let r = entity::testimonial_requests::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.shopify_order_id == 2_003)
+        .unwrap();
+    let second = app.state().links().capture_token(r.id).expose().to_owned();
+    {
+        let app = &app;
+        let create = |t: String| async move {
+            app.public_graphql(UPLOAD, json!({"t": t, "ct": "video/webm", "n": 1000})).await
+        };
+        assert!(create(first.clone()).await["errors"].is_null());
+        assert!(create(second.clone()).await["errors"].is_null());
+        let refused = create(second).await;
+        assert_eq!(code(&refused), "RATE_LIMITED", "{refused}");
+        assert!(refused["errors"][0]["message"].as_str().unwrap().contains("more videos than usual"), "{refused}");
+        app.advance_clock(Duration::hours(1));
+        assert!(create(first).await["errors"].is_null(), "the next hour takes uploads again");
+    }
+    app.finish().await;
+}

@@ -167,3 +167,36 @@ async fn aliases_cannot_multiply_a_whole_shop_export() {
     assert!(r["errors"][0]["message"].as_str().unwrap_or_default().contains("too complex"), "{r}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_shop_may_start_ten_imports_an_hour_and_the_eleventh_is_refused_with_a_sentence() {
+    let app = TestApp::spawn().await;
+    let csv = "product_id,display_name,quote,consent\n42,Ada,Lovely,yes\n";
+    for i in 0..10 {
+        let body = app.graphql(IMPORT, json!({"csv": csv})).await;
+        assert!(body["errors"].is_null(), "import {i}: {body}");
+    }
+    // A file with a bad row is not an import, and costs nothing.
+    let bad = app.graphql(IMPORT, json!({"csv": "product_id,display_name,consent\nx,,no\n"})).await;
+    assert_eq!(bad["errors"][0]["extensions"]["code"], "VALIDATION", "{bad}");
+    let refused = app.graphql(IMPORT, json!({"csv": csv})).await;
+    assert_eq!(refused["errors"][0]["extensions"]["code"], "RATE_LIMITED", "{refused}");
+    assert_eq!(refused["errors"][0]["message"], "at most 10 imports an hour; please try again later");
+    assert_eq!(submissions::Entity::find().count(app.db()).await.unwrap(), 10, "the refused one wrote nothing");
+    // The budget is the shop's, not the replica's.
+    let replica = app.replica().await;
+    let other = reelproof_tests::json_of(
+        app.client
+            .post(replica.url("/api/graphql"))
+            .bearer_auth(app.session_token())
+            .json(&json!({"query": IMPORT, "variables": {"csv": csv}})),
+    )
+    .await;
+    assert_eq!(other["errors"][0]["extensions"]["code"], "RATE_LIMITED", "{other}");
+    replica.stop().await;
+    // The next hour, imports work again.
+    app.advance_clock(chrono::Duration::hours(1));
+    let body = app.graphql(IMPORT, json!({"csv": csv})).await;
+    assert!(body["errors"].is_null(), "{body}");
+    app.finish().await;
+}

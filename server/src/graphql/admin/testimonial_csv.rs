@@ -57,6 +57,7 @@ impl CsvMutation {
                     ext.set("rows", async_graphql::Value::from_json(rows.clone()).unwrap_or_default())
                 }))
             }
+            Err(e @ ImportError::TooMany) => Err(api_error(ErrorCode::RateLimited, e.to_string())),
             Err(ImportError::Database(e)) => Err(internal(e)),
         }
     }
