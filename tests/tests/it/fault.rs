@@ -174,7 +174,7 @@ async fn a_database_outage_loses_no_acknowledged_webhook_and_the_server_recovers
     let acked: Vec<&(i64, String, u16)> = answers.iter().filter(|(_, _, s)| (200..300).contains(s)).collect();
     let refused: Vec<&(i64, String, u16)> = answers.iter().filter(|(_, _, s)| !(200..300).contains(s)).collect();
     assert!(!refused.is_empty(), "the outage refused some webhooks (else it did not happen)");
-    assert!(acked.len() > refused.len(), "most webhooks came before or after the outage");
+    assert!(acked.len() >= 15, "the webhooks before and after the outage were taken ({} of {})", acked.len(), answers.len());
 
     // Every acknowledged delivery is stored.
     let stored: std::collections::HashSet<String> = entity::webhook_deliveries::Entity::find()

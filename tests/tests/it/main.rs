@@ -14,6 +14,7 @@ mod capture_page;
 mod dev_mode;
 mod engagement;
 mod fault;
+mod hostile_text;
 mod flow;
 mod health;
 mod install;
