@@ -36,6 +36,24 @@ wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock"
 }
 
+# cargo-fuzz (libFuzzer) for `.ci/fuzz`.
+ensure_fuzz_tools() {
+  if ! command -v cargo-fuzz >/dev/null; then
+    say "cargo install cargo-fuzz"
+    cargo install cargo-fuzz --locked
+  fi
+}
+
+# cargo fuzz builds with flags only a nightly compiler takes: nightly when rustup has it, else
+# the stable compiler with those flags unlocked (RUSTC_BOOTSTRAP), which builds the same code.
+fuzz() {
+  if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    cargo +nightly fuzz "$@"
+  else
+    RUSTC_BOOTSTRAP=1 cargo fuzz "$@"
+  fi
+}
+
 ensure_ui_tools() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "rustup target add wasm32-unknown-unknown"

@@ -16,14 +16,10 @@ fn hostile(text: &str) -> MessageVars {
     }
 }
 
-fn plain() -> MessageVars {
-    MessageVars {
-        customer_first_name: "x".into(),
-        product_title: "x".into(),
-        shop_name: "x".into(),
-        incentive: Some("x".into()),
-        ..MessageVars::sample()
-    }
+/// The same text with every character HTML gives meaning to replaced: the same length and
+/// truthiness, so the template takes the same branches.
+fn plain(text: &str) -> MessageVars {
+    hostile(&text.replace(['<', '>', '"', '\'', '&'], "x"))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -46,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
             };
             let html = t.channel == entity::TemplateChannel::Email;
             let with = render(&src, &hostile(text), html).expect("the built-in templates render any text");
-            let without = render(&src, &plain(), html).expect("the built-in templates render");
+            let without = render(&src, &plain(text), html).expect("the built-in templates render");
             if html {
                 for c in ['<', '>', '"', '\''] {
                     let n = |s: &str| s.matches(c).count();
