@@ -132,6 +132,17 @@ pub async fn process(state: &AppState, shop_id: ShopId, asset_id: AssetId) -> Re
         Ok(a) => a,
         Err(AssetError::Database(e)) => return Err(e.to_string()),
         Err(e) => {
+            // Another worker holds it (processing, lease running): if that worker dies, this
+            // job is what finishes the work, so it is tried again after the lease rather than
+            // marked done. Ready, failed or gone: nothing left to do.
+            let held = store::media_assets::get(state.db(), shop_id, asset_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .filter(|a| a.processing_status == AssetStatus::Processing);
+            if let Some(a) = held {
+                let until = a.lease_until.map(|t| t.to_rfc3339()).unwrap_or_default();
+                return Err(format!("another worker holds the asset until {until}; will try again"));
+            }
             tracing::info!(error = %e, "asset not claimable; nothing to do");
             return Ok(Processed::Skipped);
         }

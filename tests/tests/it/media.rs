@@ -224,7 +224,9 @@ async fn an_asset_stuck_in_processing_after_its_worker_died_can_be_reprocessed_o
     app.advance_clock(chrono::Duration::minutes(6));
     let r = app.graphql(REPROCESS, serde_json::json!({"id": a.id.to_string()})).await;
     assert_eq!(r["data"]["reprocessAsset"]["status"], "PROCESSING", "{r}");
-    assert_eq!(app.run_background_until_idle().await, 1);
+    // The reprocess's job and the upload job's retry (it found the asset held): one does the
+    // work, the other finds it done.
+    assert_eq!(app.run_background_until_idle().await, 2);
     assert_eq!(asset(&app, a.id).await.processing_status, AssetStatus::Ready);
     app.finish().await;
 }
@@ -240,6 +242,23 @@ async fn an_asset_whose_worker_died_is_planned_again_by_the_sweep_once_its_lease
     app.advance_clock(chrono::Duration::minutes(26));
     assert_eq!(server::services::media::sweep_stranded(app.state()).await.unwrap(), 1);
     assert_eq!(server::services::media::sweep_stranded(app.state()).await.unwrap(), 0, "planned once");
+    assert_eq!(app.run_background_until_idle().await, 1);
+    assert_eq!(asset(&app, a.id).await.processing_status, AssetStatus::Ready);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_job_that_finds_its_asset_held_by_another_worker_tries_again_instead_of_finishing() {
+    let app = TestApp::spawn().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Another worker holds the asset (and then dies); this job, planned at upload, runs meanwhile.
+    let a = claimed_by_a_dead_worker(&app, dir.path(), 960, 20).await;
+    assert_eq!(app.run_background_until_idle().await, 1);
+    assert_eq!(asset(&app, a.id).await.processing_status, AssetStatus::Processing);
+    let left = server::store::jobs::count_unfinished_all_shops(app.db()).await.unwrap();
+    assert_eq!(left, 1, "the job is kept for a retry, not marked done");
+    // Once the holder's lease has run out, the retry does the work.
+    app.advance_clock(chrono::Duration::minutes(30));
     assert_eq!(app.run_background_until_idle().await, 1);
     assert_eq!(asset(&app, a.id).await.processing_status, AssetStatus::Ready);
     app.finish().await;
