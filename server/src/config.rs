@@ -200,13 +200,24 @@ pub struct Config {
 }
 
 impl Config {
-    /// Decrypts a stored secret with the current key, or during a rotation the previous one.
+    /// Decrypts a stored secret with the key that sealed it (named by its key id): the current
+    /// key, or during a rotation the previous one. Values sealed before key ids existed are
+    /// tried with both.
     pub fn decrypt_secret(&self, stored: &str) -> Result<String, crate::domain::secrets::SecretError> {
-        match self.encryption_key.decrypt(stored) {
-            Err(e) => {
-                self.previous_encryption_key.as_ref().map_or(Err(e.clone()), |k| k.decrypt(stored).map_err(|_| e))
-            }
-            ok => ok,
+        use crate::domain::secrets::{SecretError, key_id_of};
+        let keys = std::iter::once(&self.encryption_key).chain(self.previous_encryption_key.as_ref());
+        match key_id_of(stored) {
+            Some(id) => keys
+                .into_iter()
+                .find(|k| k.id() == id)
+                .ok_or_else(|| SecretError::UnknownKey(id.to_owned()))?
+                .decrypt(stored),
+            None => match self.encryption_key.decrypt(stored) {
+                Err(e) => {
+                    self.previous_encryption_key.as_ref().map_or(Err(e.clone()), |k| k.decrypt(stored).map_err(|_| e))
+                }
+                ok => ok,
+            },
         }
     }
 }

@@ -43,7 +43,12 @@ pub struct Parts {
 
 impl AppState {
     pub fn new(p: Parts) -> Self {
-        let links = p.config.encryption_key.derive("links");
+        // During a key rotation the previous key still verifies its signatures and rebuilds the
+        // links it made (reminders carry the link the customer already has).
+        let mut links = p.config.encryption_key.derive("links");
+        if let Some(previous) = &p.config.previous_encryption_key {
+            links = links.with_previous(previous.derive("links"));
+        }
         Self(Arc::new(Inner {
             links,
             live: Default::default(),

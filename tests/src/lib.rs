@@ -317,11 +317,17 @@ pub struct Replica {
 
 impl TestApp {
     pub async fn replica(&self) -> Replica {
+        self.replica_with(|_| {}).await
+    }
+
+    /// A replica whose configuration differs by `tweak` (a rotated key, another transport).
+    pub async fn replica_with(&self, tweak: impl FnOnce(&mut Config)) -> Replica {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut config = self.state.config().clone();
         config.data_dir = data_dir.path().to_owned();
         config.listen = "127.0.0.1:0".parse().expect("valid address");
         config.public_url = None;
+        tweak(&mut config);
         let app = Application::build_with_clock(config, server::clock::Clock::manual(self.now()))
             .await
             .expect("replica starts");

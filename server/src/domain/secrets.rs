@@ -1,7 +1,9 @@
 //! Encryption at rest for shop credentials (Shopify access and refresh tokens).
 //!
 //! AES-256-GCM with a random 96-bit nonce per value; the stored text is
-//! `v1.<base64 nonce‖ciphertext‖tag>` so the format can change later without guessing.
+//! `v2.<key id>.<base64 nonce‖ciphertext‖tag>`. The key id (8 hex digits derived from the key,
+//! never the key) says which key sealed a value, so during a rotation each value is opened with
+//! its own key instead of by trial. `v1.<base64…>` values (before key ids) are still read.
 //! The key comes from `REELPROOF_ENCRYPTION_KEY` (32 bytes, base64).
 
 use aes_gcm::aead::{Aead, KeyInit};
@@ -10,7 +12,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngCore;
 
-const PREFIX: &str = "v1.";
+const PREFIX: &str = "v2.";
+const PREFIX_V1: &str = "v1.";
 const NONCE_LEN: usize = 12;
 
 #[derive(Clone)]
@@ -24,6 +27,14 @@ pub enum SecretError {
     BadFormat,
     #[error("stored secret could not be decrypted (wrong key or tampered value)")]
     Decrypt,
+    /// Sealed with a key that is neither the current nor the previous one.
+    #[error("stored secret was sealed with key {0}, which is not configured")]
+    UnknownKey(String),
+}
+
+/// The id of the key a stored value was sealed with (`None` for the `v1` format).
+pub fn key_id_of(stored: &str) -> Option<&str> {
+    stored.strip_prefix(PREFIX)?.split_once('.').map(|(id, _)| id)
 }
 
 impl EncryptionKey {
@@ -49,6 +60,15 @@ impl EncryptionKey {
         crate::domain::tokens::LinkKey::new(mac.finalize().into_bytes().into())
     }
 
+    /// A public name for this key: 8 hex digits of a MAC under it, so the id reveals nothing
+    /// about the key and two keys are told apart.
+    pub fn id(&self) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        mac.update(b"reelproof/key-id");
+        hex::encode(&mac.finalize().into_bytes()[..4])
+    }
+
     pub fn to_base64(&self) -> String {
         STANDARD.encode(self.0)
     }
@@ -66,11 +86,19 @@ impl EncryptionKey {
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
-        format!("{PREFIX}{}", STANDARD.encode(out))
+        format!("{PREFIX}{}.{}", self.id(), STANDARD.encode(out))
     }
 
     pub fn decrypt(&self, stored: &str) -> Result<String, SecretError> {
-        let body = stored.strip_prefix(PREFIX).ok_or(SecretError::BadFormat)?;
+        let body = if let Some(rest) = stored.strip_prefix(PREFIX) {
+            let (id, body) = rest.split_once('.').ok_or(SecretError::BadFormat)?;
+            if id != self.id() {
+                return Err(SecretError::UnknownKey(id.to_owned()));
+            }
+            body
+        } else {
+            stored.strip_prefix(PREFIX_V1).ok_or(SecretError::BadFormat)?
+        };
         let raw = STANDARD.decode(body).map_err(|_| SecretError::BadFormat)?;
         if raw.len() < NONCE_LEN + 16 {
             return Err(SecretError::BadFormat);
@@ -107,7 +135,8 @@ mod tests {
     fn round_trips_and_never_stores_the_plain_text() {
         let key = EncryptionKey::generate();
         let stored = key.encrypt("shpat_secret_token");
-        assert!(stored.starts_with("v1."));
+        assert!(stored.starts_with(&format!("v2.{}.", key.id())), "{stored}");
+        assert_eq!(key_id_of(&stored), Some(key.id().as_str()));
         assert!(!stored.contains("shpat"));
         assert_eq!(key.decrypt(&stored).unwrap(), "shpat_secret_token");
         assert_ne!(key.encrypt("same"), key.encrypt("same"), "fresh nonce per value");
@@ -117,12 +146,34 @@ mod tests {
     fn wrong_key_or_tampering_is_detected() {
         let key = EncryptionKey::generate();
         let stored = key.encrypt_with_nonce("token", [1; 12]);
-        assert_eq!(EncryptionKey::generate().decrypt(&stored), Err(SecretError::Decrypt));
-        let mut raw = STANDARD.decode(&stored[3..]).unwrap();
+        let other = EncryptionKey::generate();
+        assert_eq!(other.decrypt(&stored), Err(SecretError::UnknownKey(key.id())), "told by its id, not by trial");
+        let body = stored.rsplit('.').next().unwrap();
+        let mut raw = STANDARD.decode(body).unwrap();
         raw[14] ^= 1;
-        assert_eq!(key.decrypt(&format!("v1.{}", STANDARD.encode(raw))), Err(SecretError::Decrypt));
+        assert_eq!(key.decrypt(&format!("v1.{}", STANDARD.encode(&raw))), Err(SecretError::Decrypt));
+        assert_eq!(key.decrypt(&format!("v2.{}.{}", key.id(), STANDARD.encode(&raw))), Err(SecretError::Decrypt));
+        assert_eq!(other.decrypt(&format!("v1.{body}")), Err(SecretError::Decrypt), "v1: no id, so by trial");
         assert_eq!(key.decrypt("plain"), Err(SecretError::BadFormat));
         assert_eq!(key.decrypt("v1.AAAA"), Err(SecretError::BadFormat));
+    }
+
+    #[test]
+    fn values_sealed_before_key_ids_are_still_read() {
+        let key = EncryptionKey::generate();
+        let v2 = key.encrypt_with_nonce("shpat_old", [7; 12]);
+        let v1 = format!("v1.{}", v2.rsplit('.').next().unwrap());
+        assert_eq!(key_id_of(&v1), None);
+        assert_eq!(key.decrypt(&v1).unwrap(), "shpat_old");
+    }
+
+    #[test]
+    fn key_ids_tell_keys_apart_and_reveal_nothing() {
+        let key = EncryptionKey::generate();
+        assert_eq!(key.id().len(), 8);
+        assert_eq!(key.id(), EncryptionKey::from_base64(&key.to_base64()).unwrap().id());
+        assert_ne!(key.id(), EncryptionKey::generate().id());
+        assert!(!key.to_base64().contains(&key.id()));
     }
 
     #[test]

@@ -95,48 +95,81 @@ impl TokenHash {
 /// A capture token is `HMAC(link key, request id)`: the server can rebuild the same link for a
 /// reminder without the raw token ever being stored, while the database keeps only its SHA-256.
 /// Someone holding the database but not the key still cannot produce a working link.
+///
+/// During a rotation of the encryption key the previous link key is kept too: signatures made
+/// with it still verify, and a request whose stored hash is the previous key's token gets that
+/// same token again (its reminder carries the link the customer already has).
 #[derive(Clone)]
-pub struct LinkKey([u8; 32]);
+pub struct LinkKey {
+    current: [u8; 32],
+    previous: Option<[u8; 32]>,
+}
+
+fn mac(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    for p in parts {
+        mac.update(&(p.len() as u64).to_be_bytes());
+        mac.update(p);
+    }
+    mac.finalize().into_bytes().into()
+}
 
 impl LinkKey {
     pub fn new(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+        Self { current: bytes, previous: None }
     }
 
-    fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        use hmac::{Hmac, Mac};
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        for p in parts {
-            mac.update(&(p.len() as u64).to_be_bytes());
-            mac.update(p);
-        }
-        mac.finalize().into_bytes().into()
+    /// This key, still accepting what `previous` signed (a rotation in progress).
+    pub fn with_previous(self, previous: LinkKey) -> Self {
+        Self { previous: Some(previous.current), ..self }
     }
 
-    /// The capture token of a request: the same every time it is asked for.
+    fn keys(&self) -> impl Iterator<Item = &[u8; 32]> {
+        std::iter::once(&self.current).chain(self.previous.as_ref())
+    }
+
+    fn token_with(key: &[u8; 32], request_id: entity::RequestId) -> CaptureToken {
+        CaptureToken(URL_SAFE_NO_PAD.encode(mac(key, &[b"capture/v1", request_id.0.as_bytes()])))
+    }
+
+    /// The capture token of a new request: the same every time it is asked for.
     pub fn capture_token(&self, request_id: entity::RequestId) -> CaptureToken {
-        CaptureToken(URL_SAFE_NO_PAD.encode(self.mac(&[b"capture/v1", request_id.0.as_bytes()])))
+        Self::token_with(&self.current, request_id)
+    }
+
+    /// The token whose hash the request stores: the current key's or, for a link sent before a
+    /// rotation, the previous key's. `None` when neither key made it (its key is gone).
+    pub fn capture_token_for(&self, request_id: entity::RequestId, stored: &TokenHash) -> Option<CaptureToken> {
+        self.keys().map(|k| Self::token_with(k, request_id)).find(|t| stored.matches(t.expose()))
     }
 
     /// A short signature (128 bits, base64url) binding `purpose` to an id, for links that name a
     /// request directly.
     pub fn sign(&self, purpose: &str, id: entity::RequestId) -> String {
-        URL_SAFE_NO_PAD.encode(&self.mac(&[purpose.as_bytes(), id.0.as_bytes()])[..16])
+        URL_SAFE_NO_PAD.encode(&mac(&self.current, &[purpose.as_bytes(), id.0.as_bytes()])[..16])
     }
 
     pub fn verify(&self, purpose: &str, id: entity::RequestId, signature: &str) -> bool {
-        constant_time_eq(self.sign(purpose, id).as_bytes(), signature.as_bytes())
+        self.keys().any(|k| {
+            let expected = URL_SAFE_NO_PAD.encode(&mac(k, &[purpose.as_bytes(), id.0.as_bytes()])[..16]);
+            constant_time_eq(expected.as_bytes(), signature.as_bytes())
+        })
+    }
+
+    fn fields_mac(key: &[u8; 32], purpose: &str, fields: &[&str]) -> String {
+        let parts: Vec<&[u8]> =
+            std::iter::once(purpose.as_bytes()).chain(fields.iter().map(|f| f.as_bytes())).collect();
+        URL_SAFE_NO_PAD.encode(mac(key, &parts))
     }
 
     /// A full-length signature (256 bits, base64url) over several text fields, for signed URLs.
     pub fn sign_fields(&self, purpose: &str, fields: &[&str]) -> String {
-        let parts: Vec<&[u8]> =
-            std::iter::once(purpose.as_bytes()).chain(fields.iter().map(|f| f.as_bytes())).collect();
-        URL_SAFE_NO_PAD.encode(self.mac(&parts))
+        Self::fields_mac(&self.current, purpose, fields)
     }
 
     pub fn verify_fields(&self, purpose: &str, fields: &[&str], signature: &str) -> bool {
-        constant_time_eq(self.sign_fields(purpose, fields).as_bytes(), signature.as_bytes())
+        self.keys().any(|k| constant_time_eq(Self::fields_mac(k, purpose, fields).as_bytes(), signature.as_bytes()))
     }
 }
 

@@ -25,6 +25,7 @@ use entity::{
     AlertSeverity, CampaignStatus, Channel, ExpireReason, RequestEventType, RequestStatus, TemplateChannel,
     TemplateKind, campaigns, shops, testimonial_requests as requests,
 };
+use crate::domain::tokens::{CaptureToken, TokenHash};
 use sea_orm::DbErr;
 use tracing::Instrument;
 
@@ -200,6 +201,21 @@ async fn decide_and_send(state: &AppState, r: &requests::Model) -> Result<Outcom
     })
 }
 
+/// The request's capture token: the one whose hash it stores, made by the current key or,
+/// across a key rotation, the previous one, so a reminder carries the link the customer already
+/// has. When neither key made it (both rotated away) the old link is dead anyway: a new one
+/// is issued and its hash stored before the message goes.
+async fn capture_token(state: &AppState, r: &requests::Model) -> Result<CaptureToken, DbErr> {
+    let stored = TokenHash::from_stored(r.token_hash.clone());
+    if let Some(token) = state.links().capture_token_for(r.id, &stored) {
+        return Ok(token);
+    }
+    tracing::warn!("the request's link was made with a key no longer configured; a new link is issued");
+    let token = state.links().capture_token(r.id);
+    store::requests::replace_token_hash(state.db(), r.shop_id, r.id, &token.hash()).await?;
+    Ok(token)
+}
+
 /// Renders and sends one message (a request or a reminder) on each of the request's channels.
 async fn deliver(
     state: &AppState,
@@ -208,7 +224,7 @@ async fn deliver(
     kind: TemplateKind,
     slot: &str,
 ) -> Result<Vec<ChannelResult>, DbErr> {
-    let token = state.links().capture_token(r.id);
+    let token = capture_token(state, r).await?;
     let link = state.url(&format!("/t/{}", token.expose()));
     let may_postpone = ctx.campaign.postpone_days > 0 && r.postpone_count < ctx.campaign.max_postpones;
     let shop_name = ctx

@@ -61,6 +61,22 @@ pub struct ChangeDetails {
 
 /// The capture link's lookup: by token hash. Global by nature (the token names the tenant),
 /// hence the name.
+/// Stores a new capture-link hash (the old link's key is gone; see `messaging::capture_token`).
+pub async fn replace_token_hash(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: RequestId,
+    hash: &TokenHash,
+) -> Result<(), DbErr> {
+    requests::Entity::update_many()
+        .col_expr(requests::Column::TokenHash, hash.as_str().into())
+        .filter(requests::Column::Id.eq(id))
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn find_by_token_hash_all_shops(
     db: &impl ConnectionTrait,
     hash: &TokenHash,

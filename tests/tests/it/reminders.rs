@@ -145,3 +145,40 @@ async fn not_arrived_yet_postpones_the_link_and_the_reminders_once() {
     assert!(!reminder.contains("/postpone"), "no postpone link once it is used up: {reminder}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn after_a_key_rotation_the_link_already_sent_works_and_the_reminder_carries_it() {
+    let (sink, app) = smtp_app().await;
+    active(
+        &app,
+        json!({"delayDays": 0, "reminderEnabled": true, "reminderDelayDays": 3, "maxReminders": 2, "tokenTtlDays": 60}),
+    )
+    .await;
+    app.webhook("orders/paid", &fixtures::order(4_101, &[(11, 101)], Some(EMAIL))).await;
+    assert_eq!(app.run_scheduler_once().await.sent, 1);
+    let first = decode_qp(&sink.wait_for_messages(1).await[0]);
+    let token = capture_link(&app, &first).rsplit('/').next().unwrap().to_owned();
+
+    // The operator rotates the key: a new one, the old one kept as the previous key.
+    let old = app.state().config().encryption_key.clone();
+    let rotated = app
+        .replica_with(|c| {
+            c.previous_encryption_key = Some(old);
+            c.encryption_key = server::domain::secrets::EncryptionKey::generate();
+        })
+        .await;
+    // The link in the customer's inbox still opens on the rotated server…
+    let opened = reelproof_tests::json_of(reelproof_tests::http().post(rotated.url("/api/public/graphql")).json(
+        &json!({"query": "query($t: String!) { capture(token: $t) { productTitle } }", "variables": {"t": token}}),
+    ))
+    .await;
+    assert_eq!(opened["data"]["capture"]["productTitle"], "Product 101", "{opened}");
+    // …and the reminder it sends carries that same link.
+    rotated.state().clock().advance(Duration::days(3) + Duration::minutes(1));
+    let report = server::services::messaging::run_once(rotated.state()).await.unwrap();
+    assert_eq!(report.reminders_sent, 1, "{report:?}");
+    let reminder = decode_qp(&sink.wait_for_messages(2).await[1]);
+    assert!(reminder.contains(&format!("/t/{token}")), "the reminder carries the link already sent: {reminder}");
+    rotated.stop().await;
+    app.finish().await;
+}
