@@ -163,17 +163,26 @@ async fn run_claimed(
     let now = state.now();
     let result = match outcome {
         Ok(Ok((info, playback, poster))) => {
-            store::media_assets::mark_ready(state.db(), shop_id, asset_id, &info, &playback, &poster, now).await.map(
-                |_| {
+            match store::media_assets::mark_ready(state.db(), shop_id, asset_id, &info, &playback, &poster, now).await {
+                Ok(()) => {
                     announce(state, &asset, AssetStatus::Ready, None);
-                    Processed::Ready
-                },
-            )
+                    Ok(Processed::Ready)
+                }
+                Err(AssetError::Conflict)
+                    if discard_if_gone(state, &asset, &[&playback, &poster, &asset.original_key]).await =>
+                {
+                    Ok(Processed::Skipped)
+                }
+                Err(e) => Err(e),
+            }
         }
         Ok(Err(media_error)) => {
             let msg = media_error.to_string();
             tracing::warn!(error = %msg, "media failed");
             match store::media_assets::mark_failed(state.db(), shop_id, asset_id, &msg, now).await {
+                Err(AssetError::Conflict) if discard_if_gone(state, &asset, &[&asset.original_key]).await => {
+                    Ok(Processed::Skipped)
+                }
                 Ok(()) => {
                     announce(state, &asset, AssetStatus::Failed, Some(msg.clone()));
                     // The merchant learns of it without opening the submission.
@@ -285,6 +294,25 @@ async fn transcode(
     }
     metrics::histogram!("reelproof_transcode_duration_seconds").record(started.elapsed().as_secs_f64());
     Ok(Ok((info, playback_key, poster_key)))
+}
+
+/// When the asset's row is gone (the customer was redacted, or the shop, while this worker
+/// was busy), deletes the objects the worker wrote or fetched for it meanwhile: nothing of a
+/// redacted customer may be re-created by work that was already in flight. Returns whether the
+/// asset was gone.
+async fn discard_if_gone(state: &AppState, asset: &entity::testimonial_media_assets::Model, keys: &[&String]) -> bool {
+    match store::media_assets::get(state.db(), asset.shop_id, asset.id).await {
+        Ok(None) => {
+            for key in keys {
+                if let Err(e) = state.storage().delete(key).await {
+                    tracing::error!(error = %e, "an object of a deleted asset could not be removed");
+                }
+            }
+            tracing::info!("asset deleted while it was processed; its new objects were removed");
+            true
+        }
+        _ => false,
+    }
 }
 
 /// A tool killed from outside is a passing trouble (outer `Err`: the job is retried); any other

@@ -181,10 +181,41 @@ pub async fn drop_fallbacks_for_orders(
     shop_id: ShopId,
     order_ids: &[i64],
 ) -> Result<u32, DbErr> {
+    drop_fallbacks_where(db, shop_id, |p| order_ids.contains(&p.order_id)).await
+}
+
+/// Drops the waiting fallbacks of a redacted customer: those of the orders named, and any
+/// other whose order names the customer (by id, email or phone), since each payload holds the
+/// customer's contact until it runs.
+pub async fn drop_fallbacks_of_customer(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    order_ids: &[i64],
+    who: &crate::shopify::payloads::CustomerPrivacyRequest,
+) -> Result<u32, DbErr> {
+    let same = |a: &Option<String>, b: &Option<String>| {
+        a.as_deref().zip(b.as_deref()).is_some_and(|(a, b)| !a.is_empty() && a.eq_ignore_ascii_case(b))
+    };
+    drop_fallbacks_where(db, shop_id, |p| {
+        let c = &p.order.customer;
+        order_ids.contains(&p.order_id)
+            || (c.id.is_some() && c.id == who.customer_id)
+            || same(&c.email, &who.email)
+            || same(&c.phone, &who.phone)
+    })
+    .await
+}
+
+async fn drop_fallbacks_where(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    matches: impl Fn(&FallbackPayload) -> bool,
+) -> Result<u32, DbErr> {
     let mut dropped = 0;
     for job in store::jobs::pending_of_kind(db, shop_id, FALLBACK_JOB).await? {
-        let order_id = job.payload.get("order_id").and_then(serde_json::Value::as_i64);
-        if order_id.is_some_and(|o| order_ids.contains(&o)) {
+        // An unreadable payload is dropped too: it could hold anyone's contact.
+        let hit = serde_json::from_value::<FallbackPayload>(job.payload.clone()).map_or(true, |p| matches(&p));
+        if hit {
             store::jobs::delete(db, shop_id, job.id).await?;
             dropped += 1;
         }

@@ -225,7 +225,7 @@ pub async fn redact_customer(
     }
     let mut orders: Vec<i64> = reqs.iter().map(|q| q.shopify_order_id).collect();
     orders.extend(&r.order_ids);
-    summary.fallbacks_dropped = planning::drop_fallbacks_for_orders(db, shop_id, &orders).await?;
+    summary.fallbacks_dropped = planning::drop_fallbacks_of_customer(db, shop_id, &orders, r).await?;
     store::order_cancellations::delete_for_orders(db, shop_id, &orders).await?;
     if !subs.is_empty() {
         store::shops::bump_storefront_version(db, shop_id).await?;

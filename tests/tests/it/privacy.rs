@@ -373,3 +373,72 @@ async fn the_delivery_scrub_pages_through_a_long_history_and_touches_only_the_re
     );
     app.finish().await;
 }
+
+/// An ffmpeg that, on the transcode, says it started (`started`) and waits for `release`.
+fn ffmpeg_held_until_released(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("ffmpeg");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *playback.mp4*)\n  touch '{d}/started'\n  while [ ! -e '{d}/release' ]; do sleep 0.05; done;;\nesac\nexec ffmpeg \"$@\"\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+#[tokio::test]
+async fn a_video_in_the_middle_of_its_transcode_when_its_customer_is_redacted_leaves_nothing_behind() {
+    let tools = tempfile::tempdir().unwrap();
+    let ffmpeg = ffmpeg_held_until_released(tools.path());
+    let app = TestApp::spawn_with(move |c| c.media.tools.ffmpeg = ffmpeg).await;
+    let (_, token) = super::capture::sent(&app).await;
+    let key = super::capture::upload_video(&app, &token).await;
+    let input = json!({"uploadKey": key, "displayName": "Ada", "consentPublish": true, "consentVersion": 1});
+    let s = app.public_graphql(super::capture::SUBMIT, json!({"t": token, "i": input})).await;
+    assert_eq!(s["data"]["submitTestimonial"]["hasVideo"], true, "{s}");
+
+    let worker = app.run_background_until_idle();
+    let redact_meanwhile = async {
+        reelproof_tests::wait_for("the transcode to start", std::time::Duration::from_secs(30), || async {
+            tools.path().join("started").exists().then_some(())
+        })
+        .await;
+        let who = json!({"id": 7_200_000_000_000_001i64, "email": "ada@example.com"});
+        let redact = json!({"shop_id": 1, "shop_domain": app.shop().as_str(), "customer": who, "orders_to_redact": [4_001]});
+        assert_eq!(app.webhook("customers/redact", &redact).await.status(), 200);
+        std::fs::write(tools.path().join("release"), b"").unwrap();
+    };
+    let (ran, ()) = futures_util::future::join(worker, redact_meanwhile).await;
+    assert!(ran >= 1);
+    let left = app.state().storage().list(&server::providers::storage::shop_prefix(app.shop_id())).await.unwrap();
+    assert!(left.is_empty(), "the worker's playback and poster went with the customer: {left:?}");
+    app.run_background_until_idle().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_redacted_customers_waiting_fallbacks_go_even_for_orders_the_request_does_not_name() {
+    let app = TestApp::spawn().await;
+    active(&app, json!({"trigger": "ORDER_DELIVERED", "delayDays": 1, "fallbackDays": 10})).await;
+    // Two shipments waiting for their delivery event, each holding its customer's contact.
+    let at = app.now();
+    for (f, order, email) in [(901, 8_001, "ada@example.com"), (902, 8_002, "bo@example.com")] {
+        let body = fixtures::fulfillment(f, order, &[(11, 101)], email, at);
+        assert_eq!(app.webhook("fulfillments/create", &body).await.status(), 200);
+    }
+    let waiting = || async { server::store::jobs::count_unfinished_all_shops(app.db()).await.unwrap() };
+    assert_eq!(waiting().await, 2);
+    // Shopify names Ada but none of her orders.
+    let redact = json!({"shop_id": 1, "shop_domain": app.shop().as_str(),
+                        "customer": {"id": 1, "email": "ADA@example.com"}, "orders_to_redact": []});
+    assert_eq!(app.webhook("customers/redact", &redact).await.status(), 200);
+    assert_eq!(waiting().await, 1, "hers is gone, Bo's is kept");
+    assert!(!dump(&app).await.to_ascii_lowercase().contains("ada@example.com"), "no trace of her contact");
+    app.advance_clock(chrono::Duration::days(11));
+    app.run_background_until_idle().await;
+    app.finish().await;
+}
