@@ -243,6 +243,8 @@ pub struct CaptureConfig {
     pub rate_per_token_per_minute: u32,
     /// Uploads one shop may receive per hour, across its links and every replica.
     pub uploads_per_shop_per_hour: u32,
+    /// An upload that sends nothing for this long is cut (what arrived stays staged).
+    pub upload_idle_timeout: std::time::Duration,
     /// How many `X-Forwarded-For` entries, from the right, our own proxies wrote (0: the
     /// header is not believed at all).
     pub trusted_proxy_hops: u8,
@@ -254,6 +256,7 @@ impl Default for CaptureConfig {
             rate_per_ip_per_minute: 120,
             rate_per_token_per_minute: 30,
             uploads_per_shop_per_hour: 500,
+            upload_idle_timeout: std::time::Duration::from_secs(60),
             trusted_proxy_hops: 0,
         }
     }
@@ -487,6 +490,7 @@ impl RawConfig {
             rate_per_ip_per_minute: m.capture_rate_per_ip,
             rate_per_token_per_minute: m.capture_rate_per_token,
             uploads_per_shop_per_hour: m.capture_uploads_per_shop_per_hour,
+            upload_idle_timeout: std::time::Duration::from_secs(60),
             trusted_proxy_hops: if m.trust_forwarded_for { m.trusted_proxies } else { 0 },
         };
         let dispatch = DispatchConfig { send_lease: std::time::Duration::from_secs(m.send_lease_seconds.into()) };

@@ -279,7 +279,8 @@ mod tests {
         let e = validate(&runaway, true).unwrap_err();
         assert_eq!(e.part, "body");
         assert!(e.message.contains("too much work"), "{}", e.message);
-        let huge = TemplateSource { body: format!("{{{{ capture_link }}}}{}", "x".repeat(MAX_SOURCE_BYTES)), ..email() };
+        let huge =
+            TemplateSource { body: format!("{{{{ capture_link }}}}{}", "x".repeat(MAX_SOURCE_BYTES)), ..email() };
         assert_eq!(validate(&huge, true).unwrap_err().message, "at most 64 KB");
     }
 

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod error;
+pub mod limits;
 pub mod public;
 pub mod storefront;
 

@@ -46,6 +46,7 @@ pub struct ClientSignals {
 pub fn build_schema(state: AppState) -> PublicSchema {
     Schema::build(PublicQuery, PublicMutation, EmptySubscription)
         .data(state)
+        .extension(super::limits::RootFieldLimit(10))
         .limit_depth(6)
         .limit_complexity(200)
         .finish()

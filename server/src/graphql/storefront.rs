@@ -24,6 +24,8 @@ pub fn build_schema(state: AppState) -> StorefrontSchema {
     Schema::build(StorefrontQuery, EmptyMutation, EmptySubscription)
         .data(state)
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(512)))
+        // A collection page may ask for a few dozen products' summaries by alias.
+        .extension(super::limits::RootFieldLimit(60))
         .limit_depth(6)
         .limit_complexity(300)
         .finish()

@@ -25,6 +25,24 @@ fn refused(e: SignedUrlError) -> Response {
     JsonError::new(StatusCode::FORBIDDEN, "FORBIDDEN", e.to_string()).into_response()
 }
 
+/// The body as a stream that fails when the client sends nothing for `idle`: an upload may take
+/// minutes on a slow phone, but a client that stops sending (a slow-loris) loses the connection
+/// instead of holding it. What arrived before stays staged for a ranged upload to resume.
+fn idle_limited(body: Body, idle: std::time::Duration) -> Body {
+    let stream = futures_util::stream::unfold(Some(body.into_data_stream()), move |state| async move {
+        let mut stream = state?;
+        match tokio::time::timeout(idle, stream.next()).await {
+            Err(_) => {
+                let e = std::io::Error::new(std::io::ErrorKind::TimedOut, format!("no data for {} s", idle.as_secs()));
+                Some((Err(e), None))
+            }
+            Ok(None) => None,
+            Ok(Some(chunk)) => Some((chunk.map_err(std::io::Error::other), Some(stream))),
+        }
+    });
+    Body::from_stream(stream)
+}
+
 pub async fn upload(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -32,6 +50,7 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let body = idle_limited(body, state.config().capture.upload_idle_timeout);
     let grant = UploadGrant { key: key.clone(), content_type: q.ct, max_bytes: q.max, expires: q.exp };
     if let Err(e) = grant.verify(state.links(), &q.sig, state.now()) {
         tracing::warn!(reason = %e, "upload refused");

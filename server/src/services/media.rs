@@ -208,7 +208,9 @@ async fn run_claimed(
         }
         Err(passing) => {
             tracing::warn!(error = %passing, "media processing interrupted; will retry");
-            store::media_assets::release(state.db(), shop_id, asset_id, now, &passing).await.map_err(|e| e.to_string())?;
+            store::media_assets::release(state.db(), shop_id, asset_id, now, &passing)
+                .await
+                .map_err(|e| e.to_string())?;
             return Err(passing);
         }
     };

@@ -14,6 +14,7 @@ use crate::domain::retry::{RetryDecision, RetryPolicy};
 use crate::domain::send_window::SendWindow;
 use crate::domain::settings::ShopSettings;
 use crate::domain::templates::{self, MessageVars, TemplateSource};
+use crate::domain::tokens::{CaptureToken, TokenHash};
 use crate::providers::email::{OutgoingEmail, SendError};
 use crate::providers::sms::OutgoingSms;
 use crate::state::AppState;
@@ -25,7 +26,6 @@ use entity::{
     AlertSeverity, CampaignStatus, Channel, ExpireReason, RequestEventType, RequestStatus, TemplateChannel,
     TemplateKind, campaigns, shops, testimonial_requests as requests,
 };
-use crate::domain::tokens::{CaptureToken, TokenHash};
 use sea_orm::DbErr;
 use tracing::Instrument;
 
@@ -151,9 +151,10 @@ pub(crate) fn reminder_facts(r: &requests::Model, c: &campaigns::Model) -> Remin
 pub async fn dispatch_due(state: &AppState) -> Result<DispatchReport, DbErr> {
     let now = state.now();
     let links = state.links();
-    let claimed =
-        store::requests::claim_due_all_shops(state.db(), now, now + send_lease(state), BATCH, |id| links.capture_token(id).hash())
-            .await?;
+    let claimed = store::requests::claim_due_all_shops(state.db(), now, now + send_lease(state), BATCH, |id| {
+        links.capture_token(id).hash()
+    })
+    .await?;
     let mut report = DispatchReport { claimed: claimed.len(), ..Default::default() };
     for r in claimed {
         let span = tracing::info_span!("send", shop_id = %r.shop_id, request_id = %r.id, campaign_id = %r.campaign_id);
@@ -473,7 +474,8 @@ fn truncate(s: &str) -> String {
 /// hard stop is checked again at send time, send the reminder with the same capture link.
 pub async fn dispatch_reminders(state: &AppState) -> Result<DispatchReport, DbErr> {
     let now = state.now();
-    let claimed = store::requests::claim_reminders_due_all_shops(state.db(), now, now + send_lease(state), BATCH).await?;
+    let claimed =
+        store::requests::claim_reminders_due_all_shops(state.db(), now, now + send_lease(state), BATCH).await?;
     let mut report = DispatchReport { claimed: claimed.len(), ..Default::default() };
     for r in claimed {
         let span =

@@ -21,9 +21,12 @@ pub async fn spend(state: &AppState, budgets: &[(Budget, &str)]) -> Result<(), R
     let now = state.now();
     let mut spent = None;
     for (budget, subject) in budgets {
-        let hits =
-            crate::store::rate_counters::count_hit_all_shops(state.db(), &budget.bucket(subject), budget.window_start(now))
-                .await?;
+        let hits = crate::store::rate_counters::count_hit_all_shops(
+            state.db(),
+            &budget.bucket(subject),
+            budget.window_start(now),
+        )
+        .await?;
         if u32::try_from(hits).unwrap_or(u32::MAX) > budget.limit && spent.is_none() {
             spent = Some(budget.name);
         }

@@ -88,7 +88,10 @@ pub const ORPHAN_MAX_AGE: chrono::Duration = chrono::Duration::days(1);
 /// Deletes uploaded originals that no media asset refers to and that were written before
 /// `before` (a customer who uploaded and then closed the page, a bot with a valid link);
 /// returns how many went. Global by design, like every sweep: it serves every shop.
-pub async fn sweep_orphan_uploads(state: &AppState, before: chrono::DateTime<chrono::Utc>) -> Result<usize, SweepError> {
+pub async fn sweep_orphan_uploads(
+    state: &AppState,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, SweepError> {
     let candidates: Vec<String> = state
         .storage()
         .list_written_before("shops/", before)

@@ -417,10 +417,9 @@ async fn the_per_link_limit_holds_across_replicas() {
         let token = token.clone();
         let client = app.client.clone();
         async move {
-            let body = reelproof_tests::json_of(
-                client.post(url).json(&json!({"query": CAPTURE, "variables": {"t": token}})),
-            )
-            .await;
+            let body =
+                reelproof_tests::json_of(client.post(url).json(&json!({"query": CAPTURE, "variables": {"t": token}})))
+                    .await;
             body["errors"][0]["extensions"]["code"].as_str().unwrap_or("OK").to_owned()
         }
     };
@@ -452,9 +451,8 @@ async fn a_flood_of_uploads_to_one_shop_is_refused_whatever_links_it_comes_throu
     let second = app.state().links().capture_token(r.id).expose().to_owned();
     {
         let app = &app;
-        let create = |t: String| async move {
-            app.public_graphql(UPLOAD, json!({"t": t, "ct": "video/webm", "n": 1000})).await
-        };
+        let create =
+            |t: String| async move { app.public_graphql(UPLOAD, json!({"t": t, "ct": "video/webm", "n": 1000})).await };
         assert!(create(first.clone()).await["errors"].is_null());
         assert!(create(second.clone()).await["errors"].is_null());
         let refused = create(second).await;

@@ -174,7 +174,12 @@ async fn a_database_outage_loses_no_acknowledged_webhook_and_the_server_recovers
     let acked: Vec<&(i64, String, u16)> = answers.iter().filter(|(_, _, s)| (200..300).contains(s)).collect();
     let refused: Vec<&(i64, String, u16)> = answers.iter().filter(|(_, _, s)| !(200..300).contains(s)).collect();
     assert!(!refused.is_empty(), "the outage refused some webhooks (else it did not happen)");
-    assert!(acked.len() >= 15, "the webhooks before and after the outage were taken ({} of {})", acked.len(), answers.len());
+    assert!(
+        acked.len() >= 15,
+        "the webhooks before and after the outage were taken ({} of {})",
+        acked.len(),
+        answers.len()
+    );
 
     // Every acknowledged delivery is stored.
     let stored: std::collections::HashSet<String> = entity::webhook_deliveries::Entity::find()
@@ -193,7 +198,8 @@ async fn a_database_outage_loses_no_acknowledged_webhook_and_the_server_recovers
     }
     // And the worker, never restarted either, sends every request.
     let sent = wait_for("every order's request to be sent", Duration::from_secs(120), || async {
-        let rows = requests::Entity::find().filter(requests::Column::ShopId.eq(app.shop_id())).all(app.db()).await.unwrap();
+        let rows =
+            requests::Entity::find().filter(requests::Column::ShopId.eq(app.shop_id())).all(app.db()).await.unwrap();
         let sent = rows.iter().filter(|r| r.status == RequestStatus::Sent).count();
         (rows.len() == ORDERS as usize && sent == rows.len()).then_some(sent)
     })
@@ -260,7 +266,8 @@ async fn a_worker_killed_at_random_moments_while_sending_leaves_no_slot_unsent()
     // over once their lease ran out.
     let worker = ServerProcess::start_with(&app, "worker", &env, None).await;
     wait_for("every request to be sent after the crashes", Duration::from_secs(120), || async {
-        let rows = requests::Entity::find().filter(requests::Column::ShopId.eq(app.shop_id())).all(app.db()).await.unwrap();
+        let rows =
+            requests::Entity::find().filter(requests::Column::ShopId.eq(app.shop_id())).all(app.db()).await.unwrap();
         (rows.len() == ORDERS as usize && rows.iter().all(|r| r.status == RequestStatus::Sent)).then_some(())
     })
     .await;
@@ -309,7 +316,11 @@ fn ffmpeg_killed_once(dir: &std::path::Path) -> std::path::PathBuf {
 fn assert_released(a: &entity::testimonial_media_assets::Model, now: chrono::DateTime<chrono::Utc>) {
     assert_eq!(a.processing_status, entity::AssetStatus::Processing, "not failed: {:?}", a.processing_error);
     assert!(a.lease_until.is_some_and(|l| l <= now), "the lease is over");
-    assert!(a.processing_error.as_deref().is_some_and(|e| e.starts_with("interrupted, will retry")), "{:?}", a.processing_error);
+    assert!(
+        a.processing_error.as_deref().is_some_and(|e| e.starts_with("interrupted, will retry")),
+        "{:?}",
+        a.processing_error
+    );
 }
 
 #[tokio::test]
@@ -343,7 +354,8 @@ async fn a_storage_outage_or_a_killed_ffmpeg_fails_clearly_is_retried_and_leaves
     let part = &target["parts"][0];
     let put = reelproof_tests::http().put(part["url"].as_str().unwrap()).body(video.clone()).send().await.unwrap();
     assert!(put.status().is_success(), "{}", put.status());
-    let input = json!({"uploadKey": target["uploadKey"], "displayName": "Ada", "consentPublish": true, "consentVersion": 1});
+    let input =
+        json!({"uploadKey": target["uploadKey"], "displayName": "Ada", "consentPublish": true, "consentVersion": 1});
     let s = app.public_graphql(super::capture::SUBMIT, json!({"t": token, "i": input})).await;
     assert_eq!(s["data"]["submitTestimonial"]["hasVideo"], true, "{s}");
 

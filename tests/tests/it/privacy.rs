@@ -408,7 +408,8 @@ async fn a_video_in_the_middle_of_its_transcode_when_its_customer_is_redacted_le
         })
         .await;
         let who = json!({"id": 7_200_000_000_000_001i64, "email": "ada@example.com"});
-        let redact = json!({"shop_id": 1, "shop_domain": app.shop().as_str(), "customer": who, "orders_to_redact": [4_001]});
+        let redact =
+            json!({"shop_id": 1, "shop_domain": app.shop().as_str(), "customer": who, "orders_to_redact": [4_001]});
         assert_eq!(app.webhook("customers/redact", &redact).await.status(), 200);
         std::fs::write(tools.path().join("release"), b"").unwrap();
     };

@@ -106,6 +106,7 @@ pub fn build_schema(state: AppState) -> AdminSchema {
     Schema::build(AdminQuery::default(), AdminMutation::default(), AdminSubscription::default())
         .data(state)
         .extension(guard::CredentialGuard)
+        .extension(crate::graphql::limits::RootFieldLimit(30))
         // The standard introspection query (graphql-js 16: GraphiQL, client generators) is 15
         // deep; the deepest real query is far shallower.
         .limit_depth(15)
