@@ -163,3 +163,15 @@ pub fn streamed_webm(seconds: u32, size: &str) -> Vec<u8> {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
+
+/// An `ffmpeg` in `dir` that runs the shell snippet `on_transcode` before the transcode (the run
+/// that writes `playback.mp4`) and is the real ffmpeg otherwise: how the fault suite kills or
+/// holds the tool at the moment that matters. Point `media.tools.ffmpeg` at it.
+pub fn ffmpeg_wrapper(dir: &Path, on_transcode: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = dir.join("ffmpeg");
+    let body = format!("#!/bin/sh\ncase \"$*\" in *playback.mp4*)\n{on_transcode}\n;;\nesac\nexec ffmpeg \"$@\"\n");
+    std::fs::write(&script, body).expect("write the ffmpeg wrapper");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
+    script
+}

@@ -72,6 +72,15 @@ pub fn api_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::
     async_graphql::Error::new(message.into()).extend_with(|_, ext| ext.set("code", code.as_str()))
 }
 
+/// The same coded error as a `ServerError`, for extensions that refuse an operation before
+/// any resolver runs.
+pub fn server_error(code: ErrorCode, message: impl Into<String>) -> async_graphql::ServerError {
+    let e = api_error(code, message);
+    let mut err = async_graphql::ServerError::new(e.message, None);
+    err.extensions = e.extensions;
+    err
+}
+
 pub fn internal(err: impl std::fmt::Display) -> async_graphql::Error {
     tracing::error!(error = %err, "internal error in a GraphQL resolver");
     api_error(ErrorCode::Internal, "internal error")

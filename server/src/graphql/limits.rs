@@ -5,7 +5,7 @@
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::{ServerResult, Variables};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -52,13 +52,10 @@ impl Extension for RootFieldLimitExtension {
         for (_, op) in doc.operations.iter() {
             let fields = count(&doc, &op.node.selection_set.node, &mut HashSet::new());
             if fields > self.0 {
-                let e = super::error::api_error(
+                return Err(super::error::server_error(
                     super::error::ErrorCode::Validation,
                     format!("at most {} fields at the top of one operation ({fields} asked)", self.0),
-                );
-                let mut err = ServerError::new(e.message, None);
-                err.extensions = e.extensions;
-                return Err(err);
+                ));
             }
         }
         Ok(doc)

@@ -371,6 +371,21 @@ async fn uploads_left_half_way_are_swept_from_the_staging_disk_after_a_day() {
     app.finish().await;
 }
 
+/// After [`sent`]: a second customer's order, sent at once; returns their capture token.
+async fn another_customers_link(app: &TestApp, order: i64, email: &str) -> String {
+    let resp = app.webhook("orders/paid", &fixtures::order(order, &[(order * 10, order + 100)], Some(email))).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.run_scheduler_once().await.sent, 1);
+    let r = entity::testimonial_requests::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.shopify_order_id == order)
+        .unwrap();
+    app.state().links().capture_token(r.id).expose().to_owned()
+}
+
 #[tokio::test]
 async fn uploaded_videos_nobody_submitted_are_deleted_after_a_day_and_submitted_ones_kept() {
     let app = TestApp::spawn().await;
@@ -380,17 +395,7 @@ async fn uploaded_videos_nobody_submitted_are_deleted_after_a_day_and_submitted_
     let input = json!({"uploadKey": kept_key, "displayName": "Ada", "consentPublish": true, "consentVersion": 1});
     let s = app.public_graphql(SUBMIT, json!({"t": submitted_token, "i": input})).await;
     assert_eq!(s["data"]["submitTestimonial"]["hasVideo"], true, "{s}");
-    let second = app.webhook("orders/paid", &fixtures::order(2_002, &[(21, 201)], Some("bo@example.com"))).await;
-    assert_eq!(second.status(), 200);
-    assert_eq!(app.run_scheduler_once().await.sent, 1);
-    let r = entity::testimonial_requests::Entity::find()
-        .all(app.db())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.shopify_order_id == 2_002)
-        .unwrap();
-    let token = app.state().links().capture_token(r.id).expose().to_owned();
+    let token = another_customers_link(&app, 2_002, "bo@example.com").await;
     let orphan_key = upload_video(&app, &token).await;
     let (kept_key, orphan_key) = (kept_key.as_str().unwrap(), orphan_key.as_str().unwrap());
     let stored = |key: &str| app.state().storage().local_path(key).unwrap().exists();
@@ -438,17 +443,7 @@ async fn the_per_link_limit_holds_across_replicas() {
 async fn a_flood_of_uploads_to_one_shop_is_refused_whatever_links_it_comes_through() {
     let app = TestApp::spawn_with(|c| c.capture.uploads_per_shop_per_hour = 2).await;
     let (_, first) = sent(&app).await;
-    let second = app.webhook("orders/paid", &fixtures::order(2_003, &[(31, 301)], Some("cy@example.com"))).await;
-    assert_eq!(second.status(), 200);
-    assert_eq!(app.run_scheduler_once().await.sent, 1);
-    let r = entity::testimonial_requests::Entity::find()
-        .all(app.db())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.shopify_order_id == 2_003)
-        .unwrap();
-    let second = app.state().links().capture_token(r.id).expose().to_owned();
+    let second = another_customers_link(&app, 2_003, "cy@example.com").await;
     {
         let app = &app;
         let create =

@@ -158,3 +158,26 @@ async fn a_denied_camera_is_explained_and_the_text_only_path_still_works() {
     assert_eq!(sub.quote.as_deref(), Some("Lovely chair, sturdy and beautiful."));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn markup_in_a_product_title_or_a_customers_name_shows_as_text_on_the_capture_page() {
+    let app = TestApp::spawn().await;
+    super::campaigns::active(&app, serde_json::json!({"delayDays": 0})).await;
+    let mut order = reelproof_tests::fixtures::order(4_201, &[(11, 101)], Some("ada@example.com"));
+    let title = "<img src=x onerror=\"window.__pwned=1\"> {{ shop.name }} Desk";
+    order["line_items"][0]["title"] = serde_json::json!(title);
+    order["customer"]["first_name"] = serde_json::json!("<b onmouseover=\"window.__pwned=2\">Ada</b>");
+    assert_eq!(app.webhook("orders/paid", &order).await.status(), 200);
+    assert_eq!(app.run_scheduler_once().await.sent, 1);
+    let token = app.state().links().capture_token(only_request(&app).await.id).expose().to_owned();
+    let b = Browser::launch(&[PHONE]).await;
+    b.client.goto(&app.url(&format!("/t/{token}"))).await.unwrap();
+    // The title is printed as typed, braces and all, and nothing it names became an element.
+    let h1 = b.text_of("h1", LONG).await;
+    assert!(h1.contains(title), "{h1}");
+    b.screenshot("capture-hostile-title").await;
+    assert_eq!(b.js("return document.querySelectorAll('img[src=\"x\"], b[onmouseover]').length").await, 0);
+    assert_eq!(b.js("return window.__pwned === undefined").await, true);
+    b.close().await;
+    app.finish().await;
+}

@@ -296,19 +296,12 @@ const UPLOAD_PARTS: &str = "mutation($t: String!, $ct: String!, $n: Int!) { crea
 /// An ffmpeg that is killed (SIGKILL, as by the OOM killer) during its first transcode, and is
 /// the real ffmpeg every other time.
 fn ffmpeg_killed_once(dir: &std::path::Path) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let mark = dir.join("killed-once");
-    let script = dir.join("ffmpeg");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ncase \"$*\" in *playback.mp4*)\n  if [ ! -e '{mark}' ]; then\n    touch '{mark}'\n    ffmpeg \"$@\" & pid=$!\n    sleep 0.2\n    kill -9 $pid 2>/dev/null\n    kill -9 $$\n  fi;;\nesac\nexec ffmpeg \"$@\"\n",
-            mark = mark.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    script
+    let kill = format!(
+        "if [ ! -e '{m}' ]; then\n  touch '{m}'\n  ffmpeg \"$@\" & pid=$!\n  sleep 0.2\n  kill -9 $pid 2>/dev/null\n  kill -9 $$\nfi",
+        m = mark.display()
+    );
+    reelproof_tests::media::ffmpeg_wrapper(dir, &kill)
 }
 
 /// Given back after a passing failure: still processing (the retry is planned), its lease

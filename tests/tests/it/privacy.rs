@@ -376,18 +376,8 @@ async fn the_delivery_scrub_pages_through_a_long_history_and_touches_only_the_re
 
 /// An ffmpeg that, on the transcode, says it started (`started`) and waits for `release`.
 fn ffmpeg_held_until_released(dir: &std::path::Path) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let script = dir.join("ffmpeg");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\ncase \"$*\" in *playback.mp4*)\n  touch '{d}/started'\n  while [ ! -e '{d}/release' ]; do sleep 0.05; done;;\nesac\nexec ffmpeg \"$@\"\n",
-            d = dir.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    script
+    let hold = format!("touch '{d}/started'\nwhile [ ! -e '{d}/release' ]; do sleep 0.05; done", d = dir.display());
+    reelproof_tests::media::ffmpeg_wrapper(dir, &hold)
 }
 
 #[tokio::test]

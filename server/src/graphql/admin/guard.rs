@@ -9,12 +9,12 @@
 //!   `UNAUTHENTICATED` (the client reconnects with a fresh credential).
 
 use super::AdminPrincipal;
-use crate::graphql::error::{ErrorCode, api_error};
+use crate::graphql::error::{ErrorCode, server_error};
 use crate::services::credentials;
 use crate::state::AppState;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{ServerError, ServerResult, Variables};
+use async_graphql::{ServerResult, Variables};
 use std::sync::Arc;
 
 pub struct CredentialGuard;
@@ -26,13 +26,6 @@ impl ExtensionFactory for CredentialGuard {
 }
 
 struct CredentialGuardExtension;
-
-fn refused(code: ErrorCode, message: &str) -> ServerError {
-    let e = api_error(code, message);
-    let mut err = ServerError::new(e.message, None);
-    err.extensions = e.extensions;
-    err
-}
 
 #[async_trait::async_trait]
 impl Extension for CredentialGuardExtension {
@@ -51,11 +44,11 @@ impl Extension for CredentialGuardExtension {
         if let Err(reason) = credentials::still_valid(state, p.shop_id, &p.credential, p.verified_at).await {
             tracing::info!(reason, "operation refused: the credential no longer holds");
             metrics::counter!("reelproof_admin_auth_failures_total", "reason" => reason).increment(1);
-            return Err(refused(ErrorCode::Unauthenticated, "the credential is no longer valid; connect again"));
+            return Err(server_error(ErrorCode::Unauthenticated, "the credential is no longer valid; connect again"));
         }
         let mutates = doc.operations.iter().any(|(_, op)| op.node.ty == OperationType::Mutation);
         if mutates && !p.can_write {
-            return Err(refused(ErrorCode::Forbidden, "this API token has the READ scope only"));
+            return Err(server_error(ErrorCode::Forbidden, "this API token has the READ scope only"));
         }
         Ok(doc)
     }
