@@ -4,6 +4,19 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
+/// Pool sizes: SQLite has one writer, so a small pool; Postgres a larger one.
+const SQLITE_POOL: u32 = 8;
+const POSTGRES_POOL: u32 = 20;
+
+/// How many admin API operations may run at once: half the pool. The rest stays free for
+/// webhooks, the capture page, the storefront and the workers, so slow admin queries (an
+/// export, a year of analytics, an integrator's loop) can hold at most half the connections
+/// and never starve intake (Shopify gives a webhook 5 s).
+pub fn admin_concurrency(url: &str) -> usize {
+    let pool = if url.starts_with("sqlite:") { SQLITE_POOL } else { POSTGRES_POOL };
+    (pool / 2).max(1) as usize
+}
+
 /// The longest any one statement may run on Postgres.
 pub const STATEMENT_TIMEOUT: &str = "30s";
 
@@ -23,7 +36,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // One file, one writer: a small pool avoids lock contention; busy_timeout (set on every
         // pooled connection, pragmas are per connection) makes a concurrent writer wait rather
         // than fail with SQLITE_BUSY; WAL lets readers proceed during a write.
-        opts.max_connections(8).min_connections(1);
+        opts.max_connections(SQLITE_POOL).min_connections(1);
         opts.map_sqlx_sqlite_opts(|o| {
             o.busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
@@ -31,7 +44,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
         });
     } else {
-        opts.max_connections(20).min_connections(1);
+        opts.max_connections(POSTGRES_POOL).min_connections(1);
         // No statement may hold a connection for long: a slow query (a huge export, a missing
         // index) fails with a clear error instead of starving webhooks of connections.
         opts.map_sqlx_postgres_opts(|o| {

@@ -115,8 +115,10 @@ impl Application {
             config::SmsConfig::Outbox => Arc::new(providers::sms::SmsOutbox::new(config.data_dir.join("outbox"))),
             config::SmsConfig::Twilio(t) => Arc::new(providers::twilio::Twilio::new(t.clone())),
         };
+        let admin_concurrency = db::admin_concurrency(&config.database_url);
         let state = AppState::new(state::Parts {
             db,
+            admin_concurrency,
             config,
             public_url,
             metrics: telemetry::metrics_handle(),

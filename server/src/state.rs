@@ -26,11 +26,14 @@ struct Inner {
     sms: Arc<dyn SmsSender>,
     links: crate::domain::tokens::LinkKey,
     live: crate::providers::live::LiveEvents,
+    admin_permits: Arc<tokio::sync::Semaphore>,
 }
 
 /// Everything `AppState` is made of; built once by `Application::build`.
 pub struct Parts {
     pub db: DatabaseConnection,
+    /// How many admin API operations may run at once (`db::admin_concurrency`).
+    pub admin_concurrency: usize,
     pub config: Config,
     pub public_url: url::Url,
     pub metrics: PrometheusHandle,
@@ -49,8 +52,10 @@ impl AppState {
         if let Some(previous) = &p.config.previous_encryption_key {
             links = links.with_previous(previous.derive("links"));
         }
+        let admin_permits = Arc::new(tokio::sync::Semaphore::new(p.admin_concurrency.max(1)));
         Self(Arc::new(Inner {
             links,
+            admin_permits,
             live: Default::default(),
             db: p.db,
             config: p.config,
@@ -88,6 +93,12 @@ impl AppState {
 
     pub fn sms(&self) -> &dyn SmsSender {
         self.0.sms.as_ref()
+    }
+
+    /// Admission for admin API operations (half the database pool at once), so that they can
+    /// never take every database connection.
+    pub fn admin_permits(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.0.admin_permits
     }
 
     /// Derives capture tokens and signs tracking links.

@@ -61,3 +61,29 @@ async fn no_statement_can_hold_a_postgres_connection_for_long() {
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn admin_work_holds_at_most_half_the_pool_so_webhooks_are_never_starved() {
+    use std::time::Duration;
+    let app = TestApp::spawn().await;
+    super::campaigns::active(&app, serde_json::json!({})).await;
+    // Every admin permit is taken, as by slow exports or an integrator's loop.
+    let permits = app.state().admin_permits().clone();
+    let all = permits.available_permits();
+    assert_eq!(all, server::db::admin_concurrency(&app.state().config().database_url));
+    let held = permits.clone().acquire_many_owned(all as u32).await.unwrap();
+    // A webhook still goes through at once…
+    let order = reelproof_tests::fixtures::order(5_001, &[(11, 101)], Some("ada@example.com"));
+    let r = tokio::time::timeout(Duration::from_secs(5), app.webhook("orders/paid", &order)).await;
+    assert_eq!(r.expect("the webhook was not held up").status(), 200);
+    // …while an admin operation waits for a permit, and runs as soon as one is free.
+    {
+        let query = app.graphql("{ shop { domain } }", serde_json::json!({}));
+        tokio::pin!(query);
+        assert!(tokio::time::timeout(Duration::from_millis(300), &mut query).await.is_err(), "it waited");
+        drop(held);
+        let body = query.await;
+        assert_eq!(body["data"]["shop"]["domain"], reelproof_tests::TEST_SHOP, "{body}");
+    }
+    app.finish().await;
+}

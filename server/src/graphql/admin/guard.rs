@@ -7,17 +7,23 @@
 //!   verified more than a moment ago, the credential is checked again — a session token past
 //!   its `exp`, a revoked API token, a shop that uninstalled all stop there with
 //!   `UNAUTHENTICATED` (the client reconnects with a fresh credential).
+//! - Admission: an operation runs only with one of the state's admin permits (half the
+//!   database pool), waiting up to [`ADMISSION_WAIT`] for one, so admin work can never hold
+//!   every connection and starve webhooks.
 
 use super::AdminPrincipal;
 use crate::graphql::error::{ErrorCode, server_error};
 use crate::services::credentials;
 use crate::state::AppState;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{ServerResult, Variables};
+use async_graphql::{Response, ServerResult, Variables};
 use std::sync::Arc;
 
 pub struct CredentialGuard;
+
+/// How long an operation waits for an admission permit before it is refused as busy.
+pub const ADMISSION_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl ExtensionFactory for CredentialGuard {
     fn create(&self) -> Arc<dyn Extension> {
@@ -51,5 +57,25 @@ impl Extension for CredentialGuardExtension {
             return Err(server_error(ErrorCode::Forbidden, "this API token has the READ scope only"));
         }
         Ok(doc)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let Ok(state) = ctx.data::<AppState>() else { return next.run(ctx, operation_name).await };
+        let permits = state.admin_permits().clone();
+        match tokio::time::timeout(ADMISSION_WAIT, permits.acquire_owned()).await {
+            Ok(Ok(_permit)) => next.run(ctx, operation_name).await,
+            _ => {
+                metrics::counter!("reelproof_admin_busy_total").increment(1);
+                Response::from_errors(vec![server_error(
+                    ErrorCode::RateLimited,
+                    "the server is busy with other admin work; try again in a moment",
+                )])
+            }
+        }
     }
 }
