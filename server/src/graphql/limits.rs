@@ -20,8 +20,9 @@ impl ExtensionFactory for RootFieldLimit {
 
 struct RootFieldLimitExtension(usize);
 
-/// Fields of a selection set, counting through fragments (each fragment once per path, so a
-/// fragment cycle, which validation refuses anyway, cannot loop here).
+/// Fields of a selection set, counting through fragments. Each named fragment counts once per
+/// operation (a spread repeated at the top merges into the same fields), which also means a
+/// fragment cycle, refused by validation anyway, cannot loop here.
 fn count(doc: &ExecutableDocument, set: &SelectionSet, seen: &mut HashSet<String>) -> usize {
     set.items
         .iter()
