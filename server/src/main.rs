@@ -1,5 +1,5 @@
-//! `reelproof`: the server binary. `serve` (default), `migrate`, `shops add <domain>`,
-//! `shopify-config`.
+//! `reelproof`: the server binary. `serve` (default), `check-config`, `migrate`,
+//! `shops add <domain>`, `shopify-config`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -20,6 +20,12 @@ struct Cli {
 enum Command {
     /// Run the HTTP server and background work (the default).
     Serve {
+        #[arg(long, value_enum, default_value = "all", env = "REELPROOF_ROLE")]
+        role: Role,
+    },
+    /// Check every setting and the systems they name (database, bucket, SMTP, ffmpeg), print
+    /// what `serve` would run with (secrets masked), and exit 1 if anything is wrong.
+    CheckConfig {
         #[arg(long, value_enum, default_value = "all", env = "REELPROOF_ROLE")]
         role: Role,
     },
@@ -49,17 +55,32 @@ enum ShopsCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    server::telemetry::init_logging();
     let cli = Cli::parse();
     // Printing the app configuration needs no database and no secrets.
     if let Some(Command::ShopifyConfig { public_url, api_key }) = &cli.command {
+        server::telemetry::init_logging();
         let deployment = server::shopify::app_config::Deployment::parse(public_url, api_key)?;
         print!("{}", server::shopify::app_config::render(&deployment));
         return Ok(());
     }
+    let traces = server::telemetry::init(cli.config.otlp_endpoint.as_ref()).map_err(anyhow::Error::msg)?;
     let config = cli.config.resolve().context("configuration")?;
-    match cli.command.unwrap_or(Command::Serve { role: Role::All }) {
+    let result = run(cli.command.unwrap_or(Command::Serve { role: Role::All }), config).await;
+    // The spans of the last moments (the shutdown's) are flushed before the process goes.
+    tokio::task::spawn_blocking(move || traces.shutdown()).await.ok();
+    result
+}
+
+async fn run(command: Command, config: server::config::Config) -> anyhow::Result<()> {
+    match command {
         Command::Serve { role } => {
+            server::install_crypto_provider();
+            let report = server::preflight::check(&config, scope(role)).await;
+            if let Some(first) = report.errors().first() {
+                // One clear line (the rest: `reelproof check-config`).
+                eprintln!("reelproof: not starting: {first}");
+                std::process::exit(1);
+            }
             let app = Application::build(config).await.context("start-up")?;
             let state = app.state().clone();
             if state.is_dev() {
@@ -68,6 +89,20 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(addr = %app.local_addr(), ?role, mode = ?state.config().mode, "listening");
             app.run(role, server::shutdown_signal()).await.context("serving")?;
             tracing::info!("stopped");
+        }
+        Command::CheckConfig { role } => {
+            server::install_crypto_provider();
+            let report = server::preflight::check(&config, scope(role)).await;
+            print!("{report}");
+            let errors = report.errors();
+            if !errors.is_empty() {
+                eprintln!("reelproof: {} setting(s) would stop the server from starting:", errors.len());
+                for e in &errors {
+                    eprintln!("  - {e}");
+                }
+                std::process::exit(1);
+            }
+            println!("configuration ok: `reelproof serve --role {}` would start", format!("{role:?}").to_lowercase());
         }
         Command::Migrate => {
             let db = server::db::connect(&config.database_url).await.context("connecting")?;
@@ -85,6 +120,10 @@ async fn main() -> anyhow::Result<()> {
         Command::ShopifyConfig { .. } => unreachable!("handled before the configuration is read"),
     }
     Ok(())
+}
+
+fn scope(role: Role) -> server::preflight::Scope {
+    server::preflight::Scope { runs_media: role != Role::Web }
 }
 
 /// Dev mode is announced loudly, once, with what a newcomer needs to use it.

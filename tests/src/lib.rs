@@ -35,7 +35,8 @@ pub use db::TestDb;
 
 /// The shop every production-mode TestApp provisions.
 pub const TEST_SHOP: &str = "test-shop.myshopify.com";
-pub const TEST_API_KEY: &str = "test-api-key";
+/// A client id as Shopify issues them (32 hexadecimal characters): `serve` checks the shape.
+pub const TEST_API_KEY: &str = "7e57a9f1c0de4b5e8a11c0ffee5eed01";
 pub const TEST_API_SECRET: &str = "test-api-secret-0123456789abcdef";
 
 pub struct TestApp {
@@ -97,6 +98,7 @@ impl TestApp {
             media: Default::default(),
             capture: Default::default(),
             dispatch: Default::default(),
+            otlp_endpoint: None,
         };
         tweak(&mut config);
         // A manual clock: tests move time forward instead of waiting.
@@ -254,6 +256,15 @@ impl TestApp {
         self.raw_webhook(topic, webhook_id, bytes, Some(&sig)).await
     }
 
+    /// Sends a signed Shopify webhook to another server of the same deployment (`base`:
+    /// `http://host:port`), as Shopify's load-balanced deliveries reach any replica.
+    pub async fn webhook_at(&self, base: &str, topic: &str, body: &serde_json::Value) -> reqwest::Response {
+        let bytes = serde_json::to_vec(body).expect("serialisable");
+        let sig = server::shopify::webhooks::sign(&self.state.config().shopify.api_secret, &bytes);
+        let url = format!("{base}/webhooks/shopify");
+        self.webhook_request(&url, topic, &Uuid::new_v4().to_string(), bytes, Some(&sig)).await
+    }
+
     /// Sends raw bytes with the given signature header (or none).
     pub async fn raw_webhook(
         &self,
@@ -262,9 +273,20 @@ impl TestApp {
         body: Vec<u8>,
         sig: Option<&str>,
     ) -> reqwest::Response {
+        self.webhook_request(&self.url("/webhooks/shopify"), topic, webhook_id, body, sig).await
+    }
+
+    async fn webhook_request(
+        &self,
+        url: &str,
+        topic: &str,
+        webhook_id: &str,
+        body: Vec<u8>,
+        sig: Option<&str>,
+    ) -> reqwest::Response {
         let mut req = self
             .client
-            .post(self.url("/webhooks/shopify"))
+            .post(url)
             .header("content-type", "application/json")
             .header("X-Shopify-Topic", topic)
             .header("X-Shopify-Shop-Domain", self.shop.as_str())

@@ -14,7 +14,7 @@ pub struct ServerProcess {
 
 /// The `reelproof` binary next to this test binary (`target/<profile>/reelproof`), which cargo
 /// builds for the server package's own integration tests.
-fn binary() -> PathBuf {
+pub fn binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
     let bin = dir.join("reelproof");
@@ -74,6 +74,18 @@ impl ServerProcess {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// Sends SIGTERM (what an orchestrator does to stop a replica) and waits, at most
+    /// `within`, for the process to drain and exit; returns its exit status.
+    pub async fn terminate(mut self, within: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("the process is running");
+        let sent = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs");
+        assert!(sent.success(), "SIGTERM reached the process");
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the process did not exit within {within:?} of SIGTERM"))
+            .expect("the process exit status")
     }
 
     /// Kills the process with SIGKILL (no shutdown hooks run: a crash) and waits for it to go.

@@ -74,6 +74,11 @@ impl SmtpSink {
         out.into_iter().map(|(_, m)| m).collect()
     }
 
+    /// How many messages arrived so far (without reading them).
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(self.maildir.path().join("mail").join("new")).map(|rd| rd.count()).unwrap_or(0)
+    }
+
     /// Waits until at least `n` messages arrived.
     pub async fn wait_for_messages(&self, n: usize) -> Vec<String> {
         crate::wait_for(&format!("{n} message(s) in the SMTP sink"), Duration::from_secs(30), || async {

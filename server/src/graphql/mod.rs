@@ -8,6 +8,7 @@ pub mod admin;
 pub mod error;
 pub mod limits;
 pub mod public;
+pub mod spans;
 pub mod storefront;
 
 #[cfg(test)]

@@ -47,6 +47,7 @@ pub fn build_schema(state: AppState) -> PublicSchema {
     Schema::build(PublicQuery, PublicMutation, EmptySubscription)
         .data(state)
         .extension(super::limits::RootFieldLimit(10))
+        .extension(super::spans::OperationSpans("capture"))
         .limit_depth(6)
         .limit_complexity(200)
         .finish()

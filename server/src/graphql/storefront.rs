@@ -26,6 +26,7 @@ pub fn build_schema(state: AppState) -> StorefrontSchema {
         .extension(ApolloPersistedQueries::new(LruCacheStorage::new(512)))
         // A collection page may ask for a few dozen products' summaries by alias.
         .extension(super::limits::RootFieldLimit(60))
+        .extension(super::spans::OperationSpans("storefront"))
         .limit_depth(6)
         .limit_complexity(300)
         .finish()

@@ -44,4 +44,51 @@ pub trait JobHandler<C>: Send + Sync + 'static {
         std::time::Duration::from_secs(300)
     }
     async fn run(&self, ctx: &C, job: &entity::jobs::Model) -> Result<(), JobFailure>;
+    /// Called when a shutdown stopped a run at the drain deadline, after the run was dropped:
+    /// give back whatever the run held besides its job (a lease on another row), so the next
+    /// worker need not wait for it to run out.
+    async fn abandoned(&self, _ctx: &C, _job: &entity::jobs::Model) {}
+}
+
+/// How a background loop is told to stop: a shutdown flag and how long work already started
+/// may take to finish before it is given back.
+#[derive(Clone)]
+pub struct Stop {
+    /// `None`: a stop that never comes (tests and one-shot tools).
+    flag: Option<tokio::sync::watch::Receiver<bool>>,
+    drain: std::time::Duration,
+}
+
+impl Stop {
+    pub fn new(flag: tokio::sync::watch::Receiver<bool>, drain: std::time::Duration) -> Self {
+        Self { flag: Some(flag), drain }
+    }
+
+    /// A stop that never comes.
+    pub fn never() -> Self {
+        Self { flag: None, drain: std::time::Duration::MAX }
+    }
+
+    /// Whether shutdown has begun: start nothing new.
+    pub fn is_stopping(&self) -> bool {
+        self.flag.as_ref().is_some_and(|f| *f.borrow())
+    }
+
+    /// Resolves when shutdown begins.
+    pub async fn stopping(&self) {
+        match &self.flag {
+            Some(flag) => {
+                let mut flag = flag.clone();
+                // A dropped sender means the process is going away: that is a stop too.
+                let _ = flag.wait_for(|s| *s).await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Resolves at the drain deadline: shutdown began `drain` ago.
+    pub async fn deadline(&self) {
+        self.stopping().await;
+        tokio::time::sleep(self.drain).await;
+    }
 }

@@ -3,14 +3,13 @@
 //! Tests drive it deterministically with [`JobRunner::run_until_idle`]; `serve` runs
 //! [`JobRunner::run_loop`] until shutdown.
 
-use super::{JobContext, JobFailure, JobHandler};
+use super::{JobContext, JobFailure, JobHandler, Stop};
 use crate::domain::retry::{RetryDecision, RetryPolicy};
 use crate::store;
 use sea_orm::DbErr;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
 use tracing::Instrument;
 
 /// What happened to one claimed job.
@@ -19,6 +18,9 @@ pub enum JobOutcome {
     Done,
     Retrying,
     Dead(String),
+    /// A shutdown's drain deadline came first: the run was stopped and the job given back
+    /// as it was (no attempt counted), for the next worker to take at once.
+    Released,
 }
 
 pub struct JobRunner<C> {
@@ -42,24 +44,46 @@ impl<C: JobContext> JobRunner<C> {
 
     /// Claims and runs one due job; `None` when nothing is due.
     pub async fn run_next(&self, state: &C) -> Result<Option<JobOutcome>, DbErr> {
+        self.run_next_until(state, &Stop::never()).await
+    }
+
+    /// As [`run_next`](Self::run_next), but a run still going at `stop`'s drain deadline is
+    /// stopped and its job released.
+    pub async fn run_next_until(&self, state: &C, stop: &Stop) -> Result<Option<JobOutcome>, DbErr> {
         let now = state.now();
         let lease_until = now + chrono::Duration::from_std(self.lease).unwrap_or_default();
         let Some(job) = store::jobs::claim_next_all_shops(state.db(), &self.worker_id, now, lease_until).await? else {
             return Ok(None);
         };
         let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, shop_id = ?job.shop_id, attempt = job.attempts);
-        self.finish(state, job).instrument(span).await
+        self.finish(state, job, stop).instrument(span).await
     }
 
     /// Runs a claimed job's handler and records what happened.
-    async fn finish(&self, state: &C, job: entity::jobs::Model) -> Result<Option<JobOutcome>, DbErr> {
+    async fn finish(&self, state: &C, job: entity::jobs::Model, stop: &Stop) -> Result<Option<JobOutcome>, DbErr> {
         let result = match self.handlers.get(job.kind.as_str()) {
-            Some(handler) => match tokio::time::timeout(handler.deadline(), handler.run(state, &job)).await {
-                Ok(r) => r,
-                Err(_) => {
-                    Err(JobFailure::Transient(format!("stopped at its deadline of {} s", handler.deadline().as_secs())))
+            Some(handler) => {
+                let run = tokio::time::timeout(handler.deadline(), handler.run(state, &job));
+                tokio::select! {
+                    r = run => match r {
+                        Ok(r) => r,
+                        Err(_) => Err(JobFailure::Transient(format!(
+                            "stopped at its deadline of {} s",
+                            handler.deadline().as_secs()
+                        ))),
+                    },
+                    // The run is dropped here (a child process with it: tools are started
+                    // kill-on-drop), then the job and what it held are given back.
+                    () = stop.deadline() => {
+                        tracing::warn!("still running at the shutdown's drain deadline; stopped and given back");
+                        handler.abandoned(state, &job).await;
+                        store::jobs::release_all_shops(state.db(), job.id, &self.worker_id, state.now()).await?;
+                        metrics::counter!("reelproof_jobs_total", "kind" => job.kind.clone(), "outcome" => "released")
+                            .increment(1);
+                        return Ok(Some(JobOutcome::Released));
+                    }
                 }
-            },
+            }
             None => Err(JobFailure::Permanent(format!("no handler for job kind {:?}", job.kind))),
         };
         let done_at = state.now();
@@ -105,13 +129,15 @@ impl<C: JobContext> JobRunner<C> {
         Ok(ran)
     }
 
-    /// The background loop of `serve`: polls once a second when idle, stops on shutdown.
-    pub async fn run_loop(self: Arc<Self>, state: C, mut shutdown: watch::Receiver<bool>) {
+    /// The background loop of `serve`: polls once a second when idle. At shutdown it claims
+    /// nothing more; a run in progress may finish until the drain deadline, then it is stopped
+    /// and its job released.
+    pub async fn run_loop(self: Arc<Self>, state: C, stop: Stop) {
         loop {
-            if *shutdown.borrow() {
+            if stop.is_stopping() {
                 return;
             }
-            let idle = match self.run_next(&state).await {
+            let idle = match self.run_next_until(&state, &stop).await {
                 Ok(Some(_)) => false,
                 Ok(None) => true,
                 Err(e) => {
@@ -122,7 +148,7 @@ impl<C: JobContext> JobRunner<C> {
             if idle {
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = shutdown.changed() => return,
+                    () = stop.stopping() => return,
                 }
             }
         }
@@ -134,5 +160,6 @@ fn outcome_label(o: &JobOutcome) -> &'static str {
         JobOutcome::Done => "done",
         JobOutcome::Retrying => "retrying",
         JobOutcome::Dead(_) => "dead",
+        JobOutcome::Released => "released",
     }
 }

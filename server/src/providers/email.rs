@@ -139,6 +139,16 @@ impl Smtp {
             .build();
         Ok(Self { transport })
     }
+
+    /// Connects and greets the server (EHLO, STARTTLS and AUTH as the URL asks), sending
+    /// nothing: what `check-config` asks of the SMTP server.
+    pub async fn check(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the server did not accept the connection".into()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }
 
 #[async_trait::async_trait]

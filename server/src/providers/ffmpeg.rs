@@ -85,6 +85,20 @@ impl Ffmpeg {
         ok
     }
 
+    /// Both tools' version lines, or why one cannot be started.
+    pub async fn versions(&self) -> Result<String, String> {
+        let mut lines = Vec::new();
+        for bin in [&self.ffmpeg, &self.ffprobe] {
+            let out = run(bin, &["-version".to_owned()], PROBE_TIMEOUT).await.map_err(|e| e.to_string())?;
+            if !out.status.success() {
+                return Err(format!("{} -version failed", bin.display()));
+            }
+            let text = String::from_utf8_lossy(&out.stdout);
+            lines.push(text.lines().next().unwrap_or_default().chars().take(60).collect::<String>());
+        }
+        Ok(lines.join("; "))
+    }
+
     pub async fn probe(&self, input: &Path) -> Result<MediaInfo, MediaError> {
         let out = run(&self.ffprobe, &media::probe_args(&input.display().to_string()), PROBE_TIMEOUT).await?;
         if !out.status.success() {

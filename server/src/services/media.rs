@@ -159,7 +159,8 @@ async fn run_claimed(
     asset: entity::testimonial_media_assets::Model,
 ) -> Result<Processed, String> {
     announce(state, &asset, AssetStatus::Processing, None);
-    let outcome = transcode(state, &asset).await;
+    let span = tracing::info_span!("transcode", submission_id = %asset.submission_id);
+    let outcome = transcode(state, &asset).instrument(span).await;
     let now = state.now();
     let result = match outcome {
         Ok(Ok((info, playback, poster))) => {
@@ -373,5 +374,17 @@ impl JobHandler<AppState> for MediaJob {
             .map_err(|e| JobFailure::Permanent(format!("unreadable media payload: {e}")))?;
         let shop_id = job.shop_id.ok_or_else(|| JobFailure::Permanent("media job without a shop".into()))?;
         process(state, shop_id, p.asset_id).await.map(|_| ()).map_err(JobFailure::Transient)
+    }
+
+    /// Stopped by a shutdown mid-transcode: the asset's lease ends now, so the next worker
+    /// processes it at once instead of after the lease.
+    async fn abandoned(&self, state: &AppState, job: &jobs::Model) {
+        let (Ok(p), Some(shop_id)) = (serde_json::from_value::<MediaPayload>(job.payload.clone()), job.shop_id) else {
+            return;
+        };
+        let reason = "the worker was shut down";
+        if let Err(e) = store::media_assets::release(state.db(), shop_id, p.asset_id, state.now(), reason).await {
+            tracing::warn!(error = %e, "asset not released at shutdown; its lease will run out");
+        }
     }
 }

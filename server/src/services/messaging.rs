@@ -20,7 +20,8 @@ use crate::providers::sms::OutgoingSms;
 use crate::state::AppState;
 use crate::store;
 use crate::store::request_events::NewEvent;
-use crate::store::requests::{ChangeDetails, TransitionError};
+use crate::jobs::Stop;
+use crate::store::requests::{ChangeDetails, ClaimKind, TransitionError};
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     AlertSeverity, CampaignStatus, Channel, ExpireReason, RequestEventType, RequestStatus, TemplateChannel,
@@ -149,6 +150,12 @@ pub(crate) fn reminder_facts(r: &requests::Model, c: &campaigns::Model) -> Remin
 
 /// One round: claim up to `BATCH` due requests and handle each.
 pub async fn dispatch_due(state: &AppState) -> Result<DispatchReport, DbErr> {
+    dispatch_due_until(state, &Stop::never()).await
+}
+
+/// As [`dispatch_due`]; once `stop` says shutdown has begun, the send in progress finishes
+/// and the batch's other claims are given back.
+async fn dispatch_due_until(state: &AppState, stop: &Stop) -> Result<DispatchReport, DbErr> {
     let now = state.now();
     let links = state.links();
     let claimed = store::requests::claim_due_all_shops(state.db(), now, now + send_lease(state), BATCH, |id| {
@@ -156,11 +163,15 @@ pub async fn dispatch_due(state: &AppState) -> Result<DispatchReport, DbErr> {
     })
     .await?;
     let mut report = DispatchReport { claimed: claimed.len(), ..Default::default() };
-    for r in claimed {
+    for (i, r) in claimed.iter().enumerate() {
+        if stop.is_stopping() {
+            give_back(state, &claimed[i..], ClaimKind::Send).await?;
+            break;
+        }
         let span = tracing::info_span!("send", shop_id = %r.shop_id, request_id = %r.id, campaign_id = %r.campaign_id);
         let step = async {
-            match decide_and_send(state, &r).await {
-                Ok(outcome) => record(state, &r, outcome, &mut report).await,
+            match decide_and_send(state, r).await {
+                Ok(outcome) => record(state, r, outcome, &mut report).await,
                 Err(e) => {
                     tracing::error!(error = %e, "send round failed for a request; the lease will let it be retried");
                     Ok(())
@@ -265,6 +276,20 @@ async fn deliver(
         };
         metrics::histogram!("reelproof_send_duration_seconds", "channel" => channel.as_str())
             .record(started.elapsed().as_secs_f64());
+        let provider = match channel {
+            TemplateChannel::Email => state.email().name(),
+            TemplateChannel::Sms => match state.config().sms {
+                crate::config::SmsConfig::Outbox => "outbox",
+                crate::config::SmsConfig::Twilio(_) => "twilio",
+            },
+        };
+        let outcome = match &result {
+            Ok(_) => "accepted",
+            Err(SendError::Permanent(_)) => "refused",
+            Err(SendError::Transient(_)) => "failed",
+        };
+        metrics::counter!("reelproof_channel_sends_total", "channel" => channel.as_str(), "provider" => provider, "outcome" => outcome)
+            .increment(1);
         results.push(ChannelResult { channel, result });
     }
     Ok(results)
@@ -360,6 +385,11 @@ async fn record(
         Outcome::Sent(results, next_reminder_at) => {
             report.sent += 1;
             metrics::counter!("reelproof_sends_total", "outcome" => "sent").increment(1);
+            // Spec 001 §10's second SLO: from when the request was due to when it went out.
+            if let Some(due) = r.next_attempt_at {
+                let lag = (state.now() - due).num_milliseconds().max(0) as f64 / 1000.0;
+                metrics::histogram!("reelproof_send_lag_seconds").record(lag);
+            }
             // The first accepted channel goes with the transition; the other channel (for
             // `both`) is recorded as its own `sent` or `failed` event.
             let first = results.iter().position(|c| c.result.is_ok()).expect("Sent has an accepted channel");
@@ -473,15 +503,23 @@ fn truncate(s: &str) -> String {
 /// One reminder round (spec 001 §5): claim requests whose reminder is due and, after every
 /// hard stop is checked again at send time, send the reminder with the same capture link.
 pub async fn dispatch_reminders(state: &AppState) -> Result<DispatchReport, DbErr> {
+    dispatch_reminders_until(state, &Stop::never()).await
+}
+
+async fn dispatch_reminders_until(state: &AppState, stop: &Stop) -> Result<DispatchReport, DbErr> {
     let now = state.now();
     let claimed =
         store::requests::claim_reminders_due_all_shops(state.db(), now, now + send_lease(state), BATCH).await?;
     let mut report = DispatchReport { claimed: claimed.len(), ..Default::default() };
-    for r in claimed {
+    for (i, r) in claimed.iter().enumerate() {
+        if stop.is_stopping() {
+            give_back(state, &claimed[i..], ClaimKind::Reminder).await?;
+            break;
+        }
         let span =
             tracing::info_span!("remind", shop_id = %r.shop_id, request_id = %r.id, campaign_id = %r.campaign_id);
         let step = async {
-            if let Err(e) = remind(state, &r, now, &mut report).await {
+            if let Err(e) = remind(state, r, now, &mut report).await {
                 tracing::error!(error = %e, "reminder failed for a request; the lease will let it be retried");
             }
         };
@@ -587,21 +625,40 @@ pub async fn expire_overdue(state: &AppState) -> Result<usize, DbErr> {
 /// One full scheduler round (tests call this; `serve` runs it on a timer): first messages,
 /// reminders, then expiry.
 pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
+    run_round(state, &Stop::never()).await
+}
+
+/// Gives back the claims of a batch a shutdown cut short.
+async fn give_back(state: &AppState, claims: &[requests::Model], kind: ClaimKind) -> Result<(), DbErr> {
+    let released = store::requests::release_claims(state.db(), claims, kind).await?;
+    tracing::info!(released, ?kind, "shutting down: claims given back for the next worker");
+    Ok(())
+}
+
+/// One scheduler round; at shutdown it stops after the send in progress (giving back the rest
+/// of its batch) and skips the round's remaining steps, which the next round of any worker does.
+async fn run_round(state: &AppState, stop: &Stop) -> Result<DispatchReport, DbErr> {
     let mut report = DispatchReport::default();
     // Each round claims at most BATCH rows; a short round means nothing more is due.
     loop {
-        let r = dispatch_due(state).await?;
+        let r = dispatch_due_until(state, stop).await?;
+        report.add(&r);
+        if r.claimed < BATCH as usize || stop.is_stopping() {
+            break;
+        }
+    }
+    loop {
+        if stop.is_stopping() {
+            return Ok(report);
+        }
+        let r = dispatch_reminders_until(state, stop).await?;
         report.add(&r);
         if r.claimed < BATCH as usize {
             break;
         }
     }
-    loop {
-        let r = dispatch_reminders(state).await?;
-        report.add(&r);
-        if r.claimed < BATCH as usize {
-            break;
-        }
+    if stop.is_stopping() {
+        return Ok(report);
     }
     report.expired += expire_overdue(state).await?;
     // Not messaging, but the same periodic round: DESIGN.md's 14-day rule for submissions.
@@ -640,17 +697,17 @@ async fn sweep_staging_hourly(state: &AppState) {
 }
 
 /// The scheduler loop of `serve`: a round every few seconds until shutdown.
-pub async fn run_loop(state: AppState, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn run_loop(state: AppState, stop: Stop) {
     loop {
-        if *shutdown.borrow() {
+        if stop.is_stopping() {
             return;
         }
-        if let Err(e) = run_once(&state).await {
+        if let Err(e) = run_round(&state, &stop).await {
             tracing::error!(error = %e, "scheduler round failed");
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
-            _ = shutdown.changed() => return,
+            () = stop.stopping() => return,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod alert_summary;
 pub mod alerts;
 pub mod analytics;
 pub mod api_tokens;
+pub mod backlog;
 pub mod campaigns;
 pub mod capture;
 pub mod credentials;

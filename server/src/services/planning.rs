@@ -88,6 +88,12 @@ pub async fn plan_and_write(
         }
     }
     metrics::counter!("reelproof_requests_created_total").increment(u64::from(summary.created));
+    if summary.created > 0 {
+        // Spec 001 §10's first SLO: from the store's event (Shopify's trigger time) to the
+        // request row, in seconds. Outages and Shopify's own retries show up here.
+        let lag = (now - trigger_at).num_milliseconds().max(0) as f64 / 1000.0;
+        metrics::histogram!("reelproof_request_creation_lag_seconds").record(lag);
+    }
     for (reason, n) in &summary.skipped {
         metrics::counter!("reelproof_items_skipped_total", "reason" => reason.as_str()).increment(u64::from(*n));
     }

@@ -11,7 +11,7 @@ use entity::{JobId, ShopId};
 use entity::{JobStatus, jobs};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    Statement, TryInsertResult, Value,
+    QueryOrder, Statement, TryInsertResult, Value,
 };
 
 pub struct NewJob<'a> {
@@ -82,6 +82,31 @@ pub async fn complete_all_shops(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     finish(db, id, worker, JobStatus::Done, None, None, now).await
+}
+
+/// Gives a claimed job back untouched (a shutdown stopped its run): due at once, the attempt
+/// not counted, only if this worker still holds it.
+pub async fn release_all_shops(
+    db: &impl ConnectionTrait,
+    id: JobId,
+    worker: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    jobs::Entity::update_many()
+        .col_expr(jobs::Column::Status, JobStatus::Pending.as_str().into())
+        .col_expr(jobs::Column::LeaseUntil, Option::<DateTime<Utc>>::None.into())
+        .col_expr(jobs::Column::LockedBy, Option::<String>::None.into())
+        .col_expr(jobs::Column::Attempts, {
+            use sea_orm::sea_query::ExprTrait;
+            sea_orm::sea_query::Expr::col(jobs::Column::Attempts).sub(1)
+        })
+        .col_expr(jobs::Column::RunAt, now.into())
+        .col_expr(jobs::Column::UpdatedAt, now.into())
+        .filter(jobs::Column::Id.eq(id))
+        .filter(jobs::Column::LockedBy.eq(worker))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Schedules another attempt at `retry_at`, or buries the job (`dead`) when `retry_at` is None.
@@ -171,4 +196,25 @@ pub async fn delete(db: &impl ConnectionTrait, shop_id: ShopId, id: JobId) -> Re
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// How many jobs are due and not running, across shops, and since when the oldest has been
+/// due; and how many are buried (dead).
+pub async fn backlog_all_shops(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<(u64, Option<DateTime<Utc>>, u64), DbErr> {
+    let due = || {
+        jobs::Entity::find()
+            .filter(jobs::Column::Status.eq(JobStatus::Pending.as_str()))
+            .filter(jobs::Column::RunAt.lte(now))
+    };
+    let count = due().count(db).await?;
+    let oldest = if count == 0 {
+        None
+    } else {
+        due().order_by_asc(jobs::Column::RunAt).one(db).await?.map(|j| j.run_at)
+    };
+    let dead = jobs::Entity::find().filter(jobs::Column::Status.eq(JobStatus::Dead.as_str())).count(db).await?;
+    Ok((count, oldest, dead))
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use entity::{CampaignId, RequestId, ShopId};
 use entity::{ExpireReason, RequestEventType, RequestStatus, testimonial_requests as requests};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, QueryFilter,
-    TransactionSession, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionSession, TransactionTrait,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -516,6 +516,47 @@ pub async fn claim_reminders_due_all_shops<C: TransactionTrait + ConnectionTrait
     Ok(rows)
 }
 
+/// Gives back claims a stopping worker will not use (shutdown came before their turn): each
+/// row whose claim is still the one it took — the same lease, and for a send the same attempt
+/// count — loses its lease, so the next worker takes it at once. A send's claim also gives back
+/// the attempt it counted (nothing was tried); the fence stays sound because a released row
+/// has no lease for a stale holder to renew. Returns how many were given back.
+pub async fn release_claims<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    claims: &[requests::Model],
+    kind: ClaimKind,
+) -> Result<u64, DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let txn = db.begin().await?;
+    let mut released = 0;
+    for r in claims {
+        let Some(lease) = r.lease_until else { continue };
+        let mut update = requests::Entity::update_many()
+            .col_expr(requests::Column::LeaseUntil, Option::<DateTime<Utc>>::None.into())
+            .filter(requests::Column::Id.eq(r.id))
+            .filter(requests::Column::ShopId.eq(r.shop_id))
+            .filter(requests::Column::LeaseUntil.eq(lease));
+        if kind == ClaimKind::Send {
+            update = update
+                .col_expr(requests::Column::Attempts, Expr::col(requests::Column::Attempts).sub(1))
+                .filter(requests::Column::Status.eq(RequestStatus::Queued.as_str()))
+                .filter(requests::Column::Attempts.eq(r.attempts));
+        }
+        released += update.exec(&txn).await?.rows_affected;
+    }
+    txn.commit().await?;
+    Ok(released)
+}
+
+/// Which claim [`release_claims`] gives back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimKind {
+    /// A due send's ([`claim_due_all_shops`]).
+    Send,
+    /// A reminder's ([`claim_reminders_due_all_shops`]).
+    Reminder,
+}
+
 /// Sets when the next reminder is due (`None`: never again) and releases the claim. Not a
 /// status change, so no event.
 pub async fn set_next_reminder(
@@ -753,4 +794,24 @@ pub async fn by_ids(
         .filter(requests::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await
+}
+
+/// How many requests are due and not sent, across shops, and since when the oldest has been
+/// due: the dispatch backlog an operator watches.
+pub async fn due_backlog_all_shops(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<(u64, Option<DateTime<Utc>>), DbErr> {
+    let due = || {
+        requests::Entity::find()
+            .filter(requests::Column::Status.is_in([RequestStatus::Scheduled.as_str(), RequestStatus::Queued.as_str()]))
+            .filter(requests::Column::NextAttemptAt.lte(now))
+    };
+    let count = due().count(db).await?;
+    let oldest = if count == 0 {
+        None
+    } else {
+        due().order_by_asc(requests::Column::NextAttemptAt).one(db).await?.and_then(|r| r.next_attempt_at)
+    };
+    Ok((count, oldest))
 }

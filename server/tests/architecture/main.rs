@@ -46,6 +46,11 @@ const LAYERS: &[Layer] = &[
         why: "configuration builds the settings of the outside systems and nothing else",
     },
     Layer {
+        name: "preflight",
+        may_use: &["domain", "config", "db", "providers"],
+        why: "configuration checking probes the outside systems the configuration names, and changes nothing",
+    },
+    Layer {
         name: "state",
         may_use: &["domain", "clock", "config", "providers", "shopify", "jobs"],
         why: "the application state holds the outside systems; it must not reach up into services or transports",

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run -p reelproof-tests --bin fake_shopify -- 127.0.0.1:8082
-//! SHOPIFY_API_KEY=test-api-key SHOPIFY_API_SECRET=test-api-secret-0123456789abcdef \
+//! SHOPIFY_API_KEY=7e57a9f1c0de4b5e8a11c0ffee5eed01 SHOPIFY_API_SECRET=test-api-secret-0123456789abcdef \
 //!   SHOPIFY_ADMIN_BASE=http://127.0.0.1:8082 REELPROOF_ENCRYPTION_KEY=$(openssl rand -base64 32) \
 //!   cargo run -p server --bin reelproof
 //! ```

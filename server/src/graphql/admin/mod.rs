@@ -107,6 +107,7 @@ pub fn build_schema(state: AppState) -> AdminSchema {
         .data(state)
         .extension(guard::CredentialGuard)
         .extension(crate::graphql::limits::RootFieldLimit(30))
+        .extension(crate::graphql::spans::OperationSpans("admin"))
         // The standard introspection query (graphql-js 16: GraphiQL, client generators) is 15
         // deep; the deepest real query is far shallower.
         .limit_depth(15)
