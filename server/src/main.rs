@@ -55,6 +55,8 @@ enum ShopsCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Before any HTTP client exists (the trace exporter's is the first).
+    server::install_crypto_provider();
     let cli = Cli::parse();
     // Printing the app configuration needs no database and no secrets.
     if let Some(Command::ShopifyConfig { public_url, api_key }) = &cli.command {
@@ -74,7 +76,6 @@ async fn main() -> anyhow::Result<()> {
 async fn run(command: Command, config: server::config::Config) -> anyhow::Result<()> {
     match command {
         Command::Serve { role } => {
-            server::install_crypto_provider();
             let report = server::preflight::check(&config, scope(role)).await;
             if let Some(first) = report.errors().first() {
                 // One clear line (the rest: `reelproof check-config`).
@@ -91,7 +92,6 @@ async fn run(command: Command, config: server::config::Config) -> anyhow::Result
             tracing::info!("stopped");
         }
         Command::CheckConfig { role } => {
-            server::install_crypto_provider();
             let report = server::preflight::check(&config, scope(role)).await;
             print!("{report}");
             let errors = report.errors();
