@@ -94,7 +94,8 @@ impl Ffmpeg {
                 return Err(format!("{} -version failed", bin.display()));
             }
             let text = String::from_utf8_lossy(&out.stdout);
-            lines.push(text.lines().next().unwrap_or_default().chars().take(60).collect::<String>());
+            let first = text.lines().next().unwrap_or_default();
+            lines.push(first.split(" Copyright").next().unwrap_or(first).to_owned());
         }
         Ok(lines.join("; "))
     }
