@@ -76,7 +76,7 @@ pub fn server_config(data_dir: &std::path::Path, database_url: &str, api_secret:
         media: Default::default(),
         capture: Default::default(),
         dispatch: Default::default(),
-            otlp_endpoint: None,
+        otlp_endpoint: None,
     }
 }
 

@@ -98,11 +98,7 @@ pub async fn check(config: &Config, scope: Scope) -> Report {
     );
     database(&mut r, &config.database_url).await;
     shopify(&mut r, config, prod);
-    r.push(
-        "REELPROOF_ENCRYPTION_KEY",
-        format!("set (key id {})", config.encryption_key.id()),
-        Verdict::Ok,
-    );
+    r.push("REELPROOF_ENCRYPTION_KEY", format!("set (key id {})", config.encryption_key.id()), Verdict::Ok);
     if let Some(k) = &config.previous_encryption_key {
         r.push(
             "REELPROOF_ENCRYPTION_KEY_PREVIOUS",
@@ -253,7 +249,9 @@ fn sms(r: &mut Report, config: &Config) {
                 s.len() == 34 && s.starts_with(prefix) && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
             };
             let verdict = if !sid_ok(&t.account_sid, "AC") {
-                Verdict::Error("TWILIO_ACCOUNT_SID is not an account SID (AC followed by 32 hexadecimal characters)".into())
+                Verdict::Error(
+                    "TWILIO_ACCOUNT_SID is not an account SID (AC followed by 32 hexadecimal characters)".into(),
+                )
             } else if t.messaging_service_sid.as_deref().is_some_and(|s| !sid_ok(s, "MG")) {
                 Verdict::Error(
                     "TWILIO_MESSAGING_SERVICE_SID is not a messaging service SID (MG followed by 32 hexadecimal characters)"
@@ -265,13 +263,18 @@ fn sms(r: &mut Report, config: &Config) {
                 Verdict::Ok
             };
             let sender = t.from_number.clone().or_else(|| t.messaging_service_sid.clone()).unwrap_or_default();
-            r.push("SMS_TRANSPORT", format!("twilio, account {}, from {sender}, token {}", t.account_sid, mask_secret(&t.auth_token)), verdict);
+            r.push(
+                "SMS_TRANSPORT",
+                format!("twilio, account {}, from {sender}, token {}", t.account_sid, mask_secret(&t.auth_token)),
+                verdict,
+            );
         }
     }
 }
 
 fn is_e164(n: &str) -> bool {
-    n.strip_prefix('+').is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0'))
+    n.strip_prefix('+')
+        .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) && !d.starts_with('0'))
 }
 
 async fn storage(r: &mut Report, config: &Config) {
@@ -279,7 +282,8 @@ async fn storage(r: &mut Report, config: &Config) {
         MediaStore::Local => {
             let dir = config.data_dir.join("media");
             let shown = format!("local: {}", dir.display());
-            let probe = local_writable(&dir).await.map_err(|e| format!("MEDIA_STORE: {} is not writable: {e}", dir.display()));
+            let probe =
+                local_writable(&dir).await.map_err(|e| format!("MEDIA_STORE: {} is not writable: {e}", dir.display()));
             (shown, probe)
         }
         MediaStore::S3(s3) => {
@@ -323,9 +327,7 @@ async fn ffmpeg(r: &mut Report, config: &Config, scope: Scope, prod: bool) {
     let shown = format!("{} and {}", tools.ffmpeg.display(), tools.ffprobe.display());
     let verdict = match tools.versions().await {
         Ok(v) => return r.push("FFMPEG_PATH / FFPROBE_PATH", format!("{shown}: {v}"), Verdict::Ok),
-        Err(e) if !scope.runs_media => {
-            Verdict::Note(format!("{e}; this process runs no media work (--role web)"))
-        }
+        Err(e) if !scope.runs_media => Verdict::Note(format!("{e}; this process runs no media work (--role web)")),
         Err(e) if !prod => Verdict::Note(format!("{e}; videos will fail to process until it is installed")),
         Err(e) => Verdict::Error(format!(
             "FFMPEG_PATH / FFPROBE_PATH: {e}; the media worker cannot process videos (install ffmpeg, or run this process with --role web)"

@@ -20,7 +20,12 @@ struct OperationSpansExtension(&'static str);
 
 #[async_trait::async_trait]
 impl Extension for OperationSpansExtension {
-    async fn execute(&self, ctx: &ExtensionContext<'_>, operation_name: Option<&str>, next: NextExecute<'_>) -> Response {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
         let span = tracing::info_span!(
             "graphql.operation",
             graphql.schema = self.0,

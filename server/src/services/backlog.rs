@@ -10,7 +10,8 @@ use sea_orm::DbErr;
 /// Sets the backlog gauges; a database that does not answer leaves them as they were.
 pub async fn measure(state: &AppState) -> Result<(), DbErr> {
     let now = state.now();
-    let age = |oldest: Option<DateTime<Utc>>| oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
+    let age =
+        |oldest: Option<DateTime<Utc>>| oldest.map_or(0.0, |t| (now - t).num_milliseconds().max(0) as f64 / 1000.0);
     let (requests, oldest_request) = store::requests::due_backlog_all_shops(state.db(), now).await?;
     metrics::gauge!("reelproof_due_requests").set(requests as f64);
     metrics::gauge!("reelproof_due_requests_oldest_age_seconds").set(age(oldest_request));

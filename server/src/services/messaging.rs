@@ -15,12 +15,12 @@ use crate::domain::send_window::SendWindow;
 use crate::domain::settings::ShopSettings;
 use crate::domain::templates::{self, MessageVars, TemplateSource};
 use crate::domain::tokens::{CaptureToken, TokenHash};
+use crate::jobs::Stop;
 use crate::providers::email::{OutgoingEmail, SendError};
 use crate::providers::sms::OutgoingSms;
 use crate::state::AppState;
 use crate::store;
 use crate::store::request_events::NewEvent;
-use crate::jobs::Stop;
 use crate::store::requests::{ChangeDetails, ClaimKind, TransitionError};
 use chrono::{DateTime, Duration, Utc};
 use entity::{
@@ -630,7 +630,7 @@ pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
 
 /// Gives back the claims of a batch a shutdown cut short.
 async fn give_back(state: &AppState, claims: &[requests::Model], kind: ClaimKind) -> Result<(), DbErr> {
-    let released = store::requests::release_claims(state.db(), claims, kind).await?;
+    let released = store::requests::release_claims_all_shops(state.db(), claims, kind).await?;
     tracing::info!(released, ?kind, "shutting down: claims given back for the next worker");
     Ok(())
 }

@@ -210,11 +210,8 @@ pub async fn backlog_all_shops(
             .filter(jobs::Column::RunAt.lte(now))
     };
     let count = due().count(db).await?;
-    let oldest = if count == 0 {
-        None
-    } else {
-        due().order_by_asc(jobs::Column::RunAt).one(db).await?.map(|j| j.run_at)
-    };
+    let oldest =
+        if count == 0 { None } else { due().order_by_asc(jobs::Column::RunAt).one(db).await?.map(|j| j.run_at) };
     let dead = jobs::Entity::find().filter(jobs::Column::Status.eq(JobStatus::Dead.as_str())).count(db).await?;
     Ok((count, oldest, dead))
 }

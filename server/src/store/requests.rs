@@ -521,7 +521,7 @@ pub async fn claim_reminders_due_all_shops<C: TransactionTrait + ConnectionTrait
 /// count — loses its lease, so the next worker takes it at once. A send's claim also gives back
 /// the attempt it counted (nothing was tried); the fence stays sound because a released row
 /// has no lease for a stale holder to renew. Returns how many were given back.
-pub async fn release_claims<C: TransactionTrait + ConnectionTrait>(
+pub async fn release_claims_all_shops<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     claims: &[requests::Model],
     kind: ClaimKind,
@@ -548,7 +548,7 @@ pub async fn release_claims<C: TransactionTrait + ConnectionTrait>(
     Ok(released)
 }
 
-/// Which claim [`release_claims`] gives back.
+/// Which claim [`release_claims_all_shops`] gives back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClaimKind {
     /// A due send's ([`claim_due_all_shops`]).

@@ -149,7 +149,8 @@ async fn serve_refuses_to_start_on_a_broken_setting_with_one_clear_line() {
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line:\n{stderr}");
     assert!(
-        lines[0].starts_with("reelproof: not starting: EMAIL_TRANSPORT: cannot use the SMTP server at smtp://127.0.0.1:9"),
+        lines[0]
+            .starts_with("reelproof: not starting: EMAIL_TRANSPORT: cannot use the SMTP server at smtp://127.0.0.1:9"),
         "{stderr}"
     );
     // Nothing was started: no migration ran on the (empty) database, no outbox was made.

@@ -231,7 +231,10 @@ fn alert_rules_and_the_dashboard_read_metrics_the_server_records_and_link_to_the
             for m in metrics_in(expr) {
                 assert!(known.contains(&m), "{name} reads {m}, which the server does not record");
             }
-            assert!(["page", "ticket"].contains(&rule["labels"]["severity"].as_str().unwrap_or("")), "{name}: severity");
+            assert!(
+                ["page", "ticket"].contains(&rule["labels"]["severity"].as_str().unwrap_or("")),
+                "{name}: severity"
+            );
             assert!(rule["annotations"]["summary"].as_str().is_some(), "{name}: summary");
             let runbook = rule["annotations"]["runbook"].as_str().unwrap_or_else(|| panic!("{name}: runbook"));
             let anchor = runbook.strip_prefix("OPERATIONS.md#").unwrap_or_else(|| panic!("{name}: {runbook}"));

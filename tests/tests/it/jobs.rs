@@ -130,3 +130,57 @@ async fn a_job_past_its_deadline_is_stopped_and_retried() {
     jobs::Entity::delete_many().exec(app.db()).await.unwrap();
     app.finish().await;
 }
+
+/// A long job that notes when the runner gives it up.
+struct Long(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+#[async_trait::async_trait]
+impl server::jobs::JobHandler<server::state::AppState> for Long {
+    fn kind(&self) -> &'static str {
+        "long"
+    }
+
+    async fn run(&self, _: &server::state::AppState, _: &jobs::Model) -> Result<(), server::jobs::JobFailure> {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        Ok(())
+    }
+
+    async fn abandoned(&self, _: &server::state::AppState, _: &jobs::Model) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn a_job_still_running_at_the_shutdowns_drain_deadline_is_stopped_and_given_back_uncounted() {
+    let app = TestApp::spawn().await;
+    enqueue(app.db(), None, job("long", None), Utc::now()).await.unwrap();
+    let abandoned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let runner = server::jobs::runner::JobRunner::new(vec![std::sync::Arc::new(Long(abandoned.clone()))]);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop = server::jobs::Stop::new(stop_rx, std::time::Duration::from_millis(300));
+    let run = runner.run_next_until(app.state(), &stop);
+    let shutdown = async {
+        // The job is running (claimed, one attempt counted) when the shutdown comes.
+        reelproof_tests::wait_for("the job to run", std::time::Duration::from_secs(10), || async {
+            let row = jobs::Entity::find().one(app.db()).await.unwrap()?;
+            (row.status == JobStatus::Running).then_some(())
+        })
+        .await;
+        stop_tx.send(true).unwrap();
+    };
+    let (outcome, ()) = tokio::time::timeout(std::time::Duration::from_secs(10), async { tokio::join!(run, shutdown) })
+        .await
+        .expect("the runner gives the job up at the drain deadline");
+    assert_eq!(outcome.unwrap(), Some(server::jobs::runner::JobOutcome::Released));
+    assert!(abandoned.load(std::sync::atomic::Ordering::SeqCst), "the handler gave back what it held");
+    let row = jobs::Entity::find().one(app.db()).await.unwrap().unwrap();
+    assert_eq!(row.status, JobStatus::Pending, "due again for the next worker");
+    assert_eq!(row.attempts, 0, "a run stopped by a shutdown is not an attempt");
+    assert!(row.locked_by.is_none() && row.lease_until.is_none() && row.run_at <= Utc::now());
+    // The next worker takes it at once.
+    let now = Utc::now();
+    let next = claim_next_all_shops(app.db(), "w2", now, now + Duration::minutes(5)).await.unwrap();
+    assert_eq!(next.map(|j| j.attempts), Some(1));
+    jobs::Entity::delete_many().exec(app.db()).await.unwrap();
+    app.finish().await;
+}

@@ -288,3 +288,40 @@ async fn a_worker_whose_claim_ran_out_neither_sends_nor_overwrites_the_newer_out
     assert_eq!((row.status, row.provider_message_id.as_deref()), (RequestStatus::Sent, Some("m-b")));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn claims_given_back_at_shutdown_are_taken_at_once_uncounted_and_stay_fenced() {
+    use server::store::requests::{ClaimKind, claim_due_all_shops, release_claims_all_shops, renew_claim};
+    let app = TestApp::spawn().await;
+    active(&app, json!({"delayDays": 0})).await;
+    for i in 0..3 {
+        app.webhook("orders/paid", &fixtures::order(6_100 + i, &[(610 + i, 101)], Some("ada@example.com"))).await;
+    }
+    let hash = |id| app.state().links().capture_token(id).hash();
+    let now = app.now();
+    let claimed = claim_due_all_shops(app.db(), now, now + Duration::minutes(2), 50, hash).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    // The stopping worker sent the first and gives back the other two.
+    assert_eq!(release_claims_all_shops(app.db(), &claimed[1..], ClaimKind::Send).await.unwrap(), 2);
+    // Given back twice (a retry of the shutdown step) changes nothing more.
+    assert_eq!(release_claims_all_shops(app.db(), &claimed[1..], ClaimKind::Send).await.unwrap(), 0);
+    // Another worker takes them now, not after the lease, with the attempt count they had.
+    let again = claim_due_all_shops(app.db(), now, now + Duration::minutes(2), 50, hash).await.unwrap();
+    let mut ids: Vec<_> = again.iter().map(|r| (r.id, r.attempts)).collect();
+    ids.sort();
+    let mut expected: Vec<_> = claimed[1..].iter().map(|r| (r.id, r.attempts)).collect();
+    expected.sort();
+    assert_eq!(ids, expected, "the same requests, the released attempt not counted");
+    // The new holder renews and sends; a late give-back by the stopped worker (its lease is
+    // not the one the row holds any more) touches nothing.
+    let old = &claimed[1];
+    let taken = again.iter().find(|r| r.id == old.id).unwrap();
+    assert!(
+        renew_claim(app.db(), app.shop_id(), taken.id, taken.attempts, now, now + Duration::minutes(3)).await.unwrap()
+    );
+    let late = release_claims_all_shops(app.db(), std::slice::from_ref(old), ClaimKind::Send).await.unwrap();
+    assert_eq!(late, 0, "not the stopped worker's to give back any more");
+    let row = requests::Entity::find_by_id(old.id).one(app.db()).await.unwrap().unwrap();
+    assert!(row.lease_until.is_some(), "the new holder keeps its claim");
+    app.finish().await;
+}

@@ -69,7 +69,8 @@ async fn spans_reach_an_otlp_receiver_with_ids_and_without_secrets_or_contact_da
     let app = TestApp::spawn().await;
     active(&app, json!({"delayDays": 0})).await;
     let (endpoint, spans) = receiver().await;
-    let env = [("RUST_LOG", "warn"), ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_BSP_SCHEDULE_DELAY", "200")];
+    let env =
+        [("RUST_LOG", "warn"), ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_BSP_SCHEDULE_DELAY", "200")];
     let server = ServerProcess::start_with(&app, "all", &env, None).await;
 
     // A webhook, then the send the process's own scheduler makes.
@@ -77,8 +78,8 @@ async fn spans_reach_an_otlp_receiver_with_ids_and_without_secrets_or_contact_da
     let order = fixtures::order(81_001, &[(11, 101)], Some(email));
     assert_eq!(app.webhook_at(&server.url(""), "orders/paid", &order).await.status(), 200);
     let request = wait_for("the request to be sent", Duration::from_secs(30), || async {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         use entity::testimonial_requests as requests;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let rows = requests::Entity::find().filter(requests::Column::ShopId.eq(app.shop_id())).all(app.db()).await;
         rows.unwrap().into_iter().find(|r| r.status == entity::RequestStatus::Sent)
     })
@@ -111,12 +112,16 @@ async fn spans_reach_an_otlp_receiver_with_ids_and_without_secrets_or_contact_da
         .await
         .unwrap();
     assert_eq!(put.status(), 201);
-    let input = json!({"uploadKey": target["uploadKey"], "displayName": "Otto", "consentPublish": true, "consentVersion": 1});
+    let input =
+        json!({"uploadKey": target["uploadKey"], "displayName": "Otto", "consentPublish": true, "consentVersion": 1});
     let submitted = reelproof_tests::json_of(
-        reelproof_tests::http().post(&public).json(&json!({"query": super::capture::SUBMIT, "variables": {"t": token, "i": input}})),
+        reelproof_tests::http()
+            .post(&public)
+            .json(&json!({"query": super::capture::SUBMIT, "variables": {"t": token, "i": input}})),
     )
     .await;
-    let submission_id = submitted["data"]["submitTestimonial"]["id"].as_str().unwrap_or_else(|| panic!("{submitted}")).to_owned();
+    let submission_id =
+        submitted["data"]["submitTestimonial"]["id"].as_str().unwrap_or_else(|| panic!("{submitted}")).to_owned();
 
     let named = |name: &str| spans.lock().unwrap().iter().filter(|s| s.name == name).cloned().collect::<Vec<_>>();
     wait_for("the transcode's span to be exported", Duration::from_secs(60), || async {
@@ -127,7 +132,8 @@ async fn spans_reach_an_otlp_receiver_with_ids_and_without_secrets_or_contact_da
 
     let shop_id = app.shop_id().to_string();
     // HTTP spans are named as OpenTelemetry's conventions say: "{method} {route}".
-    let http: Vec<Span> = spans.lock().unwrap().iter().filter(|s| s.attributes.contains_key("http.route")).cloned().collect();
+    let http: Vec<Span> =
+        spans.lock().unwrap().iter().filter(|s| s.attributes.contains_key("http.route")).cloned().collect();
     assert!(http.iter().any(|s| s.name == "POST /webhooks/shopify"), "{http:?}");
     assert!(
         http.iter().any(|s| s.attributes.get("http.route").map(String::as_str) == Some("/webhooks/shopify")
@@ -165,6 +171,10 @@ async fn spans_reach_an_otlp_receiver_with_ids_and_without_secrets_or_contact_da
             }
         }
     }
-    println!("telemetry: {} spans exported ({} kinds)", all.len(), all.iter().map(|s| &s.name).collect::<std::collections::BTreeSet<_>>().len());
+    println!(
+        "telemetry: {} spans exported ({} kinds)",
+        all.len(),
+        all.iter().map(|s| &s.name).collect::<std::collections::BTreeSet<_>>().len()
+    );
     app.finish().await;
 }
