@@ -295,7 +295,8 @@ async fn claims_given_back_at_shutdown_are_taken_at_once_uncounted_and_stay_fenc
     let app = TestApp::spawn().await;
     active(&app, json!({"delayDays": 0})).await;
     for i in 0..3 {
-        app.webhook("orders/paid", &fixtures::order(6_100 + i, &[(610 + i, 101)], Some("ada@example.com"))).await;
+        let email = format!("drain-{i}@example.com");
+        app.webhook("orders/paid", &fixtures::order(6_100 + i, &[(610 + i, 101 + i)], Some(&email))).await;
     }
     let hash = |id| app.state().links().capture_token(id).hash();
     let now = app.now();
