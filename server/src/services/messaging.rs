@@ -702,8 +702,19 @@ pub async fn run_loop(state: AppState, stop: Stop) {
         if stop.is_stopping() {
             return;
         }
-        if let Err(e) = run_round(&state, &stop).await {
-            tracing::error!(error = %e, "scheduler round failed");
+        tokio::select! {
+            result = run_round(&state, &stop) => {
+                if let Err(e) = result {
+                    tracing::error!(error = %e, "scheduler round failed");
+                }
+            }
+            // A provider call that hangs past the drain deadline must not hold the shutdown:
+            // the round is dropped as a crash would drop it, and the send's lease hands the
+            // request to another worker.
+            () = stop.deadline() => {
+                tracing::warn!("a send was still in progress at the drain deadline; its lease will hand it over");
+                return;
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
