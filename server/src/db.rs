@@ -58,9 +58,33 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
+/// Applies pending migrations. On Postgres one process at a time: replicas of a new release
+/// that start together on a database not yet migrated would otherwise run the same migration
+/// twice (one of them failing half-way on "already exists"). The lock is a session-level
+/// advisory lock held on one pooled connection while the pool migrates; a process that dies
+/// holding it releases it with its connection.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let db_err = |e: sea_orm::sqlx::Error| DbErr::Custom(format!("migration lock: {e}"));
+    let mut lock = db.get_postgres_connection_pool().acquire().await.map_err(db_err)?;
+    sea_orm::sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *lock)
+        .await
+        .map_err(db_err)?;
+    let result = Migrator::up(db, None).await;
+    sea_orm::sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *lock)
+        .await
+        .map_err(db_err)?;
+    result
 }
+
+/// The advisory lock key of migrations ("rp-migr" in ASCII): any constant no other lock uses.
+const MIGRATION_LOCK: i64 = 0x7270_2d6d_6967_72;
 
 /// How many migrations the database has not had yet.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {

@@ -132,3 +132,32 @@ async fn deleting_a_shop_cascades_to_all_of_its_rows() {
     assert_eq!(entity::testimonial_request_events::Entity::find().count(db).await.unwrap(), 1);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn replicas_starting_together_on_an_unmigrated_database_migrate_it_once() {
+    if !TestDb::is_postgres() {
+        println!(
+            "replicas migrating together: PostgreSQL only (replicas share PostgreSQL; SQLite is one process's file)"
+        );
+        return;
+    }
+    // Four processes' worth of pools, as four replicas of a new release starting at once.
+    let mut test_db = TestDb::create().await;
+    let mut pools = Vec::new();
+    for _ in 0..4 {
+        pools.push(server::db::connect(test_db.url()).await.unwrap());
+    }
+    let results = futures_util::future::join_all(pools.iter().map(server::db::migrate)).await;
+    for r in &results {
+        assert!(r.is_ok(), "every replica starts: {results:?}");
+    }
+    let db = &pools[0];
+    assert_eq!(our_tables(db).await, TABLES);
+    assert!(Migrator::get_pending_migrations(db).await.unwrap().is_empty());
+    let applied = Migrator::get_applied_migrations(db).await.unwrap().len();
+    assert_eq!(applied, Migrator::migrations().len(), "each migration recorded once");
+    for p in pools {
+        p.close().await.unwrap();
+    }
+    test_db.drop_now().await;
+}
