@@ -84,7 +84,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 /// The advisory lock key of migrations ("rp-migr" in ASCII): any constant no other lock uses.
-const MIGRATION_LOCK: i64 = 0x7270_2d6d_6967_72;
+const MIGRATION_LOCK: i64 = 0x0072_702d_6d69_6772;
 
 /// How many migrations the database has not had yet.
 pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
