@@ -110,6 +110,22 @@ pub async fn check(config: &Config, scope: Scope) -> Report {
     sms(&mut r, config);
     storage(&mut r, config).await;
     ffmpeg(&mut r, config, scope, prod).await;
+    let cb = &config.callbacks;
+    let set = |on: bool| if on { "set: its callback endpoint is on" } else { "unset: no callback endpoint" };
+    r.push("SENDGRID_WEBHOOK_PUBLIC_KEY", set(cb.sendgrid_public_key.is_some()), Verdict::Ok);
+    r.push("POSTMARK_WEBHOOK_AUTH", set(cb.postmark_basic_auth.is_some()), Verdict::Ok);
+    r.push("TWILIO_AUTH_TOKEN", set(cb.twilio_auth_token.is_some()), Verdict::Ok);
+    let import = &config.media.import;
+    r.push(
+        "REELPROOF_IMPORT_ALLOW_PRIVATE",
+        import.allow_private.to_string(),
+        if import.allow_private && prod {
+            Verdict::Note("CSV imports may fetch from this server's own network: for tests and local use only".into())
+        } else {
+            Verdict::Ok
+        },
+    );
+    r.push("IMPORT_FETCH_TIMEOUT_SECONDS", import.timeout.as_secs().to_string(), Verdict::Ok);
     let c = &config.capture;
     r.push(
         "CAPTURE_RATE_PER_IP / _PER_TOKEN",
