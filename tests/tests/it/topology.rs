@@ -212,6 +212,8 @@ async fn two_web_processes_and_a_worker_share_the_work_and_a_stopped_worker_drai
 
     // The merchant approves and publishes on replica B; the storefront on either replica shows it.
     let admin = web_b.url("/api/graphql");
+    // A session token lives a minute, as Shopify's do: the merchant's admin fetches a fresh one.
+    let session = app.session_token();
     let publish = "mutation($id: ID!) { approveSubmission(id: $id) { id } publishSubmission(id: $id, placements: [HOME]) { id published } }";
     let body = post_json(&admin, Some(&session), json!({"query": publish, "variables": {"id": submission_id}})).await;
     assert_eq!(body["data"]["publishSubmission"]["published"], true, "{body}");
