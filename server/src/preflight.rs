@@ -34,6 +34,13 @@ pub enum Verdict {
     Error(String),
 }
 
+impl Verdict {
+    /// A note when `when` holds (typically: in production), fine otherwise.
+    fn note_if(when: bool, note: &str) -> Self {
+        if when { Verdict::Note(note.to_owned()) } else { Verdict::Ok }
+    }
+}
+
 /// Everything checked, in the order an operator reads a deployment.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -119,11 +126,10 @@ pub async fn check(config: &Config, scope: Scope) -> Report {
     r.push(
         "REELPROOF_IMPORT_ALLOW_PRIVATE",
         import.allow_private.to_string(),
-        if import.allow_private && prod {
-            Verdict::Note("CSV imports may fetch from this server's own network: for tests and local use only".into())
-        } else {
-            Verdict::Ok
-        },
+        Verdict::note_if(
+            import.allow_private && prod,
+            "CSV imports may fetch from this server's own network: for tests and local use only",
+        ),
     );
     r.push("IMPORT_FETCH_TIMEOUT_SECONDS", import.timeout.as_secs().to_string(), Verdict::Ok);
     let c = &config.capture;
@@ -153,11 +159,8 @@ pub async fn check(config: &Config, scope: Scope) -> Report {
 
 fn public_url(r: &mut Report, config: &Config, prod: bool) {
     let Some(url) = &config.public_url else {
-        let verdict = if prod {
-            Verdict::Note("unset: links use http://<listen>, which customers cannot reach in production".into())
-        } else {
-            Verdict::Ok
-        };
+        let verdict =
+            Verdict::note_if(prod, "unset: links use http://<listen>, which customers cannot reach in production");
         return r.push("REELPROOF_PUBLIC_URL", format!("unset (http://{})", config.listen), verdict);
     };
     let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
@@ -211,20 +214,12 @@ fn shopify(r: &mut Report, config: &Config, prod: bool) {
         r.push("SHOPIFY_API_SECRET_PREVIOUS", format!("{}: accepted during a rotation", mask_secret(p)), Verdict::Ok);
     }
     if let Some(base) = &s.admin_base {
-        let verdict = if prod {
-            Verdict::Note("every shop's Admin API is reached at this base instead of Shopify (tests and fakes)".into())
-        } else {
-            Verdict::Ok
-        };
-        r.push("SHOPIFY_ADMIN_BASE", base.to_string(), verdict);
+        let note = "every shop's Admin API is reached at this base instead of Shopify (tests and fakes)";
+        r.push("SHOPIFY_ADMIN_BASE", base.to_string(), Verdict::note_if(prod, note));
     }
     if let Some(url) = &s.app_bridge_url {
-        let verdict = if prod {
-            Verdict::Note("App Bridge is not loaded from Shopify's CDN, which production apps must use".into())
-        } else {
-            Verdict::Ok
-        };
-        r.push("SHOPIFY_APP_BRIDGE_URL", url.to_string(), verdict);
+        let note = "App Bridge is not loaded from Shopify's CDN, which production apps must use";
+        r.push("SHOPIFY_APP_BRIDGE_URL", url.to_string(), Verdict::note_if(prod, note));
     }
 }
 
@@ -239,11 +234,10 @@ async fn email(r: &mut Report, config: &Config) {
         return r.push(
             "EMAIL_TRANSPORT",
             format!("outbox: files under {}", outbox.display()),
-            if config.mode == Mode::Production {
-                Verdict::Note("no email leaves this server: set EMAIL_TRANSPORT to an SMTP URL".into())
-            } else {
-                Verdict::Ok
-            },
+            Verdict::note_if(
+                config.mode == Mode::Production,
+                "no email leaves this server: set EMAIL_TRANSPORT to an SMTP URL",
+            ),
         );
     };
     let shown = mask_url(url);

@@ -71,13 +71,7 @@ impl Ffmpeg {
         {
             return ok;
         }
-        let mut ok = true;
-        for bin in [&self.ffmpeg, &self.ffprobe] {
-            if run(bin, &["-version".to_owned()], PROBE_TIMEOUT).await.is_err() {
-                ok = false;
-                break;
-            }
-        }
+        let ok = self.versions().await.is_ok();
         LAST.lock()
             .unwrap_or_else(|e| e.into_inner())
             .get_or_insert_with(Seen::new)

@@ -282,7 +282,7 @@ fn alert_rules_and_the_dashboard_read_metrics_the_server_records_and_link_to_the
 }
 
 #[test]
-fn readme_links_the_operations_guide_and_it_links_the_deploy_files() {
+fn readme_links_the_operations_guide_and_the_deploy_files_and_the_guide_explains_them() {
     let readme = read("README.md");
     assert!(readme.contains("(OPERATIONS.md)"), "README links OPERATIONS.md");
     let ops = read("OPERATIONS.md");
@@ -294,6 +294,7 @@ fn readme_links_the_operations_guide_and_it_links_the_deploy_files() {
         "deploy/grafana/reelproof.json",
     ] {
         assert!(ops.contains(f), "OPERATIONS.md mentions {f}");
+        assert!(readme.contains(&format!("]({f})")), "README links {f}");
         assert!(repo().join(f).exists(), "{f} exists");
     }
 }
