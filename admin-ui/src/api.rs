@@ -11,6 +11,12 @@ pub async fn run<Q: GraphQLQuery>(variables: Q::Variables) -> Result<Q::Response
     api_client::transport::post::<Q>(admin::ENDPOINT, Some(&token), variables).await
 }
 
+/// Downloads a file the admin API streams (the testimonials CSV).
+pub async fn download(path: &str) -> Result<Vec<u8>, ApiError> {
+    let token = session_token().await?;
+    api_client::transport::download(path, &token).await
+}
+
 /// Whether the page runs inside Shopify admin with App Bridge (then Polaris and App Bridge's
 /// save bar, toasts and navigation are real); otherwise the local stylesheet stands in.
 pub fn embedded() -> bool {

@@ -3,7 +3,16 @@
 use wasm_bindgen::JsCast;
 
 pub fn save(filename: &str, mime: &str, text: &str) {
-    let parts = js_sys::Array::of1(&text.into());
+    save_part(filename, mime, &text.into());
+}
+
+/// Saves bytes fetched from the server (a streamed export) as a file.
+pub fn save_bytes(filename: &str, mime: &str, bytes: &[u8]) {
+    save_part(filename, mime, &js_sys::Uint8Array::from(bytes).into());
+}
+
+fn save_part(filename: &str, mime: &str, part: &wasm_bindgen::JsValue) {
+    let parts = js_sys::Array::of1(part);
     let bag = web_sys::BlobPropertyBag::new();
     bag.set_type(mime);
     let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &bag) else { return };

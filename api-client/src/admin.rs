@@ -399,15 +399,6 @@ pub struct RevokeApiToken;
 #[derive(GraphQLQuery)]
 #[graphql(
     schema_path = "../schema.graphql",
-    query_path = "queries/admin/settings/SubmissionsCsv.graphql",
-    response_derives = "Clone",
-    variables_derives = "Clone"
-)]
-pub struct SubmissionsCsv;
-
-#[derive(GraphQLQuery)]
-#[graphql(
-    schema_path = "../schema.graphql",
     query_path = "queries/admin/settings/ImportTestimonials.graphql",
     response_derives = "Clone",
     variables_derives = "Clone"

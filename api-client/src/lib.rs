@@ -11,6 +11,13 @@
 //! failure reads the same everywhere: a code the UI can act on, a sentence it can show, and
 //! the fields or CSV rows it concerns.
 
+// `graphql_client` reads the schemas inside its derive, where cargo cannot see them: naming
+// them here makes a changed schema rebuild this crate (otherwise a cached build would check
+// the documents against the old one).
+const _: &str = include_str!("../../schema.graphql");
+const _: &str = include_str!("../../schema.capture.graphql");
+const _: &str = include_str!("../../schema.storefront.graphql");
+
 pub mod admin;
 pub mod capture;
 mod error;

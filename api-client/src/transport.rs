@@ -64,3 +64,22 @@ pub fn outcome<T>(parsed: Response<T>) -> Result<T, ApiError> {
     }
     parsed.data.ok_or_else(|| ApiError::network("an answer without data"))
 }
+
+/// Downloads a file the API streams (`GET`, with the bearer credential): its bytes, or the
+/// error the server gave in the GraphQL error shape.
+pub async fn download(url: &str, bearer: &str) -> Result<Vec<u8>, ApiError> {
+    let resp = Request::get(url)
+        .header("Authorization", &format!("Bearer {bearer}"))
+        .send()
+        .await
+        .map_err(ApiError::network)?;
+    if resp.ok() {
+        return resp.binary().await.map_err(ApiError::network);
+    }
+    let status = resp.status();
+    let text = resp.text().await.map_err(ApiError::network)?;
+    match serde_json::from_str::<Response<serde_json::Value>>(&text) {
+        Ok(parsed) => outcome(parsed).and(Err(ApiError::network(format!("the server answered {status}")))),
+        Err(_) => Err(ApiError::network(format!("the server answered {status}"))),
+    }
+}

@@ -121,6 +121,7 @@ pub async fn uploaded_asset(
         consent_text: "ok".into(),
         consent_version: 1,
         flagged_reason: None,
+        incentivised: false,
     };
     let submission = server::store::submissions::insert_capture(state.db(), request.shop_id, new, now).await?;
     let key = format!(
@@ -179,6 +180,7 @@ pub fn request_row(
         locale: Set(None),
         channel: Set(Channel::Email),
         token_hash: Set(format!("{:064x}", uuid::Uuid::new_v4().as_u128())),
+        short_code_hash: Set(None),
         status: Set(RequestStatus::Scheduled),
         scheduled_for: Set(due),
         next_attempt_at: Set(Some(due)),
@@ -289,4 +291,30 @@ impl Drop for SmtpSink {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// One row of the table `.ci/bench` prints and `BENCHMARKS.md` keeps: what was measured, the
+/// figure, the baseline measured in the same run, their ratio, and the goal.
+pub fn result(what: &str, figure: &str, baseline: &str, ratio: &str, goal: &str) {
+    println!("RESULT | {what} | {figure} | {baseline} | {ratio} | {goal} |");
+}
+
+/// Migration 7's indexes (`bench/scale`'s reads), dropped again with
+/// `BENCH_WITHOUT_SCALE_INDEXES=1`: what they cost the write paths, measured in the same run.
+pub async fn maybe_drop_scale_indexes(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    if env_or("BENCH_WITHOUT_SCALE_INDEXES", 0u8) != 1 {
+        return Ok(());
+    }
+    for name in [
+        "idx_requests_shop_id",
+        "idx_requests_shop_email",
+        "idx_events_shop_type",
+        "idx_submissions_shop_status_id",
+        "idx_submissions_shop_id",
+        "idx_requests_search",
+    ] {
+        db.execute_unprepared(&format!("DROP INDEX {name}")).await?;
+    }
+    println!("  without migration 7's indexes");
+    Ok(())
 }

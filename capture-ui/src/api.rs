@@ -31,7 +31,16 @@ pub async fn create_upload(token: &str, content_type: &str, size: f64) -> Result
     Ok(post::<CreateUpload>(capture::ENDPOINT, None, vars).await?.create_upload)
 }
 
-pub async fn submit(token: &str, s: Submission) -> Result<(), ApiError> {
+/// The campaign's thank-you, when it has one: the code now, or "on its way by email".
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reward {
+    None,
+    /// The code, and whether it was emailed too.
+    Code(String, bool),
+    Pending,
+}
+
+pub async fn submit(token: &str, s: Submission) -> Result<Reward, ApiError> {
     let input = submit_testimonial::SubmitTestimonialInput {
         upload_key: s.upload_key,
         display_name: s.display_name,
@@ -41,5 +50,10 @@ pub async fn submit(token: &str, s: Submission) -> Result<(), ApiError> {
         consent_version: s.consent_version,
     };
     let vars = submit_testimonial::Variables { token: token.to_owned(), input };
-    post::<SubmitTestimonial>(capture::ENDPOINT, None, vars).await.map(drop)
+    let done = post::<SubmitTestimonial>(capture::ENDPOINT, None, vars).await?.submit_testimonial;
+    Ok(match (done.reward_code, done.reward_pending) {
+        (Some(code), _) => Reward::Code(code, done.reward_emailed),
+        (None, true) => Reward::Pending,
+        (None, false) => Reward::None,
+    })
 }

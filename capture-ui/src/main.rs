@@ -4,9 +4,11 @@
 //! customer never downloads the admin app.
 
 mod api;
+mod copy;
 mod recorder;
 mod upload;
 
+use copy::{t, tf};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::rc::Rc;
@@ -41,9 +43,21 @@ enum Transfer {
     Failed(String),
 }
 
+/// The token: the segment after `/t/` (the page is also served under a star's
+/// `/t/{token}/rate/{n}/{signature}`).
 fn token_from_path() -> String {
     let path = web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default();
-    path.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned()
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    segments.by_ref().find(|s| *s == "t");
+    segments.next().unwrap_or_default().to_owned()
+}
+
+/// The star the customer tapped in the email, when the server says so (a meta tag): chosen
+/// for them, theirs to change.
+fn rating_from_email() -> Option<u8> {
+    let doc = web_sys::window()?.document()?;
+    let n: u8 = doc.query_selector("meta[name=reelproof-rating]").ok()??.get_attribute("content")?.parse().ok()?;
+    (1..=5).contains(&n).then_some(n)
 }
 
 /// The "not arrived yet?" link, when the server offers it (a meta tag in the page shell).
@@ -54,16 +68,12 @@ fn postpone_link() -> Option<String> {
 
 fn closed(e: &api::ApiError) -> Stage {
     let (title, body) = match e.code {
-        api::ErrorCode::TokenInvalid => {
-            ("This link has expired", "It can no longer be used. Thank you for thinking of us all the same.")
-        }
-        api::ErrorCode::AlreadySubmitted => {
-            ("Thank you, we have your testimonial", "A testimonial was already sent with this link.")
-        }
-        api::ErrorCode::RateLimited => ("Too many tries", "Please wait a minute and reload the page."),
-        _ => ("Something went wrong", e.message.as_str()),
+        api::ErrorCode::TokenInvalid => (t("expired.title"), t("expired.body")),
+        api::ErrorCode::AlreadySubmitted => (t("already.title"), t("already.body")),
+        api::ErrorCode::RateLimited => (t("busy.title"), t("busy.body")),
+        _ => (t("error.title"), e.message.clone()),
     };
-    Stage::Closed(title.into(), body.into())
+    Stage::Closed(title, body)
 }
 
 /// A brand colour is only ever a `#rgb` / `#rrggbb` value (it goes into a style attribute).
@@ -95,10 +105,7 @@ fn content_type_of(file: &web_sys::File, accepted: &[String]) -> Result<String, 
     if accepted.contains(&ct) {
         Ok(ct)
     } else {
-        Err(format!(
-            "This file type ({}) cannot be used. Please pick a video (MP4, MOV or WebM).",
-            if ct.is_empty() { "unknown" } else { &ct }
-        ))
+        Err(tf("error.file_type", &[("type", if ct.is_empty() { "?" } else { &ct })]))
     }
 }
 
@@ -144,7 +151,8 @@ fn App() -> impl IntoView {
     let text_only = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let quote = RwSignal::new(String::new());
-    let rating = RwSignal::new(None::<u8>);
+    let rating = RwSignal::new(rating_from_email());
+    let reward = RwSignal::new(api::Reward::None);
     let consent = RwSignal::new(false);
     let camera = NodeRef::<leptos::html::Video>::new();
 
@@ -229,7 +237,7 @@ fn App() -> impl IntoView {
     let begin_recording = move || {
         let Some(s) = stream.get_value() else { return };
         let Some(mime) = recorder::format() else {
-            error.set(Some("This browser cannot record video. Pick a video from your phone instead.".into()));
+            error.set(Some(t("error.no_recording")));
             return;
         };
         let base = mime.split(';').next().unwrap_or_default().to_owned();
@@ -303,14 +311,11 @@ fn App() -> impl IntoView {
             Err(m) => return error.set(Some(m)),
         };
         if file.size() <= 0.0 {
-            return error.set(Some("This file is empty. Please pick another video.".into()));
+            return error.set(Some(t("error.empty")));
         }
         if file.size() > i.max_bytes as f64 {
-            return error.set(Some(format!(
-                "This video is {}; the limit is {}. Pick a shorter one or record it here.",
-                megabytes(file.size()),
-                megabytes(i.max_bytes as f64)
-            )));
+            let (size, limit) = (megabytes(file.size()), megabytes(i.max_bytes as f64));
+            return error.set(Some(tf("error.too_big", &[("size", &size), ("limit", &limit)])));
         }
         forget_video();
         let blob: Blob = file.into();
@@ -320,11 +325,8 @@ fn App() -> impl IntoView {
                 && d > i.max_duration_seconds as f64 + 1.0
             {
                 let _ = web_sys::Url::revoke_object_url(&url);
-                return error.set(Some(format!(
-                    "This video is {} seconds long; the limit is {} seconds. Trim it or record a shorter one.",
-                    d.round(),
-                    i.max_duration_seconds
-                )));
+                let (seconds, limit) = (d.round().to_string(), i.max_duration_seconds.to_string());
+                return error.set(Some(tf("error.too_long", &[("seconds", &seconds), ("limit", &limit)])));
             }
             preview.set(Some(url));
             video.set_value(Some((blob, content_type)));
@@ -358,7 +360,10 @@ fn App() -> impl IntoView {
                 consent_version: i.consent_version,
             };
             match api::submit(&token.get_value(), s).await {
-                Ok(()) => stage.set(Stage::Done),
+                Ok(r) => {
+                    reward.set(r);
+                    stage.set(Stage::Done);
+                }
                 Err(e) if matches!(e.code, api::ErrorCode::AlreadySubmitted | api::ErrorCode::TokenInvalid) => {
                     stage.set(closed(&e))
                 }
@@ -379,7 +384,7 @@ fn App() -> impl IntoView {
                 </header>
                 <div class="product">
                     {i.product_image_url.clone().map(|src| view! { <img src=src alt=""/> })}
-                    <h1>{format!("Your {}", i.product_title)}</h1>
+                    <h1>{tf("heading", &[("product", &i.product_title)])}</h1>
                 </div>
             }
         })
@@ -389,7 +394,7 @@ fn App() -> impl IntoView {
 
     let body = move || {
         match stage.get() {
-        Stage::Loading => view! { <p class="muted">"Loading…"</p> }.into_any(),
+        Stage::Loading => view! { <p class="muted">{t("loading")}</p> }.into_any(),
         Stage::Closed(title, text) => view! {
             <div class="card" data-testid="closed"><h1>{title}</h1><p>{text}</p></div>
         }
@@ -399,25 +404,31 @@ fn App() -> impl IntoView {
             view! {
                 <div class="card">
                     <p data-testid="prompt">{i.prompt.clone()}</p>
-                    <p class="muted">{format!("Up to {} seconds. You can watch it before sending.", i.max_duration_seconds)}</p>
+                    <p class="muted">{tf("choose.limit", &[("seconds", &i.max_duration_seconds.to_string())])}</p>
                     {i.incentive.clone().map(|x| view! { <p><strong>{x}</strong></p> })}
+                    {move || rating.get().map(|n| view! {
+                        <p class="chosen" data-testid="chosen-rating">
+                            <span aria-hidden="true">{"★".repeat(n.into())}{"☆".repeat((5 - n).into())}</span>
+                            " "{tf("choose.rated", &[("n", &n.to_string())])}
+                        </p>
+                    })}
                     {error_line}
-                    <button class="primary" data-testid="record" on:click=move |_| record()>"Record a video"</button>
-                    <label class="sr-only" for="pick">"Pick a video from your phone"</label>
+                    <button class="primary" data-testid="record" on:click=move |_| record()>{t("choose.record")}</button>
+                    <label class="sr-only" for="pick">{t("choose.pick")}</label>
                     <button on:click=move |_| {
                         if let Some(el) = document().get_element_by_id("pick") && let Ok(input) = el.dyn_into::<web_sys::HtmlElement>() {
                             input.click();
                         }
-                    }>"Pick a video from your phone"</button>
+                    }>{t("choose.pick")}</button>
                     <input id="pick" type="file" accept="video/*" hidden data-testid="file" on:change=picked/>
                     <button data-testid="text-only" on:click=move |_| {
                         forget_video();
                         text_only.set(true);
                         error.set(None);
                         stage.set(Stage::Details);
-                    }>"I would rather write a few words"</button>
+                    }>{t("choose.text")}</button>
                     {postpone_link().map(|href| view! {
-                        <p class="muted">"Not arrived yet? "<a href=href data-testid="postpone">"Ask me again later"</a></p>
+                        <p class="muted">{t("choose.postpone")}" "<a href=href data-testid="postpone">{t("choose.postpone_link")}</a></p>
                     })}
                 </div>
             }
@@ -442,14 +453,14 @@ fn App() -> impl IntoView {
                 }}
                 {error_line}
                 <button class="primary" data-testid="stop" disabled=move || { countdown.get() > 0 } on:click=move |_| finish_recording()>
-                    "Stop"
+                    {t("camera.stop")}
                 </button>
                 <button on:click=move |_| {
                     finish_recording();
                     stop_camera();
                     forget_video();
                     stage.set(Stage::Choose);
-                }>"Cancel"</button>
+                }>{t("camera.cancel")}</button>
             </div>
         }
         .into_any(),
@@ -460,8 +471,8 @@ fn App() -> impl IntoView {
                     text_only.set(false);
                     start_transfer();
                     stage.set(Stage::Details);
-                }>"Use this video"</button>
-                <button data-testid="retake" on:click=move |_| record()>"Record again"</button>
+                }>{t("preview.use")}</button>
+                <button data-testid="retake" on:click=move |_| record()>{t("preview.again")}</button>
             </div>
         }
         .into_any(),
@@ -473,22 +484,22 @@ fn App() -> impl IntoView {
                         <video src=move || preview.get().unwrap_or_default() controls=true playsinline=true></video>
                         <UploadStatus transfer=transfer retry=Callback::new(move |_| start_transfer())/>
                     })}
-                    <label>"Your rating (optional)"</label>
-                    <div class="stars" role="group" aria-label="Rating">
+                    <label>{t("details.rating")}</label>
+                    <div class="stars" role="group" aria-label=t("details.rating_group")>
                         {(1..=5u8).map(|n| view! {
-                            <button type="button" aria-label=format!("{n} of 5 stars") aria-pressed=move || (rating.get() == Some(n)).to_string()
+                            <button type="button" aria-label=tf("details.star", &[("n", &n.to_string())]) aria-pressed=move || (rating.get() == Some(n)).to_string()
                                 on:click=move |_| rating.update(|r| *r = if *r == Some(n) { None } else { Some(n) })>
                                 {move || if rating.get().is_some_and(|r| r >= n) { "★" } else { "☆" }}
                             </button>
                         }).collect_view()}
                     </div>
-                    <label for="quote">{move || if text_only.get() { "Your words" } else { "A few words (optional)" }}</label>
+                    <label for="quote">{move || if text_only.get() { t("details.words") } else { t("details.words_optional") }}</label>
                     <textarea id="quote" maxlength="500" data-testid="quote" prop:value=move || quote.get()
                         on:input=move |ev| quote.set(event_target_value(&ev))></textarea>
-                    <label for="name">"Your name as shown"</label>
+                    <label for="name">{t("details.name")}</label>
                     <input id="name" type="text" maxlength="60" autocomplete="given-name" data-testid="name"
                         prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
-                    <p class="muted">"We show your first name and the initial of your last name."</p>
+                    <p class="muted">{t("details.name_hint")}</p>
                     <label class="consent">
                         <input type="checkbox" data-testid="consent" prop:checked=move || consent.get()
                             on:change=move |ev| consent.set(event_target_checked(&ev))/>
@@ -498,15 +509,17 @@ fn App() -> impl IntoView {
                     <button class="primary" data-testid="send" disabled=move || !can_send() || stage.get() == Stage::Sending
                         on:click=move |_| send()>
                         {move || match (stage.get(), transfer.get(), text_only.get()) {
-                            (Stage::Sending, _, _) => "Sending…".to_owned(),
-                            (_, Transfer::Sending { sent, total, .. }, false) => format!("Uploading… {:.0}%", 100.0 * sent / total.max(1.0)),
-                            _ => "Send my testimonial".to_owned(),
+                            (Stage::Sending, _, _) => t("details.sending"),
+                            (_, Transfer::Sending { sent, total, .. }, false) => {
+                                tf("details.uploading", &[("percent", &format!("{:.0}", 100.0 * sent / total.max(1.0)))])
+                            }
+                            _ => t("details.send"),
                         }}
                     </button>
                     <button on:click=move |_| {
                         forget_video();
                         stage.set(Stage::Choose);
-                    }>{move || if text_only.get() { "Record a video instead" } else { "Choose another video" }}</button>
+                    }>{move || if text_only.get() { t("details.record_instead") } else { t("details.another") }}</button>
                 </div>
             }
             .into_any()
@@ -515,9 +528,20 @@ fn App() -> impl IntoView {
             let incentive = info.get_untracked().and_then(|i| i.incentive);
             view! {
                 <div class="card" data-testid="done">
-                    <h1>"Thank you!"</h1>
-                    <p>"Your testimonial is on its way to the shop. They will review it before it appears."</p>
+                    <h1>{t("done.title")}</h1>
+                    <p>{t("done.body")}</p>
                     {incentive.map(|x| view! { <p>{x}</p> })}
+                    {match reward.get_untracked() {
+                        api::Reward::Code(code, emailed) => Some(view! {
+                            <p>{t("done.reward")}</p>
+                            <p class="reward" data-testid="reward-code">{code}</p>
+                            {emailed.then(|| view! { <p class="muted">{t("done.reward_emailed")}</p> })}
+                        }.into_any()),
+                        api::Reward::Pending => Some(view! {
+                            <p data-testid="reward-pending">{t("done.reward_pending")}</p>
+                        }.into_any()),
+                        api::Reward::None => None,
+                    }}
                 </div>
             }
             .into_any()
@@ -545,18 +569,18 @@ fn UploadStatus(transfer: RwSignal<Transfer>, retry: Callback<()>) -> impl IntoV
                 </div>
                 <p class="muted" aria-live="polite">
                     {if attempt > 0 {
-                        format!("Connection lost: trying again (attempt {attempt})… what was sent is kept.")
+                        tf("upload.retrying", &[("attempt", &attempt.to_string())])
                     } else {
-                        format!("Uploading {} of {}", megabytes(sent), megabytes(total))
+                        tf("upload.progress", &[("sent", &megabytes(sent)), ("total", &megabytes(total))])
                     }}
                 </p>
             }
             .into_any()
         }
-        Transfer::Done(_) => view! { <p class="muted" data-testid="uploaded">"Video uploaded ✓"</p> }.into_any(),
+        Transfer::Done(_) => view! { <p class="muted" data-testid="uploaded">{t("upload.done")}</p> }.into_any(),
         Transfer::Failed(m) => view! {
             <p class="error" role="alert">{m}</p>
-            <button on:click=move |_| retry.run(())>"Try the upload again"</button>
+            <button on:click=move |_| retry.run(())>{t("upload.retry")}</button>
         }
         .into_any(),
     }

@@ -1,6 +1,7 @@
 //! The camera: getUserMedia for the live preview, MediaRecorder for the recording. Browser
 //! errors become sentences a customer can act on.
 
+use crate::copy::t;
 use js_sys::Array;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,19 +12,16 @@ use web_sys::{Blob, BlobEvent, BlobPropertyBag, MediaRecorder, MediaRecorderOpti
 
 /// Asks for the front camera and the microphone.
 pub async fn open() -> Result<MediaStream, String> {
-    let devices = web_sys::window()
-        .and_then(|w| w.navigator().media_devices().ok())
-        .ok_or_else(|| "This browser cannot record here. Pick a video from your phone instead.".to_owned())?;
+    let devices =
+        web_sys::window().and_then(|w| w.navigator().media_devices().ok()).ok_or_else(|| t("error.no_recording"))?;
     let constraints = web_sys::MediaStreamConstraints::new();
     let video = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&video, &"facingMode".into(), &"user".into());
     constraints.set_video(&video);
     constraints.set_audio(&JsValue::TRUE);
-    let promise = devices
-        .get_user_media_with_constraints(&constraints)
-        .map_err(|_| "This browser cannot record here. Pick a video from your phone instead.".to_owned())?;
+    let promise = devices.get_user_media_with_constraints(&constraints).map_err(|_| t("error.no_recording"))?;
     match JsFuture::from(promise).await {
-        Ok(stream) => stream.dyn_into::<MediaStream>().map_err(|_| "The camera did not start.".to_owned()),
+        Ok(stream) => stream.dyn_into::<MediaStream>().map_err(|_| t("error.camera_failed")),
         Err(e) => Err(camera_error(&e)),
     }
 }
@@ -31,12 +29,10 @@ pub async fn open() -> Result<MediaStream, String> {
 fn camera_error(e: &JsValue) -> String {
     let name = e.dyn_ref::<web_sys::DomException>().map(|d| d.name()).unwrap_or_default();
     match name.as_str() {
-        "NotAllowedError" | "SecurityError" => "We could not use your camera: access was denied. Allow the camera \
-             and microphone for this page in your browser settings, or pick a video from your phone instead."
-            .into(),
-        "NotFoundError" | "OverconstrainedError" => "No camera was found. Pick a video from your phone instead.".into(),
-        "NotReadableError" => "Another app is using the camera. Close it and try again, or pick a video.".into(),
-        _ => format!("The camera did not start ({name}). Pick a video from your phone instead."),
+        "NotAllowedError" | "SecurityError" => t("error.camera_denied"),
+        "NotFoundError" | "OverconstrainedError" => t("error.no_camera"),
+        "NotReadableError" => t("error.camera_busy"),
+        _ => t("error.camera_failed"),
     }
 }
 
@@ -53,7 +49,7 @@ pub fn start(stream: &MediaStream, mime: &str, done: impl FnOnce(Blob) + 'static
     let opts = MediaRecorderOptions::new();
     opts.set_mime_type(mime);
     let recorder = MediaRecorder::new_with_media_stream_and_media_recorder_options(stream, &opts)
-        .map_err(|_| "This browser cannot record video. Pick a video from your phone instead.".to_owned())?;
+        .map_err(|_| t("error.no_recording"))?;
     let chunks = Rc::new(RefCell::new(Vec::<Blob>::new()));
     let sink = chunks.clone();
     let on_data = Closure::<dyn FnMut(BlobEvent)>::new(move |e: BlobEvent| {
@@ -76,7 +72,7 @@ pub fn start(stream: &MediaStream, mime: &str, done: impl FnOnce(Blob) + 'static
         }
     });
     recorder.set_onstop(Some(on_stop.unchecked_ref()));
-    recorder.start_with_time_slice(1000).map_err(|_| "The recording did not start.".to_owned())?;
+    recorder.start_with_time_slice(1000).map_err(|_| t("error.camera_failed"))?;
     Ok(recorder)
 }
 

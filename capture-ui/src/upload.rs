@@ -5,6 +5,7 @@
 //! (XMLHttpRequest, because `fetch` reports no upload progress) and short outages are waited out.
 
 use crate::api;
+use crate::copy::{t, tf};
 use js_sys::Promise;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -76,7 +77,7 @@ async fn ranges(
             _ => {
                 attempts += 1;
                 if attempts > MAX_ATTEMPTS {
-                    return Err(LOST.into());
+                    return Err(t("error.upload_dropping"));
                 }
                 retrying(attempts);
                 wait(backoff(attempts)).await;
@@ -110,11 +111,11 @@ async fn one_part(
                 progress((part.offset + part.size) as f64);
                 return Ok(());
             }
-            Ok(a) if a.status == 403 => return Err("The upload link has expired. Please reload the page.".into()),
+            Ok(a) if a.status == 403 => return Err(t("error.upload_expired")),
             _ => {
                 attempts += 1;
                 if attempts > MAX_ATTEMPTS {
-                    return Err(LOST.into());
+                    return Err(t("error.upload_dropping"));
                 }
                 retrying(attempts);
                 wait(backoff(attempts)).await;
@@ -122,8 +123,6 @@ async fn one_part(
         }
     }
 }
-
-const LOST: &str = "The connection keeps dropping. What was sent is kept: try again when you have a better signal.";
 
 fn backoff(attempt: u32) -> i32 {
     (1000 * 2i32.pow(attempt.min(5))).min(30_000)
@@ -133,7 +132,7 @@ fn server_message(a: &Answer) -> String {
     serde_json::from_str::<serde_json::Value>(&a.body)
         .ok()
         .and_then(|v| v["errors"][0]["message"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("The upload was refused (HTTP {}).", a.status))
+        .unwrap_or_else(|| tf("error.upload_refused", &[("status", &a.status.to_string())]))
 }
 
 async fn wait(ms: i32) {

@@ -31,9 +31,13 @@ pub struct Model {
     pub request_sms_template_id: Option<TemplateId>,
     pub reminder_sms_template_id: Option<TemplateId>,
     pub consent_text: String,
+    /// The consent text in other languages, by locale (`{"fr": "…"}`); `consent_text` otherwise.
+    pub consent_texts: Option<Json>,
     pub consent_version: i32,
     pub prompt: String,
     pub incentive: Option<String>,
+    /// The thank-you everyone who submits gets (`domain::reward::Reward` as JSON), if any.
+    pub reward: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

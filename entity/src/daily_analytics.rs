@@ -18,6 +18,8 @@ pub struct Model {
     pub delivered: i32,
     pub opened: i32,
     pub clicked: i32,
+    /// Of the people's clicks, those that came from a star in the email.
+    pub star_clicked: i32,
     pub reminders_sent: i32,
     pub submitted: i32,
     pub approved: i32,

@@ -27,6 +27,9 @@ pub struct Model {
     pub audio_codec: Option<String>,
     pub playback_key: Option<String>,
     pub poster_key: Option<String>,
+    /// The widths of the smaller posters written beside `poster_key` (`"240,480,720"`), each
+    /// as WebP and JPEG; none for assets processed before they existed.
+    pub poster_widths: Option<String>,
     pub ready_at: Option<DateTimeUtc>,
     /// Imported testimonials: where the media worker fetches the original from.
     pub source_url: Option<String>,

@@ -34,6 +34,8 @@ pub struct Model {
     /// SHA-256 of the capture token (hex); the raw token is never stored.
     #[sea_orm(unique)]
     pub token_hash: String,
+    /// SHA-256 of the SMS short link's code (`/r/{code}`), once an SMS carried one.
+    pub short_code_hash: Option<String>,
     pub status: RequestStatus,
     pub scheduled_for: DateTimeUtc,
     pub next_attempt_at: Option<DateTimeUtc>,

@@ -35,6 +35,10 @@ pub struct Model {
     pub sort_order: i32,
     pub moderated_at: Option<DateTimeUtc>,
     pub source: SubmissionSource,
+    /// The unique discount code given as the campaign's thank-you, once Shopify made it.
+    pub reward_code: Option<String>,
+    /// An incentive was given or promised for this testimonial (disclosed wherever it shows).
+    pub incentivised: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -34,12 +34,8 @@ fuzz_target!(|data: &[u8]| {
         }
     } else {
         // The text is the customer's (or the product's) and the template is ours.
-        for t in builtin() {
-            let src = TemplateSource {
-                subject: t.subject.map(str::to_owned),
-                body: t.body.to_owned(),
-                body_text: t.body_text.map(str::to_owned),
-            };
+        for t in builtin("en").into_iter().chain(builtin("fr")) {
+            let src = t.source();
             let html = t.channel == entity::TemplateChannel::Email;
             let with = render(&src, &hostile(text), html).expect("the built-in templates render any text");
             let without = render(&src, &plain(text), html).expect("the built-in templates render");

@@ -1,6 +1,7 @@
 //! Schema migrations. Each migration must run, unchanged, on SQLite and PostgreSQL: use only
-//! the portable column types of sea-query (no native enums, no Postgres-only SQL), and store
-//! enums as strings. `server` runs them at start-up; `reelproof migrate` runs them alone.
+//! the portable column types of sea-query (no native enums), and store enums as strings.
+//! Postgres-only SQL is allowed for what only Postgres has (the trigram search index), guarded
+//! by the backend, with the schema the same on both otherwise. `server` runs them at start-up; `reelproof migrate` runs them alone.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -9,6 +10,9 @@ mod m20261123_000002_messaging_indexes;
 mod m20261129_000003_imports;
 mod m20261201_000004_reconciliation;
 mod m20261201_000005_rate_counters;
+mod m20261202_000006_conversion;
+mod m20261202_000007_scale_indexes;
+mod m20261202_000008_poster_sizes;
 
 /// Every table the migrations create, in creation order (tests walk them all).
 pub fn tables() -> impl Iterator<Item = &'static str> {
@@ -18,6 +22,9 @@ pub fn tables() -> impl Iterator<Item = &'static str> {
         .chain(m20261129_000003_imports::TABLES)
         .chain(m20261201_000004_reconciliation::TABLES)
         .chain(m20261201_000005_rate_counters::TABLES)
+        .chain(m20261202_000006_conversion::TABLES)
+        .chain(m20261202_000007_scale_indexes::TABLES)
+        .chain(m20261202_000008_poster_sizes::TABLES)
         .copied()
 }
 
@@ -32,6 +39,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_imports::Migration),
             Box::new(m20261201_000004_reconciliation::Migration),
             Box::new(m20261201_000005_rate_counters::Migration),
+            Box::new(m20261202_000006_conversion::Migration),
+            Box::new(m20261202_000007_scale_indexes::Migration),
+            Box::new(m20261202_000008_poster_sizes::Migration),
         ]
     }
 }

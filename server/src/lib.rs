@@ -66,6 +66,7 @@ pub fn job_handlers() -> Vec<Arc<dyn jobs::JobHandler<AppState>>> {
         Arc::new(services::storefront_sync::SyncJob),
         Arc::new(services::flow::FlowJob),
         Arc::new(services::reconcile::ReconcileJob),
+        Arc::new(services::rewards::RewardJob),
     ]
 }
 
@@ -132,6 +133,7 @@ impl Application {
         if state.config().database_url.starts_with("postgres") {
             let (url, db) = (state.config().database_url.clone(), state.db().clone());
             state.live().connect_postgres(&url, db).await?;
+            state.storefront_cache().connect_postgres(&url, store::storefront_changes::CHANNEL).await?;
         }
         Ok(Self { listener, state })
     }

@@ -26,6 +26,7 @@ struct Inner {
     sms: Arc<dyn SmsSender>,
     links: crate::domain::tokens::LinkKey,
     live: crate::providers::live::LiveEvents,
+    storefront_cache: crate::providers::storefront_cache::StorefrontCache,
     admin_permits: Arc<tokio::sync::Semaphore>,
 }
 
@@ -57,6 +58,7 @@ impl AppState {
             links,
             admin_permits,
             live: Default::default(),
+            storefront_cache: Default::default(),
             db: p.db,
             config: p.config,
             public_url: p.public_url,
@@ -81,6 +83,11 @@ impl AppState {
     /// Live events for the admin's subscriptions.
     pub fn live(&self) -> &crate::providers::live::LiveEvents {
         &self.0.live
+    }
+
+    /// The storefront's read cache (`providers::storefront_cache`).
+    pub fn storefront_cache(&self) -> &crate::providers::storefront_cache::StorefrontCache {
+        &self.0.storefront_cache
     }
 
     pub fn storage(&self) -> &Storage {
@@ -154,5 +161,11 @@ impl JobContext for AppState {
 
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         AppState::now(self)
+    }
+
+    fn storefront_changed(&self, shops: &[entity::ShopId]) {
+        for shop in shops {
+            self.0.storefront_cache.forget(*shop);
+        }
     }
 }

@@ -34,6 +34,8 @@ pub async fn campaign(db: &impl ConnectionTrait, shop_id: ShopId) -> campaigns::
         consent_version: Set(1),
         prompt: Set("How do you like it?".into()),
         incentive: Set(None),
+        reward: Set(None),
+        consent_texts: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -85,6 +87,7 @@ pub async fn try_request(
         locale: Set(Some("en".into())),
         channel: Set(Channel::Email),
         token_hash: Set(token_hash.as_str().to_owned()),
+        short_code_hash: Set(None),
         status: Set(status),
         scheduled_for: Set(now),
         next_attempt_at: Set(Some(now)),
@@ -178,6 +181,7 @@ pub async fn uploaded_asset(
         consent_text: "You may publish my video.".into(),
         consent_version: 1,
         flagged_reason: None,
+        incentivised: false,
     };
     let submission =
         server::store::submissions::insert_capture(db, request.shop_id, new, now).await.expect("insert submission");
@@ -248,6 +252,8 @@ pub fn shown_submission(
         sort_order: Set(0),
         moderated_at: Set(Some(now)),
         source: Set(SubmissionSource::Capture),
+        reward_code: Set(None),
+        incentivised: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -7,7 +7,8 @@
 //!   answered in Shopify's JSON; any other client is `invalid_client`.
 //! - `POST /{shop}/admin/api/{version}/graphql.json`: only the shop's newest access token in
 //!   `X-Shopify-Access-Token`; answers `shop { id }`, the shop's facts (`shop { name
-//!   contactEmail ianaTimezone currencyCode plan } shopLocales`) and `metafieldsSet`. Every
+//!   contactEmail ianaTimezone currencyCode plan } shopLocales`), `metafieldsSet` and
+//!   `discountCodeBasicCreate` (input checked, codes unique per shop: `TAKEN`). Every
 //!   answer carries `extensions.cost` (`requestedQueryCost`, `actualQueryCost`,
 //!   `throttleStatus`) from a leaky bucket per shop; a query that costs more than is available
 //!   is refused with `THROTTLED`, exactly as Shopify refuses it.
@@ -73,6 +74,10 @@ struct Shop {
     flow: Vec<(String, serde_json::Value)>,
     /// The shop's orders as Admin GraphQL order nodes (what reconciliation reads back).
     orders: Vec<serde_json::Value>,
+    /// `discountCodeBasicCreate` inputs that made a discount, in order.
+    discounts: Vec<serde_json::Value>,
+    /// The next discount is made but its answer is lost (a 502 on the way back).
+    lose_next_discount_answer: bool,
     /// Points available at `at`; `None` before the first call (a full bucket).
     bucket: Option<(f64, Instant)>,
     calls: u32,
@@ -135,7 +140,7 @@ async fn token(State(inner): State<Arc<Mutex<Inner>>>, Path(shop): Path<String>,
     s.access = Some(access.clone());
     s.refresh = Some(refresh.clone());
     axum::Json(serde_json::json!({
-        "access_token": access, "scope": "read_orders,write_products", "expires_in": 3600,
+        "access_token": access, "scope": "read_orders,write_products,write_discounts", "expires_in": 3600,
         "refresh_token": refresh, "refresh_token_expires_in": 7_776_000
     }))
     .into_response()
@@ -225,6 +230,27 @@ async fn graphql(
             s.flow.push((handle, payload));
             serde_json::json!({ "flowTriggerReceive": { "userErrors": [] } })
         }
+    } else if query.contains("discountCodeBasicCreate") {
+        let d = body["variables"]["d"].clone();
+        let errors = discount_input_errors(&d);
+        if !errors.is_empty() {
+            serde_json::json!({ "discountCodeBasicCreate": { "codeDiscountNode": null, "userErrors": errors } })
+        } else if s
+            .discounts
+            .iter()
+            .any(|x| x["code"].as_str().map(str::to_uppercase) == d["code"].as_str().map(str::to_uppercase))
+        {
+            // Shopify's answer to a code that exists (codes are unique per shop, any case).
+            serde_json::json!({ "discountCodeBasicCreate": { "codeDiscountNode": null, "userErrors": [
+                { "field": ["basicCodeDiscount", "code"], "code": "TAKEN", "message": "Code must be unique. Please try a different code." } ] } })
+        } else {
+            s.discounts.push(d);
+            if std::mem::take(&mut s.lose_next_discount_answer) {
+                return (StatusCode::BAD_GATEWAY, "upstream connect error").into_response();
+            }
+            let id = format!("gid://shopify/DiscountCodeNode/{}", 1000 + s.discounts.len());
+            serde_json::json!({ "discountCodeBasicCreate": { "codeDiscountNode": { "id": id }, "userErrors": [] } })
+        }
     } else if query.contains("metafieldsDelete") {
         let m = body["variables"]["m"].clone();
         s.deleted.extend(m.as_array().cloned().unwrap_or_default());
@@ -256,6 +282,37 @@ async fn graphql(
             .into_response();
     };
     axum::Json(serde_json::json!({ "data": data, "extensions": cost })).into_response()
+}
+
+/// What Shopify's `DiscountCodeBasicInput` checks refuse, as `userErrors`.
+fn discount_input_errors(d: &serde_json::Value) -> Vec<serde_json::Value> {
+    let mut errors = Vec::new();
+    let mut bad = |field: &str, message: &str| {
+        errors.push(serde_json::json!({ "field": ["basicCodeDiscount", field], "code": "INVALID", "message": message }))
+    };
+    if d["title"].as_str().is_none_or(str::is_empty) {
+        bad("title", "Title can't be blank");
+    }
+    if d["code"].as_str().is_none_or(|c| c.is_empty() || c.len() > 255) {
+        bad("code", "Code can't be blank");
+    }
+    if d["startsAt"].as_str().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).is_none() {
+        bad("startsAt", "Starts at is invalid");
+    }
+    let value = &d["customerGets"]["value"];
+    let percentage_ok = value["percentage"].as_f64().is_some_and(|p| p > 0.0 && p <= 1.0);
+    let amount_ok =
+        value["discountAmount"]["amount"].as_str().and_then(|a| a.parse::<f64>().ok()).is_some_and(|a| a > 0.0);
+    if !percentage_ok && !amount_ok {
+        bad("customerGets", "Value must be a percentage between 0 and 1 or an amount");
+    }
+    if d["customerGets"]["items"]["all"] != true {
+        bad("customerGets", "Items must be specified");
+    }
+    if d["context"]["all"] != "ALL" && d["customerSelection"]["all"] != true {
+        bad("context", "Context must be specified");
+    }
+    errors
 }
 
 /// A stand-in for App Bridge (`app-bridge.js`), as far as the admin uses it (its `saveBar` and
@@ -422,6 +479,16 @@ impl FakeShopify {
         let orders = &mut i.shops.entry(shop.to_owned()).or_default().orders;
         orders.retain(|o| o["id"] != order["id"]);
         orders.push(order);
+    }
+
+    /// Every discount the shop's `discountCodeBasicCreate` made, in order.
+    pub fn discounts(&self, shop: &str) -> Vec<serde_json::Value> {
+        self.with_shop(shop, |s| s.discounts.clone())
+    }
+
+    /// The shop's next discount is made, but the answer never reaches the app.
+    pub fn lose_next_discount_answer(&self, shop: &str) {
+        self.inner.lock().unwrap().shops.entry(shop.to_owned()).or_default().lose_next_discount_answer = true;
     }
 
     /// Every Flow trigger the shop fired: handle and payload.

@@ -4,7 +4,7 @@
 //! API leaves mail scanners out.
 
 use crate::api;
-use crate::components::{Loaded, Page, Section};
+use crate::components::{Loaded, Page, Section, TableHead};
 use crate::format;
 use api_client::admin::{Analytics, analytics};
 use leptos::prelude::*;
@@ -81,18 +81,31 @@ pub fn AnalyticsScreen() -> impl IntoView {
                     let r = a.rates.clone();
                     let days = a.days.clone();
                     let csv_days = a.days.clone();
+                    let by_template: Vec<Row> = d.by_template.iter().map(Row::from).collect();
+                    let by_language: Vec<Row> = d.by_language.iter().map(Row::from).collect();
                     view! {
                         <div class="rp-grid rp-grid--6" data-testid="totals">
                             <Stat label="Requests" value=t.scheduled rate=String::new()/>
                             <Stat label="Sent" value=t.sent rate=format!("{} failed", t.failed)/>
                             <Stat label="Opened" value=t.opened rate=format!("{} of delivered", format::percent(r.opened_per_delivered))/>
-                            <Stat label="Clicked" value=t.clicked rate=format!("{} of sent", format::percent(r.clicked_per_sent))/>
+                            <Stat label="Clicked" value=t.clicked rate=format!("{} of sent; {} from a star", format::percent(r.clicked_per_sent), t.star_clicked)/>
                             <Stat label="Submitted" value=t.submitted rate=format!("{} of clicked", format::percent(r.submitted_per_clicked))/>
                             <Stat label="Published" value=t.published rate=format!("{} of approved", format::percent(r.published_per_approved))/>
                         </div>
                         <Section heading="Per day">
                             <Chart days/>
                             <s-button on:click=move |_| download_csv(&csv_days) data-testid="csv">"Download CSV"</s-button>
+                        </Section>
+                        <Section heading="Which email works">
+                            <p class="rp-muted">"Requests first sent in this range, by the template and by the language they went out in; people only."</p>
+                            {if by_template.is_empty() {
+                                view! { <p class="rp-muted">"Nothing sent in this range."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <Breakdown heading="Template" rows=by_template testid="by-template"/>
+                                    <Breakdown heading="Language" rows=by_language testid="by-language"/>
+                                }.into_any()
+                            }}
                         </Section>
                         <Section heading="Rates">
                             <dl class="rp-dl" data-testid="rates">
@@ -110,6 +123,62 @@ pub fn AnalyticsScreen() -> impl IntoView {
             </Loaded>
         </Page>
     }
+}
+
+/// One row of a breakdown, whichever query it came from.
+#[derive(Clone)]
+struct Row {
+    key: String,
+    sent: i64,
+    opened: i64,
+    clicked: i64,
+    star_clicked: i64,
+    submitted: i64,
+    submitted_per_sent: f64,
+}
+
+impl From<&analytics::Breakdown> for Row {
+    fn from(b: &analytics::Breakdown) -> Self {
+        Self {
+            key: b.key.clone(),
+            sent: b.sent,
+            opened: b.opened,
+            clicked: b.clicked,
+            star_clicked: b.star_clicked,
+            submitted: b.submitted,
+            submitted_per_sent: b.submitted_per_sent,
+        }
+    }
+}
+
+#[component]
+fn Breakdown(heading: &'static str, rows: Vec<Row>, testid: &'static str) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p class="rp-muted">"Nothing sent in this range."</p> }.into_any();
+    }
+    let columns: &'static [&'static str] = match heading {
+        "Template" => &["Template", "Sent", "Opened", "Clicked", "From a star", "Answered", "Answered per sent"],
+        _ => &["Language", "Sent", "Opened", "Clicked", "From a star", "Answered", "Answered per sent"],
+    };
+    view! {
+        <s-table data-testid=testid>
+            <TableHead columns/>
+            <s-table-body>
+                {rows.into_iter().map(|r| view! {
+                    <s-table-row>
+                        <s-table-cell>{r.key}</s-table-cell>
+                        <s-table-cell>{r.sent.to_string()}</s-table-cell>
+                        <s-table-cell>{r.opened.to_string()}</s-table-cell>
+                        <s-table-cell>{r.clicked.to_string()}</s-table-cell>
+                        <s-table-cell>{r.star_clicked.to_string()}</s-table-cell>
+                        <s-table-cell>{r.submitted.to_string()}</s-table-cell>
+                        <s-table-cell>{format::percent(r.submitted_per_sent)}</s-table-cell>
+                    </s-table-row>
+                }).collect_view()}
+            </s-table-body>
+        </s-table>
+    }
+    .into_any()
 }
 
 #[component]
@@ -160,12 +229,12 @@ fn Chart(days: Vec<Day>) -> impl IntoView {
 /// The series as CSV, downloaded by the browser (no server round trip).
 fn download_csv(days: &[Day]) {
     let mut csv = String::from(
-        "day,requests,sent,failed,delivered,opened,clicked,reminders_sent,submitted,approved,published,expired\n",
+        "day,requests,sent,failed,delivered,opened,clicked,star_clicked,reminders_sent,submitted,approved,published,expired\n",
     );
     for d in days {
         let c = &d.counts;
         csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             d.day,
             c.scheduled,
             c.sent,
@@ -173,6 +242,7 @@ fn download_csv(days: &[Day]) {
             c.delivered,
             c.opened,
             c.clicked,
+            c.star_clicked,
             c.reminders_sent,
             c.submitted,
             c.approved,

@@ -41,6 +41,11 @@ struct Form {
     prompt: RwSignal<String>,
     consent_text: RwSignal<String>,
     incentive: RwSignal<String>,
+    /// The discount for everyone who submits: no value, no reward.
+    reward_kind: RwSignal<String>,
+    reward_value: RwSignal<String>,
+    reward_minimum: RwSignal<String>,
+    reward_days: RwSignal<String>,
     request_email: RwSignal<String>,
     reminder_email: RwSignal<String>,
     request_sms: RwSignal<String>,
@@ -77,6 +82,10 @@ impl Form {
             prompt: s(),
             consent_text: s(),
             incentive: s(),
+            reward_kind: RwSignal::new("PERCENTAGE".to_owned()),
+            reward_value: s(),
+            reward_minimum: s(),
+            reward_days: RwSignal::new("30".to_owned()),
             request_email: s(),
             reminder_email: s(),
             request_sms: s(),
@@ -129,6 +138,16 @@ impl Form {
         self.prompt.set(c.prompt.clone());
         self.consent_text.set(c.consent_text.clone());
         self.incentive.set(c.incentive.clone().unwrap_or_default());
+        if let Some(r) = &c.reward {
+            let kind = match r.kind {
+                campaign_editor::RewardKind::FIXED_AMOUNT => "FIXED_AMOUNT",
+                _ => "PERCENTAGE",
+            };
+            self.reward_kind.set(kind.to_owned());
+            self.reward_value.set(r.value.clone());
+            self.reward_minimum.set(r.minimum_subtotal.clone().unwrap_or_default());
+            self.reward_days.set(r.expires_in_days.to_string());
+        }
         let t = &c.templates;
         self.request_email.set(t.request_email.clone().unwrap_or_default());
         self.reminder_email.set(t.reminder_email.clone().unwrap_or_default());
@@ -155,6 +174,10 @@ impl Form {
             self.prompt,
             self.consent_text,
             self.incentive,
+            self.reward_kind,
+            self.reward_value,
+            self.reward_minimum,
+            self.reward_days,
             self.request_email,
             self.reminder_email,
             self.request_sms,
@@ -263,6 +286,21 @@ async fn save(id: Option<String>, f: Form) -> Result<String, ApiError> {
             (trigger, channel, eligibility, templates)
         }};
     }
+    // The reward as the form has it: no value means none (an update then removes it).
+    macro_rules! reward {
+        ($m:ident) => {{
+            text(f.reward_value).map(|value| $m::RewardInput {
+                kind: if f.reward_kind.get_untracked() == "FIXED_AMOUNT" {
+                    $m::RewardKind::FIXED_AMOUNT
+                } else {
+                    $m::RewardKind::PERCENTAGE
+                },
+                value,
+                minimum_subtotal: text(f.reward_minimum),
+                expires_in_days: f.reward_days.get_untracked().trim().parse().unwrap_or(30),
+            })
+        }};
+    }
     match id {
         None => {
             let (trigger, channel, eligibility, templates) = input_parts!(create_campaign);
@@ -283,6 +321,9 @@ async fn save(id: Option<String>, f: Form) -> Result<String, ApiError> {
                 consent_text: text(f.consent_text),
                 prompt: text(f.prompt),
                 incentive: text(f.incentive),
+                reward: reward!(create_campaign),
+                // Translations of the consent are set through the API; the form keeps them.
+                consent_texts: None,
                 templates: Some(templates),
             };
             Ok(api::run::<CreateCampaign>(create_campaign::Variables { input }).await?.create_campaign.id)
@@ -306,6 +347,8 @@ async fn save(id: Option<String>, f: Form) -> Result<String, ApiError> {
                 consent_text: Some(f.consent_text.get_untracked()),
                 prompt: Some(f.prompt.get_untracked()),
                 incentive: text(f.incentive),
+                reward: reward!(update_campaign),
+                consent_texts: None,
                 templates: Some(templates),
             };
             api::run::<UpdateCampaign>(update_campaign::Variables { id: id.clone(), input }).await?;
@@ -460,6 +503,12 @@ pub fn CampaignEditor() -> impl IntoView {
                     <TextField label="What to ask" name="prompt" multiline=true value=form.prompt error=fe("prompt")/>
                     <TextField label="Consent text" name="consentText" multiline=true value=form.consent_text error=fe("consentText") help="Changing it starts a new consent version; earlier testimonials keep theirs."/>
                     <TextField label="Thank-you offer" name="incentive" value=form.incentive error=fe("incentive") help="Given to everyone who sends a testimonial, whatever they say. Optional."/>
+                    <Select label="Thank-you discount" name="reward.kind" value=form.reward_kind error=fe("reward.kind")
+                        options=options(&[("PERCENTAGE", "Percent off"), ("FIXED_AMOUNT", "Amount off")])/>
+                    <TextField label="Discount value" name="reward.value" value=form.reward_value error=fe("reward.value")
+                        help="A unique single-use Shopify code for everyone who submits, whatever their rating. Empty: no discount."/>
+                    <TextField label="Minimum order subtotal" name="reward.minimumSubtotal" value=form.reward_minimum error=fe("reward.minimumSubtotal") help="Optional."/>
+                    <TextField label="Code valid for (days)" name="reward.expiresInDays" kind="number" value=form.reward_days error=fe("reward.expiresInDays")/>
                 </Section>
             </form>
         </Page>

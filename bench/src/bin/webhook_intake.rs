@@ -48,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
     let app = server::Application::build(config).await?;
     let addr = app.local_addr();
     let state = app.state().clone();
+    bench::maybe_drop_scale_indexes(state.db()).await?;
     let (_, c) = bench::shop_with_campaign(state.db(), SHOP, 7).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run(server::Role::Web, async {
@@ -97,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
     let scratch = ScratchDb::create(&admin_url).await?;
     let db = server::db::connect(&scratch.url).await?;
     server::db::migrate(&db).await?;
+    bench::maybe_drop_scale_indexes(&db).await?;
     let shop = server::services::shops::provision(&db, &ShopDomain::parse(SHOP)?, Utc::now()).await?.profile;
     let c = server::store::campaigns::insert(
         &db,
@@ -135,7 +137,14 @@ async fn main() -> anyhow::Result<()> {
         plain_lat.summary(),
         plain_elapsed.as_secs_f64()
     );
-    println!("ratio:   server / plain = {:.1} %  (goal >= 60 %)", server_rate / plain_rate * 100.0);
+    println!("ratio:   server / plain = {:.1} %  (goal >= 85 %)", server_rate / plain_rate * 100.0);
+    bench::result(
+        &format!("webhook intake, {n} orders/paid, concurrency {concurrency}"),
+        &format!("{server_rate:.0}/s, p99 {:.1} ms", server_lat.percentile(0.99).as_secs_f64() * 1e3),
+        &format!("{plain_rate:.0}/s (plain inserts)"),
+        &format!("{:.1} %", server_rate / plain_rate * 100.0),
+        "≥ 85 %, p99 ≤ 15 ms",
+    );
     Ok(())
 }
 

@@ -64,8 +64,12 @@ pub struct CampaignSettings {
     pub frequency_cap_30d: Option<i32>,
     pub eligibility: Eligibility,
     pub consent_text: String,
+    /// The consent text per shipped language (`fr` → "…"), for customers of that language.
+    pub consent_texts: std::collections::BTreeMap<String, String>,
     pub prompt: String,
     pub incentive: Option<String>,
+    /// The thank-you everyone who submits gets (never depending on what they say).
+    pub reward: Option<crate::domain::reward::Reward>,
     /// The merchant's template choices; an empty slot sends the shop's `Default` template.
     pub templates: CampaignTemplates,
 }
@@ -139,8 +143,10 @@ impl CampaignSettings {
             frequency_cap_30d: None,
             eligibility: Eligibility::default(),
             consent_text: DEFAULT_CONSENT_TEXT.into(),
+            consent_texts: Default::default(),
             prompt: DEFAULT_PROMPT.into(),
             incentive: None,
+            reward: None,
             templates: CampaignTemplates::default(),
         }
     }
@@ -173,11 +179,34 @@ impl CampaignSettings {
         text("name", &self.name, 200);
         text("consentText", &self.consent_text, 2000);
         text("prompt", &self.prompt, 500);
+        for (locale, t) in &self.consent_texts {
+            if !crate::domain::i18n::SHIPPED.contains(&locale.as_str()) {
+                errors.push(FieldError {
+                    field: "consentTexts",
+                    message: format!("{locale:?} is not one of en, fr, de, es, it, nl, pt"),
+                });
+            } else if t.trim().is_empty() || t.chars().count() > 2000 {
+                errors.push(FieldError { field: "consentTexts", message: format!("{locale}: 1 to 2000 characters") });
+            }
+        }
         if let Some(i) = &self.incentive
             && i.chars().count() > 500
         {
             errors.push(FieldError { field: "incentive", message: "must be at most 500 characters".into() });
         }
+        let reward = match self.reward.clone().map(crate::domain::reward::Reward::validate) {
+            Some(Ok(r)) => Some(r),
+            Some(Err(bad)) => {
+                let field = |f: &'static str| match f {
+                    "value" => "reward.value",
+                    "minimumSubtotal" => "reward.minimumSubtotal",
+                    _ => "reward.expiresInDays",
+                };
+                errors.extend(bad.into_iter().map(|e| FieldError { field: field(e.field), message: e.message }));
+                None
+            }
+            None => None,
+        };
         let e = &self.eligibility;
         if e.min_order_total_cents.is_some_and(|c| c < 0) {
             errors.push(FieldError { field: "eligibility.minOrderTotal", message: "must not be negative".into() });
@@ -188,7 +217,7 @@ impl CampaignSettings {
                 message: format!("product {p} is both included and excluded"),
             });
         }
-        if errors.is_empty() { Ok(self) } else { Err(InvalidCampaign(errors)) }
+        if errors.is_empty() { Ok(Self { reward, ..self }) } else { Err(InvalidCampaign(errors)) }
     }
 }
 

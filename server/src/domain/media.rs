@@ -261,6 +261,127 @@ pub fn poster_args(input: &str, output: &str, duration_ms: i64, limits: &MediaLi
     )
 }
 
+/// The widths (CSS pixels times the screen's density) of the smaller posters the storefront
+/// block picks from with `srcset`: a grid cell on a phone (about 180 px) at 1× to 3× and a
+/// desktop cell at 2×. The full-size `poster.jpg` stays for search engines and exports.
+pub const POSTER_WIDTHS: [u32; 3] = [240, 480, 720];
+
+/// A smaller poster's format: WebP for browsers that take it (about a third smaller), JPEG for
+/// the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PosterFormat {
+    Webp,
+    Jpeg,
+}
+
+impl PosterFormat {
+    pub const ALL: [PosterFormat; 2] = [PosterFormat::Webp, PosterFormat::Jpeg];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Webp => "webp",
+            Self::Jpeg => "jpg",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Webp => "image/webp",
+            Self::Jpeg => "image/jpeg",
+        }
+    }
+
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.extension() == ext)
+    }
+}
+
+/// The smaller posters worth making for a video shown `display_width` pixels wide: every
+/// [`POSTER_WIDTHS`] below it (never an enlargement); all of them when the width is unknown.
+pub fn poster_widths(display_width: Option<i32>) -> Vec<u32> {
+    POSTER_WIDTHS.into_iter().filter(|w| display_width.is_none_or(|d| i64::from(*w) < i64::from(d))).collect()
+}
+
+/// The height of a smaller poster `width` pixels wide of a video `video_width`×`video_height`
+/// as ffmpeg makes it (`scale=…:-2`: the aspect kept, rounded to an even number).
+pub fn poster_height(width: u32, video_width: u32, video_height: u32) -> u32 {
+    if video_width == 0 {
+        return 0;
+    }
+    let width = width.min(video_width);
+    ((f64::from(width) * f64::from(video_height) / f64::from(video_width) / 2.0).round() as u32) * 2
+}
+
+/// The widths as stored (`"240,480,720"`), and read back (unknown entries are skipped).
+pub fn format_widths(widths: &[u32]) -> String {
+    widths.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+pub fn parse_widths(stored: Option<&str>) -> Vec<u32> {
+    stored
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|w| w.trim().parse().ok())
+        .filter(|w| POSTER_WIDTHS.contains(w))
+        .collect()
+}
+
+/// The file name of a smaller poster (`poster-480.webp`), beside the full-size one.
+pub fn poster_file(width: u32, format: PosterFormat) -> String {
+    format!("poster-{width}.{}", format.extension())
+}
+
+/// The storage key of a smaller poster: the full poster's key with its file name replaced.
+pub fn poster_variant_key(poster_key: &str, width: u32, format: PosterFormat) -> String {
+    let dir = poster_key.rsplit_once('/').map_or("", |(d, _)| d);
+    if dir.is_empty() { poster_file(width, format) } else { format!("{dir}/{}", poster_file(width, format)) }
+}
+
+/// Every key of an asset's smaller posters (for deletion).
+pub fn poster_variant_keys(poster_key: &str, widths: &[u32]) -> Vec<String> {
+    widths.iter().flat_map(|w| PosterFormat::ALL.map(|f| poster_variant_key(poster_key, *w, f))).collect()
+}
+
+/// Arguments that turn the full-size poster (a JPEG) into the smaller ones in one run:
+/// `outputs` are (width, format, path). WebP at quality 70 and JPEG at `q:v 5` are visually
+/// equal at these sizes; metadata is dropped. The input is the poster ffmpeg itself wrote, so
+/// it gets only the local-files guard (the container allowlist is for uploads, and names no
+/// image format).
+pub fn poster_variant_args(input: &str, outputs: &[(u32, PosterFormat, String)]) -> Vec<String> {
+    let labels: Vec<String> = (0..outputs.len()).map(|i| format!("[s{i}]")).collect();
+    let mut graph = format!("[0:v]split={}{}", outputs.len(), labels.concat());
+    for (i, (width, _, _)) in outputs.iter().enumerate() {
+        graph.push_str(&format!(";[s{i}]scale='min(iw,{width})':-2[o{i}]"));
+    }
+    let mut args: Vec<String> = [
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-protocol_whitelist",
+        "file",
+        "-threads",
+        THREADS,
+        "-i",
+        input,
+        "-filter_complex",
+        &graph,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for (i, (_, format, path)) in outputs.iter().enumerate() {
+        args.extend(["-map".to_owned(), format!("[o{i}]"), "-frames:v".to_owned(), "1".to_owned()]);
+        args.extend(["-map_metadata".to_owned(), "-1".to_owned()]);
+        match format {
+            PosterFormat::Webp => args.extend(["-c:v", "libwebp", "-quality", "70"].map(String::from)),
+            PosterFormat::Jpeg => args.extend(["-c:v", "mjpeg", "-q:v", "5"].map(String::from)),
+        }
+        args.push(path.clone());
+    }
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,5 +467,33 @@ mod tests {
             assert!(a.contains(part), "{part} in {a}");
         }
         assert!(poster_args("in", "p.jpg", 500, &MediaLimits::default()).join(" ").contains("-ss 0.250"));
+    }
+
+    #[test]
+    fn smaller_posters_are_never_enlargements_and_live_beside_the_full_one() {
+        assert_eq!(poster_widths(Some(1080)), [240, 480, 720]);
+        assert_eq!(poster_widths(Some(480)), [240], "480 is the poster itself");
+        assert_eq!(poster_widths(Some(200)), Vec::<u32>::new());
+        assert_eq!(poster_widths(None), [240, 480, 720]);
+        assert_eq!(parse_widths(Some(&format_widths(&[240, 480]))), [240, 480]);
+        assert_eq!(parse_widths(Some("240, 999,x")), [240], "only known widths");
+        assert_eq!(parse_widths(None), Vec::<u32>::new());
+        assert_eq!((poster_height(240, 640, 360), poster_height(480, 640, 360)), (136, 270), "as ffmpeg rounds");
+        assert_eq!(poster_height(720, 1080, 1920), 1280);
+        assert_eq!(poster_variant_key("shops/7/a1/poster.jpg", 480, PosterFormat::Webp), "shops/7/a1/poster-480.webp");
+        assert_eq!(poster_variant_keys("a/poster.jpg", &[240]), ["a/poster-240.webp", "a/poster-240.jpg"]);
+        assert_eq!(PosterFormat::from_extension("jpg"), Some(PosterFormat::Jpeg));
+        assert_eq!(PosterFormat::from_extension("png"), None);
+        let args = poster_variant_args(
+            "p.jpg",
+            &[(240, PosterFormat::Webp, "a.webp".into()), (240, PosterFormat::Jpeg, "a.jpg".into())],
+        );
+        let line = args.join(" ");
+        assert!(
+            line.contains("split=2[s0][s1];[s0]scale='min(iw,240)':-2[o0];[s1]scale='min(iw,240)':-2[o1]"),
+            "{line}"
+        );
+        assert!(line.contains("-map [o0] -frames:v 1 -map_metadata -1 -c:v libwebp -quality 70 a.webp"), "{line}");
+        assert!(line.ends_with("-c:v mjpeg -q:v 5 a.jpg"), "{line}");
     }
 }

@@ -23,6 +23,11 @@ pub struct ShopSettings {
     pub profanity_words: Vec<String>,
     pub alert_email: Option<String>,
     pub daily_alert_summary: bool,
+    /// "How we collect testimonials", shown under the storefront block: `None` shows the
+    /// built-in note, an empty text shows none.
+    pub collection_note: Option<String>,
+    /// The merchant's own wording of the capture page, by locale and key (`capture_copy`).
+    pub capture_copy: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
     /// What Shopify last told us about the shop (install, `shop/update`).
     pub facts: ShopFacts,
 }
@@ -54,6 +59,8 @@ impl Default for ShopSettings {
             profanity_words: Vec::new(),
             alert_email: None,
             daily_alert_summary: false,
+            collection_note: None,
+            capture_copy: Default::default(),
             facts: ShopFacts::default(),
         }
     }
@@ -115,7 +122,12 @@ pub struct ProfileChange {
     pub timezone: Option<String>,
     pub send_window_start: Option<String>,
     pub send_window_end: Option<String>,
+    /// `Some(None)` goes back to the built-in note; `Some(Some(""))` shows none.
+    pub collection_note: Option<Option<String>>,
 }
+
+/// The longest "How we collect testimonials" note.
+pub const MAX_COLLECTION_NOTE: usize = 600;
 
 /// One rejected field of a settings change, named as the API names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,6 +191,12 @@ impl ProfileChange {
                 bad(field, "must be a time such as 09:00");
             }
         }
+        let collection_note = self.collection_note.map(|o| o.map(|s| s.trim().to_owned()));
+        if let Some(Some(n)) = &collection_note
+            && (n.chars().count() > MAX_COLLECTION_NOTE || n.chars().any(|c| c.is_control() && c != '\n'))
+        {
+            bad("collectionNote", "must be at most 600 characters of text");
+        }
         if errors.is_empty() {
             Ok(Self {
                 sender_name,
@@ -189,6 +207,7 @@ impl ProfileChange {
                 timezone,
                 send_window_start: start,
                 send_window_end: end,
+                collection_note,
             })
         } else {
             Err(errors)
@@ -211,6 +230,9 @@ impl ProfileChange {
         }
         if let Some(v) = &self.locale {
             s.locale = v.clone();
+        }
+        if let Some(v) = &self.collection_note {
+            s.collection_note = v.clone();
         }
     }
 }
@@ -243,6 +265,7 @@ mod tests {
             timezone: Some("Mars/Olympus".into()),
             send_window_start: Some("9am".into()),
             send_window_end: Some("25:00".into()),
+            collection_note: Some(Some("x\u{7}".repeat(400))),
         };
         let fields: Vec<_> = change.validate().unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(
@@ -255,7 +278,8 @@ mod tests {
                 "locale",
                 "timezone",
                 "sendWindowStart",
-                "sendWindowEnd"
+                "sendWindowEnd",
+                "collectionNote"
             ]
         );
     }
@@ -271,6 +295,7 @@ mod tests {
             timezone: Some("Europe/Paris".into()),
             send_window_start: Some("09:00".into()),
             send_window_end: Some("20:30".into()),
+            collection_note: None,
         }
         .validate()
         .unwrap();

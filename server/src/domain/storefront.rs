@@ -17,11 +17,82 @@ pub struct PublicTestimonial {
     pub quote: Option<String>,
     pub video_url: String,
     pub poster_url: Option<String>,
+    /// The poster in smaller sizes, WebP and JPEG (empty for videos processed before they
+    /// were made: the full `poster_url` serves alone then).
+    pub posters: Vec<PosterImage>,
     pub duration_ms: Option<i64>,
     pub width: Option<i32>,
     pub height: Option<i32>,
     pub product_id: i64,
     pub published_at: DateTime<Utc>,
+    /// It came from a real order's capture link (an import or a hand-entered one did not).
+    pub verified_buyer: bool,
+    /// The customer was given or promised something for it.
+    pub incentivised: bool,
+}
+
+/// One smaller poster: where it is, its size in pixels, its format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PosterImage {
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+    pub format: super::media::PosterFormat,
+}
+
+/// How wide a testimonial shows, for `sizes`: the block's grid cells are at least 180 px, two
+/// to a row from about 400 px of screen (one below), about 240 px on wider screens.
+pub const POSTER_SIZES: &str = "(min-width: 750px) 240px, (min-width: 400px) 50vw, 100vw";
+
+/// The `srcset` of the posters in `format` (`url 240w, url 480w`), if there are any.
+pub fn poster_srcset(posters: &[PosterImage], format: super::media::PosterFormat) -> Option<String> {
+    let list: Vec<String> =
+        posters.iter().filter(|p| p.format == format).map(|p| format!("{} {}w", p.url, p.width)).collect();
+    (!list.is_empty()).then(|| list.join(", "))
+}
+
+/// The poster over a video, in the sizes the block needs: the browser picks the smallest file
+/// that is sharp on its screen, WebP where it can; the box already has its size (no layout
+/// shift). The addresses wait in `data-` attributes until the page has loaded (the loader sets
+/// them then, `loading="lazy"` after that), so the posters never take bandwidth from the
+/// page's own images and never delay its Largest Contentful Paint; without JavaScript the
+/// `<noscript>` copy loads them lazily. `None` when there are no smaller posters (the video's
+/// own `poster` attribute serves then).
+pub fn poster_picture(posters: &[PosterImage], width: i32, height: i32) -> Option<String> {
+    use super::media::PosterFormat;
+    let jpeg = text(&poster_srcset(posters, PosterFormat::Jpeg)?);
+    let fallback = posters
+        .iter()
+        .filter(|p| p.format == PosterFormat::Jpeg)
+        .find(|p| p.width >= 480)
+        .or_else(|| posters.iter().rfind(|p| p.format == PosterFormat::Jpeg))?;
+    let src = text(&fallback.url);
+    let webp = poster_srcset(posters, PosterFormat::Webp).map(|s| text(&s));
+    let picture = |prefix: &str, img_extra: &str| {
+        let source = webp
+            .as_ref()
+            .map(|s| format!("<source type=\"image/webp\" {prefix}srcset=\"{s}\" sizes=\"{POSTER_SIZES}\">"))
+            .unwrap_or_default();
+        format!(
+            "{source}<img {prefix}src=\"{src}\" {prefix}srcset=\"{jpeg}\" sizes=\"{POSTER_SIZES}\" width=\"{width}\" height=\"{height}\" alt=\"\"{img_extra} decoding=\"async\">"
+        )
+    };
+    Some(format!(
+        "<picture class=\"reelproof__poster\" data-rp-deferred>{}</picture><noscript><picture class=\"reelproof__poster\">{}</picture></noscript>",
+        picture("data-", ""),
+        picture("", " loading=\"lazy\""),
+    ))
+}
+
+/// The note to show under the block: the merchant's, else our "How we collect testimonials"
+/// in `language` (the FTC's rule on reviews and the EU's Omnibus directive ask shops to say
+/// how reviews are gathered and checked); none when the merchant left it empty.
+pub fn collection_note<'a>(merchant: Option<&'a str>, language: &str) -> Option<&'a str> {
+    match merchant {
+        None => Some(super::storefront_copy::copy(language)["note"]),
+        Some(n) if n.trim().is_empty() => None,
+        Some(n) => Some(n),
+    }
 }
 
 /// A product's count of visible testimonials and their average rating.
@@ -182,28 +253,38 @@ pub struct Markup<'a> {
     /// Product pages: the structured data (`None` on the home page).
     pub json_ld: Option<serde_json::Value>,
     pub summary: Option<Summary>,
+    /// "How we collect testimonials" (`collection_note`).
+    pub collection_note: Option<&'a str>,
+    /// The language of the words around the testimonials (a shipped one).
+    pub language: &'a str,
 }
 
 /// The testimonials as HTML: every video in a box of fixed aspect ratio (no layout shift when
 /// the poster arrives), `preload="none"` (nothing downloads until the shopper presses play),
 /// native controls (keyboard and screen readers work without any script), a label per video.
 pub fn render_html(m: &Markup<'_>, items: &[PublicTestimonial]) -> String {
+    use super::storefront_copy::fill;
+    let words = super::storefront_copy::copy(m.language);
     let mut out = format!(
-        "<section class=\"reelproof reelproof--{}\" aria-label=\"{}\" data-count=\"{}\">",
+        "<section class=\"reelproof reelproof--{}\" aria-label=\"{}\" data-count=\"{}\" lang=\"{}\" data-lang=\"{}\">",
         text(m.placement),
         text(m.heading),
-        items.len()
+        items.len(),
+        text(m.language),
+        text(m.language)
     );
     out.push_str(&format!("<h2 class=\"reelproof__heading\">{}</h2>", text(m.heading)));
     if let Some(s) = m.summary.filter(|s| s.count > 0) {
         out.push_str("<p class=\"reelproof__summary\">");
         if let Some(avg) = s.average_rating {
             out.push_str(&format!(
-                "<span aria-label=\"Rated {avg:.1} out of 5\">{}</span> ",
+                "<span aria-label=\"{}\">{}</span> ",
+                text(&fill(words["rated"], &[("n", &format!("{avg:.1}"))])),
                 stars(avg.round() as i16)
             ));
         }
-        out.push_str(&format!("{} video testimonial{}</p>", s.count, if s.count == 1 { "" } else { "s" }));
+        let count = if s.count == 1 { words["count_one"] } else { words["count_many"] };
+        out.push_str(&format!("{}</p>", text(&fill(count, &[("n", &s.count.to_string())]))));
     }
     out.push_str("<ul class=\"reelproof__list\" role=\"list\">");
     for t in items {
@@ -211,33 +292,71 @@ pub fn render_html(m: &Markup<'_>, items: &[PublicTestimonial]) -> String {
             (Some(w), Some(h)) if w > 0 && h > 0 => (w, h),
             _ => (9, 16),
         };
-        let poster = t.poster_url.as_deref().map(|p| format!(" poster=\"{}\"", text(p))).unwrap_or_default();
-        let label = format!("Video testimonial by {}", t.display_name);
+        let picture = poster_picture(&t.posters, w, h);
+        let poster = match (&picture, t.poster_url.as_deref()) {
+            (None, Some(p)) => format!(" poster=\"{}\"", text(p)),
+            _ => String::new(),
+        };
+        let label = fill(words["video_by"], &[("name", &t.display_name)]);
         out.push_str(&format!(
             "<li class=\"reelproof__item\" data-testimonial=\"{}\"><figure>\
              <div class=\"reelproof__frame\" style=\"aspect-ratio:{w}/{h}\">\
              <video controls playsinline preload=\"none\" width=\"{w}\" height=\"{h}\"{poster} aria-label=\"{}\" src=\"{}\"></video>\
-             </div><figcaption>",
+             {}</div><figcaption>",
             t.id,
             text(&label),
             text(&t.video_url),
+            picture.unwrap_or_default(),
         ));
         if let Some(r) = t.rating {
             out.push_str(&format!(
-                "<span class=\"reelproof__rating\" aria-label=\"Rated {r} out of 5\">{}</span>",
+                "<span class=\"reelproof__rating\" aria-label=\"{}\">{}</span>",
+                text(&fill(words["rated"], &[("n", &r.to_string())])),
                 stars(r)
             ));
         }
         if let Some(q) = &t.quote {
             out.push_str(&format!("<blockquote>{}</blockquote>", text(q)));
         }
-        out.push_str(&format!("<cite>{}</cite></figcaption></figure></li>", text(&t.display_name)));
+        out.push_str(&format!("<cite>{}</cite>", text(&t.display_name)));
+        out.push_str(&badges(t, m.language));
+        out.push_str("</figcaption></figure></li>");
     }
     out.push_str("</ul>");
+    if let Some(note) = m.collection_note {
+        out.push_str(&format!(
+            "<details class=\"reelproof__note\"><summary>{}</summary><p>{}</p></details>",
+            text(words["note_title"]),
+            text(note)
+        ));
+    }
     if let Some(ld) = &m.json_ld {
         out.push_str(&format!("<script type=\"application/ld+json\">{}</script>", script_json(ld)));
     }
     out.push_str("</section>");
+    out
+}
+
+/// The disclosure badges of one testimonial, as the storefront shows them, in `language`.
+pub fn badges(t: &PublicTestimonial, language: &str) -> String {
+    let words = super::storefront_copy::copy(language);
+    let mut out = String::new();
+    if t.verified_buyer || t.incentivised {
+        out.push_str("<span class=\"reelproof__badges\">");
+        if t.verified_buyer {
+            out.push_str(&format!(
+                "<span class=\"reelproof__badge reelproof__badge--verified\">{}</span>",
+                text(words["verified"])
+            ));
+        }
+        if t.incentivised {
+            out.push_str(&format!(
+                "<span class=\"reelproof__badge reelproof__badge--incentive\">{}</span>",
+                text(words["reward"])
+            ));
+        }
+        out.push_str("</span>");
+    }
     out
 }
 
@@ -275,6 +394,11 @@ mod tests {
         assert!(r.contains(r#""value":"4.5""#), "{r}");
     }
 
+    /// The home block's markup with no structured data or summary.
+    fn home<'a>(language: &'a str, collection_note: Option<&'a str>) -> Markup<'a> {
+        Markup { heading: "R", placement: "home", json_ld: None, summary: None, collection_note, language }
+    }
+
     fn item(rating: Option<i16>, quote: &str) -> PublicTestimonial {
         PublicTestimonial {
             id: entity::SubmissionId(uuid::Uuid::nil()),
@@ -283,12 +407,33 @@ mod tests {
             quote: Some(quote.into()),
             video_url: "https://x/v.mp4?sig=a&b=c".into(),
             poster_url: Some("https://x/p.jpg".into()),
+            posters: Vec::new(),
             duration_ms: Some(65_400),
             width: Some(720),
             height: Some(1280),
             product_id: 42,
             published_at: "2026-11-01T10:00:00Z".parse().unwrap(),
+            verified_buyer: true,
+            incentivised: false,
         }
+    }
+
+    #[test]
+    fn each_badge_shows_exactly_where_it_applies_and_the_note_is_escaped() {
+        let verified = item(Some(5), "Great");
+        let rewarded = PublicTestimonial { incentivised: true, ..item(Some(1), "Meh") };
+        let imported = PublicTestimonial { verified_buyer: false, ..item(Some(4), "Fine") };
+        let note = "We ask <everyone> {{ shop.name }}";
+        let html = render_html(&home("en", Some(note)), &[verified, rewarded, imported]);
+        let items: Vec<&str> = html.split("<li ").skip(1).collect();
+        assert!(items[0].contains("Verified buyer") && !items[0].contains("reward"), "{}", items[0]);
+        assert!(items[1].contains("Verified buyer") && items[1].contains("Received a reward for reviewing"));
+        assert!(!items[2].contains("badge"), "an import claims nothing: {}", items[2]);
+        assert!(html.contains("How we collect testimonials</summary><p>We ask &lt;everyone&gt; &#123;&#123; shop.name &#125;&#125;</p>"), "{html}");
+        assert_eq!(collection_note(Some("  "), "en"), None, "an empty note hides it");
+        assert!(collection_note(None, "de").unwrap().starts_with("Nach jeder Bestellung"));
+        let german = render_html(&home("de", None), &[item(Some(5), "Gut")]);
+        assert!(german.contains("Verifizierter Kauf") && german.contains("Videobericht von Ada L."), "{german}");
     }
 
     #[test]
@@ -311,7 +456,14 @@ mod tests {
     #[test]
     fn customer_text_can_neither_break_the_html_nor_run_as_liquid() {
         let html = render_html(
-            &Markup { heading: "Reviews", placement: "home", json_ld: None, summary: None },
+            &Markup {
+                heading: "Reviews",
+                placement: "home",
+                json_ld: None,
+                summary: None,
+                collection_note: None,
+                language: "en",
+            },
             &[item(Some(5), "<script>alert(1)</script> {{ shop.metafields }} {% render 'x' %}")],
         );
         assert!(!html.contains("<script>alert"), "{html}");
@@ -341,5 +493,50 @@ mod tests {
         assert_eq!(without["subjectOf"].as_array().unwrap().len(), 2, "videos stay");
         assert_eq!(iso_duration(3_000), "PT3S");
         assert_eq!(iso_duration(120_000), "PT2M");
+    }
+
+    #[test]
+    fn posters_come_in_sizes_webp_first_lazy_and_low_priority_with_the_box_sized() {
+        use crate::domain::media::PosterFormat::{Jpeg, Webp};
+        let posters: Vec<PosterImage> = [Webp, Jpeg]
+            .into_iter()
+            .flat_map(|format| {
+                [240u32, 480, 720].map(|width| PosterImage {
+                    url: format!("https://x/s/1/2/poster-{width}.{}", format.extension()),
+                    width,
+                    height: width * 16 / 9,
+                    format,
+                })
+            })
+            .collect();
+        let html = poster_picture(&posters, 720, 1280).unwrap();
+        let (deferred, noscript) = html.split_once("<noscript>").unwrap();
+        assert!(deferred.starts_with("<picture class=\"reelproof__poster\" data-rp-deferred><source type=\"image/webp\" data-srcset=\"https://x/s/1/2/poster-240.webp 240w, https://x/s/1/2/poster-480.webp 480w, https://x/s/1/2/poster-720.webp 720w\""), "{html}");
+        assert!(
+            deferred.contains(
+                "<img data-src=\"https://x/s/1/2/poster-480.jpg\" data-srcset=\"https://x/s/1/2/poster-240.jpg 240w,"
+            ),
+            "{html}"
+        );
+        assert!(
+            !deferred.contains(" src=") && !deferred.contains(" srcset="),
+            "nothing loads before the page has: {deferred}"
+        );
+        assert!(
+            noscript.contains("<source type=\"image/webp\" srcset=\"https://x/s/1/2/poster-240.webp 240w"),
+            "{noscript}"
+        );
+        for attr in
+            ["width=\"720\" height=\"1280\"", "loading=\"lazy\"", "decoding=\"async\"", "alt=\"\"", POSTER_SIZES]
+        {
+            assert!(noscript.contains(attr), "{attr} in {noscript}");
+        }
+        assert_eq!(poster_picture(&[], 720, 1280), None, "no sizes: the video's own poster serves");
+        let mut with = item(Some(5), "Great");
+        with.posters = posters;
+        let page = render_html(&home("en", None), &[with, item(Some(4), "Old")]);
+        let items: Vec<&str> = page.split("<li ").skip(1).collect();
+        assert!(items[0].contains("<picture") && !items[0].contains(" poster=\""), "one image, not two: {}", items[0]);
+        assert!(!items[1].contains("<picture") && items[1].contains(" poster=\"https://x/p.jpg\""), "{}", items[1]);
     }
 }

@@ -11,10 +11,21 @@ use serde::Serialize;
 pub struct MessageVars {
     pub customer_first_name: String,
     pub product_title: String,
+    /// The product's picture (Shopify's CDN), when known.
+    pub product_image_url: Option<String>,
+    /// The same, under the name templates written before it was renamed use.
     pub product_image: Option<String>,
     pub shop_name: String,
+    /// The capture link; in an SMS, its short form (`/r/{code}`).
     pub capture_link: String,
-    /// Human date, e.g. "22 December 2026".
+    /// Five links, one star each (one to five): each opens the capture page with that rating
+    /// chosen. Empty in an SMS.
+    pub rating_links: Vec<String>,
+    /// The shop's `#rrggbb` colour, and a text colour that reads on it.
+    pub brand_colour: String,
+    pub brand_text_colour: String,
+    pub logo_url: Option<String>,
+    /// Human date in the message's language, e.g. "22 December 2026".
     pub expiry_date: String,
     pub incentive: Option<String>,
     /// "Not arrived yet?" link, present while the customer may still postpone.
@@ -25,18 +36,37 @@ pub struct MessageVars {
 
 impl MessageVars {
     pub fn sample() -> Self {
+        let image = Some("https://cdn.example.com/desk.jpg".to_owned());
         Self {
             customer_first_name: "Ada".into(),
             product_title: "Walnut desk".into(),
-            product_image: Some("https://cdn.example.com/desk.jpg".into()),
+            product_image_url: image.clone(),
+            product_image: image,
             shop_name: "Acme Furniture".into(),
             capture_link: "https://reelproof.example.com/t/SAMPLE".into(),
+            rating_links: (1..=5).map(|n| format!("https://reelproof.example.com/t/SAMPLE/rate/{n}/SIG")).collect(),
+            brand_colour: "#1f2937".into(),
+            brand_text_colour: "#ffffff".into(),
+            logo_url: Some("https://cdn.example.com/logo.png".into()),
             expiry_date: "22 December 2026".into(),
             incentive: Some("10% off your next order".into()),
             postpone_link: Some("https://reelproof.example.com/t/SAMPLE/postpone".into()),
             unsubscribe_link: Some("https://reelproof.example.com/u/SAMPLE".into()),
         }
     }
+}
+
+/// The text colour that reads on a `#rgb`/`#rrggbb` background: white on dark colours, near
+/// black on light ones (WCAG relative luminance, threshold where both contrasts are equal).
+pub fn text_colour_on(background: &str) -> &'static str {
+    let hex = background.trim_start_matches('#');
+    let full: String = if hex.len() == 3 { hex.chars().flat_map(|c| [c, c]).collect() } else { hex.to_owned() };
+    let channel = |i: usize| {
+        let v = full.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0) as f64 / 255.0;
+        if v <= 0.039_28 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+    };
+    let luminance = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+    if luminance > 0.179 { "#111111" } else { "#ffffff" }
 }
 
 /// A template as the merchant wrote it.
@@ -115,6 +145,8 @@ pub fn validate(src: &TemplateSource, body_is_html: bool) -> Result<(), Template
     let r = render(src, &MessageVars { capture_link: LINK.into(), ..MessageVars::sample() }, body_is_html)?;
     let bare = MessageVars {
         product_image: None,
+        product_image_url: None,
+        logo_url: None,
         incentive: None,
         postpone_link: None,
         unsubscribe_link: None,
@@ -127,59 +159,188 @@ pub fn validate(src: &TemplateSource, body_is_html: bool) -> Result<(), Template
     Ok(())
 }
 
-/// The locales to try for a customer, best first: the customer's (`fr-CA`), its language
-/// (`fr`), the shop's, then English, which always exists.
-pub fn locale_chain(customer: Option<&str>, shop: &str) -> Vec<String> {
-    let mut chain: Vec<String> = Vec::new();
-    let mut push = |l: &str| {
-        let l = l.trim().replace('_', "-");
-        if !l.is_empty() && !chain.iter().any(|c| c.eq_ignore_ascii_case(&l)) {
-            chain.push(l);
-        }
-    };
-    for l in [customer, Some(shop)].into_iter().flatten() {
-        push(l);
-        if let Some((lang, _)) = l.split_once(['-', '_']) {
-            push(lang);
-        }
-    }
-    push("en");
-    chain
-}
-
-/// One built-in template: what every shop gets at install.
+/// One built-in template: what every shop gets at install, in its language.
 pub struct DefaultTemplate {
     pub channel: entity::TemplateChannel,
     pub kind: entity::TemplateKind,
-    pub subject: Option<&'static str>,
-    pub body: &'static str,
-    pub body_text: Option<&'static str>,
+    pub subject: Option<String>,
+    pub body: String,
+    pub body_text: Option<String>,
+}
+
+impl DefaultTemplate {
+    pub fn source(&self) -> TemplateSource {
+        TemplateSource { subject: self.subject.clone(), body: self.body.clone(), body_text: self.body_text.clone() }
+    }
 }
 
 /// The name the built-in templates are stored under.
 pub const DEFAULT_NAME: &str = "Default";
 
-pub fn builtin() -> [DefaultTemplate; 4] {
-    use defaults::*;
+/// The four built-in templates in a shipped locale (`i18n::SHIPPED`; English for any other).
+pub fn builtin(locale: &str) -> [DefaultTemplate; 4] {
     use entity::{TemplateChannel as C, TemplateKind as K};
+    let c = crate::domain::i18n::message_copy(locale);
     [
         DefaultTemplate {
             channel: C::Email,
             kind: K::Request,
-            subject: Some(EMAIL_REQUEST_SUBJECT),
-            body: EMAIL_REQUEST_HTML,
-            body_text: Some(EMAIL_REQUEST_TEXT),
+            subject: Some(c.subject.to_owned()),
+            body: layout::email_html(c, false),
+            body_text: Some(layout::email_text(c, false)),
         },
         DefaultTemplate {
             channel: C::Email,
             kind: K::Reminder,
-            subject: Some(EMAIL_REMINDER_SUBJECT),
-            body: EMAIL_REMINDER_HTML,
-            body_text: Some(EMAIL_REMINDER_TEXT),
+            subject: Some(c.reminder_subject.to_owned()),
+            body: layout::email_html(c, true),
+            body_text: Some(layout::email_text(c, true)),
         },
-        DefaultTemplate { channel: C::Sms, kind: K::Request, subject: None, body: SMS_REQUEST, body_text: None },
-        DefaultTemplate { channel: C::Sms, kind: K::Reminder, subject: None, body: SMS_REMINDER, body_text: None },
+        DefaultTemplate {
+            channel: C::Sms,
+            kind: K::Request,
+            subject: None,
+            body: c.sms_request.to_owned(),
+            body_text: None,
+        },
+        DefaultTemplate {
+            channel: C::Sms,
+            kind: K::Reminder,
+            subject: None,
+            body: c.sms_reminder.to_owned(),
+            body_text: None,
+        },
     ]
+}
+
+/// The built-in template of one channel and kind in `locale`.
+pub fn builtin_one(locale: &str, channel: entity::TemplateChannel, kind: entity::TemplateKind) -> TemplateSource {
+    builtin(locale)
+        .into_iter()
+        .find(|t| t.channel == channel && t.kind == kind)
+        .map(|t| t.source())
+        .expect("every channel and kind has a built-in")
+}
+
+/// What the thank-you email says: the reward's code in the customer's language.
+#[derive(Debug, Clone, Serialize)]
+pub struct RewardVars {
+    pub customer_first_name: String,
+    pub shop_name: String,
+    pub code: String,
+    pub expiry_date: String,
+    pub brand_colour: String,
+    pub logo_url: Option<String>,
+}
+
+/// The thank-you email with a reward's code, rendered (subject, HTML, text).
+pub fn reward_email(locale: &str, vars: &RewardVars) -> Result<Rendered, TemplateError> {
+    let c = crate::domain::i18n::message_copy(locale);
+    let render = |part: &'static str, src: &str, html: bool| -> Result<String, TemplateError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let name = if html { "t.html" } else { "t.txt" };
+        let err = |e: minijinja::Error| TemplateError { part, message: located(&e) };
+        env.add_template(name, src).map_err(err)?;
+        env.get_template(name).map_err(err)?.render(vars).map_err(err)
+    };
+    Ok(Rendered {
+        subject: Some(render("subject", c.reward_subject, false)?),
+        body: render("body", &layout::reward_html(c), true)?,
+        body_text: Some(render("bodyText", &layout::reward_text(c), false)?),
+    })
+}
+
+/// The built-in emails' layout: one column at most 600 px wide, tables and inline styles only
+/// (what every mail client renders), no external stylesheet, font or script; explicit
+/// background and text colours everywhere, so a client's dark mode cannot leave dark text on a
+/// dark background. The words come from `i18n::MessageCopy`.
+mod layout {
+    use crate::domain::i18n::MessageCopy;
+
+    const FONT: &str = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
+
+    fn fill(skeleton: &str, c: &MessageCopy, reminder: bool) -> String {
+        let star_label = c.star_label.replace("{n}", "{{ loop.index }}");
+        skeleton
+            .replace("[[font]]", FONT)
+            .replace("[[greeting]]", c.greeting)
+            .replace("[[heading]]", if reminder { c.reminder_heading } else { c.heading })
+            .replace("[[intro]]", if reminder { c.reminder_intro } else { c.intro })
+            .replace("[[incentive]]", c.incentive)
+            .replace("[[button]]", c.button)
+            .replace("[[stars]]", c.stars)
+            .replace("[[star_label]]", &star_label)
+            .replace("[[expiry]]", c.expiry)
+            .replace("[[postpone_question]]", c.postpone_question)
+            .replace("[[postpone_link]]", c.postpone_link)
+            .replace("[[unsubscribe_link]]", c.unsubscribe_link)
+            .replace("[[unsubscribe_rest]]", c.unsubscribe_rest)
+    }
+
+    pub fn email_html(c: &MessageCopy, reminder: bool) -> String {
+        // The reminder says the same more briefly: no picture, no incentive paragraph repeated.
+        let picture = if reminder {
+            ""
+        } else {
+            r#"{% if product_image_url %}<tr><td align="center" style="padding:8px 24px 0;background-color:#ffffff;"><img src="{{ product_image_url }}" alt="{{ product_title }}" width="240" style="display:block;width:100%;max-width:240px;height:auto;border:0;border-radius:8px;"></td></tr>
+{% endif %}"#
+        };
+        let incentive = if reminder { "" } else { "{% if incentive %} [[incentive]]{% endif %}" };
+        let skeleton = format!(
+            r#"<!DOCTYPE html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark"><title>{{{{ product_title }}}}</title></head>
+<body style="margin:0;padding:0;background-color:#f4f4f5;color:#18181b;font-family:[[font]];">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f4f4f5;"><tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;background-color:#ffffff;border-radius:12px;">
+<tr><td align="center" style="padding:24px 24px 0;background-color:#ffffff;border-radius:12px 12px 0 0;">{{% if logo_url %}}<img src="{{{{ logo_url }}}}" alt="{{{{ shop_name }}}}" height="40" style="display:block;height:40px;width:auto;max-width:200px;border:0;">{{% else %}}<span style="font-size:18px;font-weight:700;color:#18181b;">{{{{ shop_name }}}}</span>{{% endif %}}</td></tr>
+<tr><td style="padding:24px 24px 4px;background-color:#ffffff;font-size:16px;line-height:1.5;color:#3f3f46;">[[greeting]]</td></tr>
+<tr><td style="padding:0 24px 8px;background-color:#ffffff;font-size:24px;line-height:1.3;font-weight:700;color:#18181b;">[[heading]]</td></tr>
+{picture}<tr><td style="padding:12px 24px 8px;background-color:#ffffff;font-size:16px;line-height:1.5;color:#3f3f46;">[[intro]]{incentive}</td></tr>
+<tr><td align="center" style="padding:16px 24px 8px;background-color:#ffffff;"><a href="{{{{ capture_link }}}}" style="display:inline-block;background-color:{{{{ brand_colour }}}};color:{{{{ brand_text_colour }}}};font-size:18px;font-weight:700;line-height:24px;text-decoration:none;padding:16px 32px;border-radius:8px;">[[button]]</a></td></tr>
+{{% if rating_links %}}<tr><td align="center" style="padding:16px 24px 0;background-color:#ffffff;font-size:14px;color:#52525b;">[[stars]]</td></tr>
+<tr><td align="center" style="padding:4px 24px 8px;background-color:#ffffff;">{{% for link in rating_links %}}<a href="{{{{ link }}}}" title="[[star_label]]" style="display:inline-block;font-size:36px;line-height:44px;color:#f59e0b;text-decoration:none;padding:0 6px;">&#9733;</a>{{% endfor %}}</td></tr>
+{{% endif %}}<tr><td style="padding:16px 24px 24px;background-color:#ffffff;border-radius:0 0 12px 12px;font-size:13px;line-height:1.5;color:#71717a;">[[expiry]]{{% if postpone_link %}} [[postpone_question]] <a href="{{{{ postpone_link }}}}" style="color:#52525b;">[[postpone_link]]</a>.{{% endif %}}</td></tr>
+</table>
+{{% if unsubscribe_link %}}<p style="margin:16px 0 0;font-size:12px;line-height:1.5;color:#71717a;"><a href="{{{{ unsubscribe_link }}}}" style="color:#71717a;">[[unsubscribe_link]]</a> [[unsubscribe_rest]]</p>
+{{% endif %}}</td></tr></table>
+</body></html>"#
+        );
+        fill(&skeleton, c, reminder)
+    }
+
+    /// The thank-you with the reward's code: the same frame, the code in a box.
+    pub fn reward_html(c: &MessageCopy) -> String {
+        let skeleton = r#"<!DOCTYPE html>
+<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark"></head>
+<body style="margin:0;padding:0;background-color:#f4f4f5;color:#18181b;font-family:[[font]];">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="background-color:#f4f4f5;"><tr><td align="center" style="padding:24px 12px;">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:600px;background-color:#ffffff;border-radius:12px;">
+<tr><td align="center" style="padding:24px 24px 0;background-color:#ffffff;border-radius:12px 12px 0 0;">{% if logo_url %}<img src="{{ logo_url }}" alt="{{ shop_name }}" height="40" style="display:block;height:40px;width:auto;max-width:200px;border:0;">{% else %}<span style="font-size:18px;font-weight:700;color:#18181b;">{{ shop_name }}</span>{% endif %}</td></tr>
+<tr><td style="padding:24px 24px 4px;background-color:#ffffff;font-size:16px;line-height:1.5;color:#3f3f46;">[[greeting]]</td></tr>
+<tr><td style="padding:0 24px 8px;background-color:#ffffff;font-size:16px;line-height:1.5;color:#3f3f46;">[[reward_intro]]</td></tr>
+<tr><td align="center" style="padding:16px 24px;background-color:#ffffff;"><span style="display:inline-block;border:2px dashed {{ brand_colour }};background-color:#ffffff;color:#18181b;font-size:24px;font-weight:700;letter-spacing:2px;padding:12px 24px;border-radius:8px;font-family:ui-monospace,Menlo,Consolas,monospace;">{{ code }}</span></td></tr>
+<tr><td style="padding:8px 24px 24px;background-color:#ffffff;border-radius:0 0 12px 12px;font-size:14px;line-height:1.5;color:#52525b;">[[reward_until]]</td></tr>
+</table></td></tr></table>
+</body></html>"#;
+        fill(skeleton, c, false).replace("[[reward_intro]]", c.reward_intro).replace("[[reward_until]]", c.reward_until)
+    }
+
+    pub fn reward_text(c: &MessageCopy) -> String {
+        fill("[[greeting]]\n\n[[reward_intro]]\n\n    {{ code }}\n\n[[reward_until]]", c, false)
+            .replace("[[reward_intro]]", c.reward_intro)
+            .replace("[[reward_until]]", c.reward_until)
+    }
+
+    pub fn email_text(c: &MessageCopy, reminder: bool) -> String {
+        let body = if reminder {
+            "[[greeting]]\n\n[[heading]] [[intro]]\n\n[[button]]: {{ capture_link }}"
+        } else {
+            "[[greeting]]\n\n[[heading]]\n[[intro]]{% if incentive %}\n[[incentive]]{% endif %}\n\n[[button]]: {{ capture_link }}"
+        };
+        let rest = "{% if rating_links %}\n\n[[stars]]\n{% for link in rating_links %}[[star_label]]: {{ link }}\n{% endfor %}{% endif %}\n[[expiry]]{% if postpone_link %}\n[[postpone_question]] [[postpone_link]]: {{ postpone_link }}{% endif %}{% if unsubscribe_link %}\n\n[[unsubscribe_link]]: {{ unsubscribe_link }}{% endif %}";
+        fill(&format!("{body}{rest}"), c, reminder)
+    }
 }
 
 /// SMS segments: GSM-7 text fits 160 characters in one message and 153 per part when split;
@@ -196,50 +357,63 @@ pub fn sms_segments(text: &str) -> u32 {
     if len <= single { 1 } else { len.div_ceil(multi) as u32 }
 }
 
-/// Built-in templates, created for every shop at install and used as the fallback.
-pub mod defaults {
-    pub const EMAIL_REQUEST_SUBJECT: &str = "{{ customer_first_name }}, how do you like your {{ product_title }}?";
-    pub const EMAIL_REQUEST_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>Thanks for shopping at {{ shop_name }}! Would you record a short video about your <strong>{{ product_title }}</strong>? It takes 30 seconds.</p>\n{% if incentive %}<p>As a thank-you: {{ incentive }}.</p>\n{% endif %}<p><a href=\"{{ capture_link }}\">Record your video</a></p>\n<p>This link works until {{ expiry_date }}.</p>\n{% if postpone_link %}<p>Not arrived yet? <a href=\"{{ postpone_link }}\">Ask me again later</a>.</p>\n{% endif %}{% if unsubscribe_link %}<p style=\"font-size:12px;color:#666\"><a href=\"{{ unsubscribe_link }}\">Unsubscribe</a> from {{ shop_name }}'s review requests.</p>\n{% endif %}";
-    pub const EMAIL_REQUEST_TEXT: &str = "Hi {{ customer_first_name }},\n\nThanks for shopping at {{ shop_name }}! Would you record a short video about your {{ product_title }}? It takes 30 seconds.\n{% if incentive %}As a thank-you: {{ incentive }}.\n{% endif %}\nRecord it here: {{ capture_link }}\n\nThis link works until {{ expiry_date }}.{% if postpone_link %}\nNot arrived yet? Ask me again later: {{ postpone_link }}{% endif %}{% if unsubscribe_link %}\n\nUnsubscribe: {{ unsubscribe_link }}{% endif %}";
-    pub const EMAIL_REMINDER_SUBJECT: &str = "A quick reminder about your {{ product_title }}";
-    pub const EMAIL_REMINDER_HTML: &str = "<p>Hi {{ customer_first_name }},</p>\n<p>We'd still love to hear about your <strong>{{ product_title }}</strong>.</p>\n<p><a href=\"{{ capture_link }}\">Record your video</a> (until {{ expiry_date }})</p>\n{% if postpone_link %}<p>Not arrived yet? <a href=\"{{ postpone_link }}\">Ask me again later</a>.</p>\n{% endif %}{% if unsubscribe_link %}<p style=\"font-size:12px;color:#666\"><a href=\"{{ unsubscribe_link }}\">Unsubscribe</a> from {{ shop_name }}'s review requests.</p>\n{% endif %}";
-    pub const EMAIL_REMINDER_TEXT: &str = "Hi {{ customer_first_name }},\n\nWe'd still love to hear about your {{ product_title }}.\nRecord your video: {{ capture_link }} (until {{ expiry_date }}){% if postpone_link %}\nNot arrived yet? Ask me again later: {{ postpone_link }}{% endif %}{% if unsubscribe_link %}\n\nUnsubscribe: {{ unsubscribe_link }}{% endif %}";
-    pub const SMS_REQUEST: &str =
-        "{{ shop_name }}: how is your {{ product_title }}? Share a 30s video: {{ capture_link }}";
-    pub const SMS_REMINDER: &str = "{{ shop_name }}: a quick video about your {{ product_title }}? {{ capture_link }}";
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn email() -> TemplateSource {
-        TemplateSource {
-            subject: Some(defaults::EMAIL_REQUEST_SUBJECT.into()),
-            body: defaults::EMAIL_REQUEST_HTML.into(),
-            body_text: Some(defaults::EMAIL_REQUEST_TEXT.into()),
+        builtin_one("en", entity::TemplateChannel::Email, entity::TemplateKind::Request)
+    }
+
+    #[test]
+    fn every_builtin_template_validates_in_every_language() {
+        for locale in crate::domain::i18n::SHIPPED {
+            for t in builtin(locale) {
+                validate(&t.source(), t.channel == entity::TemplateChannel::Email)
+                    .unwrap_or_else(|e| panic!("{locale} {:?} {:?}: {e}", t.channel, t.kind));
+            }
         }
     }
 
     #[test]
-    fn locale_chain_falls_back_from_region_to_language_to_shop_to_english() {
-        assert_eq!(locale_chain(Some("fr-CA"), "de"), ["fr-CA", "fr", "de", "en"]);
-        assert_eq!(locale_chain(Some("fr_CA"), "en"), ["fr-CA", "fr", "en"]);
-        assert_eq!(locale_chain(None, "de-AT"), ["de-AT", "de", "en"]);
-        assert_eq!(locale_chain(Some(""), "en"), ["en"]);
-        assert_eq!(locale_chain(Some("EN"), "en"), ["EN"]);
+    fn every_builtin_sms_fits_one_segment_with_a_short_link() {
+        let vars = MessageVars {
+            capture_link: "https://reelproof.example.com/r/Ab3dE6gH".into(),
+            shop_name: "Acme Furniture".into(),
+            product_title: "Walnut desk".into(),
+            rating_links: Vec::new(),
+            ..MessageVars::sample()
+        };
+        for locale in crate::domain::i18n::SHIPPED {
+            for t in builtin(locale).into_iter().filter(|t| t.channel == entity::TemplateChannel::Sms) {
+                let body = render(&t.source(), &vars, false).unwrap().body;
+                assert_eq!(sms_segments(&body), 1, "{locale}: {body} ({} chars)", body.chars().count());
+            }
+        }
     }
 
     #[test]
-    fn every_builtin_template_validates() {
-        for t in builtin() {
-            let src = TemplateSource {
-                subject: t.subject.map(Into::into),
-                body: t.body.into(),
-                body_text: t.body_text.map(Into::into),
-            };
-            validate(&src, t.channel == entity::TemplateChannel::Email).unwrap();
+    fn the_email_carries_five_star_links_in_both_parts_and_the_brand() {
+        let r =
+            render(&email(), &MessageVars { brand_colour: "#b91c1c".into(), ..MessageVars::sample() }, true).unwrap();
+        for n in 1..=5 {
+            let html_link =
+                format!("https:&#x2f;&#x2f;reelproof.example.com&#x2f;t&#x2f;SAMPLE&#x2f;rate&#x2f;{n}&#x2f;SIG");
+            assert!(r.body.contains(&html_link), "star {n} in the HTML");
+            let text_link = format!("{n} of 5: https://reelproof.example.com/t/SAMPLE/rate/{n}/SIG");
+            assert!(r.body_text.as_ref().unwrap().contains(&text_link), "star {n} in the text");
         }
+        assert!(r.body.contains("background-color:#b91c1c"), "the button wears the shop's colour");
+        assert!(r.body.contains("cdn.example.com&#x2f;logo.png") && r.body.contains("cdn.example.com&#x2f;desk.jpg"));
+        assert!(!r.body.contains("<link") && !r.body.contains("<script") && !r.body.contains("@import"));
+    }
+
+    #[test]
+    fn text_colour_reads_on_the_brand_colour() {
+        assert_eq!(text_colour_on("#1f2937"), "#ffffff");
+        assert_eq!(text_colour_on("#fde047"), "#111111");
+        assert_eq!(text_colour_on("#fff"), "#111111");
+        assert_eq!(text_colour_on("#b91c1c"), "#ffffff");
     }
 
     #[test]
@@ -252,7 +426,7 @@ mod tests {
         // minijinja escapes `/` in HTML; browsers decode it in href attributes.
         assert!(r.body.contains("https:&#x2f;&#x2f;reelproof.example.com&#x2f;t&#x2f;SAMPLE"), "{}", r.body);
         assert!(r.body.contains("10% off"));
-        assert!(r.body_text.unwrap().contains("Record it here: https://reelproof.example.com/t/SAMPLE"));
+        assert!(r.body_text.unwrap().contains("Record a video: https://reelproof.example.com/t/SAMPLE"));
         let no_incentive = render(&email(), &MessageVars { incentive: None, ..MessageVars::sample() }, true).unwrap();
         assert!(!no_incentive.body.contains("thank-you"));
     }
@@ -297,7 +471,7 @@ mod tests {
         assert_eq!(sms_segments(&"ł".repeat(71)), 2);
         assert_eq!(sms_segments("Great 👍"), 1);
         let sms = render(
-            &TemplateSource { subject: None, body: defaults::SMS_REQUEST.into(), body_text: None },
+            &builtin_one("en", entity::TemplateChannel::Sms, entity::TemplateKind::Request),
             &MessageVars::sample(),
             false,
         )

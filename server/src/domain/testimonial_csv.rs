@@ -186,10 +186,25 @@ fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 
 /// Writes the export: a header, then one line per row (each row in [`EXPORT_COLUMNS`] order).
 pub fn write_export(rows: &[Vec<String>]) -> String {
+    let mut out = export_header();
+    out.push_str(&export_lines(rows));
+    out
+}
+
+/// The export's header line.
+pub fn export_header() -> String {
+    write_records(std::iter::once(EXPORT_COLUMNS.iter().map(|c| (*c).to_owned()).collect()))
+}
+
+/// Export lines without the header: what a streamed export sends per page.
+pub fn export_lines(rows: &[Vec<String>]) -> String {
+    write_records(rows.iter().map(|row| row.iter().map(|c| neutralise(c).into_owned()).collect()))
+}
+
+fn write_records(records: impl Iterator<Item = Vec<String>>) -> String {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    w.write_record(EXPORT_COLUMNS).expect("writing to memory");
-    for row in rows {
-        w.write_record(row.iter().map(|c| neutralise(c).into_owned())).expect("writing to memory");
+    for record in records {
+        w.write_record(&record).expect("writing to memory");
     }
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 cells is UTF-8")
 }

@@ -99,6 +99,9 @@ impl TokenHash {
 /// During a rotation of the encryption key the previous link key is kept too: signatures made
 /// with it still verify, and a request whose stored hash is the previous key's token gets that
 /// same token again (its reminder carries the link the customer already has).
+/// Characters in an SMS short link's code: 60 bits, beyond guessing at any rate our limits allow.
+pub const SHORT_CODE_LEN: usize = 10;
+
 #[derive(Clone)]
 pub struct LinkKey {
     current: [u8; 32],
@@ -142,6 +145,23 @@ impl LinkKey {
     /// rotation, the previous key's. `None` when neither key made it (its key is gone).
     pub fn capture_token_for(&self, request_id: entity::RequestId, stored: &TokenHash) -> Option<CaptureToken> {
         self.keys().map(|k| Self::token_with(k, request_id)).find(|t| stored.matches(t.expose()))
+    }
+
+    fn short_code_with(key: &[u8; 32], request_id: entity::RequestId) -> String {
+        let mut code = URL_SAFE_NO_PAD.encode(mac(key, &[b"short/v1", request_id.0.as_bytes()]));
+        code.truncate(SHORT_CODE_LEN);
+        code
+    }
+
+    /// The SMS short link's code (`/r/{code}`): ten base64url characters (60 bits) derived
+    /// from the request, so a reminder carries the same one; stored only as its hash.
+    pub fn short_code(&self, request_id: entity::RequestId) -> String {
+        Self::short_code_with(&self.current, request_id)
+    }
+
+    /// The code whose hash the request stores (the current key's or the previous one's).
+    pub fn short_code_for(&self, request_id: entity::RequestId, stored: &TokenHash) -> Option<String> {
+        self.keys().map(|k| Self::short_code_with(k, request_id)).find(|c| stored.matches(c))
     }
 
     /// A short signature (128 bits, base64url) binding `purpose` to an id, for links that name a

@@ -147,6 +147,13 @@ pub struct SubmitTestimonialInput {
 pub struct SubmittedTestimonial {
     pub id: Uuid,
     pub has_video: bool,
+    /// The campaign's thank-you for everyone who submits: a single-use discount code, when
+    /// Shopify has made it.
+    pub reward_code: Option<String>,
+    /// A thank-you is on its way by email (Shopify did not answer in time).
+    pub reward_pending: bool,
+    /// The code is (or will be) emailed to the customer too.
+    pub reward_emailed: bool,
 }
 
 #[Object]
@@ -195,7 +202,13 @@ impl PublicMutation {
             consent_publish: input.consent_publish,
             consent_version: input.consent_version,
         };
-        let s = capture::submit(state, &token, input).await.map_err(ToApiError::to_api_error)?;
-        Ok(SubmittedTestimonial { id: s.id.into_uuid(), has_video: s.has_video })
+        let done = capture::submit_and_thank(state, &token, input).await.map_err(ToApiError::to_api_error)?;
+        Ok(SubmittedTestimonial {
+            id: done.submission.id.into_uuid(),
+            has_video: done.submission.has_video,
+            reward_code: done.reward_code,
+            reward_pending: done.reward_pending,
+            reward_emailed: done.reward_emailed,
+        })
     }
 }

@@ -15,10 +15,11 @@ use std::sync::{Arc, Mutex};
 
 pub type StorefrontSchema = Schema<StorefrontQuery, EmptyMutation, EmptySubscription>;
 
-/// The shops (and their storefront versions) a request read: the HTTP layer builds the ETag
-/// from them, so a publication change shows in the very next response's ETag.
+/// The shops (as named in the request, with their ids and storefront versions) a request read:
+/// the HTTP layer builds the ETag from them and keeps the answer while they stay at those
+/// versions, so a publication change shows in the very next response.
 #[derive(Clone, Default)]
-pub struct ShopsSeen(pub Arc<Mutex<Vec<(entity::ShopId, i64)>>>);
+pub struct ShopsSeen(pub Arc<Mutex<Vec<(String, entity::ShopId, i64)>>>);
 
 pub fn build_schema(state: AppState) -> StorefrontSchema {
     Schema::build(StorefrontQuery, EmptyMutation, EmptySubscription)
@@ -58,14 +59,46 @@ pub struct Testimonial {
     /// H.264/AAC MP4 (range requests work). A stable link: it answers as long as the testimonial
     /// is published, and stops the moment it is not.
     pub video_url: String,
-    /// JPEG poster frame.
+    /// JPEG poster frame, full size (1080 px on its short side at most).
     pub poster_url: Option<String>,
+    /// The poster in the sizes a block shows (240, 480 and 720 px wide), as WebP and JPEG: for
+    /// `<picture>`/`srcset`. Empty for videos processed before these existed.
+    pub poster_images: Vec<PosterImage>,
     pub duration_seconds: Option<f64>,
     pub width: Option<i32>,
     pub height: Option<i32>,
     /// The Shopify product id, as a string (ids exceed JavaScript's safe integers).
     pub product_id: ID,
     pub published_at: DateTime<Utc>,
+    /// From a real order's invitation: show "Verified buyer".
+    pub verified_buyer: bool,
+    /// The customer was given something for it: show "Received a reward for reviewing".
+    pub incentivised: bool,
+}
+
+/// A poster in one size and format.
+#[derive(SimpleObject)]
+pub struct PosterImage {
+    /// A stable link, like `posterUrl`.
+    pub url: String,
+    pub width: i32,
+    pub height: i32,
+    /// `image/webp` or `image/jpeg`.
+    pub mime_type: String,
+}
+
+/// The block's words in one language.
+#[derive(SimpleObject)]
+pub struct StorefrontCopy {
+    /// The language they are in (en, fr, de, es, it, nl, pt).
+    pub language: String,
+    pub texts: Vec<CopyText>,
+}
+
+#[derive(SimpleObject)]
+pub struct CopyText {
+    pub key: String,
+    pub text: String,
 }
 
 #[derive(SimpleObject)]
@@ -97,7 +130,7 @@ async fn shop<'a>(ctx: &'a Context<'_>, domain: &str) -> Result<(entity::ShopId,
     if let Ok(seen) = ctx.data::<ShopsSeen>()
         && let Ok(mut v) = seen.0.lock()
     {
-        v.push((id, version));
+        v.push((domain.to_owned(), id, version));
     }
     Ok((id, state))
 }
@@ -147,15 +180,45 @@ impl StorefrontQuery {
                     quote: t.quote,
                     video_url: t.video_url,
                     poster_url: t.poster_url,
+                    poster_images: t
+                        .posters
+                        .into_iter()
+                        .map(|p| PosterImage {
+                            url: p.url,
+                            width: p.width as i32,
+                            height: p.height as i32,
+                            mime_type: p.format.mime().to_owned(),
+                        })
+                        .collect(),
                     duration_seconds: t.duration_ms.map(|ms| ms as f64 / 1000.0),
                     width: t.width,
                     height: t.height,
                     product_id: ID(t.product_id.to_string()),
                     published_at: t.published_at,
+                    verified_buyer: t.verified_buyer,
+                    incentivised: t.incentivised,
                 },
             )
         }));
         Ok(c)
+    }
+
+    /// The shop's "How we collect testimonials" note for the block (null: the shop shows none),
+    /// ours in `locale` (the storefront's, e.g. `fr`) when the merchant wrote none.
+    async fn collection_note(&self, ctx: &Context<'_>, shop: String, locale: Option<String>) -> Result<Option<String>> {
+        let (shop_id, state) = self::shop(ctx, &shop).await?;
+        Ok(service::collection_note(state, shop_id, locale.as_deref()).await.map_err(to_api)?.1)
+    }
+
+    /// The block's words (badges, labels, the note's title) in the storefront's `locale`, or
+    /// English for a language we do not ship.
+    async fn storefront_copy(&self, locale: String) -> StorefrontCopy {
+        let language = crate::domain::i18n::language_for(Some(&locale), "en");
+        let texts = crate::domain::storefront_copy::copy(language)
+            .into_iter()
+            .map(|(key, text)| CopyText { key: key.to_owned(), text: text.to_owned() })
+            .collect();
+        StorefrontCopy { language: language.to_owned(), texts }
     }
 
     /// How many visible testimonials a product has, and their average rating.

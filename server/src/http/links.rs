@@ -1,6 +1,7 @@
 //! The links inside a message: the capture link `/t/{token}` (click tracking; the capture page
-//! of issue 5 renders here), its "not arrived yet" page `/t/{token}/postpone`, and the open
-//! pixel `/o/{request_id}/{signature}.gif`.
+//! of issue 5 renders here), the email's stars `/t/{token}/rate/{n}/{signature}` (the same page
+//! with a rating chosen), the SMS short link `/r/{code}`, the "not arrived yet" page
+//! `/t/{token}/postpone`, and the open pixel `/o/{request_id}/{signature}.gif`.
 //!
 //! Mail scanners fetch links too, so nothing that changes a request happens on a GET except
 //! recording the (classified) click: postponing takes a POST from the confirmation page.
@@ -37,46 +38,78 @@ pub async fn capture_link(
     headers: HeaderMap,
 ) -> Response {
     match engagement::open_capture_link(&state, &token, signals(&method, &headers)).await {
-        Ok(v) => {
-            let postpone_href = v.may_postpone.then(|| format!("/t/{token}/postpone"));
-            if let Some(html) = super::static_ui::capture_shell(
-                &state,
-                &format!("Your video about {}", v.request.product_title),
-                postpone_href.as_deref(),
-            )
-            .await
-            {
-                // The token is in this page's URL: never cached, never sent on as a referrer.
-                let mut resp = Html(html).into_response();
-                let h = resp.headers_mut();
-                h.insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
-                h.insert(header::REFERRER_POLICY, http::HeaderValue::from_static("no-referrer"));
-                return resp;
-            }
-            // Without the built page (a bare `cargo run`), a plain page that still says what
-            // the link is for.
-            let postpone = if v.may_postpone {
-                format!(
-                    "<p class=\"muted\">Not arrived yet? <a href=\"/t/{}/postpone\">Ask me again later</a>.</p>",
-                    escape(&token)
-                )
-            } else {
-                String::new()
-            };
-            page(
-                StatusCode::OK,
-                &format!("Your video about {}", v.request.product_title),
-                &format!(
-                    "<p>{} would love a short video about your <strong>{}</strong>.</p>\
-                     <p>This link works until {}.</p>{postpone}",
-                    escape(&v.shop_name),
-                    escape(&v.request.product_title),
-                    v.request.expires_at.format("%-d %B %Y")
-                ),
-            )
+        Ok(v) => capture_page(&state, &token, &v, None).await,
+        Err(e) => link_error(e),
+    }
+}
+
+/// A star from the email: the capture page with that rating chosen (the customer may change
+/// it). A star whose signature does not match is the same "not valid" page as a wrong token.
+pub async fn star_link(
+    State(state): State<AppState>,
+    Path((token, rating, signature)): Path<(String, String, String)>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let Ok(rating) = rating.parse::<u8>() else { return link_error(LinkError::NotFound) };
+    match engagement::open_star_link(&state, &token, rating, &signature, signals(&method, &headers)).await {
+        Ok(v) => capture_page(&state, &token, &v, Some(rating)).await,
+        Err(e) => link_error(e),
+    }
+}
+
+/// An SMS short link: on to the capture link it stands for.
+pub async fn short_link(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+    match engagement::resolve_short_link(&state, &code).await {
+        Ok(path) => {
+            let mut resp = axum::response::Redirect::to(&path).into_response();
+            let h = resp.headers_mut();
+            h.insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+            h.insert(header::REFERRER_POLICY, http::HeaderValue::from_static("no-referrer"));
+            resp
         }
         Err(e) => link_error(e),
     }
+}
+
+async fn capture_page(state: &AppState, token: &str, v: &LinkView, rating: Option<u8>) -> Response {
+    let postpone_href = v.may_postpone.then(|| format!("/t/{token}/postpone"));
+    let shell = super::static_ui::CaptureShell {
+        title: &format!("Your video about {}", v.request.product_title),
+        postpone_href: postpone_href.as_deref(),
+        rating,
+        language: v.language,
+        copy: &v.copy,
+    };
+    if let Some(html) = super::static_ui::capture_shell(state, &shell).await {
+        // The token is in this page's URL: never cached, never sent on as a referrer.
+        let mut resp = Html(html).into_response();
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+        h.insert(header::REFERRER_POLICY, http::HeaderValue::from_static("no-referrer"));
+        return resp;
+    }
+    // Without the built page (a bare `cargo run`), a plain page that still says what the link
+    // is for.
+    let postpone = if v.may_postpone {
+        format!(
+            "<p class=\"muted\">Not arrived yet? <a href=\"/t/{}/postpone\">Ask me again later</a>.</p>",
+            escape(token)
+        )
+    } else {
+        String::new()
+    };
+    page(
+        StatusCode::OK,
+        &format!("Your video about {}", v.request.product_title),
+        &format!(
+            "<p>{} would love a short video about your <strong>{}</strong>.</p>\
+             <p>This link works until {}.</p>{postpone}",
+            escape(&v.shop_name),
+            escape(&v.request.product_title),
+            v.request.expires_at.format("%-d %B %Y")
+        ),
+    )
 }
 
 pub async fn postpone_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {

@@ -6,6 +6,7 @@ mod admin_api;
 mod auth;
 mod dev;
 mod error;
+mod exports;
 mod health;
 mod links;
 mod media;
@@ -44,10 +45,21 @@ async fn no_framing_by_default(mut resp: axum::response::Response) -> axum::resp
     resp
 }
 
+/// Every request is a unit of work for the storefront cache: when it ends, this replica
+/// forgets the shops whose storefront it changed (`services::storefront::tracking`).
+async fn storefront_changes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    crate::services::storefront::tracking(&state, next.run(req)).await
+}
+
 pub fn router(state: AppState) -> Router {
     let schema = crate::graphql::admin::build_schema(state.clone());
     let admin_api = Router::new()
         .route("/api/graphql", axum::routing::post(admin_api::graphql).get(admin_api::graphql_get))
+        .route("/api/exports/testimonials.csv", get(exports::testimonials_csv))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin))
         .with_state((schema, state.clone()));
 
@@ -71,6 +83,8 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/messaging/{provider}", axum::routing::post(messaging_webhooks::receive))
         .route("/t/{token}", get(links::capture_link))
         .route("/t/{token}/postpone", get(links::postpone_page).post(links::postpone))
+        .route("/t/{token}/rate/{rating}/{signature}", get(links::star_link))
+        .route("/r/{code}", get(links::short_link))
         .route("/o/{request_id}/{signature}", get(links::open_pixel))
         .route("/u/{token}", get(links::unsubscribe_page).post(links::unsubscribe))
         .route("/s/{shop_id}/{submission_id}/{file}", get(storefront::media))
@@ -105,10 +119,11 @@ pub fn router(state: AppState) -> Router {
         .route("/uploads/{*key}", axum::routing::put(media::upload).head(media::upload_offset))
         .route("/media/{*key}", get(media::media))
         .layer(DefaultBodyLimit::disable())
-        .with_state(state);
+        .with_state(state.clone());
     let request_id = http::HeaderName::from_static("x-request-id");
     limited
         .merge(media_routes)
+        .layer(axum::middleware::from_fn_with_state(state, storefront_changes))
         .layer(axum::middleware::map_response(no_framing_by_default))
         .layer(axum::middleware::from_fn(observe::track))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -183,13 +183,42 @@ async fn asset_of(state: &AppState, ui: &str, req: Request) -> Response {
 
 /// The capture page's shell, with the "not arrived yet?" link when it is offered; `None` when
 /// the page is not built (the caller then renders a plain page).
-pub async fn capture_shell(state: &AppState, title: &str, postpone_href: Option<&str>) -> Option<String> {
+/// What the capture page's shell says before the app loads.
+pub struct CaptureShell<'a> {
+    /// The tab's and the share sheet's title.
+    pub title: &'a str,
+    /// "Not arrived yet?", when the customer may still postpone.
+    pub postpone_href: Option<&'a str>,
+    /// The star the customer tapped in the email, chosen for them.
+    pub rating: Option<u8>,
+    /// The page's language (`lang`, and `dir` from it) and its words.
+    pub language: &'a str,
+    pub copy: &'a std::collections::BTreeMap<&'static str, String>,
+}
+
+pub async fn capture_shell(state: &AppState, shell: &CaptureShell<'_>) -> Option<String> {
     let html = tokio::fs::read_to_string(state.config().ui_dir.join("capture").join("index.html")).await.ok()?;
     // The tab and the share sheet name the product before the app has loaded.
-    let html = html.replacen("<title>Share your video</title>", &format!("<title>{}</title>", html_escape(title)), 1);
-    let extra = postpone_href
+    let html =
+        html.replacen("<title>Share your video</title>", &format!("<title>{}</title>", html_escape(shell.title)), 1);
+    let mut extra = shell
+        .postpone_href
         .map(|h| format!(r#"<meta name="reelproof-postpone" content="{}">"#, html_escape(h)))
         .unwrap_or_default();
+    if let Some(n) = shell.rating {
+        extra.push_str(&format!(r#"<meta name="reelproof-rating" content="{n}">"#));
+    }
+    let copy = serde_json::to_value(shell.copy).expect("strings serialise");
+    extra.push_str(&format!(
+        r#"<script type="application/json" id="reelproof-copy">{}</script>"#,
+        crate::domain::storefront::script_json(&copy)
+    ));
+    let lang = format!(
+        r#"<html lang="{}" dir="{}">"#,
+        html_escape(shell.language),
+        crate::domain::i18n::direction(shell.language)
+    );
+    let html = html.replacen(r#"<html lang="en">"#, &lang, 1);
     Some(match html.find("</head>") {
         Some(at) => format!("{}{extra}{}", &html[..at], &html[at..]),
         None => format!("{extra}{html}"),

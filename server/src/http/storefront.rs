@@ -8,6 +8,7 @@
 //! (`*`, no credentials): storefronts live on any domain and the API is read-only and public.
 
 use crate::graphql::storefront::{ShopsSeen, StorefrontSchema};
+use crate::providers::storefront_cache::Answer;
 use crate::services::storefront::{self as service, ProxyRequest, StorefrontError};
 use crate::state::AppState;
 use async_graphql_axum::GraphQLRequest;
@@ -36,7 +37,7 @@ pub async fn preflight() -> Response {
 
 /// What identifies a request for caching: query, variables, operation and extensions (the
 /// persisted-query hash).
-fn request_key(req: &async_graphql::Request) -> Sha256 {
+fn request_key(req: &async_graphql::Request) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(req.query.as_bytes());
     h.update([0]);
@@ -45,56 +46,76 @@ fn request_key(req: &async_graphql::Request) -> Sha256 {
     h.update(req.operation_name.as_deref().unwrap_or("").as_bytes());
     h.update([0]);
     h.update(serde_json::to_vec(&req.extensions).unwrap_or_default());
-    h
+    h.finalize().into()
 }
 
 /// The weak ETag of a storefront response: the request and the versions of the shops it read
 /// (media links are stable, so nothing else changes the answer).
-fn etag(mut h: Sha256, seen: &[(entity::ShopId, i64)]) -> String {
-    for (shop, version) in seen {
+fn etag(key: &[u8; 32], seen: &[(String, entity::ShopId, i64)]) -> String {
+    let mut h = Sha256::new();
+    h.update(key);
+    for (_, shop, version) in seen {
         h.update(format!("|{shop}:{version}").as_bytes());
     }
     format!("W/\"sf-{}\"", &hex::encode(h.finalize())[..32])
 }
 
-fn matches(if_none_match: Option<&HeaderValue>, tag: &str) -> bool {
-    let Some(v) = if_none_match.and_then(|v| v.to_str().ok()) else { return false };
+fn matches(if_none_match: Option<&HeaderValue>, tag: &HeaderValue) -> bool {
+    let (Some(v), Ok(tag)) = (if_none_match.and_then(|v| v.to_str().ok()), tag.to_str()) else { return false };
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_owned();
     v.split(',').any(|t| t.trim() == "*" || bare(t) == bare(tag))
 }
 
-/// `GET` and `POST /api/storefront/graphql`.
+/// `GET` and `POST /api/storefront/graphql`. An answer made before is sent again while every
+/// shop it read is at the same storefront version (`providers::storefront_cache`): no parsing,
+/// no database beyond that check, which itself is usually answered from memory.
 pub async fn graphql(
-    State((schema, _)): State<(StorefrontSchema, AppState)>,
+    State((schema, state)): State<(StorefrontSchema, AppState)>,
     headers: HeaderMap,
     req: GraphQLRequest,
 ) -> Response {
     let req = req.into_inner();
-    let seen = ShopsSeen::default();
     let key = request_key(&req);
+    let cache = state.storefront_cache();
+    if let Some(answer) = cache.answer(&key)
+        && service::still_current(&state, &answer.shops).await
+    {
+        metrics::counter!("reelproof_storefront_answers_total", "from" => "cache").increment(1);
+        return answer_response(&headers, &answer);
+    }
+    metrics::counter!("reelproof_storefront_answers_total", "from" => "execution").increment(1);
+    let seen = ShopsSeen::default();
     let resp = schema.execute(req.data(seen.clone())).await;
-    let ok = resp.errors.is_empty();
-    let body = serde_json::to_vec(&resp).unwrap_or_default();
-    let mut out = if ok {
-        let shops = seen.0.lock().map(|v| v.clone()).unwrap_or_default();
-        let tag = etag(key, &shops);
-        let mut r = if matches(headers.get(header::IF_NONE_MATCH), &tag) {
-            StatusCode::NOT_MODIFIED.into_response()
-        } else {
-            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-        };
-        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE));
-        if let Ok(v) = HeaderValue::from_str(&tag) {
-            r.headers_mut().insert(header::ETAG, v);
-        }
-        r
-    } else {
+    let body = bytes::Bytes::from(serde_json::to_vec(&resp).unwrap_or_default());
+    if !resp.errors.is_empty() {
         let mut r = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
         r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        r
+        cors(r.headers_mut());
+        return r;
+    }
+    let shops = seen.0.lock().map(|v| v.clone()).unwrap_or_default();
+    let Ok(etag) = HeaderValue::from_str(&etag(&key, &shops)) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    cors(out.headers_mut());
-    out
+    let answer =
+        Answer { body, etag, shops: shops.into_iter().map(|(domain, _, version)| (domain, version)).collect() };
+    let r = answer_response(&headers, &answer);
+    cache.remember_answer(key, answer);
+    r
+}
+
+/// A successful answer: `304` when the client holds it already, else the JSON; cacheable.
+fn answer_response(headers: &HeaderMap, answer: &Answer) -> Response {
+    let mut r = if matches(headers.get(header::IF_NONE_MATCH), &answer.etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/json")], answer.body.clone()).into_response()
+    };
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE));
+    h.insert(header::ETAG, answer.etag.clone());
+    cors(h);
+    r
 }
 
 /// `GET /s/{shop_id}/{submission_id}/{video.mp4|poster.jpg}`: the storefront's stable media

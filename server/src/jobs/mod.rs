@@ -31,6 +31,8 @@ pub enum JobFailure {
 pub trait JobContext: Clone + Send + Sync + 'static {
     fn db(&self) -> &DatabaseConnection;
     fn now(&self) -> DateTime<Utc>;
+    /// A job ended that changed these shops' storefronts (`store::storefront_changes`).
+    fn storefront_changed(&self, _shops: &[entity::ShopId]) {}
 }
 
 /// One job kind's handler; `C` is the context handlers run with (the application state).

@@ -63,7 +63,12 @@ impl<C: JobContext> JobRunner<C> {
     async fn finish(&self, state: &C, job: entity::jobs::Model, stop: &Stop) -> Result<Option<JobOutcome>, DbErr> {
         let result = match self.handlers.get(job.kind.as_str()) {
             Some(handler) => {
-                let run = tokio::time::timeout(handler.deadline(), handler.run(state, &job));
+                let run = async {
+                    let (r, changed) = store::storefront_changes::tracked(handler.run(state, &job)).await;
+                    state.storefront_changed(&changed);
+                    r
+                };
+                let run = tokio::time::timeout(handler.deadline(), run);
                 tokio::select! {
                     r = run => match r {
                         Ok(r) => r,

@@ -127,4 +127,18 @@ impl Ffmpeg {
         }
         Ok(duration_ms)
     }
+
+    /// Writes the smaller posters (`outputs`: width, format, path) from the full-size one.
+    pub async fn poster_variants(
+        &self,
+        poster: &Path,
+        outputs: &[(u32, media::PosterFormat, String)],
+    ) -> Result<(), MediaError> {
+        let args = media::poster_variant_args(&poster.display().to_string(), outputs);
+        let out = run(&self.ffmpeg, &args, POSTER_TIMEOUT).await?;
+        if !out.status.success() {
+            return Err(MediaError::Transcode(format!("poster sizes: {}", tail(&out.stderr))));
+        }
+        Ok(())
+    }
 }

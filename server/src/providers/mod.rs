@@ -10,6 +10,7 @@ pub mod ffmpeg;
 pub mod live;
 pub mod sms;
 pub mod storage;
+pub mod storefront_cache;
 pub mod twilio;
 
 /// Makes ring the process's default TLS crypto provider, for every client that asks rustls for

@@ -53,6 +53,55 @@ pub struct DayReport {
     pub counts: Counts,
 }
 
+/// What a breakdown groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakdownBy {
+    Template,
+    Locale,
+}
+
+/// The requests first sent in `from..=to`, grouped by the template or the language they were
+/// sent with, and how far each group got (people only).
+pub async fn breakdown(
+    state: &AppState,
+    shop_id: ShopId,
+    from: NaiveDate,
+    to: NaiveDate,
+    campaign_id: Option<CampaignId>,
+    by: BreakdownBy,
+) -> Result<Vec<crate::domain::analytics::BreakdownRow>, DbErr> {
+    use crate::domain::analytics::{StepFact, breakdown};
+    let field = match by {
+        BreakdownBy::Template => "template",
+        BreakdownBy::Locale => "locale",
+    };
+    let sends: Vec<(entity::RequestId, String)> =
+        store::analytics::sends_between(state.db(), shop_id, from, to, campaign_id)
+            .await?
+            .into_iter()
+            .map(|(id, p)| {
+                // Sends recorded before templates and languages were: their own group.
+                let key = p.as_ref().and_then(|p| p[field].as_str()).unwrap_or("(not recorded)").to_owned();
+                (id, key)
+            })
+            .collect();
+    let ids: Vec<entity::RequestId> = sends.iter().map(|(id, _)| *id).collect();
+    let steps: Vec<StepFact<entity::RequestId>> = store::analytics::steps_of(state.db(), shop_id, &ids)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let f = |k: &str| e.payload.as_ref().and_then(|p| p.get(k)).and_then(|v| v.as_str()).map(str::to_owned);
+            StepFact {
+                request: e.request_id,
+                kind: e.event_type,
+                machine: f("actor").as_deref() == Some("machine"),
+                star: f("source").as_deref() == Some("star"),
+            }
+        })
+        .collect();
+    Ok(breakdown(&sends, &steps))
+}
+
 /// The series `from..=to` (days with nothing are included as zeros) and the totals.
 pub async fn report(
     state: &AppState,
@@ -75,6 +124,7 @@ pub async fn report(
                 delivered: r.delivered,
                 opened: r.opened,
                 clicked: r.clicked,
+                star_clicked: r.star_clicked,
                 reminders_sent: r.reminders_sent,
                 submitted: r.submitted,
                 approved: r.approved,

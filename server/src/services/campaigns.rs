@@ -57,8 +57,14 @@ pub fn settings_of(c: &campaigns::Model) -> CampaignSettings {
         frequency_cap_30d: c.frequency_cap_30d,
         eligibility: campaign::Eligibility::from_json(&c.eligibility),
         consent_text: c.consent_text.clone(),
+        consent_texts: c
+            .consent_texts
+            .as_ref()
+            .and_then(|j| serde_json::from_value(j.clone()).ok())
+            .unwrap_or_default(),
         prompt: c.prompt.clone(),
         incentive: c.incentive.clone(),
+        reward: c.reward.as_ref().and_then(crate::domain::reward::Reward::from_json),
         templates: CampaignTemplates {
             request_email: c.request_email_template_id,
             reminder_email: c.reminder_email_template_id,

@@ -116,6 +116,7 @@ async fn view(state: &AppState, r: &requests::Model, shop_name: &str) -> Result<
     let campaign =
         store::campaigns::get(state.db(), r.shop_id, r.campaign_id).await?.ok_or(CaptureError::TokenInvalid)?;
     let limits = &state.config().media.limits;
+    let (prompt, consent_text) = campaign_texts_for(r, &settings, &campaign);
     Ok(CaptureView {
         shop_name: shop_name.to_owned(),
         brand_colour: settings.brand_colour,
@@ -123,14 +124,29 @@ async fn view(state: &AppState, r: &requests::Model, shop_name: &str) -> Result<
         product_title: r.product_title.clone(),
         product_image_url: r.product_image_url.clone(),
         customer_first_name: r.customer_first_name.clone(),
-        prompt: campaign.prompt,
-        consent_text: campaign.consent_text,
+        prompt,
+        consent_text,
         consent_version: campaign.consent_version,
         incentive: campaign.incentive,
         expires_at: r.expires_at,
         max_duration_seconds: limits.max_duration_ms / 1000,
         max_bytes: limits.max_bytes,
     })
+}
+
+/// The prompt and consent text this customer reads (ours translated, the merchant's as written);
+/// the consent recorded with a submission is the one the customer read.
+fn campaign_texts_for(
+    r: &requests::Model,
+    settings: &ShopSettings,
+    campaign: &entity::campaigns::Model,
+) -> (String, String) {
+    let language = crate::domain::i18n::language_for(r.locale.as_deref(), &settings.locale);
+    let (prompt, consent) =
+        crate::domain::capture_copy::campaign_texts(&campaign.prompt, &campaign.consent_text, language);
+    // The merchant's own consent text in this language comes first.
+    let theirs = campaign.consent_texts.as_ref().and_then(|m| m.get(language)).and_then(|t| t.as_str());
+    (prompt, theirs.map(str::to_owned).unwrap_or(consent))
 }
 
 /// The request a token names, if it can still take a submission.
@@ -201,6 +217,40 @@ pub async fn create_upload(
     Ok(UploadTarget { url, parts: Vec::new(), key, content_type: base_type, max_bytes: size_bytes, expires_at })
 }
 
+/// What the customer gets back: the submission and, when the campaign thanks everyone who
+/// submits, the reward's code (or `reward_pending` while Shopify is still making it; the code
+/// then comes by email).
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub submission: submissions::Model,
+    pub reward_code: Option<String>,
+    pub reward_pending: bool,
+    /// The customer has an email address: the code goes there too.
+    pub reward_emailed: bool,
+}
+
+/// Submits, then tries the campaign's reward at once so the thank-you screen can show it.
+pub async fn submit_and_thank(state: &AppState, token: &str, input: SubmitInput) -> Result<Submitted, CaptureError> {
+    let submission = submit(state, token, input).await?;
+    let has_reward = match submission.campaign_id {
+        Some(c) => store::campaigns::get(state.db(), submission.shop_id, c).await?.is_some_and(|c| c.reward.is_some()),
+        None => false,
+    };
+    let reward_code = if has_reward {
+        super::rewards::grant_for_thank_you(state, submission.shop_id, submission.id).await
+    } else {
+        None
+    };
+    let reward_emailed = has_reward
+        && match submission.request_id {
+            Some(r) => {
+                store::requests::get(state.db(), submission.shop_id, r).await?.and_then(|r| r.customer_email).is_some()
+            }
+            None => false,
+        };
+    Ok(Submitted { reward_pending: has_reward && reward_code.is_none(), reward_code, reward_emailed, submission })
+}
+
 pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result<submissions::Model, CaptureError> {
     let r = open_request(state, token).await?;
     let campaign =
@@ -255,9 +305,10 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         rating: input.rating,
         quote: quote.map(str::to_owned),
         has_video: upload.is_some(),
-        consent_text: campaign.consent_text.clone(),
+        consent_text: campaign_texts_for(&r, &settings, &campaign).1,
         consent_version: campaign.consent_version,
         flagged_reason,
+        incentivised: campaign.reward.is_some() || campaign.incentive.is_some(),
     };
     let submission =
         store::submissions::insert_capture(&txn, r.shop_id, new, now).await.map_err(|e| match e.sql_err() {
@@ -274,6 +325,9 @@ pub async fn submit(state: &AppState, token: &str, input: SubmitInput) -> Result
         asset = Some(a);
     }
     super::flow::enqueue_submitted(&txn, r.shop_id, submission.id, now).await?;
+    if campaign.reward.is_some() {
+        super::rewards::enqueue(&txn, r.shop_id, submission.id, now).await?;
+    }
     let payload = serde_json::json!({ "submission_id": submission.id, "has_video": submission.has_video });
     let details = ChangeDetails { payload: Some(payload), ..Default::default() };
     match store::requests::transition(&txn, r.shop_id, r.id, RequestStatus::Submitted, now, details).await {

@@ -136,6 +136,10 @@ pub struct LinkView {
     /// Whether "not arrived yet" is still offered.
     pub may_postpone: bool,
     pub postpone_days: i32,
+    /// The capture page's language for this customer (a shipped one) and its words in it,
+    /// the merchant's wording included.
+    pub language: &'static str,
+    pub copy: std::collections::BTreeMap<&'static str, String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -173,19 +177,62 @@ async fn view(state: &AppState, r: requests::Model) -> Result<LinkView, LinkErro
     let (may_postpone, postpone_days) = campaign
         .map(|c| (c.postpone_days > 0 && r.postpone_count < c.max_postpones, c.postpone_days))
         .unwrap_or((false, 0));
+    let language = crate::domain::i18n::language_for(r.locale.as_deref(), &settings.locale);
+    let copy = crate::domain::capture_copy::copy(language, settings.capture_copy.get(language));
     let shop_name =
         settings.sender_name.unwrap_or_else(|| shop.shop_domain.trim_end_matches(".myshopify.com").to_owned());
-    Ok(LinkView { request: r, shop_name, may_postpone, postpone_days })
+    Ok(LinkView { request: r, shop_name, may_postpone, postpone_days, language, copy })
 }
 
 /// The customer (or a scanner) opened the capture link: record `clicked`, and for a human on
 /// a `sent` request move it to `clicked`.
 pub async fn open_capture_link(state: &AppState, token: &str, signals: Signals<'_>) -> Result<LinkView, LinkError> {
-    let now = state.now();
     let r = by_token(state, token).await?;
+    record_click(state, r, signals, serde_json::json!({ "source": "capture_link" })).await
+}
+
+/// A star in the email (`/t/{token}/rate/{n}/{signature}`): the capture link with a rating
+/// chosen. The signature binds the rating to the request, so an altered or invented star is
+/// refused as an unknown link and counts nothing. The click is recorded as any other, with
+/// the star it came from (analytics counts star clicks from it).
+pub async fn open_star_link(
+    state: &AppState,
+    token: &str,
+    rating: u8,
+    signature: &str,
+    signals: Signals<'_>,
+) -> Result<LinkView, LinkError> {
+    let r = by_token(state, token).await?;
+    if !(1..=5).contains(&rating) || !state.links().verify(&format!("rating/{rating}"), r.id, signature) {
+        return Err(LinkError::NotFound);
+    }
+    record_click(state, r, signals, serde_json::json!({ "source": "star", "rating": rating })).await
+}
+
+/// An SMS short link (`/r/{code}`): the capture link it stands for, when the code is one we
+/// issued. Nothing is recorded here; the capture link records the click it leads to.
+pub async fn resolve_short_link(state: &AppState, code: &str) -> Result<String, LinkError> {
+    let well_formed = code.len() == crate::domain::tokens::SHORT_CODE_LEN
+        && code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !well_formed {
+        return Err(LinkError::NotFound);
+    }
+    let hash = crate::domain::tokens::TokenHash::of(code);
+    let r = store::requests::find_by_short_code_hash_all_shops(state.db(), &hash).await?.ok_or(LinkError::NotFound)?;
+    let stored = crate::domain::tokens::TokenHash::from_stored(r.token_hash.clone());
+    let token = state.links().capture_token_for(r.id, &stored).ok_or(LinkError::NotFound)?;
+    Ok(format!("/t/{}", token.expose()))
+}
+
+async fn record_click(
+    state: &AppState,
+    r: requests::Model,
+    signals: Signals<'_>,
+    payload: serde_json::Value,
+) -> Result<LinkView, LinkError> {
+    let now = state.now();
     let actor = engagement::classify(&Signals { sent_at: r.last_sent_at, at: Some(now), ..signals });
-    let payload = serde_json::json!({ "source": "capture_link" });
-    let mut payload_with_actor = payload.clone();
+    let mut payload_with_actor = payload;
     merge(&mut payload_with_actor, actor.payload());
     let mut r = r;
     if actor == Actor::Human && r.status == RequestStatus::Sent {

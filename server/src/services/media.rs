@@ -163,14 +163,26 @@ async fn run_claimed(
     let outcome = transcode(state, &asset).instrument(span).await;
     let now = state.now();
     let result = match outcome {
-        Ok(Ok((info, playback, poster))) => {
-            match store::media_assets::mark_ready(state.db(), shop_id, asset_id, &info, &playback, &poster, now).await {
+        Ok(Ok(Outputs { info, playback_key: playback, poster_key: poster, poster_widths })) => {
+            let ready = store::media_assets::mark_ready(
+                state.db(),
+                shop_id,
+                asset_id,
+                &info,
+                (&playback, &poster, &poster_widths),
+                now,
+            );
+            match ready.await {
                 Ok(()) => {
                     announce(state, &asset, AssetStatus::Ready, None);
                     Ok(Processed::Ready)
                 }
                 Err(AssetError::Conflict)
-                    if discard_if_gone(state, &asset, &[&playback, &poster, &asset.original_key]).await =>
+                    if {
+                        let mut keys = vec![playback.clone(), poster.clone(), asset.original_key.clone()];
+                        keys.extend(media::poster_variant_keys(&poster, &poster_widths));
+                        discard_if_gone(state, &asset, &keys).await
+                    } =>
                 {
                     Ok(Processed::Skipped)
                 }
@@ -181,7 +193,9 @@ async fn run_claimed(
             let msg = media_error.to_string();
             tracing::warn!(error = %msg, "media failed");
             match store::media_assets::mark_failed(state.db(), shop_id, asset_id, &msg, now).await {
-                Err(AssetError::Conflict) if discard_if_gone(state, &asset, &[&asset.original_key]).await => {
+                Err(AssetError::Conflict)
+                    if discard_if_gone(state, &asset, std::slice::from_ref(&asset.original_key)).await =>
+                {
                     Ok(Processed::Skipped)
                 }
                 Ok(()) => {
@@ -241,7 +255,14 @@ async fn run_claimed(
     }
 }
 
-type Outputs = (media::MediaInfo, String, String);
+/// What a processed asset is made of: its facts, the playback file, the full-size poster and
+/// the widths of the smaller posters written beside it.
+struct Outputs {
+    info: media::MediaInfo,
+    playback_key: String,
+    poster_key: String,
+    poster_widths: Vec<u32>,
+}
 
 /// The work itself: outer `Err` is a passing trouble, inner `Err` a verdict on the media.
 async fn transcode(
@@ -291,19 +312,59 @@ async fn transcode(
     }
     let base = format!("{}{}", crate::providers::storage::shop_prefix(asset.shop_id), asset.id);
     let (playback_key, poster_key) = (format!("{base}/playback.mp4"), format!("{base}/poster.jpg"));
-    for (path, key) in [(&playback, &playback_key), (&poster, &poster_key)] {
+    let mut files = vec![(playback, playback_key.clone()), (poster.clone(), poster_key.clone())];
+    let poster_widths = match poster_variants(cfg, &poster, display_width(&info)).await {
+        Ok((widths, variants)) => {
+            files.extend(variants.into_iter().map(|(w, f, path)| (path, media::poster_variant_key(&poster_key, w, f))));
+            widths
+        }
+        // The smaller posters only make pages faster: without them the block shows the full
+        // one, so their failure never fails the testimonial.
+        Err(e) => {
+            tracing::warn!(error = %e, "smaller posters could not be made; the full-size poster serves alone");
+            Vec::new()
+        }
+    };
+    for (path, key) in &files {
         let data = tokio::fs::read(path).await.map_err(|e| e.to_string())?;
         state.storage().put(key, data.into()).await.map_err(|e| e.to_string())?;
     }
     metrics::histogram!("reelproof_transcode_duration_seconds").record(started.elapsed().as_secs_f64());
-    Ok(Ok((info, playback_key, poster_key)))
+    Ok(Ok(Outputs { info, playback_key, poster_key, poster_widths }))
+}
+
+/// How wide the video shows (its stored width, or height when the player turns it).
+fn display_width(info: &media::MediaInfo) -> Option<i32> {
+    if info.rotation.rem_euclid(180) == 90 { info.height } else { info.width }
+}
+
+/// Makes the smaller posters next to the full one (same directory); returns their widths and
+/// (width, format, path) of each file.
+async fn poster_variants(
+    cfg: &crate::config::MediaConfig,
+    poster: &std::path::Path,
+    display_width: Option<i32>,
+) -> Result<(Vec<u32>, Vec<(u32, media::PosterFormat, std::path::PathBuf)>), MediaError> {
+    let dir = poster.parent().unwrap_or(std::path::Path::new("."));
+    let widths = media::poster_widths(display_width);
+    let outputs: Vec<(u32, media::PosterFormat, String)> = widths
+        .iter()
+        .flat_map(|&w| {
+            media::PosterFormat::ALL.map(|f| (w, f, dir.join(media::poster_file(w, f)).display().to_string()))
+        })
+        .collect();
+    if outputs.is_empty() {
+        return Ok((widths, Vec::new()));
+    }
+    cfg.tools.poster_variants(poster, &outputs).await?;
+    Ok((widths, outputs.into_iter().map(|(w, f, p)| (w, f, p.into())).collect()))
 }
 
 /// When the asset's row is gone (the customer was redacted, or the shop, while this worker
 /// was busy), deletes the objects the worker wrote or fetched for it meanwhile: nothing of a
 /// redacted customer may be re-created by work that was already in flight. Returns whether the
 /// asset was gone.
-async fn discard_if_gone(state: &AppState, asset: &entity::testimonial_media_assets::Model, keys: &[&String]) -> bool {
+async fn discard_if_gone(state: &AppState, asset: &entity::testimonial_media_assets::Model, keys: &[String]) -> bool {
     match store::media_assets::get(state.db(), asset.shop_id, asset.id).await {
         Ok(None) => {
             for key in keys {

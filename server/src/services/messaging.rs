@@ -9,6 +9,7 @@
 //! before sending, the provider is asked whether it already accepted that key, so a sender that
 //! died after the provider call but before recording it does not send twice.
 
+use crate::domain::i18n;
 use crate::domain::reminders::{self, ReminderFacts};
 use crate::domain::retry::{RetryDecision, RetryPolicy};
 use crate::domain::send_window::SendWindow;
@@ -25,7 +26,7 @@ use crate::store::requests::{ChangeDetails, ClaimKind, TransitionError};
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     AlertSeverity, CampaignStatus, Channel, ExpireReason, RequestEventType, RequestStatus, TemplateChannel,
-    TemplateKind, campaigns, shops, testimonial_requests as requests,
+    TemplateKind, campaigns, message_templates, shops, testimonial_requests as requests,
 };
 use sea_orm::DbErr;
 use tracing::Instrument;
@@ -65,6 +66,10 @@ impl DispatchReport {
 struct ChannelResult {
     channel: TemplateChannel,
     result: Result<String, SendError>,
+    /// The template sent (its name) and the language it spoke: recorded with the `sent`
+    /// event, for the analytics' breakdowns.
+    template: String,
+    language: &'static str,
 }
 
 enum Outcome {
@@ -244,19 +249,26 @@ async fn deliver(
         .sender_name
         .clone()
         .unwrap_or_else(|| ctx.shop.shop_domain.trim_end_matches(".myshopify.com").to_owned());
+    let image = product_image(state, r).await?;
+    let locales = crate::domain::i18n::locale_chain(r.locale.as_deref(), &ctx.settings.locale);
     let vars = MessageVars {
         customer_first_name: r.customer_first_name.clone().unwrap_or_else(|| "there".into()),
         product_title: r.product_title.clone(),
-        product_image: r.product_image_url.clone(),
+        product_image_url: image.clone(),
+        product_image: image,
         shop_name: shop_name.clone(),
         postpone_link: may_postpone.then(|| format!("{link}/postpone")),
         unsubscribe_link: Some(state.url(&format!("/u/{}", token.expose()))),
+        rating_links: (1..=5).map(|n| state.url(&star_link_path(state, &token, r.id, n))).collect(),
+        brand_colour: ctx.settings.brand_colour.clone(),
+        brand_text_colour: templates::text_colour_on(&ctx.settings.brand_colour).to_owned(),
+        logo_url: ctx.settings.logo_url.clone(),
         capture_link: link,
-        expiry_date: r.expires_at.format("%-d %B %Y").to_string(),
+        expiry_date: String::new(),
         incentive: ctx.campaign.incentive.clone(),
     };
     let key = format!("{}:{slot}", r.id);
-    let locales = templates::locale_chain(r.locale.as_deref(), &ctx.settings.locale);
+    let shipped = i18n::shipped_for(&locales);
     let mut results = Vec::new();
     for &channel in channels(r.channel) {
         let preferred = match (channel, kind) {
@@ -265,14 +277,23 @@ async fn deliver(
             (TemplateChannel::Sms, TemplateKind::Request) => ctx.campaign.request_sms_template_id,
             (TemplateChannel::Sms, TemplateKind::Reminder) => ctx.campaign.reminder_sms_template_id,
         };
-        let src = match store::templates::pick(state.db(), r.shop_id, channel, kind, preferred, &locales).await? {
-            Some(t) => TemplateSource { subject: t.subject, body: t.body, body_text: t.body_text },
-            None => builtin_source(channel, kind),
+        let stored = store::templates::pick(state.db(), r.shop_id, channel, kind, preferred, &locales).await?;
+        let (src, language, template) = match stored {
+            Some(t) if !builtin_speaks_better(&t, &locales, shipped) => {
+                let language = i18n::shipped_for(std::slice::from_ref(&t.locale));
+                (TemplateSource { subject: t.subject, body: t.body, body_text: t.body_text }, language, t.name)
+            }
+            _ => (templates::builtin_one(shipped, channel, kind), shipped, templates::DEFAULT_NAME.to_owned()),
         };
+        let vars = MessageVars { expiry_date: i18n::long_date(r.expires_at.date_naive(), language), ..vars.clone() };
         let started = std::time::Instant::now();
         let result = match channel {
             TemplateChannel::Email => send_email(state, r, &vars, &ctx.settings, &src, &key).await,
-            TemplateChannel::Sms => send_sms(state, r, &vars, &src, &key).await,
+            TemplateChannel::Sms => {
+                let short = short_link(state, r).await?;
+                send_sms(state, r, &MessageVars { capture_link: short, rating_links: Vec::new(), ..vars }, &src, &key)
+                    .await
+            }
         };
         metrics::histogram!("reelproof_send_duration_seconds", "channel" => channel.as_str())
             .record(started.elapsed().as_secs_f64());
@@ -290,7 +311,7 @@ async fn deliver(
         };
         metrics::counter!("reelproof_channel_sends_total", "channel" => channel.as_str(), "provider" => provider, "outcome" => outcome)
             .increment(1);
-        results.push(ChannelResult { channel, result });
+        results.push(ChannelResult { channel, result, template, language });
     }
     Ok(results)
 }
@@ -303,9 +324,59 @@ fn channels(c: Channel) -> &'static [TemplateChannel] {
     }
 }
 
-fn builtin_source(channel: TemplateChannel, kind: TemplateKind) -> TemplateSource {
-    let t = templates::builtin().into_iter().find(|t| t.channel == channel && t.kind == kind).expect("all four exist");
-    TemplateSource { subject: t.subject.map(Into::into), body: t.body.into(), body_text: t.body_text.map(Into::into) }
+/// Whether our built-in template in the customer's language beats the shop's stored one: only
+/// for the shop's `Default` (a template the merchant chose by name is theirs to translate), and
+/// only when the customer's language comes earlier in their chain than the stored one's. A
+/// French customer of an English shop gets the French built-in until the merchant writes a
+/// French `Default` of their own.
+fn builtin_speaks_better(t: &message_templates::Model, chain: &[String], shipped: &str) -> bool {
+    let rank = |locale: &str| {
+        let lang = locale.split(['-', '_']).next().unwrap_or_default();
+        chain.iter().position(|c| c.split(['-', '_']).next().unwrap_or_default().eq_ignore_ascii_case(lang))
+    };
+    let better = match (rank(shipped), rank(&t.locale)) {
+        (Some(ours), Some(theirs)) => ours < theirs,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    t.name == templates::DEFAULT_NAME && better
+}
+
+/// The path of the star link for `rating` (1–5): the capture link with the rating and a
+/// signature binding the two, so an altered star is refused rather than counted.
+pub(crate) fn star_link_path(state: &AppState, token: &CaptureToken, id: entity::RequestId, rating: u8) -> String {
+    format!("/t/{}/rate/{rating}/{}", token.expose(), state.links().sign(&format!("rating/{rating}"), id))
+}
+
+/// The product's picture for the message: the one the request remembers, else Shopify's (when
+/// the shop is connected), remembered for the reminders. Sized for the email's column.
+async fn product_image(state: &AppState, r: &requests::Model) -> Result<Option<String>, DbErr> {
+    if let Some(url) = &r.product_image_url {
+        return Ok(Some(url.clone()));
+    }
+    let Some(url) = crate::services::products::info(state, r.shop_id, r.product_id).await.and_then(|p| p.image_url)
+    else {
+        return Ok(None);
+    };
+    // Shopify's CDN resizes on request: 480 px is twice the email's picture, sharp on any screen.
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let sized = format!("{url}{sep}width=480");
+    store::requests::set_product_image_url(state.db(), r.shop_id, r.id, &sized).await?;
+    Ok(Some(sized))
+}
+
+/// The SMS short link (`/r/{code}`), its code's hash stored before the message goes.
+async fn short_link(state: &AppState, r: &requests::Model) -> Result<String, DbErr> {
+    let stored = r.short_code_hash.clone().map(TokenHash::from_stored);
+    let code = match stored.as_ref().and_then(|h| state.links().short_code_for(r.id, h)) {
+        Some(code) => code,
+        None => {
+            let code = state.links().short_code(r.id);
+            store::requests::set_short_code_hash(state.db(), r.shop_id, r.id, &TokenHash::of(&code)).await?;
+            code
+        }
+    };
+    Ok(state.url(&format!("/r/{code}")))
 }
 
 async fn send_email(
@@ -329,10 +400,7 @@ async fn send_email(
         reply_to: settings.reply_to.clone(),
         to,
         subject: rendered.subject.unwrap_or_default(),
-        html: format!(
-            "{}\n<img src=\"{pixel}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\">",
-            rendered.body
-        ),
+        html: with_pixel(&rendered.body, &pixel),
         text: rendered.body_text.unwrap_or_default(),
         idempotency_key: key.to_owned(),
         request_id: Some(r.id),
@@ -363,8 +431,17 @@ async fn send_sms(
     state.sms().send(&sms).await
 }
 
-fn channel_payload(c: TemplateChannel) -> serde_json::Value {
-    serde_json::json!({ "channel": c.as_str() })
+/// The open pixel, inside the body when the template is a whole document.
+fn with_pixel(html: &str, pixel: &str) -> String {
+    let img = format!("<img src=\"{pixel}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:none\">");
+    match html.rfind("</body>") {
+        Some(at) => format!("{}{img}\n{}", &html[..at], &html[at..]),
+        None => format!("{html}\n{img}"),
+    }
+}
+
+fn sent_payload(c: &ChannelResult) -> serde_json::Value {
+    serde_json::json!({ "channel": c.channel.as_str(), "template": c.template, "locale": c.language })
 }
 
 async fn record(
@@ -395,11 +472,12 @@ async fn record(
             let first = results.iter().position(|c| c.result.is_ok()).expect("Sent has an accepted channel");
             let mut primary = None;
             for (i, c) in results.into_iter().enumerate() {
+                let payload = sent_payload(&c);
                 match c.result {
-                    Ok(id) if i == first => primary = Some((c.channel, id)),
+                    Ok(id) if i == first => primary = Some((payload, id)),
                     Ok(id) => extra_events.push(NewEvent {
                         provider_message_id: Some(id),
-                        payload: Some(channel_payload(c.channel)),
+                        payload: Some(payload),
                         ..NewEvent::new(RequestEventType::Sent, now)
                     }),
                     Err(e) => extra_events.push(NewEvent {
@@ -410,12 +488,12 @@ async fn record(
                     }),
                 }
             }
-            let (channel, id) = primary.expect("found above");
+            let (payload, id) = primary.expect("found above");
             (
                 RequestStatus::Sent,
                 ChangeDetails {
                     provider_message_id: Some(id),
-                    payload: Some(channel_payload(channel)),
+                    payload: Some(payload),
                     next_reminder_at,
                     ..Default::default()
                 },
@@ -572,7 +650,8 @@ async fn remind(
         return store::requests::set_next_reminder(state.db(), r.shop_id, r.id, next).await;
     };
     let after = ReminderFacts { reminder_count: n, ..facts };
-    let payload = serde_json::json!({ "reminder": n, "channel": accepted.0.as_str() });
+    let mut payload = results.iter().find(|c| c.channel == accepted.0).map(sent_payload).unwrap_or_default();
+    payload["reminder"] = n.into();
     let recorded = store::requests::record_reminder(
         state.db(),
         r.shop_id,

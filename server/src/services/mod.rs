@@ -23,6 +23,7 @@ pub mod products;
 pub mod rate_limits;
 pub mod reconcile;
 pub mod requests_log;
+pub mod rewards;
 pub mod shop_connection;
 pub mod shops;
 pub mod storefront;

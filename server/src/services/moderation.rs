@@ -89,7 +89,12 @@ pub struct ComplianceRecord {
     /// For `import`: who imported it, when, and the video link it came from.
     pub imported: Option<Imported>,
     pub consent: Consent,
+    /// The campaign's incentive text, as the customer was told it.
     pub incentive: Option<String>,
+    /// Whether an incentive was given or promised (disclosed on the storefront).
+    pub incentivised: bool,
+    /// The thank-you given: its discount code (the same for every rating and every outcome).
+    pub reward_code: Option<String>,
     /// Every moderation action, oldest first.
     pub moderation: Vec<LogEntry>,
     /// The publish / unpublish actions, oldest first.
@@ -177,6 +182,8 @@ pub async fn compliance(
         imported,
         consent: Consent { text: s.consent_text, version: s.consent_version, given_at: s.consented_at },
         incentive,
+        incentivised: s.incentivised,
+        reward_code: s.reward_code,
         moderation: entries,
         publication,
         currently_published: s.published,

@@ -179,7 +179,16 @@ pub async fn redact_customer(
     let media = assets_of(db, shop_id, &subs.iter().map(|s| s.id).collect::<Vec<_>>()).await?;
     let mut summary = RedactSummary::default();
     for a in &media {
-        for key in [Some(&a.original_key), a.playback_key.as_ref(), a.poster_key.as_ref()].into_iter().flatten() {
+        let mut keys: Vec<String> = [Some(&a.original_key), a.playback_key.as_ref(), a.poster_key.as_ref()]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        if let Some(poster) = &a.poster_key {
+            let widths = crate::domain::media::parse_widths(a.poster_widths.as_deref());
+            keys.extend(crate::domain::media::poster_variant_keys(poster, &widths));
+        }
+        for key in &keys {
             state.storage().delete(key).await?;
             summary.objects_deleted += 1;
         }

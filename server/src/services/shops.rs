@@ -16,6 +16,55 @@ pub enum ShopError {
     Database(#[from] DbErr),
 }
 
+/// Why the merchant's wording of the capture page was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureCopyError {
+    #[error("unknown text key {0:?}")]
+    UnknownKey(String),
+    #[error("locale must be one of en, fr, de, es, it, nl, pt")]
+    UnknownLocale,
+    #[error("the text is at most 300 characters on one line")]
+    TooLong,
+    #[error(transparent)]
+    Shop(#[from] ShopError),
+}
+
+/// Sets (or with `None`, resets to ours) the merchant's wording of one capture-page text in
+/// one shipped locale.
+pub async fn set_capture_text(
+    db: &DatabaseConnection,
+    shop_id: ShopId,
+    locale: &str,
+    key: &str,
+    text: Option<String>,
+) -> Result<(), CaptureCopyError> {
+    if !crate::domain::i18n::SHIPPED.contains(&locale) {
+        return Err(CaptureCopyError::UnknownLocale);
+    }
+    if !crate::domain::capture_copy::keys().any(|k| k == key) {
+        return Err(CaptureCopyError::UnknownKey(key.to_owned()));
+    }
+    let text = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    if text.as_ref().is_some_and(|t| t.chars().count() > 300 || t.chars().any(char::is_control)) {
+        return Err(CaptureCopyError::TooLong);
+    }
+    let txn = db.begin().await.map_err(ShopError::from)?;
+    let shop = store::shops::get(&txn, shop_id).await.map_err(ShopError::from)?.ok_or(ShopError::NotFound)?;
+    let mut settings = ShopSettings::from_json(&shop.settings);
+    let texts = settings.capture_copy.entry(locale.to_owned()).or_default();
+    match text {
+        Some(t) => {
+            texts.insert(key.to_owned(), t);
+        }
+        None => {
+            texts.remove(key);
+        }
+    }
+    store::shops::set_settings(&txn, shop_id, settings.to_json()).await.map_err(ShopError::from)?;
+    txn.commit().await.map_err(ShopError::from)?;
+    Ok(())
+}
+
 /// What the admin sees of its own shop.
 #[derive(Debug, Clone)]
 pub struct ShopProfile {

@@ -2,9 +2,11 @@
 //! rule, only their public-safe fields, for installed shops. Used by the storefront GraphQL API
 //! (theme developers, the widget) and the app proxy (server-rendered HTML, no JavaScript).
 
+use crate::domain::media::PosterFormat;
 use crate::domain::shop_domain::ShopDomain;
-use crate::domain::storefront::{self as view, PublicTestimonial, Summary};
+use crate::domain::storefront::{self as view, PosterImage, PublicTestimonial, Summary};
 use crate::domain::visibility::Placement;
+use crate::providers::storefront_cache::ShopVersion;
 use crate::state::AppState;
 use crate::store;
 use entity::{ShopId, SubmissionId};
@@ -29,14 +31,48 @@ pub enum StorefrontError {
 
 /// The installed shop behind a `*.myshopify.com` name, and its storefront version, read before
 /// anything else: a change committed meanwhile then shows as a newer version next time, never
-/// as an old version with new content.
+/// as an old version with new content. From memory when the storefront cache may trust it.
 pub async fn shop(state: &AppState, shop: &str) -> Result<(ShopId, i64), StorefrontError> {
     let domain = ShopDomain::parse(shop.trim()).map_err(|_| StorefrontError::UnknownShop)?;
-    let row = store::shops::find_by_domain(state.db(), &domain).await?.ok_or(StorefrontError::UnknownShop)?;
-    if row.uninstalled_at.is_some() {
+    let cache = state.storefront_cache();
+    let v = match cache.shop(domain.as_str()) {
+        Some(v) => v,
+        None => {
+            let epoch = cache.epoch();
+            let row = store::shops::find_by_domain(state.db(), &domain).await?.ok_or(StorefrontError::UnknownShop)?;
+            let v =
+                ShopVersion { id: row.id, version: row.storefront_version, installed: row.uninstalled_at.is_none() };
+            cache.remember_shop(domain.as_str(), v, epoch);
+            v
+        }
+    };
+    if !v.installed {
         return Err(StorefrontError::UnknownShop);
     }
-    Ok((row.id, row.storefront_version))
+    Ok((v.id, v.version))
+}
+
+/// Whether a cached answer may be served again: every shop it read is still installed and at
+/// the version the answer was made with.
+pub async fn still_current(state: &AppState, shops: &[(String, i64)]) -> bool {
+    for (domain, version) in shops {
+        match shop(state, domain).await {
+            Ok((_, now)) if now == *version => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Runs a unit of work (an HTTP request, a job) and then makes this replica's storefront cache
+/// forget the shops whose storefront it changed: their transactions are over by then, so the
+/// very next storefront request reads the new version (`store::storefront_changes`).
+pub async fn tracking<F: Future>(state: &AppState, work: F) -> F::Output {
+    let (out, changed) = store::storefront_changes::tracked(work).await;
+    for shop_id in changed {
+        state.storefront_cache().forget(shop_id);
+    }
+    out
 }
 
 /// The storefront's link to a testimonial's video or poster: stable (cacheable, fit for search
@@ -50,13 +86,16 @@ pub fn media_link(state: &AppState, shop_id: ShopId, submission_id: SubmissionId
 pub enum MediaFile {
     Video,
     Poster,
+    /// A smaller poster (`poster-480.webp`); the full one stands in where it was not made.
+    SizedPoster(u32, PosterFormat),
 }
 
 impl MediaFile {
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Self::Video => "video.mp4",
-            Self::Poster => "poster.jpg",
+            Self::Video => "video.mp4".into(),
+            Self::Poster => "poster.jpg".into(),
+            Self::SizedPoster(width, format) => crate::domain::media::poster_file(width, format),
         }
     }
 
@@ -64,9 +103,44 @@ impl MediaFile {
         match name {
             "video.mp4" => Some(Self::Video),
             "poster.jpg" => Some(Self::Poster),
-            _ => None,
+            _ => {
+                let (width, ext) = name.strip_prefix("poster-")?.split_once('.')?;
+                let width: u32 = width.parse().ok()?;
+                let format = PosterFormat::from_extension(ext)?;
+                crate::domain::media::POSTER_WIDTHS.contains(&width).then_some(Self::SizedPoster(width, format))
+            }
         }
     }
+}
+
+/// The video's size as it plays: the playback file was turned upright by the transcode, so a
+/// phone's portrait clip stored as rotated landscape is portrait here.
+fn display_size(a: &entity::testimonial_media_assets::Model) -> Option<(i32, i32)> {
+    let (w, h) = (a.width.filter(|w| *w > 0)?, a.height.filter(|h| *h > 0)?);
+    Some(if a.rotation.unwrap_or(0).rem_euclid(180) == 90 { (h, w) } else { (w, h) })
+}
+
+/// The smaller posters of an asset as the storefront links them, with their sizes (the
+/// height follows the video's aspect ratio).
+fn poster_images(
+    state: &AppState,
+    shop_id: ShopId,
+    submission_id: SubmissionId,
+    a: &entity::testimonial_media_assets::Model,
+) -> Vec<PosterImage> {
+    let Some((w, h)) = display_size(a) else { return Vec::new() };
+    let widths = crate::domain::media::parse_widths(a.poster_widths.as_deref());
+    PosterFormat::ALL
+        .into_iter()
+        .flat_map(|format| {
+            widths.iter().map(move |width| PosterImage {
+                url: media_link(state, shop_id, submission_id, MediaFile::SizedPoster(*width, format)),
+                width: *width,
+                height: crate::domain::media::poster_height(*width, w as u32, h as u32),
+                format,
+            })
+        })
+        .collect()
 }
 
 /// How long the storage link behind a storefront media link lasts: long enough to watch a
@@ -103,6 +177,13 @@ pub async fn media_location(
     let key = match file {
         MediaFile::Video => a.playback_key,
         MediaFile::Poster => a.poster_key,
+        MediaFile::SizedPoster(width, format) => a.poster_key.map(|poster| {
+            if crate::domain::media::parse_widths(a.poster_widths.as_deref()).contains(&width) {
+                crate::domain::media::poster_variant_key(&poster, width, format)
+            } else {
+                poster
+            }
+        }),
     }
     .ok_or(StorefrontError::NotVisible)?;
     Ok(state.playback_url(&key, MEDIA_TTL).await?)
@@ -130,6 +211,7 @@ pub async fn testimonials(
         }
         let video_url = media_link(state, shop_id, s.id, MediaFile::Video);
         let poster_url = a.poster_key.is_some().then(|| media_link(state, shop_id, s.id, MediaFile::Poster));
+        let posters = if a.poster_key.is_some() { poster_images(state, shop_id, s.id, &a) } else { Vec::new() };
         items.push(PublicTestimonial {
             id: s.id,
             display_name: view::public_name(&s.display_name),
@@ -137,11 +219,14 @@ pub async fn testimonials(
             quote: s.quote,
             video_url,
             poster_url,
+            posters,
             duration_ms: a.duration_ms,
-            width: a.width,
-            height: a.height,
+            width: display_size(&a).map(|(w, _)| w),
+            height: display_size(&a).map(|(_, h)| h),
             product_id: s.product_id,
             published_at: s.published_at.unwrap_or(s.updated_at),
+            verified_buyer: s.source == entity::SubmissionSource::Capture && s.request_id.is_some(),
+            incentivised: s.incentivised,
         });
     }
     Ok(Listing { items, has_next })
@@ -149,6 +234,22 @@ pub async fn testimonials(
 
 pub async fn summary(state: &AppState, shop_id: ShopId, product_id: i64) -> Result<Summary, StorefrontError> {
     Ok(view::summarise(&store::storefront::product_ratings(state.db(), shop_id, product_id).await?))
+}
+
+/// The shop's storefront language (a shipped one) and its "How we collect testimonials" note
+/// in `language` (the shop's when `None`): the merchant's, or ours; `None` when the merchant
+/// chose none.
+pub async fn collection_note(
+    state: &AppState,
+    shop_id: ShopId,
+    language: Option<&str>,
+) -> Result<(&'static str, Option<String>), StorefrontError> {
+    let settings = store::shops::get(state.db(), shop_id)
+        .await?
+        .map(|s| crate::domain::settings::ShopSettings::from_json(&s.settings))
+        .unwrap_or_default();
+    let language = crate::domain::i18n::language_for(language, &settings.locale);
+    Ok((language, view::collection_note(settings.collection_note.as_deref(), language).map(str::to_owned)))
 }
 
 /// How the app proxy should render.
@@ -174,6 +275,8 @@ pub async fn proxy_html(state: &AppState, shop_id: ShopId, req: &ProxyRequest) -
             (Some(view::product_json_ld(&title, &listing.items, &s, req.rating_markup)), Some(s), "product")
         }
     };
-    let markup = view::Markup { heading: &req.heading, placement, json_ld, summary };
+    let (language, note) = collection_note(state, shop_id, None).await?;
+    let markup =
+        view::Markup { heading: &req.heading, placement, json_ld, summary, collection_note: note.as_deref(), language };
     Ok(view::render_html(&markup, &listing.items))
 }

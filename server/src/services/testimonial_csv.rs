@@ -20,38 +20,87 @@ const PAGE: u64 = 500;
 /// An export stops here (and says so in its last line).
 pub const MAX_EXPORT_ROWS: usize = 50_000;
 
+/// The whole export in memory, for the GraphQL field `submissionsCsv` (at most
+/// [`MAX_EXPORT_ROWS`] rows). Downloads go through [`export_stream`], which holds one page.
 pub async fn export(state: &AppState, shop_id: ShopId, status: Option<SubmissionStatus>) -> Result<String, DbErr> {
     let mut lines = Vec::new();
     let mut before = None;
     loop {
-        let page = store::submissions::list(state.db(), shop_id, status, before, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        before = Some(last.id);
-        let ids: Vec<SubmissionId> = page.iter().map(|s| s.id).collect();
-        let assets: HashMap<SubmissionId, entity::testimonial_media_assets::Model> =
-            store::media_assets::for_submissions(state.db(), shop_id, &ids)
-                .await?
-                .into_iter()
-                .map(|a| (a.submission_id, a))
-                .collect();
-        let request_ids: Vec<RequestId> = page.iter().filter_map(|s| s.request_id).collect();
-        let orders: HashMap<RequestId, Option<String>> = store::requests::by_ids(state.db(), shop_id, &request_ids)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r.order_name))
-            .collect();
-        for s in &page {
-            let asset = assets.get(&s.id);
-            let ready = asset.filter(|a| a.processing_status == entity::AssetStatus::Ready);
-            let video = link(state, ready.and_then(|a| a.playback_key.as_deref())).await;
-            let poster = link(state, ready.and_then(|a| a.poster_key.as_deref())).await;
-            lines.push(row(s, asset, video, poster, s.request_id.and_then(|r| orders.get(&r).cloned().flatten())));
-        }
-        if lines.len() >= MAX_EXPORT_ROWS || (page.len() as u64) < PAGE {
+        let (rows, next) = page(state, shop_id, status, before).await?;
+        lines.extend(rows);
+        before = next;
+        if before.is_none() || lines.len() >= MAX_EXPORT_ROWS {
             break;
         }
     }
     Ok(testimonial_csv::write_export(&lines))
+}
+
+/// The export as a stream of CSV text: the header, then one chunk per page of [`PAGE`] rows,
+/// read when the client is ready for it. Memory stays at one page whatever the shop's size,
+/// and no database connection is held between pages. A database error mid-way ends the
+/// stream with an error, which the HTTP layer turns into a broken download (never a file
+/// that looks complete).
+pub fn export_stream(
+    state: AppState,
+    shop_id: ShopId,
+    status: Option<SubmissionStatus>,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, DbErr>> + Send + 'static {
+    enum Cursor {
+        Header,
+        Before(Option<SubmissionId>),
+        Done,
+    }
+    futures_util::stream::unfold(Cursor::Header, move |cursor| {
+        let state = state.clone();
+        async move {
+            match cursor {
+                Cursor::Header => Some((Ok(testimonial_csv::export_header().into()), Cursor::Before(None))),
+                Cursor::Before(before) => match page(&state, shop_id, status, before).await {
+                    Ok((rows, next)) => {
+                        let after = next.map_or(Cursor::Done, |id| Cursor::Before(Some(id)));
+                        Some((Ok(testimonial_csv::export_lines(&rows).into()), after))
+                    }
+                    Err(e) => Some((Err(e), Cursor::Done)),
+                },
+                Cursor::Done => None,
+            }
+        }
+    })
+}
+
+/// One page of export rows older than `before`, and the cursor of the next page (none after
+/// the last).
+async fn page(
+    state: &AppState,
+    shop_id: ShopId,
+    status: Option<SubmissionStatus>,
+    before: Option<SubmissionId>,
+) -> Result<(Vec<Vec<String>>, Option<SubmissionId>), DbErr> {
+    let page = store::submissions::list(state.db(), shop_id, status, before, PAGE).await?;
+    let ids: Vec<SubmissionId> = page.iter().map(|s| s.id).collect();
+    let assets: HashMap<SubmissionId, entity::testimonial_media_assets::Model> =
+        store::media_assets::for_submissions(state.db(), shop_id, &ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.submission_id, a))
+            .collect();
+    let request_ids: Vec<RequestId> = page.iter().filter_map(|s| s.request_id).collect();
+    let orders: HashMap<RequestId, Option<String>> = store::requests::by_ids(state.db(), shop_id, &request_ids)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.order_name))
+        .collect();
+    let mut rows = Vec::with_capacity(page.len());
+    for s in &page {
+        let asset = assets.get(&s.id);
+        let ready = asset.filter(|a| a.processing_status == entity::AssetStatus::Ready);
+        let video = link(state, ready.and_then(|a| a.playback_key.as_deref())).await;
+        let poster = link(state, ready.and_then(|a| a.poster_key.as_deref())).await;
+        rows.push(row(s, asset, video, poster, s.request_id.and_then(|r| orders.get(&r).cloned().flatten())));
+    }
+    let next = if (page.len() as u64) < PAGE { None } else { page.last().map(|s| s.id) };
+    Ok((rows, next))
 }
 
 /// A signed link to a stored file, valid for [`EXPORT_LINK_TTL`]; empty when there is none.

@@ -10,8 +10,9 @@ use super::webhooks::Topic;
 /// The least the product needs (SHOPIFY-2026.md §3): orders (webhooks and reconciliation; the
 /// customer's contact data in them comes through protected customer data, approved on the
 /// app's listing, not through a scope), and products (`write_products` covers reading them and
-/// writing the metafields our theme blocks and the review metafields live in).
-pub const SCOPES: &[&str] = &["read_orders", "write_products"];
+/// writing the metafields our theme blocks and the review metafields live in), and discounts
+/// (`write_discounts`: the unique code a campaign can give everyone who submits).
+pub const SCOPES: &[&str] = &["read_orders", "write_products", "write_discounts"];
 
 /// `https://<shop>/apps/reelproof/…` reaches `/proxy/…` here.
 pub const PROXY_PREFIX: &str = "apps";
@@ -111,8 +112,9 @@ handle = "reelproof"
 extension_directories = [{extension_dir}, {extensions_dir}]
 
 [access_scopes]
-# The least the product needs: orders (webhooks, reconciliation) and products (their
-# metafields). Customers' contact data comes with orders through protected customer data.
+# The least the product needs: orders (webhooks, reconciliation), products (their
+# metafields) and discounts (a campaign's thank-you code for everyone who submits).
+# Customers' contact data comes with orders through protected customer data.
 scopes = {scopes}
 # Shopify-managed installation: the first session token of a new shop installs it.
 use_legacy_install_flow = false

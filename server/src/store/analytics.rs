@@ -64,8 +64,9 @@ pub async fn day_facts(db: &impl ConnectionTrait, shop_id: ShopId, day: NaiveDat
     let events = day_events
         .into_iter()
         .filter_map(|e| {
-            let machine = e.payload.as_ref().and_then(|p| p.get("actor")).and_then(|a| a.as_str()) == Some("machine");
-            Some(EventFact { campaign_id: *campaign_of.get(&e.request_id)?, day, kind: e.event_type, machine })
+            let field = |k: &str| e.payload.as_ref().and_then(|p| p.get(k)).and_then(|a| a.as_str());
+            let (machine, star) = (field("actor") == Some("machine"), field("source") == Some("star"));
+            Some(EventFact { campaign_id: *campaign_of.get(&e.request_id)?, day, kind: e.event_type, machine, star })
         })
         .collect();
     let day_log = moderation_log::Entity::find()
@@ -122,6 +123,7 @@ pub async fn replace_day(
             delivered: Set(c.delivered),
             opened: Set(c.opened),
             clicked: Set(c.clicked),
+            star_clicked: Set(c.star_clicked),
             reminders_sent: Set(c.reminders_sent),
             submitted: Set(c.submitted),
             approved: Set(c.approved),
@@ -133,6 +135,75 @@ pub async fn replace_day(
         .await?;
     }
     Ok(())
+}
+
+/// The first sends (`sent` events) of the shop's requests in `from..=to` (UTC days), optionally
+/// of one campaign: each request with its event's payload (channel, template, locale).
+pub async fn sends_between(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    from: NaiveDate,
+    to: NaiveDate,
+    campaign_id: Option<CampaignId>,
+) -> Result<Vec<(RequestId, Option<serde_json::Value>)>, DbErr> {
+    let (start, _) = bounds(from);
+    let (_, end) = bounds(to);
+    let sent = events::Entity::find()
+        .filter(events::Column::ShopId.eq(shop_id))
+        .filter(events::Column::EventType.eq(entity::RequestEventType::Sent.as_str()))
+        .filter(events::Column::EventAt.gte(start))
+        .filter(events::Column::EventAt.lt(end))
+        .order_by_asc(events::Column::EventAt)
+        .all(db)
+        .await?;
+    let ids: Vec<RequestId> = sent.iter().map(|e| e.request_id).collect();
+    let keep: std::collections::HashSet<RequestId> = match campaign_id {
+        None => ids.iter().copied().collect(),
+        Some(_) if ids.is_empty() => Default::default(),
+        Some(c) => requests::Entity::find()
+            .select_only()
+            .column(requests::Column::Id)
+            .filter(requests::Column::ShopId.eq(shop_id))
+            .filter(requests::Column::CampaignId.eq(c))
+            .filter(requests::Column::Id.is_in(ids))
+            .into_tuple::<RequestId>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    Ok(sent
+        .into_iter()
+        .filter(|e| keep.contains(&e.request_id) && seen.insert(e.request_id))
+        .map(|e| (e.request_id, e.payload))
+        .collect())
+}
+
+/// Every opened, clicked and submitted event of these requests of the shop.
+pub async fn steps_of(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    ids: &[RequestId],
+) -> Result<Vec<events::Model>, DbErr> {
+    use entity::RequestEventType as T;
+    let mut out = Vec::new();
+    // Bounded `IN` lists: SQLite's and Postgres's parameter limits are far above this.
+    for chunk in ids.chunks(500) {
+        out.extend(
+            events::Entity::find()
+                .filter(events::Column::ShopId.eq(shop_id))
+                .filter(events::Column::RequestId.is_in(chunk.to_vec()))
+                .filter(events::Column::EventType.is_in([
+                    T::Opened.as_str(),
+                    T::Clicked.as_str(),
+                    T::Submitted.as_str(),
+                ]))
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
 }
 
 /// The rows of `from..=to`, optionally of one campaign, by day.

@@ -24,8 +24,10 @@ fn apply(row: &mut campaigns::ActiveModel, s: &CampaignSettings) {
     row.frequency_cap_30d = Set(s.frequency_cap_30d);
     row.eligibility = Set(s.eligibility.to_json());
     row.consent_text = Set(s.consent_text.clone());
+    row.consent_texts = Set((!s.consent_texts.is_empty()).then(|| serde_json::json!(s.consent_texts)));
     row.prompt = Set(s.prompt.clone());
     row.incentive = Set(s.incentive.clone());
+    row.reward = Set(s.reward.as_ref().map(|r| serde_json::to_value(r).expect("a reward serialises")));
     row.request_email_template_id = Set(s.templates.request_email);
     row.reminder_email_template_id = Set(s.templates.reminder_email);
     row.request_sms_template_id = Set(s.templates.request_sms);
@@ -64,8 +66,14 @@ pub async fn update(
     if current.shop_id != shop_id {
         return Err(DbErr::RecordNotFound(format!("campaign {} of this shop", current.id)));
     }
-    let new_version =
-        if current.consent_text != s.consent_text { current.consent_version + 1 } else { current.consent_version };
+    let new_version = if current.consent_text != s.consent_text
+        || current.consent_texts.clone().unwrap_or_default() != serde_json::json!(s.consent_texts)
+            && !(current.consent_texts.is_none() && s.consent_texts.is_empty())
+    {
+        current.consent_version + 1
+    } else {
+        current.consent_version
+    };
     let mut row = current.into_active_model();
     apply(&mut row, s);
     row.consent_version = Set(new_version);

@@ -79,6 +79,7 @@ async fn insert(
         audio_codec: Set(None),
         playback_key: Set(None),
         poster_key: Set(None),
+        poster_widths: Set(None),
         ready_at: Set(None),
         source_url: Set(source_url),
         created_at: Set(now),
@@ -180,10 +181,10 @@ pub async fn mark_ready(
     shop_id: ShopId,
     id: AssetId,
     info: &MediaInfo,
-    playback_key: &str,
-    poster_key: &str,
+    (playback_key, poster_key, poster_widths): (&str, &str, &[u32]),
     now: DateTime<Utc>,
 ) -> Result<(), AssetError> {
+    let widths = (!poster_widths.is_empty()).then(|| crate::domain::media::format_widths(poster_widths));
     let update = assets::Entity::update_many()
         .col_expr(assets::Column::DurationMs, Expr::value(info.duration_ms))
         .col_expr(assets::Column::Width, Expr::value(info.width))
@@ -193,6 +194,7 @@ pub async fn mark_ready(
         .col_expr(assets::Column::AudioCodec, Expr::value(info.audio_codec.clone()))
         .col_expr(assets::Column::PlaybackKey, Expr::value(playback_key))
         .col_expr(assets::Column::PosterKey, Expr::value(poster_key))
+        .col_expr(assets::Column::PosterWidths, Expr::value(widths))
         .col_expr(assets::Column::ReadyAt, Expr::value(now))
         .col_expr(assets::Column::LeaseUntil, Expr::value(Option::<DateTime<Utc>>::None));
     let cause = AssetCause::ProcessingSucceeded;

@@ -18,6 +18,7 @@ pub mod request_events;
 pub mod requests;
 pub mod shops;
 pub mod storefront;
+pub mod storefront_changes;
 pub mod submissions;
 pub mod suppressions;
 pub mod templates;

@@ -96,11 +96,14 @@ pub async fn timelines(
     if request_ids.is_empty() {
         return Ok(Vec::new());
     }
+    timelines_query(shop_id, request_ids).all(db).await
+}
+
+/// The query behind [`timelines`] (the scale benchmark prints its plan).
+pub fn timelines_query(shop_id: ShopId, request_ids: &[RequestId]) -> sea_orm::Select<events::Entity> {
     events::Entity::find()
         .filter(events::Column::ShopId.eq(shop_id))
         .filter(events::Column::RequestId.is_in(request_ids.iter().copied()))
         .order_by_desc(events::Column::EventAt)
         .order_by_desc(events::Column::Id)
-        .all(db)
-        .await
 }

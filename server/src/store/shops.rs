@@ -6,7 +6,10 @@ use chrono::{DateTime, Utc};
 use entity::ShopId;
 use entity::shops;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TryInsertResult};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, Statement,
+    TryInsertResult,
+};
 
 /// Finds the tenant by its domain (how webhooks and session tokens name a shop).
 pub async fn find_by_domain(db: &impl ConnectionTrait, domain: &ShopDomain) -> Result<Option<shops::Model>, DbErr> {
@@ -62,12 +65,11 @@ pub async fn mark_uninstalled(db: &impl ConnectionTrait, shop_id: ShopId, now: D
         .col_expr(shops::Column::AccessToken, Option::<String>::None.into())
         .col_expr(shops::Column::RefreshToken, Option::<String>::None.into())
         .col_expr(shops::Column::AccessTokenExpiresAt, Option::<DateTime<Utc>>::None.into())
-        // The storefront stops showing an uninstalled shop's testimonials.
-        .col_expr(shops::Column::StorefrontVersion, Expr::col(shops::Column::StorefrontVersion).add(1))
         .filter(shops::Column::Id.eq(shop_id))
         .exec(db)
         .await?;
-    Ok(())
+    // The storefront stops showing an uninstalled shop's testimonials.
+    bump_storefront_version(db, shop_id).await
 }
 
 /// Moves the shop's reconciliation watermark.
@@ -128,11 +130,14 @@ pub async fn mark_installed(db: &impl ConnectionTrait, shop_id: ShopId, now: Dat
         .filter(shops::Column::UninstalledAt.is_not_null())
         .exec(db)
         .await?;
-    Ok(())
+    // The storefront shows the shop's testimonials again.
+    bump_storefront_version(db, shop_id).await
 }
 
 /// Deletes the shop; every other table cascades (`shop/redact`).
 pub async fn delete(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<(), DbErr> {
+    // Announced first: the caches forget the shop, and then find no row.
+    bump_storefront_version(db, shop_id).await?;
     shops::Entity::delete_by_id(shop_id).exec(db).await?;
     Ok(())
 }
@@ -176,7 +181,8 @@ pub async fn set_settings(
         .filter(shops::Column::Id.eq(shop_id))
         .exec(db)
         .await?;
-    Ok(())
+    // The storefront shows the shop's language and its "How we collect testimonials" note.
+    bump_storefront_version(db, shop_id).await
 }
 
 /// The ids of installed shops (periodic per-shop work).
@@ -192,8 +198,19 @@ pub async fn installed_ids_all_shops(db: &impl ConnectionTrait) -> Result<Vec<Sh
 }
 
 /// Something the storefront shows changed: called in the transaction of the change, so the
-/// next storefront response (and its ETag) reflects it.
+/// next storefront response (and its ETag) reflects it, and announced to every replica's
+/// storefront cache (`storefront_changes`).
 pub async fn bump_storefront_version(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<(), DbErr> {
+    super::storefront_changes::note(shop_id);
+    if db.get_database_backend() == DbBackend::Postgres {
+        // One round trip: the bump and its notice, delivered when the transaction commits.
+        let sql = "WITH bumped AS (UPDATE shops SET storefront_version = storefront_version + 1 WHERE id = $1 RETURNING id) \
+                   SELECT pg_notify($2, id::text) FROM bumped";
+        let channel = super::storefront_changes::CHANNEL;
+        db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [shop_id.0.into(), channel.into()]))
+            .await?;
+        return Ok(());
+    }
     shops::Entity::update_many()
         .col_expr(shops::Column::StorefrontVersion, Expr::col(shops::Column::StorefrontVersion).add(1))
         .filter(shops::Column::Id.eq(shop_id))

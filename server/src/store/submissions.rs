@@ -26,6 +26,8 @@ pub struct NewCaptureSubmission<'a> {
     pub consent_version: i32,
     /// Why the content filter flagged the text, if it did.
     pub flagged_reason: Option<String>,
+    /// The campaign offered an incentive (a reward or an incentive text).
+    pub incentivised: bool,
 }
 
 /// Inserts a `pending` submission for the request. The unique request id makes a second
@@ -53,6 +55,7 @@ pub async fn insert_capture(
         flagged: Set(new.flagged_reason.is_some()),
         flagged_reason: Set(new.flagged_reason),
         source: Set(SubmissionSource::Capture),
+        incentivised: Set(new.incentivised),
         ..pending(shop_id, r.product_id, now)
     }
     .insert(db)
@@ -75,6 +78,8 @@ fn pending(shop_id: ShopId, product_id: i64, now: DateTime<Utc>) -> submissions:
         featured: Set(false),
         sort_order: Set(0),
         moderated_at: Set(None),
+        reward_code: Set(None),
+        incentivised: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -144,6 +149,52 @@ pub enum ModerationStoreError {
     Conflict,
     #[error(transparent)]
     Database(#[from] DbErr),
+}
+
+/// Records the reward's code on the submission and, in the same transaction-less step, the
+/// compliance record's `reward` entry — only the first time (`false` when it already had one).
+pub async fn set_reward_code(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    id: SubmissionId,
+    code: &str,
+    reward: &crate::domain::reward::Reward,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let updated = submissions::Entity::update_many()
+        .col_expr(submissions::Column::RewardCode, Expr::value(code))
+        .col_expr(submissions::Column::Incentivised, Expr::value(true))
+        .filter(submissions::Column::Id.eq(id))
+        .filter(submissions::Column::ShopId.eq(shop_id))
+        .filter(submissions::Column::RewardCode.is_null())
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Ok(false);
+    }
+    let note = format!(
+        "thank-you given to everyone who submits: discount code {code}, {} value {}, valid {} days",
+        match reward.kind {
+            crate::domain::reward::RewardKind::Percentage => "percentage",
+            crate::domain::reward::RewardKind::FixedAmount => "fixed amount",
+        },
+        reward.value,
+        reward.expires_in_days
+    );
+    moderation_log::ActiveModel {
+        id: Set(entity::new_id()),
+        shop_id: Set(shop_id),
+        submission_id: Set(id),
+        action: Set("reward".into()),
+        actor: Set("system:reward".into()),
+        from_status: Set(None),
+        to_status: Set(None),
+        note: Set(Some(note)),
+        at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(true)
 }
 
 pub async fn get(
@@ -267,6 +318,16 @@ pub async fn list(
     before: Option<SubmissionId>,
     limit: u64,
 ) -> Result<Vec<submissions::Model>, DbErr> {
+    list_query(shop_id, status, before, limit).all(db).await
+}
+
+/// The query behind [`list`] (the scale benchmark prints its plan).
+pub fn list_query(
+    shop_id: ShopId,
+    status: Option<SubmissionStatus>,
+    before: Option<SubmissionId>,
+    limit: u64,
+) -> sea_orm::Select<submissions::Entity> {
     let mut q = submissions::Entity::find().filter(submissions::Column::ShopId.eq(shop_id));
     if let Some(s) = status {
         q = q.filter(submissions::Column::Status.eq(s.as_str()));
@@ -274,7 +335,7 @@ pub async fn list(
     if let Some(b) = before {
         q = q.filter(submissions::Column::Id.lt(b));
     }
-    q.order_by_desc(submissions::Column::Id).limit(limit).all(db).await
+    q.order_by_desc(submissions::Column::Id).limit(limit)
 }
 
 /// A submission's moderation history, oldest first.

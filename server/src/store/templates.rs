@@ -6,7 +6,7 @@ use entity::{ShopId, TemplateId};
 use entity::{TemplateChannel, TemplateKind, message_templates as templates};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
-/// Writes the built-in templates for `locale` unless the shop has them; run at install, so a
+/// Writes the built-in templates for `locale` (in its language when shipped, else English) unless the shop has them; run at install, so a
 /// merchant edits real rows from day one. Idempotent (unique per channel, kind, name, locale).
 pub async fn insert_defaults(
     db: &impl ConnectionTrait,
@@ -15,16 +15,17 @@ pub async fn insert_defaults(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     use templates::Column as C;
-    for t in builtin() {
+    let language = crate::domain::i18n::language_for(None, locale);
+    for t in builtin(language) {
         let row = templates::ActiveModel {
             id: Set(entity::new_id()),
             shop_id: Set(shop_id),
             channel: Set(t.channel),
             kind: Set(t.kind),
             name: Set(DEFAULT_NAME.to_owned()),
-            subject: Set(t.subject.map(Into::into)),
-            body: Set(t.body.to_owned()),
-            body_text: Set(t.body_text.map(Into::into)),
+            subject: Set(t.subject),
+            body: Set(t.body),
+            body_text: Set(t.body_text),
             locale: Set(locale.to_owned()),
             created_at: Set(now),
             updated_at: Set(now),

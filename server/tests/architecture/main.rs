@@ -103,6 +103,8 @@ const UNSCOPED_ALLOWED: &[&str] = &[
     "find_by_domain",
     // Creates the tenant itself (install), keyed by its domain.
     "insert_if_absent",
+    // Runs no query: wraps a unit of work and lists the shops whose storefront it changed.
+    "tracked",
 ];
 
 fn server_src() -> PathBuf {

@@ -376,13 +376,7 @@ async fn another_customers_link(app: &TestApp, order: i64, email: &str) -> Strin
     let resp = app.webhook("orders/paid", &fixtures::order(order, &[(order * 10, order + 100)], Some(email))).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(app.run_scheduler_once().await.sent, 1);
-    let r = entity::testimonial_requests::Entity::find()
-        .all(app.db())
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|r| r.shopify_order_id == order)
-        .unwrap();
+    let r = super::messaging::request_of_order(app, order).await;
     app.state().links().capture_token(r.id).expose().to_owned()
 }
 

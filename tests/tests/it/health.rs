@@ -57,6 +57,14 @@ async fn no_statement_can_hold_a_postgres_connection_for_long() {
                 .unwrap()
                 .unwrap();
             assert_eq!(row.try_get_by_index::<String>(0).unwrap(), server::db::STATEMENT_TIMEOUT);
+            // And plans for its own values: a generic plan made for an average shop scans the
+            // largest shop's rows (`bench/scale`).
+            let row = db
+                .query_one_raw(Statement::from_string(db.get_database_backend(), "SHOW plan_cache_mode"))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.try_get_by_index::<String>(0).unwrap(), "force_custom_plan");
         }
     }
     app.finish().await;

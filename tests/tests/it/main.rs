@@ -12,6 +12,7 @@ mod campaigns;
 mod capture;
 mod capture_page;
 mod check_config;
+mod conversion;
 mod deploy;
 mod dev_mode;
 mod engagement;

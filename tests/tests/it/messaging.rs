@@ -39,6 +39,16 @@ pub async fn only_request(app: &TestApp) -> requests::Model {
     all.remove(0)
 }
 
+/// The request of the order (the only line item's).
+pub async fn request_of_order(app: &TestApp, order_id: i64) -> requests::Model {
+    requests::Entity::find()
+        .filter(requests::Column::ShopifyOrderId.eq(order_id))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("a request for order {order_id}"))
+}
+
 pub async fn timeline(app: &TestApp, id: entity::RequestId) -> Vec<RequestEventType> {
     server::store::request_events::timeline(app.db(), app.shop_id(), id)
         .await

@@ -27,6 +27,7 @@ async fn pending(app: &TestApp, product: i64) -> entity::SubmissionId {
         consent_text: "ok".into(),
         consent_version: 1,
         flagged_reason: None,
+        incentivised: false,
     };
     server::store::submissions::insert_capture(app.db(), app.shop_id(), new, app.now()).await.unwrap().id
 }

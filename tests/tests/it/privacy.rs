@@ -88,6 +88,7 @@ async fn give_testimonial(app: &TestApp, request_id: RequestId) -> Vec<String> {
         audio_codec: Set(Some("aac".into())),
         playback_key: Set(Some(keys[1].clone())),
         poster_key: Set(Some(keys[2].clone())),
+        poster_widths: Set(None),
         ready_at: Set(Some(now)),
         source_url: Set(None),
         created_at: Set(now),

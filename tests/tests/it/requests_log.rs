@@ -88,6 +88,11 @@ async fn the_log_filters_and_the_merchant_repairs_cancels_and_hurries_requests()
     assert_eq!(ids(&by_search).len(), 3);
     let none = app.graphql(LOG, json!({"f": {"search": "#999"}})).await;
     assert!(ids(&none).is_empty());
+    // Names and order names match anywhere, whatever the case, on both databases.
+    for term in ["lovelace", "ADA LOVE", "#100", "velac"] {
+        let found = app.graphql(LOG, json!({"f": {"search": term}})).await;
+        assert_eq!(ids(&found).len(), 3, "{term}: {found}");
+    }
     let range = app.graphql(LOG, json!({"f": {"from": (app.now() + chrono::Duration::days(1)).to_rfc3339()}})).await;
     assert!(ids(&range).is_empty());
 

@@ -160,9 +160,14 @@ async fn only_approved_published_ready_and_placed_testimonials_of_the_shop_are_l
 /// A real testimonial through the pipeline: a request, an uploaded video processed by ffmpeg,
 /// approved and published by the merchant. Returns the submission id.
 pub(crate) async fn published(app: &TestApp, product: i64) -> String {
-    let r = fixtures::submitted_request(app.db(), app.shop_id(), product).await;
     let dir = tempfile::tempdir().unwrap();
-    let a = fixtures::uploaded_asset(app.state(), &r, media::safari_mp4(dir.path()), "video/mp4").await;
+    published_video(app, product, media::safari_mp4(dir.path()), "video/mp4").await
+}
+
+/// As [`published`], with the customer's own video file.
+pub(crate) async fn published_video(app: &TestApp, product: i64, video: Vec<u8>, content_type: &str) -> String {
+    let r = fixtures::submitted_request(app.db(), app.shop_id(), product).await;
+    let a = fixtures::uploaded_asset(app.state(), &r, video, content_type).await;
     app.run_background_until_idle().await;
     let id = a.submission_id.to_string();
     for m in ["approveSubmission(id: $id)", "publishSubmission(id: $id, placements: [HOME, PRODUCT])"] {
@@ -296,7 +301,7 @@ pub(crate) fn proxy_url(app: &TestApp, path: &str, extra: &[(&str, &str)], secre
     app.url(&format!("/proxy{path}?{unsigned}&signature={sig}"))
 }
 
-fn json_ld(html: &str) -> Vec<Value> {
+pub(crate) fn json_ld(html: &str) -> Vec<Value> {
     html.split("<script type=\"application/ld+json\">")
         .skip(1)
         .map(|s| serde_json::from_str(&s[..s.find("</script>").unwrap()]).expect("JSON-LD is JSON"))
@@ -414,5 +419,192 @@ async fn customer_text_is_inert_as_liquid_html_and_script_everywhere_the_app_pro
         let ld: Value = serde_json::from_str(ld).unwrap();
         assert_eq!(ld["review"][0]["reviewBody"], hostile_quote, "shown as typed, never run");
     }
+    app.finish().await;
+}
+
+/// Each replica keeps storefront answers in memory. A change made through one replica — an
+/// unpublish, a settings change — shows on the other's next requests: at once on SQLite (the
+/// version is read every time) and within a notice's delivery on Postgres (`LISTEN/NOTIFY`).
+/// Replica B trusts a version for an hour here, so only the notice can carry the change within
+/// the test's wait.
+#[tokio::test]
+async fn a_replica_serving_answers_from_memory_shows_a_change_made_through_another_replica() {
+    use std::time::Duration;
+    let app = TestApp::spawn().await;
+    let id = published(&app, 101).await;
+    let b = app.replica().await;
+    b.state().storefront_cache().set_trust(Duration::from_secs(3600));
+    let query = "query($shop: String!) { testimonials(shop: $shop, placement: PRODUCT, productId: \"101\") { edges { node { id } } } collectionNote(shop: $shop) }";
+    let vars = json!({"shop": app.shop().as_str()});
+    let on_b = storefront_get_url(&app, query, &vars).replace(&app.url(""), &b.url(""));
+    let ids = |v: &Value| -> Vec<String> {
+        let edges = v["data"]["testimonials"]["edges"].as_array().unwrap_or_else(|| panic!("{v}"));
+        edges.iter().map(|e| e["node"]["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let fetch = || async { app.client.get(&on_b).send().await.unwrap().json::<Value>().await.unwrap() };
+    // B answers, then answers again without executing the query (its cache counts both).
+    let first = fetch().await;
+    assert_eq!(ids(&first), std::slice::from_ref(&id));
+    assert_eq!(fetch().await, first);
+    let metrics = app.client.get(b.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("reelproof_storefront_answers_total{from=\"cache\"}"), "{metrics}");
+
+    // The merchant unpublishes on A; B stops listing it.
+    let r = app.graphql("mutation($id: ID!) { unpublishSubmission(id: $id) { published } }", json!({"id": id})).await;
+    assert_eq!(r["data"]["unpublishSubmission"]["published"], false, "{r}");
+    reelproof_tests::wait_for("replica B to drop the unpublished testimonial", Duration::from_secs(20), || async {
+        ids(&fetch().await).is_empty().then_some(())
+    })
+    .await;
+    // A settings change on A (the storefront's note) reaches B the same way.
+    let r = app
+        .graphql(
+            "mutation($n: String) { updateShopSettings(input: {collectionNote: $n}) { settings { collectionNote } } }",
+            json!({"n": "Every video comes from a real order."}),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    reelproof_tests::wait_for("replica B to show the new note", Duration::from_secs(20), || async {
+        (fetch().await["data"]["collectionNote"] == "Every video comes from a real order.").then_some(())
+    })
+    .await;
+    b.stop().await;
+    app.finish().await;
+}
+
+/// Postgres: when a replica's `LISTEN` connection drops, notices sent meanwhile are lost, so the
+/// replica trusts nothing it learnt before: a change made then still shows at once, and the
+/// connection comes back by itself.
+#[tokio::test]
+async fn a_replica_whose_listen_connection_drops_trusts_nothing_old_and_listens_again() {
+    use reelproof_tests::db::TestDb;
+    use std::time::Duration;
+    if !TestDb::is_postgres() {
+        println!("LISTEN connection loss: PostgreSQL only (SQLite reads the version every time)");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let id = published(&app, 101).await;
+    let b = app.replica().await;
+    let cache = b.state().storefront_cache().clone();
+    cache.set_trust(Duration::from_secs(3600));
+    assert!(cache.listening());
+    let query = "query($shop: String!) { testimonials(shop: $shop, placement: HOME) { edges { node { id } } } }";
+    let on_b = storefront_get_url(&app, query, &json!({"shop": app.shop().as_str()})).replace(&app.url(""), &b.url(""));
+    let count = || async {
+        let v: Value = app.client.get(&on_b).send().await.unwrap().json().await.unwrap();
+        v["data"]["testimonials"]["edges"].as_array().unwrap_or_else(|| panic!("{v}")).len()
+    };
+    assert_eq!(count().await, 1);
+
+    // Every storefront LISTEN connection of this database is cut; the merchant unpublishes.
+    use sea_orm::ConnectionTrait;
+    app.db()
+        .execute_unprepared(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%reelproof_storefront%'",
+        )
+        .await
+        .unwrap();
+    app.graphql("mutation($id: ID!) { unpublishSubmission(id: $id) { published } }", json!({"id": id})).await;
+    reelproof_tests::wait_for("replica B to drop the unpublished testimonial", Duration::from_secs(20), || async {
+        (count().await == 0).then_some(())
+    })
+    .await;
+    reelproof_tests::wait_for("replica B to listen again", Duration::from_secs(20), || async {
+        cache.listening().then_some(())
+    })
+    .await;
+    // Listening again, it hears the next change.
+    app.graphql(
+        "mutation($id: ID!) { publishSubmission(id: $id, placements: [HOME]) { published } }",
+        json!({"id": id}),
+    )
+    .await;
+    reelproof_tests::wait_for("replica B to show it again", Duration::from_secs(20), || async {
+        (count().await == 1).then_some(())
+    })
+    .await;
+    b.stop().await;
+    app.finish().await;
+}
+
+/// Follows a storefront media link to its bytes.
+async fn media_bytes(app: &TestApp, link: &str) -> (u16, Vec<u8>) {
+    let hop = app.client.get(link).send().await.unwrap();
+    if hop.status() != 302 {
+        return (hop.status().as_u16(), Vec::new());
+    }
+    let to = hop.headers()["location"].to_str().unwrap().to_owned();
+    let r = app.client.get(&to).send().await.unwrap();
+    (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn posters_come_in_the_sizes_the_block_shows_as_webp_and_jpeg_and_portrait_stays_portrait() {
+    let app = TestApp::spawn().await;
+    let id = published(&app, 101).await;
+    let query = "query($shop: String!) { testimonials(shop: $shop, placement: HOME, first: 5) { edges { node { id width height posterUrl posterImages { url width height mimeType } } } } }";
+    let body = storefront_post(&app, query, json!({"shop": app.shop().as_str()})).await;
+    let node = &body["data"]["testimonials"]["edges"][0]["node"];
+    assert_eq!(node["id"], id.as_str(), "{body}");
+    let images = node["posterImages"].as_array().unwrap();
+    let listed: Vec<(i64, i64, &str)> = images
+        .iter()
+        .map(|i| (i["width"].as_i64().unwrap(), i["height"].as_i64().unwrap(), i["mimeType"].as_str().unwrap()))
+        .collect();
+    // The 640×360 video: 240 and 480 wide (720 would be an enlargement), each as WebP and JPEG.
+    assert_eq!(
+        listed,
+        [(240, 136, "image/webp"), (480, 270, "image/webp"), (240, 136, "image/jpeg"), (480, 270, "image/jpeg")],
+        "{body}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (_, full) = media_bytes(&app, node["posterUrl"].as_str().unwrap()).await;
+    for image in images {
+        let url = image["url"].as_str().unwrap();
+        assert!(url.starts_with(&app.url(&format!("/s/{}/{id}/poster-", app.shop_id()))), "{url}");
+        let (status, bytes) = media_bytes(&app, url).await;
+        assert_eq!(status, 200, "{url}");
+        let webp = image["mimeType"] == "image/webp";
+        if webp {
+            assert!(bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP", "{url} is WebP");
+        } else {
+            assert!(bytes.starts_with(&[0xFF, 0xD8]), "{url} is JPEG");
+        }
+        assert!(
+            bytes.len() < full.len(),
+            "{url}: {} bytes, smaller than the full poster's {}",
+            bytes.len(),
+            full.len()
+        );
+        let path = dir.path().join(if webp { "p.webp" } else { "p.jpg" });
+        std::fs::write(&path, &bytes).unwrap();
+        let stream = &media::probe(&path)["streams"][0];
+        assert_eq!((&stream["width"], &stream["height"]), (&image["width"], &image["height"]), "{url}");
+    }
+    // The block's HTML offers them with srcset, lazily, over a box of the right shape.
+    let fragment = super::widget::fragment(&app, 101).await;
+    assert!(
+        fragment.contains("<picture class=\"reelproof__poster\"><source type=\"image/webp\" srcset=\""),
+        "{fragment}"
+    );
+    assert!(fragment.contains("poster-480.jpg 480w\" sizes=\"") && fragment.contains("loading=\"lazy\""), "{fragment}");
+    assert!(
+        fragment.contains(
+            "<picture class=\"reelproof__poster\" data-rp-deferred><source type=\"image/webp\" data-srcset=\""
+        ),
+        "with JavaScript, the addresses wait for the page's load: {fragment}"
+    );
+    assert!(!fragment.contains(" poster=\""), "the video itself loads no second poster: {fragment}");
+    // Unpublished: every size stops answering with the video.
+    app.graphql("mutation($id: ID!) { unpublishSubmission(id: $id) { published } }", json!({"id": id})).await;
+    assert_eq!(media_bytes(&app, images[0]["url"].as_str().unwrap()).await.0, 404);
+
+    // A phone's portrait clip (stored as rotated landscape) shows in a portrait box.
+    let phone = published_video(&app, 303, media::iphone_mov(dir.path()), "video/quicktime").await;
+    let body = storefront_post(&app, query, json!({"shop": app.shop().as_str()})).await;
+    let node = &body["data"]["testimonials"]["edges"][0]["node"];
+    assert_eq!(node["id"], phone.as_str(), "{body}");
+    assert_eq!((node["width"].as_i64(), node["height"].as_i64()), (Some(240), Some(320)), "{body}");
     app.finish().await;
 }

@@ -200,3 +200,59 @@ async fn a_shop_may_start_ten_imports_an_hour_and_the_eleventh_is_refused_with_a
     assert!(body["errors"].is_null(), "{body}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_export_downloads_as_a_stream_in_pages_with_the_same_rows_as_the_api() {
+    let app = TestApp::spawn().await;
+    // 1 200 testimonials: more than two of the export's pages of 500.
+    for batch in 0..2 {
+        let mut csv = String::from("product_id,display_name,quote,consent\n");
+        for i in 0..600 {
+            csv.push_str(&format!("{},Buyer {batch}-{i},\"=HYPERLINK(\"\"x\"\"), ok\",yes\n", 40 + i % 7));
+        }
+        let r = app.graphql("mutation($c: String!) { importTestimonials(csv: $c) { id } }", json!({"c": csv})).await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    let reader = app
+        .graphql("mutation { createApiToken(name: \"BI\", scopes: [READ]) { token } }", json!({}))
+        .await["data"]["createApiToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let download = |bearer: Option<String>, query: &'static str| {
+        let req = reelproof_tests::http().get(app.url(&format!("/api/exports/testimonials.csv{query}")));
+        match bearer {
+            Some(b) => req.bearer_auth(b),
+            None => req,
+        }
+        .send()
+    };
+    let r = download(Some(reader.clone()), "").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("reelproof-testimonials.csv"));
+    assert!(r.content_length().is_none(), "sent as it is read, not measured first");
+    let streamed = r.text().await.unwrap();
+    let whole =
+        app.graphql("{ submissionsCsv }", json!({})).await["data"]["submissionsCsv"].as_str().unwrap().to_owned();
+    assert_eq!(streamed, whole, "the download and the API give the same file");
+    let mut rows = csv::Reader::from_reader(streamed.as_bytes());
+    let names: Vec<String> = rows.records().map(|r| r.unwrap()[10].to_owned()).collect();
+    assert_eq!(names.len(), 1_200);
+    assert_eq!(names.iter().collect::<std::collections::HashSet<_>>().len(), 1_200, "no row twice, none lost");
+    assert!(streamed.contains("\"'=HYPERLINK(\"\"x\"\"), ok\""), "formulas defused in the stream too");
+
+    // The session token works as well; a filter narrows; a bad filter or no credential says why.
+    let approved = download(Some(app.session_token()), "?status=APPROVED").await.unwrap();
+    assert_eq!(approved.text().await.unwrap().lines().count(), 1, "just the header");
+    let bad = download(Some(reader), "?status=lovely").await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("pending, approved"), "{body}");
+    assert_eq!(download(None, "").await.unwrap().status(), 401);
+    // Another shop's credential exports that shop's (empty) testimonials, never these.
+    let other = download(Some(app.other_shop_token().await), "").await.unwrap().text().await.unwrap();
+    assert_eq!(other.lines().count(), 1, "{other}");
+    app.finish().await;
+}

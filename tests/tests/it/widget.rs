@@ -71,7 +71,7 @@ async fn storefront(html: std::sync::Arc<std::sync::Mutex<String>>) -> String {
 }
 
 /// The app proxy's fragment for a product page: the HTML a theme block prints.
-async fn fragment(app: &TestApp, product: i64) -> String {
+pub(crate) async fn fragment(app: &TestApp, product: i64) -> String {
     let url = proxy_url(app, &format!("/products/{product}"), &[("format", "fragment")], TEST_API_SECRET);
     app.client.get(url).send().await.unwrap().text().await.unwrap()
 }
@@ -132,6 +132,14 @@ async fn the_widget_loads_lazily_shows_this_products_testimonials_plays_them_wit
         "nothing downloads before play"
     );
 
+    // The poster is the small WebP a phone-sized cell needs, drawn in a box that was sized first.
+    let poster = wait_js(
+        &b,
+        "the poster to load",
+        "const i = document.querySelector('.reelproof__poster img'); return i && i.complete && i.naturalWidth > 0 && i.currentSrc",
+    )
+    .await;
+    assert!(poster.as_str().unwrap().contains("/poster-") && poster.as_str().unwrap().ends_with(".webp"), "{poster}");
     // Keyboard: focus the play button and press Enter; the video plays.
     let button = b.client.find(Locator::Css(".reelproof__play")).await.unwrap();
     button.send_keys("\u{E007}").await.unwrap();
@@ -141,6 +149,9 @@ async fn the_widget_loads_lazily_shows_this_products_testimonials_plays_them_wit
         json!(true),
         "H.264 plays in Chromium"
     );
+    let shown = js(&b, "return getComputedStyle(document.querySelector('.reelproof__poster')).display").await;
+    assert_eq!(shown, json!("none"), "the poster steps aside for the playing video");
+    b.screenshot("widget-playing").await;
     assert_eq!(js(&b, "return window.__cls").await, json!(0), "cumulative layout shift");
     assert_eq!(js(&b, "return window.__errs").await, json!([]), "no script errors or warnings");
     b.close().await;
@@ -218,7 +229,17 @@ async fn the_theme_blocks_print_every_setting_escaped_and_read_only_app_owned_me
             "{}: the loader comes from the extension",
             path.display()
         );
+        // The styles are inline (no request holds the page's first paint), and the same as the
+        // stylesheet the server serves for hand-written embeds.
+        assert!(body.contains("{%- render 'reelproof-style' -%}"), "{}: the inline styles", path.display());
+        assert!(!liquid.contains("\"stylesheet\""), "{}: no stylesheet link", path.display());
     }
+    let extension = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../widget/extension");
+    let css = std::fs::read_to_string(extension.join("assets/reelproof.css")).unwrap();
+    let snippet = std::fs::read_to_string(extension.join("snippets/reelproof-style.liquid")).unwrap();
+    let inline = snippet.strip_prefix("<style>\n").and_then(|s| s.strip_suffix("</style>\n")).unwrap();
+    assert!(inline.ends_with(&css), "snippets/reelproof-style.liquid is assets/reelproof.css inside <style>");
+    assert!(!inline.contains("{{") && !inline.contains("{%"), "nothing Liquid would run");
 }
 
 #[tokio::test]
@@ -262,6 +283,49 @@ async fn a_block_without_server_html_is_filled_from_the_api_as_a_carousel() {
     let nav =
         js(&b, "return [...document.querySelectorAll('.reelproof__nav')].map(b => b.getAttribute('aria-label'))").await;
     assert_eq!(nav, json!(["Previous testimonials", "Next testimonials"]));
+    // The widget's own rendering offers the posters as the server's HTML does.
+    let sizes = js(&b, "const s = document.querySelector('.reelproof__poster source'); return s && [s.type, s.getAttribute('sizes'), s.srcset.split(', ').length]").await;
+    assert_eq!(sizes, json!(["image/webp", server::domain::storefront::POSTER_SIZES, 2]), "the server's sizes");
+    let video_poster = js(&b, "return document.querySelector('video').getAttribute('poster')").await;
+    assert_eq!(video_poster, Value::Null, "one poster image, not two");
+    b.close().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn on_a_french_storefront_the_widget_speaks_french_with_the_disclosure_badges() {
+    let app = TestApp::spawn().await;
+    let id = published(&app, 101).await;
+    let fragment = fragment(&app, 101).await;
+    assert!(fragment.contains("Verified buyer") && fragment.contains("data-lang=\"en\""), "the shop's language");
+    let page = theme_page(&app, 101, &fragment).replace("data-product-id=", "data-locale=\"fr\" data-product-id=");
+    let url = storefront(std::sync::Arc::new(std::sync::Mutex::new(page))).await;
+
+    let b = Browser::launch(&[]).await;
+    b.client.set_window_size(390, 900).await.unwrap();
+    b.client.goto(&url).await.unwrap();
+    scroll_until_enhanced(&b).await;
+    let said = js(
+        &b,
+        "const q = s => document.querySelector(s); return [q('.reelproof').lang, q('.reelproof__badge--verified').textContent, q('.reelproof__note summary').textContent, q('.reelproof__play').getAttribute('aria-label'), q('.reelproof__summary').textContent.trim()]",
+    )
+    .await;
+    assert_eq!(
+        said,
+        json!([
+            "fr",
+            "Acheteur vérifié",
+            "Comment nous recueillons les témoignages",
+            "Lire : Témoignage vidéo de Ada L.",
+            "★★★★★ 1 témoignage vidéo"
+        ]),
+        "the storefront's language"
+    );
+    assert_eq!(js(&b, SHOWN).await, json!([id]));
+    let cls = js(&b, "return window.__cls").await.as_f64().unwrap();
+    assert!(cls <= 0.01, "no layout shift: {cls}");
+    js(&b, "document.querySelector('.reelproof__note').open = true; document.querySelector('.reelproof').scrollIntoView(); return true").await;
+    b.screenshot("widget-fr-badges").await;
     b.close().await;
     app.finish().await;
 }

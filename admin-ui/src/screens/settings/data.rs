@@ -28,10 +28,11 @@ fn CsvExport() -> impl IntoView {
     let export = move |_| {
         busy.set(true);
         spawn_local(async move {
-            match api::run::<SubmissionsCsv>(submissions_csv::Variables { status: None }).await {
-                Ok(d) => {
+            // The server streams the file page by page, whatever the shop's size.
+            match api::download("/api/exports/testimonials.csv").await {
+                Ok(bytes) => {
                     error.set(None);
-                    download::save("reelproof-testimonials.csv", "text/csv", &d.submissions_csv);
+                    download::save_bytes("reelproof-testimonials.csv", "text/csv", &bytes);
                 }
                 Err(e) => error.set(Some(e)),
             }

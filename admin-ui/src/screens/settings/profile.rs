@@ -21,9 +21,10 @@ pub fn Profile(shop: ShopData, reload: RwSignal<u32>) -> impl IntoView {
         shop.timezone.clone(),
         shop.send_window_start.clone(),
         shop.send_window_end.clone(),
+        s.collection_note.clone().unwrap_or_default(),
     ];
-    let fields: [RwSignal<String>; 8] = initial.clone().map(RwSignal::new);
-    let [sender, reply_to, colour, logo, locale, timezone, start, end] = fields;
+    let fields: [RwSignal<String>; 9] = initial.clone().map(RwSignal::new);
+    let [sender, reply_to, colour, logo, locale, timezone, start, end, note] = fields;
     let saved = RwSignal::new(initial);
     let errors = RwSignal::new(None::<ApiError>);
     let saving = RwSignal::new(false);
@@ -39,6 +40,7 @@ pub fn Profile(shop: ShopData, reload: RwSignal<u32>) -> impl IntoView {
             timezone: Some(timezone.get_untracked()),
             send_window_start: Some(start.get_untracked()),
             send_window_end: Some(end.get_untracked()),
+            collection_note: opt(note),
         };
         saving.set(true);
         spawn_local(async move {
@@ -84,6 +86,10 @@ pub fn Profile(shop: ShopData, reload: RwSignal<u32>) -> impl IntoView {
                     <TextField label="Send until" name="sendWindowEnd" kind="time" value=end error=fe("sendWindowEnd")/>
                 </div>
                 <p class="rp-muted">"Messages go out only in this window, in your time zone. The same start and end: any time."</p>
+            </Section>
+            <Section heading="On your storefront">
+                <TextField label="How we collect testimonials" name="collectionNote" multiline=true value=note error=fe("collectionNote")
+                    help="Shown under your testimonials, as the FTC and EU rules on reviews ask. Empty: our standard note."/>
             </Section>
         </form>
     }

@@ -2,9 +2,10 @@
 
 use super::ctx;
 use crate::domain::campaign::{self, CampaignSettings, Eligibility};
+use crate::domain::reward::Reward;
 use crate::graphql::error::{ErrorCode, ToApiError, api_error};
 use crate::services::campaigns::{self as service, CampaignError};
-use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::campaigns;
 
@@ -92,6 +93,12 @@ impl Campaign {
     async fn consent_text(&self) -> &str {
         &self.0.consent_text
     }
+    /// The consent text in other languages (customers of those languages read it instead).
+    async fn consent_texts(&self) -> Vec<LocalizedText> {
+        let map: std::collections::BTreeMap<String, String> =
+            self.0.consent_texts.as_ref().and_then(|j| serde_json::from_value(j.clone()).ok()).unwrap_or_default();
+        map.into_iter().map(|(locale, text)| LocalizedText { locale, text }).collect()
+    }
     async fn consent_version(&self) -> i32 {
         self.0.consent_version
     }
@@ -100,6 +107,11 @@ impl Campaign {
     }
     async fn incentive(&self) -> Option<&str> {
         self.0.incentive.as_deref()
+    }
+    /// The thank-you everyone who submits gets: a unique single-use discount code (the same
+    /// for every rating; never conditioned on what the customer says).
+    async fn reward(&self) -> Option<CampaignReward> {
+        self.0.reward.as_ref().and_then(Reward::from_json).map(CampaignReward::from)
     }
     /// The chosen templates; an empty slot sends the shop's `Default` template.
     async fn templates(&self) -> CampaignTemplates {
@@ -116,6 +128,68 @@ impl Campaign {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+}
+
+/// A text in one language.
+#[derive(SimpleObject, InputObject)]
+#[graphql(input_name = "LocalizedTextInput")]
+pub struct LocalizedText {
+    /// en, fr, de, es, it, nl or pt.
+    pub locale: String,
+    pub text: String,
+}
+
+fn localized(v: Vec<LocalizedText>) -> std::collections::BTreeMap<String, String> {
+    v.into_iter().map(|t| (t.locale.trim().to_ascii_lowercase(), t.text.trim().to_owned())).collect()
+}
+
+/// A campaign's reward.
+#[derive(SimpleObject)]
+pub struct CampaignReward {
+    pub kind: RewardKind,
+    /// Percent, or an amount in the shop's currency, as a decimal string.
+    pub value: String,
+    pub minimum_subtotal: Option<String>,
+    pub expires_in_days: i32,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::reward::RewardKind")]
+pub enum RewardKind {
+    Percentage,
+    FixedAmount,
+}
+
+impl From<Reward> for CampaignReward {
+    fn from(r: Reward) -> Self {
+        Self {
+            kind: r.kind.into(),
+            value: r.value,
+            minimum_subtotal: r.minimum_subtotal,
+            expires_in_days: r.expires_in_days,
+        }
+    }
+}
+
+/// The thank-you to give everyone who submits.
+#[derive(InputObject)]
+pub struct RewardInput {
+    pub kind: RewardKind,
+    pub value: String,
+    pub minimum_subtotal: Option<String>,
+    #[graphql(default = 30)]
+    pub expires_in_days: i32,
+}
+
+impl From<RewardInput> for Reward {
+    fn from(r: RewardInput) -> Self {
+        Self {
+            kind: r.kind.into(),
+            value: r.value,
+            minimum_subtotal: r.minimum_subtotal,
+            expires_in_days: r.expires_in_days,
+        }
     }
 }
 
@@ -225,8 +299,11 @@ pub struct CreateCampaignInput {
     pub frequency_cap_30d: Option<i32>,
     pub eligibility: Option<EligibilityInput>,
     pub consent_text: Option<String>,
+    /// The consent text in other languages.
+    pub consent_texts: Option<Vec<LocalizedText>>,
     pub prompt: Option<String>,
     pub incentive: Option<String>,
+    pub reward: Option<RewardInput>,
     pub templates: Option<CampaignTemplatesInput>,
 }
 
@@ -248,8 +325,12 @@ pub struct UpdateCampaignInput {
     pub frequency_cap_30d: MaybeUndefined<i32>,
     pub eligibility: Option<EligibilityInput>,
     pub consent_text: Option<String>,
+    /// Replaces the consent text's other languages (an empty list removes them).
+    pub consent_texts: Option<Vec<LocalizedText>>,
     pub prompt: Option<String>,
     pub incentive: MaybeUndefined<String>,
+    /// `null` removes the reward.
+    pub reward: MaybeUndefined<RewardInput>,
     pub templates: Option<CampaignTemplatesInput>,
 }
 
@@ -358,8 +439,10 @@ impl CampaignMutation {
             frequency_cap_30d: input.frequency_cap_30d,
             eligibility,
             consent_text: input.consent_text.unwrap_or_else(|| campaign::DEFAULT_CONSENT_TEXT.into()),
+            consent_texts: input.consent_texts.map(localized).unwrap_or_default(),
             prompt: input.prompt.unwrap_or_else(|| campaign::DEFAULT_PROMPT.into()),
             incentive: input.incentive,
+            reward: input.reward.map(Reward::from),
             templates,
         };
         let c =
@@ -401,6 +484,14 @@ impl CampaignMutation {
                 MaybeUndefined::Undefined => {}
                 MaybeUndefined::Null => s.incentive = None,
                 MaybeUndefined::Value(v) => s.incentive = Some(v),
+            }
+            if let Some(texts) = input.consent_texts {
+                s.consent_texts = localized(texts);
+            }
+            match input.reward {
+                MaybeUndefined::Undefined => {}
+                MaybeUndefined::Null => s.reward = None,
+                MaybeUndefined::Value(v) => s.reward = Some(v.into()),
             }
             s.eligibility = eligibility;
             s.templates = templates;

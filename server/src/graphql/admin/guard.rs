@@ -66,16 +66,24 @@ impl Extension for CredentialGuardExtension {
         next: NextExecute<'_>,
     ) -> Response {
         let Ok(state) = ctx.data::<AppState>() else { return next.run(ctx, operation_name).await };
-        let permits = state.admin_permits().clone();
-        match tokio::time::timeout(ADMISSION_WAIT, permits.acquire_owned()).await {
-            Ok(Ok(_permit)) => next.run(ctx, operation_name).await,
-            _ => {
-                metrics::counter!("reelproof_admin_busy_total").increment(1);
-                Response::from_errors(vec![server_error(
-                    ErrorCode::RateLimited,
-                    "the server is busy with other admin work; try again in a moment",
-                )])
-            }
+        match admit(state).await {
+            Some(_permit) => next.run(ctx, operation_name).await,
+            None => Response::from_errors(vec![server_error(ErrorCode::RateLimited, BUSY)]),
+        }
+    }
+}
+
+/// What a refused admin operation is told.
+pub const BUSY: &str = "the server is busy with other admin work; try again in a moment";
+
+/// One of the admin permits, waiting up to [`ADMISSION_WAIT`]; `None` (counted) when the
+/// server stayed busy. Held for as long as the admin work runs — a streamed download too.
+pub async fn admit(state: &AppState) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    match tokio::time::timeout(ADMISSION_WAIT, state.admin_permits().clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Some(permit),
+        _ => {
+            metrics::counter!("reelproof_admin_busy_total").increment(1);
+            None
         }
     }
 }

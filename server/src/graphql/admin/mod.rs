@@ -28,7 +28,7 @@ mod alerts;
 mod analytics;
 mod api_tokens;
 mod campaigns;
-mod guard;
+pub mod guard;
 mod media;
 mod moderation;
 mod privacy;
@@ -52,6 +52,7 @@ pub struct AdminQuery(
     alerts::AlertQuery,
     analytics::AnalyticsQuery,
     testimonial_csv::CsvQuery,
+    shop_settings::CaptureCopyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -186,6 +187,8 @@ pub struct ShopSettingsObject {
     pub profanity_words: Vec<String>,
     pub alert_email: Option<String>,
     pub daily_alert_summary: bool,
+    /// The merchant's "How we collect testimonials" note (`null`: the built-in one).
+    pub collection_note: Option<String>,
 }
 
 impl From<ShopSettings> for ShopSettingsObject {
@@ -203,6 +206,7 @@ impl From<ShopSettings> for ShopSettingsObject {
             profanity_words: s.profanity_words,
             alert_email: s.alert_email,
             daily_alert_summary: s.daily_alert_summary,
+            collection_note: s.collection_note,
         }
     }
 }

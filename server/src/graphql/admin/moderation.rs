@@ -143,6 +143,14 @@ impl Submission {
     async fn flagged(&self) -> bool {
         self.row.flagged
     }
+    /// An incentive was given or promised for it (the storefront says so next to it).
+    async fn incentivised(&self) -> bool {
+        self.row.incentivised
+    }
+    /// The discount code the customer got as the campaign's thank-you.
+    async fn reward_code(&self) -> Option<&str> {
+        self.row.reward_code.as_deref()
+    }
     async fn flagged_reason(&self) -> Option<&str> {
         self.row.flagged_reason.as_deref()
     }
