@@ -346,11 +346,16 @@ async fn serve_file(path: PathBuf, req: Request) -> Response {
 }
 
 /// Trunk's hashed names look like `admin-ui-0123456789abcdef.js` or
-/// `admin-ui-0123456789abcdef_bg.wasm`: a dash-separated 16-hex-digit segment.
+/// `admin-ui-0123456789abcdef_bg.wasm`: a dash-separated hexadecimal segment. Trunk prints its
+/// 64-bit hash without leading zeros, so one build in sixteen names a file with 15 digits
+/// (`admin-ui-997586bc5cef303_bg.wasm`), one in 256 with 14, and so on; fewer than 12 is a
+/// one-in-16-million build, and accepting them would start to mistake words for hashes.
 fn is_hashed_name(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit('-').next().is_some_and(|seg| seg.len() == 16 && seg.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, seg)| {
+        (12..=16).contains(&seg.len()) && seg.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 #[cfg(test)]
@@ -362,6 +367,12 @@ mod tests {
         assert!(is_hashed_name("admin-ui-0123456789abcdef.js"));
         assert!(is_hashed_name("admin-ui-0123456789abcdef_bg.wasm"));
         assert!(is_hashed_name("style-fedcba9876543210.css"));
+        // A hash with leading zeros, as Trunk prints it.
+        assert!(is_hashed_name("admin-ui-997586bc5cef303_bg.wasm"));
+        assert!(is_hashed_name("admin-ui-7586bc5cef303.js"));
+        assert!(!is_hashed_name("0123456789abcdef.js"));
+        assert!(!is_hashed_name("reelproof-loader.js"));
+        assert!(!is_hashed_name("reelproof-cafe.js"));
         assert!(!is_hashed_name("index.html"));
         assert!(!is_hashed_name("favicon.ico"));
         assert!(!is_hashed_name("admin-ui.js"));
