@@ -2,7 +2,7 @@
 //! delivered-trigger fallback for carriers that never report a delivery.
 
 use crate::domain::campaign::Eligibility;
-use crate::domain::planner::{self, CampaignFacts, CustomerHistory, OrderFacts, SkipReason};
+use crate::domain::planner::{self, CampaignFacts, OrderFacts, SkipReason};
 use crate::domain::tokens::CaptureToken;
 use crate::jobs::{JobFailure, JobHandler};
 use crate::state::AppState;
@@ -58,35 +58,31 @@ pub async fn plan_and_write(
     only_line_items: Option<&[i64]>,
     now: DateTime<Utc>,
 ) -> Result<PlanSummary, DbErr> {
+    let key = planner::customer_key(&order.customer);
+    let context = store::requests::planning_context(db, shop_id, order.order_id, key.as_deref(), now).await?;
     // Shopify does not order deliveries: a cancellation may have come before this event.
-    let cancelled_earlier =
-        !order.cancelled && store::order_cancellations::contains(db, shop_id, order.order_id).await?;
     let marked;
-    let order = if cancelled_earlier {
+    let order = if !order.cancelled && context.cancelled {
         marked = OrderFacts { cancelled: true, ..order.clone() };
         &marked
     } else {
         order
     };
-    let key = planner::customer_key(&order.customer);
-    let history = match &key {
-        Some(k) => store::requests::customer_history(db, shop_id, k, now).await?,
-        None => CustomerHistory::default(),
-    };
+    let history = context.history;
     let plan = planner::plan(&campaign_facts(campaign), order, trigger_at, only_line_items, &history);
     let mut summary = PlanSummary { planned: plan.requests.len() as u32, skipped: plan.skipped.clone(), created: 0 };
-    for planned in &plan.requests {
-        let new = store::requests::NewRequest {
+    let news = plan
+        .requests
+        .iter()
+        .map(|planned| store::requests::NewRequest {
             campaign_id: campaign.id,
             order,
             planned,
             customer_key: key.clone(),
             token_hash: CaptureToken::generate().hash(),
-        };
-        if store::requests::insert_planned(db, shop_id, new, now).await? {
-            summary.created += 1;
-        }
-    }
+        })
+        .collect();
+    summary.created = store::requests::insert_planned(db, shop_id, news, now).await?;
     metrics::counter!("reelproof_requests_created_total").increment(u64::from(summary.created));
     if summary.created > 0 {
         // Spec 001 §10's first SLO: from the store's event (Shopify's trigger time) to the

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use entity::ShopId;
 use entity::order_cancellations as cancellations;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 /// Records the cancellation; a replay changes nothing.
 pub async fn record(db: &impl ConnectionTrait, shop_id: ShopId, order_id: i64, at: DateTime<Utc>) -> Result<(), DbErr> {
@@ -18,15 +18,6 @@ pub async fn record(db: &impl ConnectionTrait, shop_id: ShopId, order_id: i64, a
         .exec_without_returning(db)
         .await?;
     Ok(())
-}
-
-pub async fn contains(db: &impl ConnectionTrait, shop_id: ShopId, order_id: i64) -> Result<bool, DbErr> {
-    Ok(cancellations::Entity::find()
-        .filter(cancellations::Column::ShopId.eq(shop_id))
-        .filter(cancellations::Column::ShopifyOrderId.eq(order_id))
-        .count(db)
-        .await?
-        > 0)
 }
 
 /// Compliance redaction: the customer's orders leave no trace here either.

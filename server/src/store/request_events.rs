@@ -51,10 +51,30 @@ pub async fn append(
     if owned == 0 {
         return Err(AppendError::NotFound);
     }
+    let result = events::Entity::insert(row(shop_id, request_id, e))
+        .on_conflict_do_nothing_on([events::Column::DedupeKey])
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(result, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+}
+
+/// Appends the first event of requests this unit of work has just inserted for `shop_id`, in
+/// one statement. Only for those: their ownership is known without the check `append` makes,
+/// and nothing can have been written for them yet to deduplicate against.
+pub async fn append_to_new(
+    db: &impl ConnectionTrait,
+    shop_id: ShopId,
+    new: Vec<(RequestId, NewEvent)>,
+) -> Result<u64, DbErr> {
+    let rows: Vec<_> = new.into_iter().map(|(request_id, e)| row(shop_id, request_id, e)).collect();
+    events::Entity::insert_many(rows).exec_without_returning(db).await
+}
+
+fn row(shop_id: ShopId, request_id: RequestId, e: NewEvent) -> events::ActiveModel {
     let dedupe_key = e
         .dedupe
         .then(|| event_payload::dedupe_key(request_id, e.event_type.as_str(), e.provider_message_id.as_deref(), e.at));
-    let row = events::ActiveModel {
+    events::ActiveModel {
         id: Set(entity::new_id()),
         shop_id: Set(shop_id),
         request_id: Set(request_id),
@@ -64,12 +84,7 @@ pub async fn append(
         payload: Set(e.payload.map(event_payload::sanitise)),
         dedupe_key: Set(dedupe_key),
         created_at: Set(Utc::now()),
-    };
-    let result = events::Entity::insert(row)
-        .on_conflict_do_nothing_on([events::Column::DedupeKey])
-        .exec_without_returning(db)
-        .await?;
-    Ok(matches!(result, sea_orm::TryInsertResult::Inserted(n) if n > 0))
+    }
 }
 
 /// A request's timeline, oldest first.

@@ -250,19 +250,58 @@ pub struct NewRequest<'a> {
     pub token_hash: TokenHash,
 }
 
-/// Inserts a planned request unless its idempotency key `(shop, campaign, order, product,
-/// variant)` exists, and appends its `scheduled` event. Returns whether a row was created —
-/// a replayed or concurrent webhook gets `false` and changes nothing.
+/// Inserts an order's planned requests, each unless its idempotency key `(shop, campaign,
+/// order, product, variant)` exists, and appends each new one's `scheduled` event. Returns how
+/// many rows were created — a replayed or concurrent webhook creates none and changes nothing.
+///
+/// Two statements for the whole order, whatever its size: one multi-row insert that skips the
+/// keys already there and returns the ids it wrote, and one insert of their events. Webhook
+/// intake's cost is mostly round trips, and this was two per line item plus an ownership check.
 pub async fn insert_planned(
     db: &impl ConnectionTrait,
     shop_id: ShopId,
-    new: NewRequest<'_>,
+    news: Vec<NewRequest<'_>>,
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
+) -> Result<u32, DbErr> {
+    if news.is_empty() {
+        return Ok(0);
+    }
+    let mut scheduled_for = std::collections::HashMap::with_capacity(news.len());
+    let rows: Vec<requests::ActiveModel> = news
+        .into_iter()
+        .map(|new| {
+            let id = entity::new_id();
+            scheduled_for.insert(id, new.planned.scheduled_for);
+            planned_row(id, shop_id, new, now)
+        })
+        .collect();
+    use requests::Column as C;
+    let inserted = requests::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([C::ShopId, C::CampaignId, C::ShopifyOrderId, C::ProductId, C::VariantId])
+        .exec_with_returning_keys(db)
+        .await?;
+    let ids = match inserted {
+        sea_orm::TryInsertResult::Inserted(ids) => ids,
+        sea_orm::TryInsertResult::Conflicted | sea_orm::TryInsertResult::Empty => return Ok(0),
+    };
+    let events = ids.iter().filter_map(|id| {
+        let at = scheduled_for.get(id)?;
+        Some((
+            *id,
+            request_events::NewEvent {
+                payload: Some(serde_json::json!({ "scheduled_for": at })),
+                ..request_events::NewEvent::new(entity::RequestEventType::Scheduled, now)
+            },
+        ))
+    });
+    request_events::append_to_new(db, shop_id, events.collect()).await?;
+    Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX))
+}
+
+fn planned_row(id: RequestId, shop_id: ShopId, new: NewRequest<'_>, now: DateTime<Utc>) -> requests::ActiveModel {
     let p = new.planned;
     let c = &new.order.customer;
-    let id = entity::new_id();
-    let row = requests::ActiveModel {
+    requests::ActiveModel {
         id: Set(id),
         shop_id: Set(shop_id),
         campaign_id: Set(new.campaign_id),
@@ -302,48 +341,71 @@ pub async fn insert_planned(
         provider_message_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
-    };
-    use requests::Column as C;
-    let result = requests::Entity::insert(row)
-        .on_conflict_do_nothing_on([C::ShopId, C::CampaignId, C::ShopifyOrderId, C::ProductId, C::VariantId])
-        .exec_without_returning(db)
-        .await?;
-    let created = matches!(result, sea_orm::TryInsertResult::Inserted(n) if n > 0);
-    if created {
-        let e = request_events::NewEvent {
-            payload: Some(serde_json::json!({ "scheduled_for": p.scheduled_for })),
-            ..request_events::NewEvent::new(entity::RequestEventType::Scheduled, now)
-        };
-        request_events::append(db, shop_id, id, e).await.map_err(db_error)?;
     }
-    Ok(created)
 }
 
-/// What this shop already asked the customer behind `customer_key`: every product ever, and
-/// how many requests in the 30 days before `now`.
-pub async fn customer_history(
+/// What planning an order needs to know beyond the order itself.
+#[derive(Debug, Default)]
+pub struct PlanningContext {
+    /// A cancellation of this order was recorded (Shopify does not order its deliveries).
+    pub cancelled: bool,
+    pub history: crate::domain::planner::CustomerHistory,
+}
+
+/// Whether `order_id` was cancelled, and what this shop already asked the customer behind
+/// `customer_key`: whether they unsubscribed, every product ever, and how many requests in the
+/// 30 days before `now`. Two statements (one without a customer): the two yes/no facts are
+/// one `SELECT EXISTS …, EXISTS …`, because webhook intake pays for every round trip.
+pub async fn planning_context(
     db: &impl ConnectionTrait,
     shop_id: ShopId,
-    customer_key: &str,
+    order_id: i64,
+    customer_key: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<crate::domain::planner::CustomerHistory, DbErr> {
+) -> Result<PlanningContext, DbErr> {
+    use entity::{order_cancellations as cancellations, suppressions};
     use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Expr, Query};
+    let cancelled = Query::select()
+        .expr(Expr::val(1))
+        .from(cancellations::Entity)
+        .and_where(cancellations::Column::ShopId.eq(shop_id))
+        .and_where(cancellations::Column::ShopifyOrderId.eq(order_id))
+        .to_owned();
+    // Without a customer there is nobody to have unsubscribed.
+    let unsubscribed = match customer_key {
+        Some(key) => Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(suppressions::Entity)
+                .and_where(suppressions::Column::ShopId.eq(shop_id))
+                .and_where(suppressions::Column::CustomerKey.eq(key))
+                .to_owned(),
+        ),
+        None => Expr::val(false),
+    };
+    let flags = Query::select()
+        .expr_as(Expr::exists(cancelled), "cancelled")
+        .expr_as(unsubscribed, "unsubscribed")
+        .to_owned();
+    let row = db.query_one(&flags).await?.ok_or_else(|| DbErr::RecordNotFound("planning flags".into()))?;
+    let mut context = PlanningContext { cancelled: row.try_get("", "cancelled")?, ..PlanningContext::default() };
+    context.history.unsubscribed = row.try_get("", "unsubscribed")?;
+    let Some(key) = customer_key else { return Ok(context) };
     let rows: Vec<(i64, DateTime<Utc>)> = requests::Entity::find()
         .select_only()
         .column(requests::Column::ProductId)
         .column(requests::Column::CreatedAt)
         .filter(requests::Column::ShopId.eq(shop_id))
-        .filter(requests::Column::CustomerKey.eq(customer_key))
+        .filter(requests::Column::CustomerKey.eq(key))
         .into_tuple()
         .all(db)
         .await?;
     let since = now - chrono::Duration::days(30);
-    let unsubscribed = super::suppressions::contains(db, shop_id, customer_key).await?;
-    Ok(crate::domain::planner::CustomerHistory {
-        unsubscribed,
-        asked_products: rows.iter().map(|(p, _)| *p).collect(),
-        requests_last_30d: u32::try_from(rows.iter().filter(|(_, at)| *at > since).count()).unwrap_or(u32::MAX),
-    })
+    context.history.asked_products = rows.iter().map(|(p, _)| *p).collect();
+    context.history.requests_last_30d =
+        u32::try_from(rows.iter().filter(|(_, at)| *at > since).count()).unwrap_or(u32::MAX);
+    Ok(context)
 }
 
 /// A customer's requests that can still be expired (an unsubscribe ends them all).
