@@ -353,9 +353,8 @@ async fn serve_file(path: PathBuf, req: Request) -> Response {
 fn is_hashed_name(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, seg)| {
-        (12..=16).contains(&seg.len()) && seg.bytes().all(|b| b.is_ascii_hexdigit())
-    })
+    stem.rsplit_once('-')
+        .is_some_and(|(_, seg)| (12..=16).contains(&seg.len()) && seg.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]

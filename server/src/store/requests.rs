@@ -384,10 +384,8 @@ pub async fn planning_context(
         ),
         None => Expr::val(false),
     };
-    let flags = Query::select()
-        .expr_as(Expr::exists(cancelled), "cancelled")
-        .expr_as(unsubscribed, "unsubscribed")
-        .to_owned();
+    let flags =
+        Query::select().expr_as(Expr::exists(cancelled), "cancelled").expr_as(unsubscribed, "unsubscribed").to_owned();
     let row = db.query_one(&flags).await?.ok_or_else(|| DbErr::RecordNotFound("planning flags".into()))?;
     let mut context = PlanningContext { cancelled: row.try_get("", "cancelled")?, ..PlanningContext::default() };
     context.history.unsubscribed = row.try_get("", "unsubscribed")?;
