@@ -1,7 +1,9 @@
-//! The append-only request timeline (spec 004): `append` is the one `append_request_event`
-//! helper of DESIGN.md §5. It checks the request belongs to the shop, redacts and bounds the
+//! The append-only request timeline (spec 004): `append` is the `append_request_event` helper
+//! of DESIGN.md §5. It checks the request belongs to the shop, redacts and bounds the
 //! payload, and — for events that may be replayed from outside (provider callbacks, tracking
 //! hits) — ignores a duplicate of the same request, type and provider id in the same minute.
+//! `append_to_new` writes the first events of requests just inserted, in one statement; both
+//! build their rows with the same `row`, so the payload is redacted and bounded the same way.
 //!
 //! Events written by the transition function are not deduplicated: the compare-and-set on the
 //! status already makes each of them happen once, and two genuine retries may fall in one minute.
