@@ -100,7 +100,9 @@ fn HomeBody(d: home::ResponseData, block: LocalResource<BlockStatus>, reload: Rw
         <Section heading="Last 30 days">
             <div class="rp-funnel" data-testid="funnel">
                 {steps.iter().enumerate().map(|(i, (name, n))| {
-                    let width = format!("width: {}%", (*n as f64 / top as f64 * 100.0).max(1.0));
+                    // A step with any count keeps a sliver of bar; a step with none has none.
+                    let share = if *n == 0 { 0.0 } else { (*n as f64 / top as f64 * 100.0).max(1.0) };
+                    let width = format!("width: {share}%");
                     let rate = if i == 0 { String::new() } else { format::ratio(*n, steps[i - 1].1) };
                     view! {
                         <div class="rp-funnel-row" data-step=*name>

@@ -384,6 +384,19 @@ async fn every_screen_renders_offline_readable_at_desktop_and_tablet_widths() {
             assert_readable(&b, path).await;
             let wide = b.js("return document.documentElement.scrollWidth").await;
             assert!(wide.as_i64().unwrap() <= i64::from(width), "{path} is {wide} px wide at {width}");
+            if name == "home" {
+                // Nothing was asked yet: every step of the funnel counts 0 and draws no bar.
+                b.wait_js(
+                    "the funnel",
+                    "return document.querySelectorAll('[data-testid=funnel] .rp-funnel-row').length === 6",
+                    LONG,
+                )
+                .await;
+                let bars = b.js("return [...document.querySelectorAll('.rp-funnel-row')].map(r => [r.dataset.step, r.querySelector('.rp-funnel-count').innerText, r.querySelector('.rp-funnel-bar span').getBoundingClientRect().width, r.querySelector('.rp-funnel-bar span').getAttribute('style')])").await;
+                for bar in bars.as_array().unwrap() {
+                    assert_eq!((&bar[1], &bar[2]), (&json!("0"), &json!(0)), "{bars}");
+                }
+            }
         }
     }
     // Dev mode needs no network beyond the server: every resource came from it.
