@@ -208,6 +208,8 @@ pub fn request_row(
 pub struct SmtpSink {
     pub addr: std::net::SocketAddr,
     pub received: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// Messages whose `Message-ID` the sink had already received: a send repeated.
+    pub repeated: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -218,10 +220,15 @@ impl SmtpSink {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let repeated = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashSet::<String>::new()));
         let counter = received.clone();
+        let repeats = repeated.clone();
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let counter = counter.clone();
+                let repeats = repeats.clone();
+                let seen = seen.clone();
                 // lettre's client leaves Nagle on and writes a message in several pieces; if the
                 // sink delayed its ACKs (Linux does, 40 ms), that stall would set the pace of
                 // both sides and hide the cost we are here to measure. So: no delayed ACKs.
@@ -236,6 +243,11 @@ impl SmtpSink {
                         quickack(fd);
                         let Ok(Some(line)) = lines.next_line().await else { break };
                         let reply: &[u8] = if in_data {
+                            if let Some(id) = line.strip_prefix("Message-ID: ")
+                                && !seen.lock().expect("the sink's set").insert(id.to_owned())
+                            {
+                                repeats.fetch_add(1, Ordering::Relaxed);
+                            }
                             if line != "." {
                                 continue;
                             }
@@ -263,7 +275,7 @@ impl SmtpSink {
                 });
             }
         });
-        Ok(Self { addr, received, task })
+        Ok(Self { addr, received, repeated, task })
     }
 
     pub fn url(&self) -> String {

@@ -131,11 +131,17 @@ pub struct Smtp {
     transport: AsyncSmtpTransport<Tokio1Executor>,
 }
 
+/// Connections the SMTP pool keeps open: as many as the scheduler sends at once, so a wave
+/// reuses its connections instead of opening (and QUITting) the ones above lettre's default
+/// of ten on every message.
+pub const SMTP_POOL_SIZE: u32 = 16;
+
 impl Smtp {
     pub fn from_url(url: &str) -> Result<Self, String> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| format!("EMAIL_TRANSPORT: {e}"))?
             .timeout(Some(std::time::Duration::from_secs(20)))
+            .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(SMTP_POOL_SIZE))
             .build();
         Ok(Self { transport })
     }

@@ -89,6 +89,23 @@ pub async fn get(
     campaigns::Entity::find_by_id(id).filter(campaigns::Column::ShopId.eq(shop_id)).one(db).await
 }
 
+/// The campaigns named by `(shop, campaign)` pairs, in one query; a pair whose campaign is
+/// another shop's finds nothing, as [`get`] would.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    pairs: &[(ShopId, CampaignId)],
+) -> Result<Vec<campaigns::Model>, DbErr> {
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = campaigns::Entity::find()
+        .filter(campaigns::Column::Id.is_in(pairs.iter().map(|(_, id)| *id)))
+        .filter(campaigns::Column::ShopId.is_in(pairs.iter().map(|(shop, _)| *shop)))
+        .all(db)
+        .await?;
+    Ok(found.into_iter().filter(|c| pairs.contains(&(c.shop_id, c.id))).collect())
+}
+
 pub async fn list(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<Vec<campaigns::Model>, DbErr> {
     campaigns::Entity::find()
         .filter(campaigns::Column::ShopId.eq(shop_id))

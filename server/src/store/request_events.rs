@@ -2,7 +2,7 @@
 //! of DESIGN.md §5. It checks the request belongs to the shop, redacts and bounds the
 //! payload, and — for events that may be replayed from outside (provider callbacks, tracking
 //! hits) — ignores a duplicate of the same request, type and provider id in the same minute.
-//! `append_to_new` writes the first events of requests just inserted, in one statement; both
+//! `append_owned` writes the events of requests just inserted or updated, in one statement; both
 //! build their rows with the same `row`, so the payload is redacted and bounded the same way.
 //!
 //! Events written by the transition function are not deduplicated: the compare-and-set on the
@@ -60,15 +60,18 @@ pub async fn append(
     Ok(matches!(result, sea_orm::TryInsertResult::Inserted(n) if n > 0))
 }
 
-/// Appends the first event of requests this unit of work has just inserted for `shop_id`, in
-/// one statement. Only for those: their ownership is known without the check `append` makes,
-/// and nothing can have been written for them yet to deduplicate against.
-pub async fn append_to_new(
+/// Appends events of requests this unit of work has just inserted or updated with their shop
+/// in the statement's condition, in one statement. Only for those: their ownership is known
+/// without the check `append` makes, and none of these events is one a provider can replay,
+/// so there is nothing to deduplicate.
+pub async fn append_owned(
     db: &impl ConnectionTrait,
-    shop_id: ShopId,
-    new: Vec<(RequestId, NewEvent)>,
+    new: Vec<(ShopId, RequestId, NewEvent)>,
 ) -> Result<u64, DbErr> {
-    let rows: Vec<_> = new.into_iter().map(|(request_id, e)| row(shop_id, request_id, e)).collect();
+    if new.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = new.into_iter().map(|(shop_id, request_id, e)| row(shop_id, request_id, e)).collect();
     events::Entity::insert_many(rows).exec_without_returning(db).await
 }
 

@@ -79,14 +79,21 @@ pub async fn set_short_code_hash(
     set_text(db, shop_id, id, requests::Column::ShortCodeHash, hash.as_str()).await
 }
 
-/// Remembers the product's picture (read from Shopify at the first send) for later messages.
+/// Remembers the product's picture (read from Shopify at the first send) for later messages,
+/// for the shop's requests of that product a round is sending.
 pub async fn set_product_image_url(
     db: &impl ConnectionTrait,
     shop_id: ShopId,
-    id: RequestId,
+    ids: &[RequestId],
     url: &str,
 ) -> Result<(), DbErr> {
-    set_text(db, shop_id, id, requests::Column::ProductImageUrl, url).await
+    requests::Entity::update_many()
+        .col_expr(requests::Column::ProductImageUrl, url.into())
+        .filter(requests::Column::Id.is_in(ids.iter().copied()))
+        .filter(requests::Column::ShopId.eq(shop_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// One text column of one request of the shop: for the columns no state rule guards.
@@ -218,27 +225,129 @@ pub async fn transition<C: TransactionTrait + ConnectionTrait>(
     Ok(after)
 }
 
-/// Right before a send: confirms the claim is still this worker's (`fence`, the row's
-/// `attempts` when claimed) and holds it for `until` — one send, one short lease. `false`: the
-/// claim ran out and another worker took the request; this one must not send.
-pub async fn renew_claim(
+/// Right before a wave of sends: confirms each claim is still this worker's (`(shop, request,
+/// fence)`, the fence being the row's `attempts` when claimed) and holds it for `until` — a
+/// wave, one short lease, one statement. Returns the requests still this worker's; the others'
+/// claims ran out and another worker took them: they must not be sent.
+pub async fn renew_claims(
     db: &impl ConnectionTrait,
-    shop_id: ShopId,
-    id: RequestId,
-    fence: i32,
+    claims: &[(ShopId, RequestId, i32)],
     now: DateTime<Utc>,
     until: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let r = requests::Entity::update_many()
-        .col_expr(requests::Column::LeaseUntil, sea_orm::sea_query::Expr::value(Some(until)))
-        .filter(requests::Column::Id.eq(id))
-        .filter(requests::Column::ShopId.eq(shop_id))
-        .filter(requests::Column::Status.eq(RequestStatus::Queued.as_str()))
-        .filter(requests::Column::Attempts.eq(fence))
-        .filter(requests::Column::LeaseUntil.gt(now))
-        .exec(db)
-        .await?;
-    Ok(r.rows_affected == 1)
+) -> Result<std::collections::HashSet<RequestId>, DbErr> {
+    use sea_orm::{Statement, Value};
+    if claims.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut values: Vec<Value> = vec![Some(until).into(), now.into()];
+    for (shop_id, id, fence) in claims {
+        values.extend([(*shop_id).into(), (*id).into(), (*fence).into()]);
+    }
+    let sql = format!(
+        "UPDATE testimonial_requests SET lease_until = $1 \
+         WHERE status = 'queued' AND lease_until > $2 AND (shop_id, id, attempts) IN (VALUES {}) \
+         RETURNING id",
+        values_list(claims.len(), 3, 3)
+    );
+    let rows = db.query_all_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
+    rows.iter().map(|row| row.try_get::<RequestId>("", "id")).collect()
+}
+
+/// A send that was accepted, ready to be recorded by [`record_sent`].
+pub struct SentRecord {
+    pub shop_id: ShopId,
+    pub id: RequestId,
+    /// The claim's fence (the row's `attempts` when claimed), as [`ChangeDetails::fence`].
+    pub fence: i32,
+    pub provider_message_id: String,
+    pub next_reminder_at: Option<DateTime<Utc>>,
+    /// The `sent` event's payload.
+    pub payload: serde_json::Value,
+    /// Events of the request's other channel (`both`): its own `sent` or `failed`.
+    pub more_events: Vec<request_events::NewEvent>,
+}
+
+/// [`transition`] to `sent` for a wave of accepted sends: the state machine is asked once
+/// (`queued → sent`), each row is written with a compare-and-set on its status and its fence,
+/// and the events of the rows written go in with them — one transaction, three statements,
+/// whatever the wave's size. A send is most of its cost in round trips and commits, and this
+/// was a transaction of five round trips per message. Returns the requests recorded; one
+/// missing was changed by another writer meanwhile (its claim was taken over) and keeps the
+/// newer outcome.
+pub async fn record_sent<C: TransactionTrait + ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    sent: Vec<SentRecord>,
+) -> Result<Vec<RequestId>, TransitionError> {
+    use sea_orm::{Statement, Value};
+    if sent.is_empty() {
+        return Ok(Vec::new());
+    }
+    let event = request_state::transition(RequestStatus::Queued, RequestStatus::Sent)?;
+    let mut values: Vec<Value> = vec![now.into()];
+    for s in &sent {
+        values.extend([
+            s.shop_id.into(),
+            s.id.into(),
+            s.fence.into(),
+            s.next_reminder_at.into(),
+            Some(s.provider_message_id.clone()).into(),
+        ]);
+    }
+    let sql = format!(
+        "UPDATE testimonial_requests SET status = 'sent', first_sent_at = COALESCE(first_sent_at, $1), \
+         last_sent_at = $1, lease_until = NULL, last_error = NULL, updated_at = $1, \
+         next_reminder_at = v.column4, provider_message_id = v.column5 \
+         FROM (VALUES {}) AS v \
+         WHERE testimonial_requests.shop_id = v.column1 AND testimonial_requests.id = v.column2 \
+           AND testimonial_requests.attempts = v.column3 AND testimonial_requests.status = 'queued' \
+         RETURNING id",
+        values_list(sent.len(), 5, 2)
+    );
+    let txn = db.begin().await?;
+    let rows = txn.query_all_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
+    let written: std::collections::HashSet<RequestId> =
+        rows.iter().map(|row| row.try_get::<RequestId>("", "id")).collect::<Result<_, _>>()?;
+    let mut events = Vec::with_capacity(sent.len());
+    let mut recorded = Vec::with_capacity(written.len());
+    for s in sent.into_iter().filter(|s| written.contains(&s.id)) {
+        events.push((
+            s.shop_id,
+            s.id,
+            request_events::NewEvent {
+                provider_message_id: Some(s.provider_message_id),
+                payload: Some(s.payload),
+                ..request_events::NewEvent::new(event, now)
+            },
+        ));
+        events.extend(s.more_events.into_iter().map(|e| (s.shop_id, s.id, e)));
+        recorded.push(s.id);
+    }
+    request_events::append_owned(&txn, events).await?;
+    txn.commit().await?;
+    Ok(recorded)
+}
+
+/// `($2, $3), ($4, $5), …`: the placeholders of a `VALUES` list of `rows` rows of `cols`
+/// columns, numbered from `first`. PostgreSQL and SQLite both name such a list's columns
+/// `column1`, `column2`, …, which the batch statements above join on.
+fn values_list(rows: usize, cols: usize, first: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(first + r * cols + c).to_string());
+        }
+        out.push(')');
+    }
+    out
 }
 
 /// A planned request ready to be written (the planner's output plus order context).
@@ -294,7 +403,7 @@ pub async fn insert_planned(
             },
         ))
     });
-    request_events::append_to_new(db, shop_id, events.collect()).await?;
+    request_events::append_owned(db, events.map(|(id, e)| (shop_id, id, e)).collect()).await?;
     Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX))
 }
 
@@ -492,19 +601,23 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
     let event = request_state::transition(RequestStatus::Scheduled, RequestStatus::Queued)
         .expect("scheduled -> queued is in the table");
     let mut fresh = fresh;
-    for r in &mut fresh {
-        // The capture link's hash goes in with the claim, before any message can carry the
-        // link, and without a commit of its own.
-        let hash = token_hash(r.id);
-        requests::Entity::update_many()
-            .col_expr(requests::Column::TokenHash, hash.as_str().into())
-            .filter(requests::Column::Id.eq(r.id))
-            .exec(&txn)
-            .await?;
-        r.token_hash = hash.as_str().to_owned();
-        request_events::append(&txn, r.shop_id, r.id, request_events::NewEvent::new(event, now))
-            .await
-            .map_err(db_error)?;
+    if !fresh.is_empty() {
+        // The capture links' hashes go in with the claim, before any message can carry a link,
+        // and without a commit of their own: one statement for the batch, one for its events.
+        let mut values: Vec<Value> = Vec::with_capacity(fresh.len() * 2);
+        for r in &mut fresh {
+            let hash = token_hash(r.id);
+            r.token_hash = hash.as_str().to_owned();
+            values.extend([r.id.into(), hash.as_str().into()]);
+        }
+        let sql = format!(
+            "UPDATE testimonial_requests SET token_hash = v.column2 FROM (VALUES {}) AS v \
+             WHERE testimonial_requests.id = v.column1",
+            values_list(fresh.len(), 2, 1)
+        );
+        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        let queued = fresh.iter().map(|r| (r.shop_id, r.id, request_events::NewEvent::new(event, now))).collect();
+        request_events::append_owned(&txn, queued).await?;
     }
     let room = limit.saturating_sub(fresh.len() as u64);
     let mut retries = Vec::new();

@@ -20,6 +20,14 @@ pub async fn get(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<Option<sh
     shops::Entity::find_by_id(shop_id).one(db).await
 }
 
+/// Several shops in one query (a scheduler round's claims span shops).
+pub async fn by_ids(db: &impl ConnectionTrait, ids: &[ShopId]) -> Result<Vec<shops::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    shops::Entity::find().filter(shops::Column::Id.is_in(ids.iter().copied())).all(db).await
+}
+
 /// Inserts the shop unless it exists (the unique domain makes concurrent installs safe) and
 /// returns the row plus whether this call created it.
 pub async fn insert_if_absent(

@@ -36,6 +36,26 @@ pub async fn contains(db: &impl ConnectionTrait, shop_id: ShopId, customer_key: 
         > 0)
 }
 
+/// Which of these `(shop, customer key)` pairs are suppressed, in one query.
+pub async fn among(
+    db: &impl ConnectionTrait,
+    pairs: &[(ShopId, &str)],
+) -> Result<std::collections::HashSet<(ShopId, String)>, DbErr> {
+    if pairs.is_empty() {
+        return Ok(Default::default());
+    }
+    let found = suppressions::Entity::find()
+        .filter(suppressions::Column::ShopId.is_in(pairs.iter().map(|(shop, _)| *shop)))
+        .filter(suppressions::Column::CustomerKey.is_in(pairs.iter().map(|(_, key)| *key)))
+        .all(db)
+        .await?;
+    Ok(found
+        .into_iter()
+        .filter(|s| pairs.contains(&(s.shop_id, s.customer_key.as_str())))
+        .map(|s| (s.shop_id, s.customer_key))
+        .collect())
+}
+
 /// Compliance redaction (`customers/redact`): the customer's suppression goes too.
 pub async fn delete_for_customer(db: &impl ConnectionTrait, shop_id: ShopId, customer_key: &str) -> Result<u64, DbErr> {
     Ok(suppressions::Entity::delete_many()

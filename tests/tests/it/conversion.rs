@@ -96,7 +96,7 @@ async fn request_and_reminder(app: &TestApp, sink: &SmtpSink, locale: &str, imag
     app.webhook("orders/paid", &order).await;
     let r = only_request(app).await;
     // The picture Shopify would have given (the shop is not connected in this test).
-    server::store::requests::set_product_image_url(app.db(), app.shop_id(), r.id, &format!("{images}/product.jpg"))
+    server::store::requests::set_product_image_url(app.db(), app.shop_id(), &[r.id], &format!("{images}/product.jpg"))
         .await
         .unwrap();
     assert_eq!(app.run_scheduler_once().await.sent, 1);

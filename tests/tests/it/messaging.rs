@@ -258,6 +258,12 @@ async fn four_concurrent_schedulers_send_each_of_1000_requests_exactly_once() {
     assert_eq!(outbox, 1000, "one message per request, no duplicates");
     let sent = requests::Entity::find().filter(requests::Column::Status.eq("sent")).count(db).await.unwrap();
     assert_eq!(sent, 1000);
+    let sent_events = entity::testimonial_request_events::Entity::find()
+        .filter(entity::testimonial_request_events::Column::EventType.eq("sent"))
+        .count(db)
+        .await
+        .unwrap();
+    assert_eq!(sent_events, 1000, "one `sent` event per request");
     let attempts_over_one = requests::Entity::find().filter(requests::Column::Attempts.gt(1)).count(db).await.unwrap();
     assert_eq!(attempts_over_one, 0, "no row was claimed twice");
     let queued_events = entity::testimonial_request_events::Entity::find()
@@ -271,7 +277,9 @@ async fn four_concurrent_schedulers_send_each_of_1000_requests_exactly_once() {
 
 #[tokio::test]
 async fn a_worker_whose_claim_ran_out_neither_sends_nor_overwrites_the_newer_outcome() {
-    use server::store::requests::{ChangeDetails, TransitionError, claim_due_all_shops, renew_claim, transition};
+    use server::store::requests::{
+        ChangeDetails, SentRecord, TransitionError, claim_due_all_shops, record_sent, renew_claims, transition,
+    };
     let app = TestApp::spawn().await;
     active(&app, json!({"delayDays": 0})).await;
     app.webhook("orders/paid", &fixtures::order(6_001, &[(61, 101)], Some("ada@example.com"))).await;
@@ -283,25 +291,42 @@ async fn a_worker_whose_claim_ran_out_neither_sends_nor_overwrites_the_newer_out
     let b = claim_due_all_shops(app.db(), later, later + Duration::minutes(10), 50, hash).await.unwrap().remove(0);
     assert_eq!((a.id, a.attempts + 1), (b.id, b.attempts), "the same request, a new fencing token");
 
-    // A wakes up: its claim is gone, so it must not send...
-    assert!(
-        !renew_claim(app.db(), app.shop_id(), a.id, a.attempts, later, later + Duration::minutes(2)).await.unwrap()
-    );
-    assert!(renew_claim(app.db(), app.shop_id(), b.id, b.attempts, later, later + Duration::minutes(2)).await.unwrap());
-    // ...and B records its send; A's late outcome cannot overwrite it.
-    let sent = ChangeDetails { provider_message_id: Some("m-b".into()), fence: Some(b.attempts), ..Default::default() };
-    transition(app.db(), app.shop_id(), b.id, RequestStatus::Sent, later, sent).await.unwrap();
+    // A wakes up: its claim is gone, so it must not send; B's renewal, in the same wave, holds.
+    let until = later + Duration::minutes(2);
+    let claims = [(app.shop_id(), a.id, a.attempts)];
+    assert!(renew_claims(app.db(), &claims, later, until).await.unwrap().is_empty(), "A's claim is not renewed");
+    let claims = [(app.shop_id(), b.id, b.attempts)];
+    assert_eq!(renew_claims(app.db(), &claims, later, until).await.unwrap().into_iter().collect::<Vec<_>>(), [b.id]);
+    // Another shop naming the same request renews nothing.
+    let other_shop = entity::ShopId::new_v7();
+    assert!(renew_claims(app.db(), &[(other_shop, b.id, b.attempts)], later, until).await.unwrap().is_empty());
+
+    // B records its send; neither A's late send nor its late failure can overwrite it.
+    let record = |fence: i32, id: &str| SentRecord {
+        shop_id: app.shop_id(),
+        id: b.id,
+        fence,
+        provider_message_id: id.into(),
+        next_reminder_at: None,
+        payload: json!({"channel": "email"}),
+        more_events: Vec::new(),
+    };
+    assert_eq!(record_sent(app.db(), later, vec![record(b.attempts, "m-b")]).await.unwrap(), [b.id]);
+    assert!(record_sent(app.db(), later, vec![record(a.attempts, "m-a")]).await.unwrap().is_empty());
     let stale = ChangeDetails { last_error: Some("A timed out".into()), fence: Some(a.attempts), ..Default::default() };
     let r = transition(app.db(), app.shop_id(), a.id, RequestStatus::Failed, later, stale).await;
     assert!(matches!(r, Err(TransitionError::Conflict | TransitionError::Invalid(_))), "{r:?}");
     let row = requests::Entity::find_by_id(a.id).one(app.db()).await.unwrap().unwrap();
     assert_eq!((row.status, row.provider_message_id.as_deref()), (RequestStatus::Sent, Some("m-b")));
+    assert_eq!((row.first_sent_at, row.lease_until), (Some(later), None), "sent now, the claim released");
+    let events = timeline(&app, a.id).await;
+    assert_eq!(events.iter().filter(|e| **e == RequestEventType::Sent).count(), 1, "one `sent` event: {events:?}");
     app.finish().await;
 }
 
 #[tokio::test]
 async fn claims_given_back_at_shutdown_are_taken_at_once_uncounted_and_stay_fenced() {
-    use server::store::requests::{ClaimKind, claim_due_all_shops, release_claims_all_shops, renew_claim};
+    use server::store::requests::{ClaimKind, claim_due_all_shops, release_claims_all_shops, renew_claims};
     let app = TestApp::spawn().await;
     active(&app, json!({"delayDays": 0})).await;
     for i in 0..3 {
@@ -327,9 +352,8 @@ async fn claims_given_back_at_shutdown_are_taken_at_once_uncounted_and_stay_fenc
     // not the one the row holds any more) touches nothing.
     let old = &claimed[1];
     let taken = again.iter().find(|r| r.id == old.id).unwrap();
-    assert!(
-        renew_claim(app.db(), app.shop_id(), taken.id, taken.attempts, now, now + Duration::minutes(3)).await.unwrap()
-    );
+    let claims = [(app.shop_id(), taken.id, taken.attempts)];
+    assert!(renew_claims(app.db(), &claims, now, now + Duration::minutes(3)).await.unwrap().contains(&taken.id));
     let late = release_claims_all_shops(app.db(), std::slice::from_ref(old), ClaimKind::Send).await.unwrap();
     assert_eq!(late, 0, "not the stopped worker's to give back any more");
     let row = requests::Entity::find_by_id(old.id).one(app.db()).await.unwrap().unwrap();
