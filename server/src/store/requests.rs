@@ -244,8 +244,10 @@ pub async fn renew_claims(
         values.extend([(*shop_id).into(), (*id).into(), (*fence).into()]);
     }
     let sql = format!(
-        "UPDATE testimonial_requests SET lease_until = $1 \
-         WHERE status = 'queued' AND lease_until > $2 AND (shop_id, id, attempts) IN (VALUES {}) \
+        "UPDATE testimonial_requests SET lease_until = $1 FROM (VALUES {}) AS v \
+         WHERE testimonial_requests.shop_id = v.column1 AND testimonial_requests.id = v.column2 \
+           AND testimonial_requests.attempts = v.column3 \
+           AND testimonial_requests.status = 'queued' AND testimonial_requests.lease_until > $2 \
          RETURNING id",
         values_list(claims.len(), 3, 3)
     );

@@ -41,8 +41,9 @@ use tracing::Instrument;
 
 /// Claims per round; a round per loop tick.
 pub const BATCH: u64 = 200;
-/// Sends per wave: claims renewed together, sends recorded together.
-const WAVE: usize = 50;
+/// Sends per wave: claims renewed together, sends recorded together. Also the most a worker
+/// killed mid-wave can send twice over SMTP, which cannot be asked what it accepted.
+pub const WAVE: usize = 50;
 /// Sends in flight at once within a wave: as many as the SMTP pool keeps connections.
 const CONCURRENCY: usize = crate::providers::email::SMTP_POOL_SIZE as usize;
 /// A reminder that failed for a passing reason is tried again this much later.
@@ -538,7 +539,7 @@ pub async fn expire_overdue(state: &AppState) -> Result<usize, DbErr> {
 /// One full scheduler round (tests call this; `serve` runs it on a timer): first messages,
 /// reminders, then expiry.
 pub async fn run_once(state: &AppState) -> Result<DispatchReport, DbErr> {
-    run_round(state, &Stop::never()).await
+    run_round(state, &Stop::never(), true).await
 }
 
 /// Gives back the claims of a batch a shutdown cut short.
@@ -548,9 +549,10 @@ async fn give_back(state: &AppState, claims: &[requests::Model], kind: ClaimKind
     Ok(())
 }
 
-/// One scheduler round; at shutdown it stops after the send in progress (giving back the rest
-/// of its batch) and skips the round's remaining steps, which the next round of any worker does.
-async fn run_round(state: &AppState, stop: &Stop) -> Result<DispatchReport, DbErr> {
+/// One scheduler round: the due first messages, then (when `full`) reminders, expiry and the
+/// sweeps. At shutdown it stops after the wave in progress (giving back the rest of its batch)
+/// and skips the round's remaining steps, which the next round of any worker does.
+async fn run_round(state: &AppState, stop: &Stop, full: bool) -> Result<DispatchReport, DbErr> {
     let mut report = DispatchReport::default();
     // Each round claims at most BATCH rows; a short round means nothing more is due.
     loop {
@@ -559,6 +561,9 @@ async fn run_round(state: &AppState, stop: &Stop) -> Result<DispatchReport, DbEr
         if r.claimed < BATCH as usize || stop.is_stopping() {
             break;
         }
+    }
+    if !full {
+        return Ok(report);
     }
     loop {
         if stop.is_stopping() {
@@ -609,14 +614,24 @@ async fn sweep_staging_hourly(state: &AppState) {
     }
 }
 
-/// The scheduler loop of `serve`: a round every few seconds until shutdown.
+/// How often the scheduler looks for due first messages: a due request waits at most this
+/// long before its batch is claimed (spec 001 §10's due→sent lag), for one indexed query a
+/// second per worker when nothing is due.
+const TICK: std::time::Duration = std::time::Duration::from_secs(1);
+/// Every how many ticks the rest of the round runs: reminders, expiry and the sweeps, none of
+/// which a few seconds change.
+const FULL_ROUND_EVERY: u64 = 5;
+
+/// The scheduler loop of `serve`: due first messages every second, the whole round every five,
+/// until shutdown.
 pub async fn run_loop(state: AppState, stop: Stop) {
-    loop {
+    for tick in 0u64.. {
         if stop.is_stopping() {
             return;
         }
+        let full = tick % FULL_ROUND_EVERY == 0;
         tokio::select! {
-            result = run_round(&state, &stop) => {
+            result = run_round(&state, &stop, full) => {
                 if let Err(e) = result {
                     tracing::error!(error = %e, "scheduler round failed");
                 }
@@ -630,7 +645,7 @@ pub async fn run_loop(state: AppState, stop: Stop) {
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            _ = tokio::time::sleep(TICK) => {}
             () = stop.stopping() => return,
         }
     }
