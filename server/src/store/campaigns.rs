@@ -91,10 +91,7 @@ pub async fn get(
 
 /// The campaigns named by `(shop, campaign)` pairs, in one query; a pair whose campaign is
 /// another shop's finds nothing, as [`get`] would.
-pub async fn by_ids(
-    db: &impl ConnectionTrait,
-    pairs: &[(ShopId, CampaignId)],
-) -> Result<Vec<campaigns::Model>, DbErr> {
+pub async fn by_ids(db: &impl ConnectionTrait, pairs: &[(ShopId, CampaignId)]) -> Result<Vec<campaigns::Model>, DbErr> {
     if pairs.is_empty() {
         return Ok(Vec::new());
     }

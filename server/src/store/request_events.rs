@@ -64,10 +64,7 @@ pub async fn append(
 /// in the statement's condition, in one statement. Only for those: their ownership is known
 /// without the check `append` makes, and none of these events is one a provider can replay,
 /// so there is nothing to deduplicate.
-pub async fn append_owned(
-    db: &impl ConnectionTrait,
-    new: Vec<(ShopId, RequestId, NewEvent)>,
-) -> Result<u64, DbErr> {
+pub async fn append_owned(db: &impl ConnectionTrait, new: Vec<(ShopId, RequestId, NewEvent)>) -> Result<u64, DbErr> {
     if new.is_empty() {
         return Ok(0);
     }

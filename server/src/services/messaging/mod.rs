@@ -126,6 +126,7 @@ pub async fn dispatch_due(state: &AppState) -> Result<DispatchReport, DbErr> {
 async fn dispatch_due_until(state: &AppState, stop: &Stop) -> Result<DispatchReport, DbErr> {
     let now = state.now();
     let links = state.links();
+    let mut held = std::time::Instant::now();
     let claimed = store::requests::claim_due_all_shops(state.db(), now, now + send_lease(state), BATCH, |id| {
         links.capture_token(id).hash()
     })
@@ -150,16 +151,17 @@ async fn dispatch_due_until(state: &AppState, stop: &Stop) -> Result<DispatchRep
             give_back(state, &rest, ClaimKind::Send).await?;
             break;
         }
-        send_wave(state, wave, &mut lookups, &mut report).await?;
+        send_wave(state, wave, &mut held, &mut lookups, &mut report).await?;
     }
     Ok(report)
 }
 
-/// One wave of first messages: composed in order, claims renewed in one statement, sent
-/// concurrently, recorded together.
+/// One wave of first messages: composed in order, claims renewed in one statement (unless
+/// taken or renewed less than half a lease ago, `held`), sent concurrently, recorded together.
 async fn send_wave(
     state: &AppState,
     wave: &[(&requests::Model, Context<'_>)],
+    held: &mut std::time::Instant,
     lookups: &mut Lookups,
     report: &mut DispatchReport,
 ) -> Result<(), DbErr> {
@@ -168,21 +170,33 @@ async fn send_wave(
         let span = send_span(r);
         match compose::compose(state, r, ctx, TemplateKind::Request, "request", lookups).instrument(span).await {
             Ok(c) => composed.push((*r, ctx, c)),
-            Err(e) => tracing::error!(request_id = %r.id, error = %e, "could not compose a message; the lease will let it be retried"),
+            Err(e) => {
+                tracing::error!(request_id = %r.id, error = %e, "could not compose a message; the lease will let it be retried")
+            }
         }
     }
     lookups.remember_images(state.db()).await?;
-    // Still ours? The wave's sends, one short lease each, fenced by the claims' attempt counts.
-    let now = state.now();
-    let claims: Vec<_> = composed.iter().map(|(r, _, _)| (r.shop_id, r.id, r.attempts)).collect();
+    // Still ours? A claim taken or renewed less than half a lease ago is: no other worker takes
+    // a request before its lease runs out. Older ones are renewed together, fenced by the
+    // claims' attempt counts (a row updated costs an entry in each of its indexes, so a wave
+    // that does not need it skips this).
     let lease = send_lease(state);
-    let ours = store::requests::renew_claims(state.db(), &claims, now, now + lease).await?;
-    let renewed = std::time::Instant::now();
+    let half_lease = (lease / 2).to_std().unwrap_or_default();
+    let ours: Option<std::collections::HashSet<entity::RequestId>> = if held.elapsed() < half_lease {
+        None
+    } else {
+        let now = state.now();
+        let claims: Vec<_> = composed.iter().map(|(r, _, _)| (r.shop_id, r.id, r.attempts)).collect();
+        let renewed = store::requests::renew_claims(state.db(), &claims, now, now + lease).await?;
+        *held = std::time::Instant::now();
+        Some(renewed)
+    };
+    let renewed = *held;
     // The futures are made in a loop, not by a closure over the stream: a closure's borrowed
     // arguments would make the round's future fail to be `Send` for `tokio::spawn`.
     let mut pending = Vec::with_capacity(composed.len());
     for (r, ctx, messages) in composed {
-        let claim = Claim { ours: ours.contains(&r.id), renewed, lease };
+        let claim = Claim { ours: ours.as_ref().is_none_or(|ours| ours.contains(&r.id)), renewed, lease };
         pending.push(send_one(state, r, ctx, messages, claim).instrument(send_span(r)));
     }
     let outcomes: Vec<(&requests::Model, Outcome)> =
@@ -190,14 +204,19 @@ async fn send_wave(
     let mut sent = Vec::with_capacity(outcomes.len());
     for (r, outcome) in outcomes {
         match outcome {
-            Outcome::Sent(results, next_reminder_at) => sent.push(sent_record(state, r, results, next_reminder_at, report)),
+            Outcome::Sent(results, next_reminder_at) => {
+                sent.push(sent_record(state, r, results, next_reminder_at, report))
+            }
             Outcome::NotSent(unsent) => record_unsent(state, r, unsent, report).instrument(send_span(r)).await?,
         }
     }
     let wanted = sent.len();
     match store::requests::record_sent(state.db(), state.now(), sent).await {
         Ok(recorded) if recorded.len() < wanted => {
-            tracing::warn!(changed = wanted - recorded.len(), "requests changed while sending; the newer outcome stays");
+            tracing::warn!(
+                changed = wanted - recorded.len(),
+                "requests changed while sending; the newer outcome stays"
+            );
         }
         Ok(_) => {}
         Err(TransitionError::Database(e)) => return Err(e),
@@ -485,7 +504,8 @@ async fn remind(
         return store::requests::set_next_reminder(state.db(), r.shop_id, r.id, next).await;
     };
     let after = ReminderFacts { reminder_count: n, ..facts };
-    let mut payload = results.iter().find(|c| c.channel == accepted.0).map(ChannelResult::sent_payload).unwrap_or_default();
+    let mut payload =
+        results.iter().find(|c| c.channel == accepted.0).map(ChannelResult::sent_payload).unwrap_or_default();
     payload["reminder"] = n.into();
     let recorded = store::requests::record_reminder(
         state.db(),

@@ -138,7 +138,8 @@ impl Lookups {
         let image = match self.images.get(&key) {
             Some(known) => known.clone(),
             None => {
-                let found = crate::services::products::info(state, r.shop_id, r.product_id).await.and_then(|p| p.image_url);
+                let found =
+                    crate::services::products::info(state, r.shop_id, r.product_id).await.and_then(|p| p.image_url);
                 // Shopify's CDN resizes on request: 480 px is twice the email's picture, sharp
                 // on any screen.
                 let sized = found.map(|url| {
