@@ -255,7 +255,7 @@ pub async fn renew_claims(
     rows.iter().map(|row| row.try_get::<RequestId>("", "id")).collect()
 }
 
-/// A send that was accepted, ready to be recorded by [`record_sent`].
+/// A send that was accepted, ready to be recorded by [`record_sent_all_shops`].
 pub struct SentRecord {
     pub shop_id: ShopId,
     pub id: RequestId,
@@ -276,7 +276,7 @@ pub struct SentRecord {
 /// was a transaction of five round trips per message. Returns the requests recorded; one
 /// missing was changed by another writer meanwhile (its claim was taken over) and keeps the
 /// newer outcome.
-pub async fn record_sent<C: TransactionTrait + ConnectionTrait>(
+pub async fn record_sent_all_shops<C: TransactionTrait + ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     sent: Vec<SentRecord>,

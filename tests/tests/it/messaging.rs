@@ -278,7 +278,8 @@ async fn four_concurrent_schedulers_send_each_of_1000_requests_exactly_once() {
 #[tokio::test]
 async fn a_worker_whose_claim_ran_out_neither_sends_nor_overwrites_the_newer_outcome() {
     use server::store::requests::{
-        ChangeDetails, SentRecord, TransitionError, claim_due_all_shops, record_sent, renew_claims, transition,
+        ChangeDetails, SentRecord, TransitionError, claim_due_all_shops, record_sent_all_shops, renew_claims,
+        transition,
     };
     let app = TestApp::spawn().await;
     active(&app, json!({"delayDays": 0})).await;
@@ -311,8 +312,8 @@ async fn a_worker_whose_claim_ran_out_neither_sends_nor_overwrites_the_newer_out
         payload: json!({"channel": "email"}),
         more_events: Vec::new(),
     };
-    assert_eq!(record_sent(app.db(), later, vec![record(b.attempts, "m-b")]).await.unwrap(), [b.id]);
-    assert!(record_sent(app.db(), later, vec![record(a.attempts, "m-a")]).await.unwrap().is_empty());
+    assert_eq!(record_sent_all_shops(app.db(), later, vec![record(b.attempts, "m-b")]).await.unwrap(), [b.id]);
+    assert!(record_sent_all_shops(app.db(), later, vec![record(a.attempts, "m-a")]).await.unwrap().is_empty());
     let stale = ChangeDetails { last_error: Some("A timed out".into()), fence: Some(a.attempts), ..Default::default() };
     let r = transition(app.db(), app.shop_id(), a.id, RequestStatus::Failed, later, stale).await;
     assert!(matches!(r, Err(TransitionError::Conflict | TransitionError::Invalid(_))), "{r:?}");

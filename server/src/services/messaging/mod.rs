@@ -14,7 +14,7 @@
 //! campaigns and suppressions in three queries ([`round::RoundContext`]), then goes through
 //! them in waves of [`WAVE`]: compose each message, renew the wave's claims in one statement,
 //! send up to [`CONCURRENCY`] at a time over the provider's pooled connections, and record
-//! the wave's sends in one transaction ([`store::requests::record_sent`]). A wave is also the
+//! the wave's sends in one transaction ([`store::requests::record_sent_all_shops`]). A wave is also the
 //! most a crash between sending and recording can repeat, for providers that cannot be asked.
 
 mod compose;
@@ -211,7 +211,7 @@ async fn send_wave(
         }
     }
     let wanted = sent.len();
-    match store::requests::record_sent(state.db(), state.now(), sent).await {
+    match store::requests::record_sent_all_shops(state.db(), state.now(), sent).await {
         Ok(recorded) if recorded.len() < wanted => {
             tracing::warn!(
                 changed = wanted - recorded.len(),
@@ -286,7 +286,7 @@ fn decide(state: &AppState, r: &requests::Model, ctx: &Context<'_>, results: Vec
     })
 }
 
-/// An accepted send, as [`store::requests::record_sent`] writes it: the first accepted channel
+/// An accepted send, as [`store::requests::record_sent_all_shops`] writes it: the first accepted channel
 /// goes with the transition; the other channel (for `both`) is recorded as its own `sent` or
 /// `failed` event.
 fn sent_record(
