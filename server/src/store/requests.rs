@@ -235,7 +235,7 @@ pub async fn renew_claims(
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<std::collections::HashSet<RequestId>, DbErr> {
-    use sea_orm::{Statement, Value};
+    use sea_orm::Value;
     if claims.is_empty() {
         return Ok(Default::default());
     }
@@ -251,8 +251,7 @@ pub async fn renew_claims(
          RETURNING id",
         values_list(claims.len(), 3, 3)
     );
-    let rows = db.query_all_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
-    rows.iter().map(|row| row.try_get::<RequestId>("", "id")).collect()
+    returned_ids(db, sql, values).await
 }
 
 /// A send that was accepted, ready to be recorded by [`record_sent_all_shops`].
@@ -281,7 +280,7 @@ pub async fn record_sent_all_shops<C: TransactionTrait + ConnectionTrait>(
     now: DateTime<Utc>,
     sent: Vec<SentRecord>,
 ) -> Result<Vec<RequestId>, TransitionError> {
-    use sea_orm::{Statement, Value};
+    use sea_orm::Value;
     if sent.is_empty() {
         return Ok(Vec::new());
     }
@@ -307,9 +306,7 @@ pub async fn record_sent_all_shops<C: TransactionTrait + ConnectionTrait>(
         values_list(sent.len(), 5, 2)
     );
     let txn = db.begin().await?;
-    let rows = txn.query_all_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
-    let written: std::collections::HashSet<RequestId> =
-        rows.iter().map(|row| row.try_get::<RequestId>("", "id")).collect::<Result<_, _>>()?;
+    let written = returned_ids(&txn, sql, values).await?;
     let mut events = Vec::with_capacity(sent.len());
     let mut recorded = Vec::with_capacity(written.len());
     for s in sent.into_iter().filter(|s| written.contains(&s.id)) {
@@ -328,6 +325,17 @@ pub async fn record_sent_all_shops<C: TransactionTrait + ConnectionTrait>(
     request_events::append_owned(&txn, events).await?;
     txn.commit().await?;
     Ok(recorded)
+}
+
+/// Runs a batch statement that ends in `RETURNING id` and collects the ids it returned.
+async fn returned_ids(
+    db: &impl ConnectionTrait,
+    sql: String,
+    values: Vec<sea_orm::Value>,
+) -> Result<std::collections::HashSet<RequestId>, DbErr> {
+    let statement = sea_orm::Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    let rows = db.query_all_raw(statement).await?;
+    rows.iter().map(|row| row.try_get::<RequestId>("", "id")).collect()
 }
 
 /// `($2, $3), ($4, $5), …`: the placeholders of a `VALUES` list of `rows` rows of `cols`
