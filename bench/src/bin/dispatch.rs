@@ -46,8 +46,15 @@ async fn main() -> anyhow::Result<()> {
     bench::maybe_drop_scale_indexes(state.db()).await?;
     let (shop_id, c) = bench::shop_with_campaign(state.db(), SHOP, 0).await?;
     let due = Utc::now();
-    let rows: Vec<_> =
-        (0..n).map(|i| bench::request_row(shop_id, c.id, i, 0, due, due + ChronoDuration::days(30))).collect();
+    // Planned as intake plans them: each with its capture link's hash.
+    let rows: Vec<_> = (0..n)
+        .map(|i| {
+            let mut row = bench::request_row(shop_id, c.id, i, 0, due, due + ChronoDuration::days(30));
+            let id = row.id.clone().unwrap();
+            row.token_hash = sea_orm::ActiveValue::Set(state.links().capture_token(id).hash().as_str().to_owned());
+            row
+        })
+        .collect();
     for chunk in rows.chunks(1000) {
         entity::testimonial_requests::Entity::insert_many(chunk.to_vec()).exec_without_returning(state.db()).await?;
     }

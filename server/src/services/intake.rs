@@ -8,6 +8,7 @@
 
 use crate::domain::planner::OrderFacts;
 use crate::domain::shop_domain::ShopDomain;
+use crate::domain::tokens::LinkKey;
 use crate::services::planning::{self, PlanSummary};
 use crate::services::privacy;
 use crate::shopify::payloads::{self, CustomerPrivacyRequest, Fulfillment, FulfillmentEvent, Order, Refund};
@@ -202,8 +203,10 @@ fn summary_json(order_id: i64, s: &PlanSummary, extra: Value) -> Value {
 }
 
 /// Plans `order` under every active campaign with `trigger`.
+#[allow(clippy::too_many_arguments)]
 async fn plan_for_trigger(
     txn: &DatabaseTransaction,
+    links: &LinkKey,
     shop_id: ShopId,
     trigger: CampaignTrigger,
     order: &OrderFacts,
@@ -213,7 +216,7 @@ async fn plan_for_trigger(
 ) -> Result<PlanSummary, DbErr> {
     let mut total = PlanSummary::default();
     for c in store::campaigns::active_with_trigger(txn, shop_id, trigger).await? {
-        total.add(planning::plan_and_write(txn, shop_id, &c, order, trigger_at, only, now).await?);
+        total.add(planning::plan_and_write(txn, links, shop_id, &c, order, trigger_at, only, now).await?);
     }
     Ok(total)
 }
@@ -227,22 +230,32 @@ async fn handle(
     trigger_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Handled, IntakeError> {
+    let links = state.links();
     let malformed = |e: payloads::PayloadError| Handled::failed(format!("unusable {topic:?} payload: {e}"));
     Ok(match topic {
         Topic::OrdersPaid => match Order::from_json(payload) {
             Err(e) => malformed(e),
             Ok(o) => {
                 let s =
-                    plan_for_trigger(txn, shop_id, CampaignTrigger::OrderPaid, &o.facts, trigger_at, None, now).await?;
+                    plan_for_trigger(txn, links, shop_id, CampaignTrigger::OrderPaid, &o.facts, trigger_at, None, now)
+                        .await?;
                 Handled::processed(summary_json(o.facts.order_id, &s, json!({ "malformed_items": o.malformed_items })))
             }
         },
         Topic::OrdersFulfilled => match Order::from_json(payload) {
             Err(e) => malformed(e),
             Ok(o) => {
-                let s =
-                    plan_for_trigger(txn, shop_id, CampaignTrigger::OrderFulfilled, &o.facts, trigger_at, None, now)
-                        .await?;
+                let s = plan_for_trigger(
+                    txn,
+                    links,
+                    shop_id,
+                    CampaignTrigger::OrderFulfilled,
+                    &o.facts,
+                    trigger_at,
+                    None,
+                    now,
+                )
+                .await?;
                 // Delivered-trigger campaigns wait for a delivery event, with a fallback per
                 // shipment (or for the whole order when the payload lists no fulfillments).
                 let mut fallbacks = 0;
@@ -270,14 +283,14 @@ async fn handle(
         },
         Topic::FulfillmentsCreate | Topic::FulfillmentsUpdate => match Fulfillment::from_json(payload) {
             Err(e) => malformed(e),
-            Ok(f) => handle_fulfillment(txn, shop_id, topic, &f, trigger_at, now).await?,
+            Ok(f) => handle_fulfillment(txn, links, shop_id, topic, &f, trigger_at, now).await?,
         },
         Topic::FulfillmentEventsCreate => match FulfillmentEvent::from_json(payload) {
             Err(e) => malformed(e),
             Ok(ev) if !ev.is_delivered() => Handled::ignored("fulfillment event is not a delivery"),
             Ok(ev) => {
                 let at = ev.happened_at.unwrap_or(trigger_at);
-                match planning::plan_delivered_shipment(txn, shop_id, ev.fulfillment_id, at, now).await? {
+                match planning::plan_delivered_shipment(txn, links, shop_id, ev.fulfillment_id, at, now).await? {
                     Some(s) => Handled::processed(summary_json(
                         ev.order_id,
                         &s,
@@ -341,6 +354,7 @@ async fn handle(
 
 async fn handle_fulfillment(
     txn: &DatabaseTransaction,
+    links: &LinkKey,
     shop_id: ShopId,
     topic: Topic,
     f: &Fulfillment,
@@ -353,8 +367,17 @@ async fn handle_fulfillment(
     if topic == Topic::FulfillmentsCreate {
         // A partial shipment: the fulfilled-trigger campaigns ask about its items only.
         summary.add(
-            plan_for_trigger(txn, shop_id, CampaignTrigger::OrderFulfilled, &f.order, trigger_at, Some(&items), now)
-                .await?,
+            plan_for_trigger(
+                txn,
+                links,
+                shop_id,
+                CampaignTrigger::OrderFulfilled,
+                &f.order,
+                trigger_at,
+                Some(&items),
+                now,
+            )
+            .await?,
         );
         let at = f.created_at.unwrap_or(trigger_at);
         fallbacks =
@@ -363,10 +386,10 @@ async fn handle_fulfillment(
     if f.is_delivered() {
         let at = f.updated_at.unwrap_or(trigger_at);
         // Plan from the waiting fallback when there is one; otherwise from this payload.
-        match planning::plan_delivered_shipment(txn, shop_id, f.id, at, now).await? {
+        match planning::plan_delivered_shipment(txn, links, shop_id, f.id, at, now).await? {
             Some(s) => summary.add(s),
             None => summary.add(
-                plan_for_trigger(txn, shop_id, CampaignTrigger::OrderDelivered, &f.order, at, Some(&items), now)
+                plan_for_trigger(txn, links, shop_id, CampaignTrigger::OrderDelivered, &f.order, at, Some(&items), now)
                     .await?,
             ),
         }

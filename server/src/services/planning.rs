@@ -3,7 +3,7 @@
 
 use crate::domain::campaign::Eligibility;
 use crate::domain::planner::{self, CampaignFacts, OrderFacts, SkipReason};
-use crate::domain::tokens::CaptureToken;
+use crate::domain::tokens::LinkKey;
 use crate::jobs::{JobFailure, JobHandler};
 use crate::state::AppState;
 use crate::store;
@@ -49,8 +49,10 @@ pub fn campaign_facts(c: &campaigns::Model) -> CampaignFacts {
 /// The token hash written here belongs to a token nobody holds; when the sender claims the
 /// request it replaces it with the hash of the request's derived capture token, whose raw form
 /// only ever exists in the message.
+#[allow(clippy::too_many_arguments)]
 pub async fn plan_and_write(
     db: &impl ConnectionTrait,
+    links: &LinkKey,
     shop_id: ShopId,
     campaign: &campaigns::Model,
     order: &OrderFacts,
@@ -79,10 +81,12 @@ pub async fn plan_and_write(
             order,
             planned,
             customer_key: key.clone(),
-            token_hash: CaptureToken::generate().hash(),
         })
         .collect();
-    summary.created = store::requests::insert_planned(db, shop_id, news, now).await?;
+    // Each request's capture link is `HMAC(link key, id)`; its hash goes in with the row, so the
+    // sender's claim has nothing more to write (a row version less, in every index).
+    let token_hash = |id| links.capture_token(id).hash();
+    summary.created = store::requests::insert_planned(db, shop_id, news, now, token_hash).await?;
     metrics::counter!("reelproof_requests_created_total").increment(u64::from(summary.created));
     if summary.created > 0 {
         // Spec 001 §10's first SLO: from the store's event (Shopify's trigger time) to the
@@ -154,6 +158,7 @@ pub async fn schedule_delivery_fallbacks(
 /// delivery time as trigger time, and retire those fallbacks.
 pub async fn plan_delivered_shipment(
     db: &impl ConnectionTrait,
+    links: &LinkKey,
     shop_id: ShopId,
     shipment_id: i64,
     delivered_at: DateTime<Utc>,
@@ -169,7 +174,8 @@ pub async fn plan_delivered_shipment(
         if let Some(c) = store::campaigns::get(db, shop_id, p.campaign_id).await?
             && c.status == CampaignStatus::Active
         {
-            let s = plan_and_write(db, shop_id, &c, &p.order, delivered_at, p.line_items.as_deref(), now).await?;
+            let s =
+                plan_and_write(db, links, shop_id, &c, &p.order, delivered_at, p.line_items.as_deref(), now).await?;
             summary.get_or_insert_with(PlanSummary::default).add(s);
         }
         store::jobs::retire_pending(db, shop_id, job.id, "superseded by a delivery event", now).await?;
@@ -250,9 +256,18 @@ impl JobHandler<AppState> for DeliveryFallback {
         }
         let trigger_at = p.fulfilled_at + Duration::days(i64::from(campaign.fallback_days));
         let txn = db.begin().await.map_err(transient)?;
-        let s = plan_and_write(&txn, shop_id, &campaign, &p.order, trigger_at, p.line_items.as_deref(), state.now())
-            .await
-            .map_err(transient)?;
+        let s = plan_and_write(
+            &txn,
+            state.links(),
+            shop_id,
+            &campaign,
+            &p.order,
+            trigger_at,
+            p.line_items.as_deref(),
+            state.now(),
+        )
+        .await
+        .map_err(transient)?;
         txn.commit().await.map_err(transient)?;
         tracing::info!(campaign_id = %campaign.id, created = s.created, "delivery fallback planned");
         Ok(())

@@ -366,7 +366,6 @@ pub struct NewRequest<'a> {
     pub order: &'a crate::domain::planner::OrderFacts,
     pub planned: &'a crate::domain::planner::PlannedRequest,
     pub customer_key: Option<String>,
-    pub token_hash: TokenHash,
 }
 
 /// Inserts an order's planned requests, each unless its idempotency key `(shop, campaign,
@@ -381,6 +380,7 @@ pub async fn insert_planned(
     shop_id: ShopId,
     news: Vec<NewRequest<'_>>,
     now: DateTime<Utc>,
+    token_hash: impl Fn(RequestId) -> TokenHash,
 ) -> Result<u32, DbErr> {
     if news.is_empty() {
         return Ok(0);
@@ -391,7 +391,7 @@ pub async fn insert_planned(
         .map(|new| {
             let id = entity::new_id();
             scheduled_for.insert(id, new.planned.scheduled_for);
-            planned_row(id, shop_id, new, now)
+            planned_row(id, shop_id, new, &token_hash(id), now)
         })
         .collect();
     use requests::Column as C;
@@ -417,7 +417,13 @@ pub async fn insert_planned(
     Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX))
 }
 
-fn planned_row(id: RequestId, shop_id: ShopId, new: NewRequest<'_>, now: DateTime<Utc>) -> requests::ActiveModel {
+fn planned_row(
+    id: RequestId,
+    shop_id: ShopId,
+    new: NewRequest<'_>,
+    token_hash: &TokenHash,
+    now: DateTime<Utc>,
+) -> requests::ActiveModel {
     let p = new.planned;
     let c = &new.order.customer;
     requests::ActiveModel {
@@ -439,7 +445,7 @@ fn planned_row(id: RequestId, shop_id: ShopId, new: NewRequest<'_>, now: DateTim
         customer_phone: Set(c.phone.clone()),
         locale: Set(c.locale.clone()),
         channel: Set(p.channel),
-        token_hash: Set(new.token_hash.as_str().to_owned()),
+        token_hash: Set(token_hash.as_str().to_owned()),
         short_code_hash: Set(None),
         status: Set(RequestStatus::Scheduled),
         scheduled_for: Set(p.scheduled_for),
@@ -585,7 +591,6 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
     now: DateTime<Utc>,
     lease_until: DateTime<Utc>,
     limit: u64,
-    token_hash: impl Fn(RequestId) -> TokenHash,
 ) -> Result<Vec<requests::Model>, DbErr> {
     use sea_orm::{DbBackend, Statement, Value};
     let backend = db.get_database_backend();
@@ -610,22 +615,7 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
         .await?;
     let event = request_state::transition(RequestStatus::Scheduled, RequestStatus::Queued)
         .expect("scheduled -> queued is in the table");
-    let mut fresh = fresh;
     if !fresh.is_empty() {
-        // The capture links' hashes go in with the claim, before any message can carry a link,
-        // and without a commit of their own: one statement for the batch, one for its events.
-        let mut values: Vec<Value> = Vec::with_capacity(fresh.len() * 2);
-        for r in &mut fresh {
-            let hash = token_hash(r.id);
-            r.token_hash = hash.as_str().to_owned();
-            values.extend([r.id.into(), hash.as_str().into()]);
-        }
-        let sql = format!(
-            "UPDATE testimonial_requests SET token_hash = v.column2 FROM (VALUES {}) AS v \
-             WHERE testimonial_requests.id = v.column1",
-            values_list(fresh.len(), 2, 1)
-        );
-        txn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
         let queued = fresh.iter().map(|r| (r.shop_id, r.id, request_events::NewEvent::new(event, now))).collect();
         request_events::append_owned(&txn, queued).await?;
     }

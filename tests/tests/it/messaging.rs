@@ -284,12 +284,11 @@ async fn a_worker_whose_claim_ran_out_neither_sends_nor_overwrites_the_newer_out
     let app = TestApp::spawn().await;
     active(&app, json!({"delayDays": 0})).await;
     app.webhook("orders/paid", &fixtures::order(6_001, &[(61, 101)], Some("ada@example.com"))).await;
-    let hash = |id| app.state().links().capture_token(id).hash();
     // Worker A claims it, then stalls past its lease; worker B claims it again.
     let now = app.now();
-    let a = claim_due_all_shops(app.db(), now, now + Duration::minutes(10), 50, hash).await.unwrap().remove(0);
+    let a = claim_due_all_shops(app.db(), now, now + Duration::minutes(10), 50).await.unwrap().remove(0);
     let later = now + Duration::minutes(11);
-    let b = claim_due_all_shops(app.db(), later, later + Duration::minutes(10), 50, hash).await.unwrap().remove(0);
+    let b = claim_due_all_shops(app.db(), later, later + Duration::minutes(10), 50).await.unwrap().remove(0);
     assert_eq!((a.id, a.attempts + 1), (b.id, b.attempts), "the same request, a new fencing token");
 
     // A wakes up: its claim is gone, so it must not send; B's renewal, in the same wave, holds.
@@ -334,16 +333,15 @@ async fn claims_given_back_at_shutdown_are_taken_at_once_uncounted_and_stay_fenc
         let email = format!("drain-{i}@example.com");
         app.webhook("orders/paid", &fixtures::order(6_100 + i, &[(610 + i, 101 + i)], Some(&email))).await;
     }
-    let hash = |id| app.state().links().capture_token(id).hash();
     let now = app.now();
-    let claimed = claim_due_all_shops(app.db(), now, now + Duration::minutes(2), 50, hash).await.unwrap();
+    let claimed = claim_due_all_shops(app.db(), now, now + Duration::minutes(2), 50).await.unwrap();
     assert_eq!(claimed.len(), 3);
     // The stopping worker sent the first and gives back the other two.
     assert_eq!(release_claims_all_shops(app.db(), &claimed[1..], ClaimKind::Send).await.unwrap(), 2);
     // Given back twice (a retry of the shutdown step) changes nothing more.
     assert_eq!(release_claims_all_shops(app.db(), &claimed[1..], ClaimKind::Send).await.unwrap(), 0);
     // Another worker takes them now, not after the lease, with the attempt count they had.
-    let again = claim_due_all_shops(app.db(), now, now + Duration::minutes(2), 50, hash).await.unwrap();
+    let again = claim_due_all_shops(app.db(), now, now + Duration::minutes(2), 50).await.unwrap();
     let mut ids: Vec<_> = again.iter().map(|r| (r.id, r.attempts)).collect();
     ids.sort();
     let mut expected: Vec<_> = claimed[1..].iter().map(|r| (r.id, r.attempts)).collect();

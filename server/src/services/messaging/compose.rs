@@ -165,16 +165,17 @@ fn channels(c: Channel) -> &'static [TemplateChannel] {
     }
 }
 
-/// The request's capture token: the one whose hash it stores, made by the current key or,
-/// across a key rotation, the previous one, so a reminder carries the link the customer already
-/// has. When neither key made it (both rotated away) the old link is dead anyway: a new one
-/// is issued and its hash stored before the message goes.
+/// The request's capture token: the one whose hash it stores (written at planning), made by
+/// the current key or, across a key rotation, the previous one, so a message carries the link
+/// the customer already has or will have. When neither key made it (both rotated away, or a
+/// request planned before links were derived at planning) no working link exists: one is
+/// issued and its hash stored before the message goes.
 async fn capture_token(state: &AppState, r: &requests::Model) -> Result<CaptureToken, DbErr> {
     let stored = TokenHash::from_stored(r.token_hash.clone());
     if let Some(token) = state.links().capture_token_for(r.id, &stored) {
         return Ok(token);
     }
-    tracing::warn!("the request's link was made with a key no longer configured; a new link is issued");
+    tracing::warn!("the request's stored link is not one the configured keys make; a new link is issued");
     let token = state.links().capture_token(r.id);
     store::requests::replace_token_hash(state.db(), r.shop_id, r.id, &token.hash()).await?;
     Ok(token)

@@ -125,12 +125,8 @@ pub async fn dispatch_due(state: &AppState) -> Result<DispatchReport, DbErr> {
 /// and the batch's other claims are given back.
 async fn dispatch_due_until(state: &AppState, stop: &Stop) -> Result<DispatchReport, DbErr> {
     let now = state.now();
-    let links = state.links();
     let mut held = std::time::Instant::now();
-    let claimed = store::requests::claim_due_all_shops(state.db(), now, now + send_lease(state), BATCH, |id| {
-        links.capture_token(id).hash()
-    })
-    .await?;
+    let claimed = store::requests::claim_due_all_shops(state.db(), now, now + send_lease(state), BATCH).await?;
     let mut report = DispatchReport { claimed: claimed.len(), ..Default::default() };
     if claimed.is_empty() {
         return Ok(report);
