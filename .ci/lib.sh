@@ -5,8 +5,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="${REELPROOF_TOOLS_DIR:-$HOME/.cache/reelproof-tools}"
-TRUNK_VERSION="0.21.14"
 BINARYEN_VERSION="132.0.0"
+# wasm-split-cli, which cuts the admin into lazily loaded chunks (the splitter cargo-leptos uses).
+WASM_SPLIT_VERSION="0.2.4"
 POLARIS_TOKENS_VERSION="9.4.2"
 # GraphiQL 3.x ships one UMD file over React 18's UMD builds: served as they are, no bundler.
 GRAPHIQL_VERSION="3.9.0"
@@ -59,10 +60,6 @@ ensure_ui_tools() {
     say "rustup target add wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown
   fi
-  if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
-    say "cargo install trunk $TRUNK_VERSION (about 8 minutes, once)"
-    cargo install trunk --version "$TRUNK_VERSION" --locked
-  fi
   local wb
   wb="$(wasm_bindgen_version)"
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$wb"; then
@@ -70,7 +67,11 @@ ensure_ui_tools() {
     # No --locked: the registry mirror lags some of its locked dependencies.
     cargo install wasm-bindgen-cli --version "$wb" --force
   fi
-  # Debian's binaryen (108) produces broken modules; npm's binaryen 132 is the one Trunk.toml names.
+  if ! cargo install --list | grep -q "^wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    say "cargo install wasm_split_cli_support $WASM_SPLIT_VERSION (wasm-split-cli, about 2 minutes, once)"
+    cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked
+  fi
+  # Debian's binaryen (108) produces broken modules; npm's binaryen 132 works (TOOLCHAIN.md).
   if ! "$TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version 132"; then
     say "npm install binaryen@$BINARYEN_VERSION (wasm-opt) into $TOOLS"
     mkdir -p "$TOOLS"
@@ -116,7 +117,7 @@ ensure_test_tools() {
 }
 
 # Polaris design tokens (CSS custom properties) for the admin's standalone look: bundled by
-# Trunk from admin-ui/vendor/ (not checked in; the version is pinned here).
+# .ci/build-ui.mjs from admin-ui/vendor/ (not checked in; the version is pinned here).
 ensure_polaris_tokens() {
   local css="$TOOLS/node_modules/@shopify/polaris-tokens/dist/css/styles.css"
   if ! grep -q "\"version\": \"$POLARIS_TOKENS_VERSION\"" "$TOOLS/node_modules/@shopify/polaris-tokens/package.json" 2>/dev/null; then
@@ -143,18 +144,13 @@ build_graphiql() {
     "$nm/graphiql/graphiql.min.js" "$nm/graphiql/graphiql.min.css" "$ROOT/graphiql/"* "$ROOT/dist/graphiql/"
 }
 
-# Builds the admin app into dist/app and the widget into dist/widget (Trunk, release, offline).
+# Builds the admin app into dist/app, the widget into dist/widget and the capture page into
+# dist/capture (.ci/build-ui.mjs: one cargo build, then wasm-bindgen and wasm-opt per app; an
+# app whose inputs did not change is left as it is), then GraphiQL into dist/graphiql.
 build_uis() {
   cd "$ROOT"
-  say "cargo fetch (Trunk builds offline)"
-  cargo fetch --quiet
   ensure_polaris_tokens
-  say "trunk build: admin app -> dist/app"
-  trunk build --quiet
-  say "trunk build: widget -> dist/widget"
-  trunk build --quiet widget/index.html --dist dist/widget --public-url /widget/
-  say "trunk build: capture page -> dist/capture"
-  trunk build --quiet capture-ui/index.html --dist dist/capture --public-url /capture/
+  node "$ROOT/.ci/build-ui.mjs"
   build_graphiql
 }
 

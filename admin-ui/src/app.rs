@@ -1,10 +1,11 @@
 //! The shell: navigation in `<s-app-nav>` (App Bridge draws it in Shopify admin's own menu;
 //! standalone, the local stylesheet shows it as a bar), client-side routes with deep links,
-//! and the toast host.
+//! and the toast host. Every screen but Home is loaded lazily (`routes`).
 
 use crate::components::{EmptyState, Page, ToastHost};
-use crate::screens;
+use crate::{routes, screens};
 use leptos::prelude::*;
+use leptos_router::Lazy;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
@@ -29,16 +30,16 @@ pub fn App() -> impl IntoView {
             <main class="rp-main">
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/app") view=screens::home::Home/>
-                    <Route path=path!("/app/inbox") view=screens::inbox::Inbox/>
-                    <Route path=path!("/app/inbox/:id") view=screens::submission::SubmissionDetail/>
-                    <Route path=path!("/app/published") view=screens::published::Published/>
-                    <Route path=path!("/app/requests") view=screens::requests::RequestsLog/>
-                    <Route path=path!("/app/campaigns") view=screens::campaigns::CampaignList/>
-                    <Route path=path!("/app/campaigns/:id") view=screens::campaign_editor::CampaignEditor/>
-                    <Route path=path!("/app/templates") view=screens::templates::TemplateList/>
-                    <Route path=path!("/app/templates/:id") view=screens::template_editor::TemplateEditor/>
-                    <Route path=path!("/app/analytics") view=screens::analytics::AnalyticsScreen/>
-                    <Route path=path!("/app/settings") view=screens::settings::SettingsScreen/>
+                    <Route path=path!("/app/inbox") view={Lazy::<routes::Inbox>::new()}/>
+                    <Route path=path!("/app/inbox/:id") view={Lazy::<routes::Submission>::new()}/>
+                    <Route path=path!("/app/published") view={Lazy::<routes::Published>::new()}/>
+                    <Route path=path!("/app/requests") view={Lazy::<routes::Requests>::new()}/>
+                    <Route path=path!("/app/campaigns") view={Lazy::<routes::Campaigns>::new()}/>
+                    <Route path=path!("/app/campaigns/:id") view={Lazy::<routes::CampaignEditor>::new()}/>
+                    <Route path=path!("/app/templates") view={Lazy::<routes::Templates>::new()}/>
+                    <Route path=path!("/app/templates/:id") view={Lazy::<routes::TemplateEditor>::new()}/>
+                    <Route path=path!("/app/analytics") view={Lazy::<routes::Analytics>::new()}/>
+                    <Route path=path!("/app/settings") view={Lazy::<routes::Settings>::new()}/>
                 </Routes>
             </main>
             <ToastHost/>

@@ -64,7 +64,7 @@ pub struct HttpArgs {
     /// The public base URL (used in capture links and the admin app); default `http://<listen>`.
     #[arg(long, env = "REELPROOF_PUBLIC_URL")]
     pub public_url: Option<url::Url>,
-    /// Where Trunk put the built UIs (`app/` and `widget/` inside).
+    /// Where `.ci/build-ui.mjs` put the built UIs (`app/`, `widget/`, `capture/` inside).
     #[arg(long, env = "REELPROOF_UI_DIR", default_value = "./dist")]
     pub ui_dir: PathBuf,
 }

@@ -392,7 +392,7 @@ impl Drop for TestApp {
     }
 }
 
-/// Where the Trunk-built UIs are: `REELPROOF_UI_DIR`, or `dist/` at the workspace root.
+/// Where the built UIs are: `REELPROOF_UI_DIR`, or `dist/` at the workspace root.
 /// An HTTP client for tests. The server's S3 client gives reqwest rustls without a built-in
 /// crypto provider, so the process needs ring installed first (what the server does at start).
 pub fn http() -> reqwest::Client {

@@ -8,7 +8,8 @@
 //!
 //! Needs the UIs built (`bash .ci/dev` or `source .ci/lib.sh; build_uis`) and Chromium with
 //! ChromeDriver (`.ci/lib.sh` installs them). Goals (issue 14): Home painted ≤ 1.0 s,
-//! interactive ≤ 1.5 s, layout shift ≤ 0.01, admin WASM ≤ 400 KB gzip.
+//! interactive ≤ 1.5 s, layout shift ≤ 0.01, admin WASM ≤ 400 KB gzip on the first load (the
+//! lazy screens' chunks are counted apart).
 
 use anyhow::Context;
 use reelproof_tests::browser::Browser;
@@ -49,6 +50,20 @@ async fn load(url: &str, ready_mark: Option<&str>) -> anyhow::Result<(f64, f64, 
     Ok((n(0), n(1), n(2), n(3)))
 }
 
+/// Every file under `dir`, at any depth (the split admin keeps its module in a directory).
+fn files_under(dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            out.extend(files_under(&path)?);
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -60,29 +75,53 @@ async fn main() -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let dist = root.join("dist");
     println!("admin size (dist/app):");
-    let mut wasm_gzip = 0;
-    for entry in std::fs::read_dir(dist.join("app")).context("dist/app: build the UIs first")? {
-        let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        if name.ends_with(".wasm") || name.ends_with(".js") || name.ends_with(".css") {
-            let raw = std::fs::metadata(&path)?.len();
-            let gz = gzip_size(&path)?;
-            if name.ends_with(".wasm") {
-                wasm_gzip = gz;
+    let app_dir = dist.join("app");
+    let index = std::fs::read_to_string(app_dir.join("index.html")).context("dist/app: build the UIs first")?;
+    // What the first load fetches: the files index.html names. The rest are the lazy screens'
+    // chunks, fetched when a screen is first opened (or when the browser is idle).
+    let first: Vec<String> =
+        index.split("href=\"/app/").skip(1).filter_map(|rest| rest.split('"').next().map(str::to_owned)).collect();
+    let (mut first_wasm, mut first_js, mut chunks, mut chunk_count) = (0, 0, 0, 0);
+    for path in files_under(&app_dir)? {
+        let rel = path.strip_prefix(&app_dir)?.to_string_lossy().into_owned();
+        if !(rel.ends_with(".wasm") || rel.ends_with(".js") || rel.ends_with(".css")) {
+            continue;
+        }
+        let gz = gzip_size(&path)?;
+        if first.contains(&rel) {
+            if rel.ends_with(".wasm") {
+                first_wasm += gz;
+            } else if rel.ends_with(".js") {
+                first_js += gz;
             }
-            println!("  {name:<48} {:>8.1} KB raw {:>7.1} KB gzip", raw as f64 / 1024.0, gz as f64 / 1024.0);
+            let raw = std::fs::metadata(&path)?.len();
+            println!("  {rel:<56} {:>8.1} KB raw {:>7.1} KB gzip", raw as f64 / 1024.0, gz as f64 / 1024.0);
+        } else {
+            chunks += gz;
+            chunk_count += 1;
         }
     }
-    println!("  WASM gzip {:.1} KB (goal ≤ 400 KB)", wasm_gzip as f64 / 1024.0);
-    bench::result("admin WASM, gzip", &format!("{:.1} KB", wasm_gzip as f64 / 1024.0), "—", "—", "≤ 400 KB");
+    let kb = |n: usize| n as f64 / 1024.0;
+    println!(
+        "  {chunk_count} lazily loaded files (screens' chunks and their loader): {:.1} KB gzip together",
+        kb(chunks)
+    );
+    println!("  first load: WASM {:.1} KB gzip (goal ≤ 400 KB), JS {:.1} KB gzip", kb(first_wasm), kb(first_js));
+    bench::result(
+        "admin WASM on first load, gzip",
+        &format!("{:.1} KB", kb(first_wasm)),
+        &format!("{:.1} KB in {chunk_count} files loaded when needed", kb(chunks)),
+        "—",
+        "≤ 400 KB",
+    );
 
     let data = tempfile::tempdir()?;
     // The built admin, plus a static page of the same kind of text for the baseline.
     let ui = data.path().join("dist");
-    std::fs::create_dir_all(ui.join("app"))?;
-    for entry in std::fs::read_dir(dist.join("app"))? {
-        let path = entry?.path();
-        std::fs::copy(&path, ui.join("app").join(path.file_name().unwrap_or_default()))?;
+    for path in files_under(&app_dir)? {
+        let to = ui.join("app").join(path.strip_prefix(&app_dir)?);
+        std::fs::create_dir_all(to.parent().context("a parent")?)?;
+        std::fs::copy(&path, to)?;
     }
     std::fs::write(
         ui.join("app").join("static.html"),

@@ -1,7 +1,7 @@
-//! The Trunk-built UIs: the admin SPA at `/app/*`, the storefront widget at `/widget/*`, and the
+//! The built UIs (`.ci/build-ui.mjs`): the admin SPA at `/app/*`, the storefront widget at `/widget/*`, and the
 //! customer's capture page (its shell is served at `/t/{token}`, its assets at `/capture/*`).
 //!
-//! Trunk names every asset with a content hash, so those are cached for a year (`immutable`);
+//! The build names every asset with a content hash, so those are cached for a year (`immutable`);
 //! `index.html` is never cached, so a deploy is picked up on the next load. Unknown paths under
 //! `/app` get `index.html` (client-side routes). MIME types come from the file extension
 //! (`.wasm` → `application/wasm`, needed for streaming compilation).
@@ -30,6 +30,11 @@ pub async fn admin_app(State(state): State<AppState>, req: Request) -> Response 
     {
         return serve_file(file, req).await;
     }
+    // Client-side routes have no file extension; a file the build did not make (a chunk of a
+    // deploy that has gone) must fail as a file, not come back as the app shell.
+    if rel != "index.html" && Path::new(&rel).extension().is_some() {
+        return JsonError::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such file").into_response();
+    }
     let query: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes()).into_owned().collect();
     let csp = frame_ancestors(&state, query.get("shop").map(String::as_str));
@@ -51,7 +56,7 @@ pub async fn admin_app(State(state): State<AppState>, req: Request) -> Response 
         Err(_) => JsonError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "UI_NOT_BUILT",
-            format!("the admin UI is not built in {} (run `bash .ci/dev` or `trunk build --release`)", dir.display()),
+            format!("the admin UI is not built in {} (run `bash .ci/dev`, or `node .ci/build-ui.mjs` to build the UIs alone)", dir.display()),
         )
         .into_response(),
     }
@@ -75,7 +80,7 @@ pub async fn widget_loader() -> Response {
     script(include_str!("../../../widget/extension/assets/reelproof-loader.js").to_owned())
 }
 
-/// `/widget/entry.js`: a module naming the widget's current hashed files, as Trunk wrote them
+/// `/widget/entry.js`: a module naming the widget's current hashed files, as the build wrote them
 /// into its `index.html`, so loaders anywhere (the extension's, on Shopify's CDN) need no
 /// rebuild when the widget changes. Cached for five minutes: a deploy reaches storefronts
 /// quickly while the hashed files themselves stay cached for a year.
@@ -154,7 +159,7 @@ pub async fn widget_css() -> Response {
         .into_response()
 }
 
-/// The widget's hashed module and WebAssembly names, as Trunk wrote them into `index.html`.
+/// The widget's hashed module and WebAssembly names, as the build wrote them into `index.html`.
 fn widget_files(index: &str) -> Option<(String, String)> {
     let find = |suffix: &str| {
         index.split(['"', '\'', '/']).find(|p| p.starts_with("widget-") && p.ends_with(suffix)).map(str::to_owned)
@@ -335,7 +340,10 @@ fn existing_file(dir: &Path, rel: &str) -> Option<PathBuf> {
 }
 
 async fn serve_file(path: PathBuf, req: Request) -> Response {
-    let hashed = path.file_name().and_then(|n| n.to_str()).is_some_and(is_hashed_name);
+    // A hashed name, or a file inside a hashed directory (the split admin's module and chunks,
+    // which name each other and so keep plain names inside `admin-ui-<hash>/`).
+    let hashed_part = |p: Option<&std::ffi::OsStr>| p.and_then(|n| n.to_str()).is_some_and(is_hashed_name);
+    let hashed = hashed_part(path.file_name()) || hashed_part(path.parent().and_then(Path::file_name));
     let mut resp = match ServeFile::new(&path).oneshot(req).await {
         Ok(r) => r.into_response(),
         Err(never) => match never {},
@@ -345,11 +353,12 @@ async fn serve_file(path: PathBuf, req: Request) -> Response {
     resp
 }
 
-/// Trunk's hashed names look like `admin-ui-0123456789abcdef.js` or
-/// `admin-ui-0123456789abcdef_bg.wasm`: a dash-separated hexadecimal segment. Trunk prints its
-/// 64-bit hash without leading zeros, so one build in sixteen names a file with 15 digits
-/// (`admin-ui-997586bc5cef303_bg.wasm`), one in 256 with 14, and so on; fewer than 12 is a
-/// one-in-16-million build, and accepting them would start to mistake words for hashes.
+/// Hashed names look like `admin-ui-0123456789abcdef.js` or `admin-ui-0123456789abcdef_bg.wasm`:
+/// a dash-separated hexadecimal segment. Our build writes 16 digits; Trunk, which built the UIs
+/// before it, printed its 64-bit hash without leading zeros, so one build in sixteen named a
+/// file with 15 digits (`admin-ui-997586bc5cef303_bg.wasm`), one in 256 with 14, and so on.
+/// Those names may still be cached, so 12 to 16 digits count; fewer would start to mistake
+/// words for hashes.
 fn is_hashed_name(name: &str) -> bool {
     let stem = name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
@@ -362,11 +371,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recognises_trunk_hashed_names() {
+    fn recognises_hashed_names() {
         assert!(is_hashed_name("admin-ui-0123456789abcdef.js"));
         assert!(is_hashed_name("admin-ui-0123456789abcdef_bg.wasm"));
         assert!(is_hashed_name("style-fedcba9876543210.css"));
-        // A hash with leading zeros, as Trunk prints it.
+        // A hash with leading zeros, as Trunk printed it.
         assert!(is_hashed_name("admin-ui-997586bc5cef303_bg.wasm"));
         assert!(is_hashed_name("admin-ui-7586bc5cef303.js"));
         assert!(!is_hashed_name("0123456789abcdef.js"));

@@ -1,15 +1,21 @@
-//! The Trunk-built UIs as the server serves them. Needs `dist/` (the test command builds it).
+//! The built UIs as the server serves them. Needs `dist/` (the test command builds it).
 
 use reelproof_tests::{TestApp, ui_dir};
 
-fn hashed_asset(dir: &str, suffix: &str) -> String {
-    let path = ui_dir().join(dir);
-    let entries = std::fs::read_dir(&path)
+/// The module and WebAssembly `dist/<dir>/index.html` preloads, as the paths the browser asks for.
+fn preloaded(dir: &str) -> Vec<String> {
+    let path = ui_dir().join(dir).join("index.html");
+    let html = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{} is missing ({e}): build the UIs first (bash .ci/test does)", path.display()));
-    entries
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .find(|n| n.ends_with(suffix))
-        .unwrap_or_else(|| panic!("no *{suffix} in {}", path.display()))
+    let found: Vec<String> = html
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|href| href.ends_with(".js") || href.ends_with(".wasm"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(found.len(), 2, "a module and its WebAssembly in {}", path.display());
+    found
 }
 
 #[tokio::test]
@@ -31,25 +37,44 @@ async fn the_admin_shell_is_served_uncached_with_production_head_tags() {
 #[tokio::test]
 async fn hashed_assets_get_the_right_type_and_a_year_of_cache() {
     let app = TestApp::spawn().await;
-    for (dir, suffix, mime) in [
-        ("app", "_bg.wasm", "application/wasm"),
-        ("app", ".js", "text/javascript"),
-        ("widget", "_bg.wasm", "application/wasm"),
-    ] {
-        let name = hashed_asset(dir, suffix);
-        let resp = app.get(&format!("/{dir}/{name}")).await;
-        assert_eq!(resp.status(), 200, "{name}");
-        assert_eq!(resp.headers()["content-type"], mime, "{name}");
-        assert_eq!(resp.headers()["cache-control"], "public, max-age=31536000, immutable", "{name}");
-        if dir == "widget" {
+    // The admin's first load: its module and WebAssembly, inside a directory named by their hash.
+    let mut paths = preloaded("app");
+    let module_dir = paths[0].rsplit_once('/').expect("a path").0.to_owned();
+    // Every other screen is a chunk of its own in the same directory, with the loader that
+    // fetches them: all of it must be served as immutable as the module itself.
+    let local = ui_dir().join(module_dir.trim_start_matches('/'));
+    let files: Vec<String> = std::fs::read_dir(&local)
+        .unwrap_or_else(|e| panic!("{}: {e}", local.display()))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    let screens = files.iter().filter(|f| f.starts_with("split_") && f.ends_with(".wasm")).count();
+    assert!(screens >= 10, "one chunk per lazy screen, found {screens} in {files:?}");
+    let loader = files.iter().find(|f| f.starts_with("__wasm_split") && f.ends_with(".js")).expect("the chunk loader");
+    let settings = files.iter().find(|f| f.contains("settings") && f.ends_with(".wasm")).expect("the settings chunk");
+    paths.push(format!("{module_dir}/{loader}"));
+    paths.push(format!("{module_dir}/{settings}"));
+    paths.extend(preloaded("widget"));
+    for path in &paths {
+        let mime = if path.ends_with(".wasm") { "application/wasm" } else { "text/javascript" };
+        let resp = app.get(path).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        assert_eq!(resp.headers()["content-type"], mime, "{path}");
+        assert_eq!(resp.headers()["cache-control"], "public, max-age=31536000, immutable", "{path}");
+        if path.starts_with("/widget/") {
             assert_eq!(resp.headers()["access-control-allow-origin"], "*");
         }
         let bytes = resp.bytes().await.unwrap();
-        if suffix.ends_with("wasm") {
-            assert_eq!(&bytes[..4], b"\0asm", "a real WebAssembly module");
+        if path.ends_with(".wasm") {
+            assert_eq!(&bytes[..4], b"\0asm", "a real WebAssembly module: {path}");
         }
     }
+    // The shell itself and anything outside a hashed name or directory must be revalidated.
+    assert_eq!(app.get("/app/").await.headers()["cache-control"], "no-cache");
     assert_eq!(app.get("/widget/missing.js").await.status(), 404);
+    // A file the build did not make (a chunk of a deploy that has gone) is a 404, not the shell:
+    // the loader then fails plainly instead of compiling HTML as WebAssembly.
+    assert_eq!(app.get(&format!("{module_dir}/missing.wasm")).await.status(), 404);
+    assert_eq!(app.get("/app/old-0123456789abcdef/admin-ui.js").await.status(), 404);
     app.finish().await;
 }
 

@@ -1,0 +1,160 @@
+// Builds the three browser apps into dist/: the admin (dist/app, served at /app/), the storefront
+// widget (dist/widget) and the customer's capture page (dist/capture).
+//
+// Why a script and not Trunk: Trunk has no prebuilt binary we can reach here (only the package
+// registries are), and building it from source took eight of a newcomer's first twenty minutes.
+// What we need of it is small: one cargo build for the three apps (they share one dependency
+// build), then per app wasm-bindgen, wasm-opt and an index.html naming the content-hashed files.
+// Node runs it because Node is already required (npm's binaryen is the wasm-opt we use).
+//
+// An app whose inputs (its module, its index.html and stylesheets, this script) are unchanged
+// since the last build keeps its dist/ directory: a warm test run rebuilds nothing.
+//
+// In index.html, `<link data-build rel="rust" data-bin="NAME" />` becomes the module's preloads
+// and its start script, and `<link data-build rel="css" href="FILE" />` a hashed stylesheet.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TARGET = resolve(ROOT, process.env.CARGO_TARGET_DIR ?? 'target');
+const PROFILE = 'wasm-release';
+const APPS = [
+  // The admin is split at its lazy routes (admin-ui/src/routes.rs) into a main module and chunks.
+  { bin: 'admin-ui', html: 'admin-ui/index.html', dist: 'dist/app', base: '/app/', split: true },
+  { bin: 'widget', html: 'widget/index.html', dist: 'dist/widget', base: '/widget/' },
+  { bin: 'capture-ui', html: 'capture-ui/index.html', dist: 'dist/capture', base: '/capture/' },
+];
+const RUST_LINK = /<link data-build rel="rust" data-bin="([^"]+)"\s*\/?>/;
+const CSS_LINK = /<link data-build rel="css" href="([^"]+)"\s*\/?>/g;
+
+const say = (msg) => process.stderr.write(`\x1b[1m==> ${msg}\x1b[0m\n`);
+const sha256 = (...parts) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
+};
+const integrity = (bytes) => `sha384-${createHash('sha384').update(bytes).digest('base64')}`;
+
+// wasm-opt warns about every name subsection it does not know, which wasm-split's chunks
+// carry (the output has no name section at all): those lines are dropped, every other is shown.
+const NOISE = /^warning: unknown name subsection with id \d+ at \d+$/;
+
+function run(cmd, args) {
+  return new Promise((ok, fail) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    child.stderr.on('end', () => {
+      const shown = err.split('\n').filter((l) => l && !NOISE.test(l));
+      if (shown.length) process.stderr.write(`${shown.join('\n')}\n`);
+    });
+    child.on('error', (e) => fail(new Error(`${cmd}: ${e.message}`)));
+    child.on('exit', (code) => (code === 0 ? ok() : fail(new Error(`${cmd} ${args.join(' ')} exited with ${code}`))));
+  });
+}
+
+async function buildApp(app, script) {
+  const wasmIn = join(TARGET, 'wasm32-unknown-unknown', PROFILE, `${app.bin}.wasm`);
+  const htmlPath = join(ROOT, app.html);
+  const htmlIn = await readFile(htmlPath, 'utf8');
+  const rust = RUST_LINK.exec(htmlIn);
+  if (!rust || rust[1] !== app.bin) throw new Error(`${app.html}: no <link data-build rel="rust" data-bin="${app.bin}" />`);
+  const sheets = [...htmlIn.matchAll(CSS_LINK)].map((m) => ({ tag: m[0], href: m[1] }));
+  for (const s of sheets) s.bytes = await readFile(join(dirname(htmlPath), s.href));
+
+  const wasm = await readFile(wasmIn);
+  const dist = join(ROOT, app.dist);
+  const stamp = sha256(wasm, htmlIn, script, ...sheets.map((s) => s.bytes));
+  if (existsSync(join(dist, '.stamp')) && readFileSync(join(dist, '.stamp'), 'utf8') === stamp) {
+    say(`${app.dist} is up to date`);
+    return;
+  }
+
+  // A plain app's module is `<bin>-<hash>.js` and `<bin>-<hash>_bg.wasm`. A split app's module
+  // is several files that name each other (`./<bin>.js`, `./split_<screen>.wasm`, …), so they
+  // keep their names inside a directory named `<bin>-<hash>/` instead: a new build is a new
+  // directory, and the server caches whatever is inside a hashed directory for a year.
+  const hashed = `${app.bin}-${sha256(wasm).slice(0, 16)}`;
+  const [dir, name] = app.split ? [`${hashed}/`, app.bin] : ['', hashed];
+  const bindgen = join(TARGET, 'ui-build', app.bin);
+  const staging = `${dist}.staging`;
+  const out = join(staging, dir);
+  await rm(bindgen, { recursive: true, force: true });
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  // Splitting comes before wasm-bindgen, which then keeps the exports the chunks link against.
+  let main = wasmIn;
+  const chunks = [];
+  if (app.split) {
+    const split = join(TARGET, 'ui-build', `${app.bin}-split`);
+    await rm(split, { recursive: true, force: true });
+    await run('wasm-split-cli', [wasmIn, split, '--target=web', `--out-name=${name}`]);
+    main = join(split, `${name}.wasm`);
+    for (const f of await readdir(split)) if (f !== `${name}.wasm`) chunks.push(join(split, f));
+  }
+  const splitArgs = app.split ? ['--keep-lld-exports', '--no-demangle'] : [];
+  await run('wasm-bindgen', ['--target=web', '--no-typescript', ...splitArgs, `--out-dir=${bindgen}`, `--out-name=${name}`, main]);
+  const optimise = (from, to) => run('wasm-opt', [`--output=${to}`, '-Oz', from]);
+  await Promise.all([
+    optimise(join(bindgen, `${name}_bg.wasm`), join(out, `${name}_bg.wasm`)),
+    ...chunks.map((c) => {
+      const to = join(out, c.split('/').pop());
+      return c.endsWith('.wasm') ? optimise(c, to) : cp(c, to);
+    }),
+  ]);
+  await cp(join(bindgen, `${name}.js`), join(out, `${name}.js`));
+  // JavaScript that crates bring with them (`#[wasm_bindgen(module = …)]`), imported by the loader.
+  if (existsSync(join(bindgen, 'snippets'))) await cp(join(bindgen, 'snippets'), join(out, 'snippets'), { recursive: true });
+
+  let html = htmlIn;
+  for (const s of sheets) {
+    const stem = s.href.split('/').pop().replace(/\.css$/, '');
+    const file = `${stem}-${sha256(s.bytes).slice(0, 16)}.css`;
+    await writeFile(join(staging, file), s.bytes);
+    html = html.replace(s.tag, `<link rel="stylesheet" href="${app.base}${file}" integrity="${integrity(s.bytes)}"/>`);
+  }
+  const js = `${app.base}${dir}${name}.js`;
+  const wasmOut = `${app.base}${dir}${name}_bg.wasm`;
+  const optimised = await readFile(join(out, `${name}_bg.wasm`));
+  const loader = await readFile(join(out, `${name}.js`));
+  html = html.replace(
+    rust[0],
+    `<script type="module">\nimport init from '${js}';\nawait init({ module_or_path: '${wasmOut}' });\n</script>`,
+  );
+  // The module and its WebAssembly start downloading with the document, not after the script runs.
+  const preloads =
+    `<link rel="modulepreload" href="${js}" crossorigin="anonymous" integrity="${integrity(loader)}">` +
+    `<link rel="preload" href="${wasmOut}" crossorigin="anonymous" integrity="${integrity(optimised)}" as="fetch" type="application/wasm">`;
+  html = html.replace('</head>', `${preloads}</head>`);
+  await writeFile(join(staging, 'index.html'), html);
+  await writeFile(join(staging, '.stamp'), stamp);
+
+  await rm(dist, { recursive: true, force: true });
+  await rename(staging, dist);
+  const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
+  const size = (bytes) => `${kb(bytes.length)}, ${kb(gzipSync(bytes, { level: 9 }).length)} gzip`;
+  say(`${app.dist}: ${dir}${name}_bg.wasm ${size(optimised)}`);
+  for (const c of chunks.filter((c) => c.endsWith('.wasm'))) {
+    const file = c.split('/').pop();
+    say(`${app.dist}: ${dir}${file} ${size(await readFile(join(dist, dir, file)))} (loaded when needed)`);
+  }
+}
+
+const script = await readFile(fileURLToPath(import.meta.url));
+say(`cargo build --profile ${PROFILE} --target wasm32-unknown-unknown: ${APPS.map((a) => a.bin).join(', ')}`);
+const cargo = spawnSync(
+  'cargo',
+  ['build', '--quiet', '--locked', '--profile', PROFILE, '--target', 'wasm32-unknown-unknown', ...APPS.flatMap((a) => ['-p', a.bin])],
+  { cwd: ROOT, stdio: 'inherit' },
+);
+if (cargo.status !== 0) process.exit(cargo.status ?? 1);
+// Two cores: the three wasm-bindgen and wasm-opt runs overlap well (wasm-opt is single-threaded under Node).
+const results = await Promise.allSettled(APPS.map((app) => buildApp(app, script)));
+const failed = results.filter((r) => r.status === 'rejected');
+for (const f of failed) console.error(`build-ui: ${f.reason.message}`);
+process.exit(failed.length ? 1 : 0);
