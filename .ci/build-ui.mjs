@@ -82,7 +82,7 @@ async function buildApp(app, script) {
   const hashed = `${app.bin}-${sha256(wasm).slice(0, 16)}`;
   const [dir, name] = app.split ? [`${hashed}/`, app.bin] : ['', hashed];
   const bindgen = join(TARGET, 'ui-build', app.bin);
-  const staging = `${dist}.staging`;
+  const staging = `${dist}.staging-${process.pid}`;
   const out = join(staging, dir);
   await rm(bindgen, { recursive: true, force: true });
   await rm(staging, { recursive: true, force: true });

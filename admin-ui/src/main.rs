@@ -21,5 +21,4 @@ mod screens;
 fn main() {
     leptos::mount::mount_to_body(app::App);
     perf::mark("reelproof:interactive");
-    routes::preload_all();
 }

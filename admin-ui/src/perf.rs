@@ -1,5 +1,13 @@
 //! Performance marks the admin benchmark reads (`bench/admin_ui`): when the app is interactive
-//! and when a screen first shows its data.
+//! and when a screen first shows its data (which also starts preloading the other screens).
+
+/// A screen shows its data: marks it (`reelproof:ready:<screen>`) and, the first time, lets the
+/// lazy screens' chunks load in the background — not earlier, or their many small downloads
+/// would queue ahead of the data the merchant is waiting for.
+pub fn screen_ready(screen: &str) {
+    mark(&format!("reelproof:ready:{screen}"));
+    crate::routes::preload_once();
+}
 
 /// `performance.mark(name)`, if the browser has it.
 pub fn mark(name: &str) {

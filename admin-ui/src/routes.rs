@@ -3,9 +3,9 @@
 //! Home only (issue 14: the admin's WebAssembly at most 400 KB gzip).
 //!
 //! `.ci/build-ui.mjs` splits the module at these points (wasm-split, as `cargo leptos --split`
-//! does); the code two screens share goes into a chunk of its own, loaded once. Once Home has
-//! started, [`preload_all`] fetches the chunks when the browser is idle, so a click on the menu does not
-//! wait for the network.
+//! does); the code two screens share goes into a chunk of its own, loaded once. Once the first
+//! screen shows its data, [`preload_once`] fetches the chunks when the browser is idle, so a
+//! click on the menu does not wait for the network.
 
 use crate::screens;
 use leptos::prelude::*;
@@ -30,9 +30,13 @@ macro_rules! lazy_screens {
             }
         )*
 
-        /// Loads every screen's chunk, one after another, once the browser is idle (after
-        /// Home's first paint and data), so the menu's screens open without waiting.
-        pub fn preload_all() {
+        /// Loads every screen's chunk, one after another, once the browser is idle; the first
+        /// call only (`perf::screen_ready` calls it when the first screen shows its data).
+        pub fn preload_once() {
+            static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if STARTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                return;
+            }
             leptos::prelude::request_idle_callback(|| {
                 leptos::task::spawn_local(async {
                     $( <$route as LazyRoute>::preload().await; )*

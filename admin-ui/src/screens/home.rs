@@ -45,7 +45,7 @@ fn HomeBody(d: home::ResponseData, block: LocalResource<BlockStatus>, reload: Rw
     let active = d.campaigns.iter().any(|c| wire_name(&c.status) == "ACTIVE");
     let published = d.approved.nodes.iter().any(|s| s.published);
     let alerts = d.alerts.clone();
-    Effect::new(|_| crate::perf::mark("reelproof:ready:home"));
+    Effect::new(|_| crate::perf::screen_ready("home"));
     let alert_ids: Vec<String> = alerts.iter().map(|a| a.id.clone()).collect();
     let mark_read = move |_| {
         let ids = alert_ids.clone();

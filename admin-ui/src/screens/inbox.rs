@@ -48,7 +48,7 @@ pub fn Inbox() -> impl IntoView {
     // Effects run once the DOM shows the change: the benchmark's "inbox painted".
     Effect::new(move |_| {
         if rows.with(Option::is_some) {
-            crate::perf::mark("reelproof:ready:inbox");
+            crate::perf::screen_ready("inbox");
         }
     });
     let live = follow_moderation_queue(move |_| reload.update(|n| *n += 1));
