@@ -70,7 +70,7 @@ pub fn text_colour_on(background: &str) -> &'static str {
 }
 
 /// A template as the merchant wrote it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TemplateSource {
     pub subject: Option<String>,
     pub body: String,
@@ -100,19 +100,60 @@ pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
 /// otherwise hold a send worker for as long as it liked.
 const FUEL: u64 = 50_000;
 
-fn render_one(part: &'static str, src: &str, vars: &MessageVars, html: bool) -> Result<String, TemplateError> {
-    if src.len() > MAX_SOURCE_BYTES {
-        return Err(TemplateError { part, message: format!("at most {} KB", MAX_SOURCE_BYTES / 1024) });
-    }
+/// A template's parts compiled once, to render many messages: a send round renders the same
+/// few templates for hundreds of customers, and compiling each part for every message was a
+/// measurable share of a send's work (`bench/dispatch`, BENCHMARKS.md).
+pub struct Compiled {
+    env: Environment<'static>,
+    subject: bool,
+    body_is_html: bool,
+    body_text: bool,
+}
+
+/// The parts' names in the environment. The extension picks minijinja's escaping: `.html`
+/// escapes variables for HTML, `.txt` leaves them as they are.
+const SUBJECT: &str = "subject.txt";
+const BODY_HTML: &str = "body.html";
+const BODY_TEXT: &str = "body.txt";
+const TEXT_PART: &str = "bodyText.txt";
+
+/// Compiles every part (syntax errors are found here, named by the part they are in).
+pub fn compile(src: &TemplateSource, body_is_html: bool) -> Result<Compiled, TemplateError> {
     let mut env = Environment::new();
     // A misspelt variable is an error, not an empty string in a customer's inbox.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Fuel is counted per render, so one compiled template limits every message alike.
     env.set_fuel(Some(FUEL));
-    let name = if html { "t.html" } else { "t.txt" };
-    let err = |e: minijinja::Error| TemplateError { part, message: located(&e) };
-    env.add_template(name, src).map_err(err)?;
-    let t = env.get_template(name).map_err(err)?;
-    t.render(vars).map_err(err)
+    let mut add = |part: &'static str, name: &'static str, src: &str| {
+        if src.len() > MAX_SOURCE_BYTES {
+            return Err(TemplateError { part, message: format!("at most {} KB", MAX_SOURCE_BYTES / 1024) });
+        }
+        env.add_template_owned(name, src.to_owned()).map_err(|e| TemplateError { part, message: located(&e) })
+    };
+    if let Some(subject) = &src.subject {
+        add("subject", SUBJECT, subject)?;
+    }
+    add("body", if body_is_html { BODY_HTML } else { BODY_TEXT }, &src.body)?;
+    if let Some(text) = &src.body_text {
+        add("bodyText", TEXT_PART, text)?;
+    }
+    Ok(Compiled { env, subject: src.subject.is_some(), body_is_html, body_text: src.body_text.is_some() })
+}
+
+impl Compiled {
+    /// Renders every part; HTML bodies escape variables, text parts and subjects do not.
+    pub fn render(&self, vars: &MessageVars) -> Result<Rendered, TemplateError> {
+        let one = |part: &'static str, name: &str| -> Result<String, TemplateError> {
+            let err = |e: minijinja::Error| TemplateError { part, message: located(&e) };
+            self.env.get_template(name).map_err(err)?.render(vars).map_err(err)
+        };
+        let body_name = if self.body_is_html { BODY_HTML } else { BODY_TEXT };
+        Ok(Rendered {
+            subject: self.subject.then(|| one("subject", SUBJECT)).transpose()?,
+            body: one("body", body_name)?,
+            body_text: self.body_text.then(|| one("bodyText", TEXT_PART)).transpose()?,
+        })
+    }
 }
 
 /// A template error as the merchant can act on it: the line it is on and what is wrong, without
@@ -128,13 +169,9 @@ fn located(e: &minijinja::Error) -> String {
     }
 }
 
-/// Renders every part; HTML bodies escape variables, text parts and subjects do not.
+/// Compiles and renders once; HTML bodies escape variables, text parts and subjects do not.
 pub fn render(src: &TemplateSource, vars: &MessageVars, body_is_html: bool) -> Result<Rendered, TemplateError> {
-    Ok(Rendered {
-        subject: src.subject.as_deref().map(|s| render_one("subject", s, vars, false)).transpose()?,
-        body: render_one("body", &src.body, vars, body_is_html)?,
-        body_text: src.body_text.as_deref().map(|s| render_one("bodyText", s, vars, false)).transpose()?,
-    })
+    compile(src, body_is_html)?.render(vars)
 }
 
 /// Save-time check: renders with sample data (and with optional variables absent) and insists
@@ -142,7 +179,8 @@ pub fn render(src: &TemplateSource, vars: &MessageVars, body_is_html: bool) -> R
 pub fn validate(src: &TemplateSource, body_is_html: bool) -> Result<(), TemplateError> {
     // A link without characters HTML escaping would change, so its presence is plain to see.
     const LINK: &str = "CAPTURELINK";
-    let r = render(src, &MessageVars { capture_link: LINK.into(), ..MessageVars::sample() }, body_is_html)?;
+    let compiled = compile(src, body_is_html)?;
+    let r = compiled.render(&MessageVars { capture_link: LINK.into(), ..MessageVars::sample() })?;
     let bare = MessageVars {
         product_image: None,
         product_image_url: None,
@@ -152,7 +190,7 @@ pub fn validate(src: &TemplateSource, body_is_html: bool) -> Result<(), Template
         unsubscribe_link: None,
         ..MessageVars::sample()
     };
-    render(src, &bare, body_is_html)?;
+    compiled.render(&bare)?;
     if !r.body.contains(LINK) {
         return Err(TemplateError { part: "body", message: "must contain {{ capture_link }}".into() });
     }
@@ -456,6 +494,27 @@ mod tests {
         let huge =
             TemplateSource { body: format!("{{{{ capture_link }}}}{}", "x".repeat(MAX_SOURCE_BYTES)), ..email() };
         assert_eq!(validate(&huge, true).unwrap_err().message, "at most 64 KB");
+    }
+
+    #[test]
+    fn one_compiled_template_renders_each_customers_message_and_limits_each_alike() {
+        let compiled = compile(&email(), true).unwrap();
+        let ada = compiled.render(&MessageVars::sample()).unwrap();
+        let grace =
+            compiled.render(&MessageVars { customer_first_name: "Grace <i>".into(), ..MessageVars::sample() }).unwrap();
+        assert_eq!(ada, render(&email(), &MessageVars::sample(), true).unwrap(), "the same as compiling each time");
+        assert!(grace.subject.as_deref().unwrap().starts_with("Grace <i>,"), "{:?}", grace.subject);
+        assert!(grace.body.contains("Grace &lt;i&gt;") && !ada.body.contains("Grace"), "{}", grace.body);
+        // Fuel is counted per render: 6 000 loop steps each, so a budget shared across renders
+        // would run out within a few messages; the hundredth gets as much as the first.
+        let heavy = TemplateSource {
+            body: "{% for a in range(60) %}{% for b in range(100) %}x{% endfor %}{% endfor %}{{ capture_link }}".into(),
+            ..email()
+        };
+        let compiled = compile(&heavy, true).unwrap();
+        for _ in 0..100 {
+            assert!(compiled.render(&MessageVars::sample()).is_ok());
+        }
     }
 
     #[test]

@@ -100,12 +100,14 @@ pub(super) async fn compose(
             _ => (templates::builtin_one(shipped, channel, kind), shipped, templates::DEFAULT_NAME.to_owned()),
         };
         let vars = MessageVars { expiry_date: i18n::long_date(r.expires_at.date_naive(), language), ..vars.clone() };
+        let compiled =
+            lookups.compiled(src, channel == TemplateChannel::Email).map_err(|e| SendError::Permanent(e.to_string()));
         let message = match channel {
-            TemplateChannel::Email => email(state, r, &vars, ctx, &src, &key).map(Message::Email),
+            TemplateChannel::Email => compiled.and_then(|t| email(state, r, &vars, ctx, &t, &key)).map(Message::Email),
             TemplateChannel::Sms => {
                 let short = short_link(state, r).await?;
                 let vars = MessageVars { capture_link: short, rating_links: Vec::new(), ..vars };
-                sms(state, r, &vars, &src, &key).map(Message::Sms)
+                compiled.and_then(|t| sms(state, r, &vars, &t, &key)).map(Message::Sms)
             }
         };
         composed.push(Composed { channel, key: key.clone(), message, template, language });
@@ -224,11 +226,11 @@ fn email(
     r: &requests::Model,
     vars: &MessageVars,
     ctx: &Context<'_>,
-    src: &TemplateSource,
+    template: &templates::Compiled,
     key: &str,
 ) -> Result<OutgoingEmail, SendError> {
     let to = r.customer_email.clone().ok_or_else(|| SendError::Permanent("no email address".into()))?;
-    let rendered = templates::render(src, vars, true).map_err(|e| SendError::Permanent(e.to_string()))?;
+    let rendered = template.render(vars).map_err(|e| SendError::Permanent(e.to_string()))?;
     let from_addr = &state.config().email.from;
     let pixel = state.url(&format!("/o/{}/{}.gif", r.id, state.links().sign("open", r.id)));
     Ok(OutgoingEmail {
@@ -248,11 +250,11 @@ fn sms(
     state: &AppState,
     r: &requests::Model,
     vars: &MessageVars,
-    src: &TemplateSource,
+    template: &templates::Compiled,
     key: &str,
 ) -> Result<OutgoingSms, SendError> {
     let to = r.customer_phone.clone().ok_or_else(|| SendError::Permanent("no phone number".into()))?;
-    let rendered = templates::render(src, vars, false).map_err(|e| SendError::Permanent(e.to_string()))?;
+    let rendered = template.render(vars).map_err(|e| SendError::Permanent(e.to_string()))?;
     Ok(OutgoingSms {
         to,
         body: rendered.body,

@@ -5,6 +5,7 @@
 
 use crate::domain::send_window::SendWindow;
 use crate::domain::settings::ShopSettings;
+use crate::domain::templates::{self, TemplateError, TemplateSource};
 use crate::state::AppState;
 use crate::store;
 use chrono::{DateTime, Duration, Utc};
@@ -14,6 +15,7 @@ use entity::{
 };
 use sea_orm::{ConnectionTrait, DbErr};
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Everything a message needs besides the request: its shop and campaign, as read this round.
 pub(super) struct Context<'a> {
@@ -103,6 +105,8 @@ type TemplateQuestion = (ShopId, TemplateChannel, TemplateKind, Option<TemplateI
 #[derive(Default)]
 pub(super) struct Lookups {
     templates: HashMap<TemplateQuestion, Option<message_templates::Model>>,
+    /// Templates compiled this round, by source and escaping.
+    compiled: HashMap<(TemplateSource, bool), Result<Arc<templates::Compiled>, TemplateError>>,
     images: HashMap<(ShopId, i64), Option<String>>,
     /// Pictures found this round, to be remembered by the requests that carry them.
     images_found: HashMap<(ShopId, String), Vec<RequestId>>,
@@ -125,6 +129,19 @@ impl Lookups {
         let answer = store::templates::pick(db, r.shop_id, channel, kind, preferred, locales).await?;
         self.templates.insert(question, answer.clone());
         Ok(answer)
+    }
+
+    /// The template compiled: once per round for each distinct source, since a round renders
+    /// the same few templates for all its customers.
+    pub fn compiled(
+        &mut self,
+        src: TemplateSource,
+        body_is_html: bool,
+    ) -> Result<Arc<templates::Compiled>, TemplateError> {
+        self.compiled
+            .entry((src, body_is_html))
+            .or_insert_with_key(|(src, html)| templates::compile(src, *html).map(Arc::new))
+            .clone()
     }
 
     /// The product's picture for the message: the one the request remembers, else Shopify's
