@@ -139,10 +139,15 @@ async function buildApp(app, script) {
   const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
   const size = (bytes) => `${kb(bytes.length)}, ${kb(gzipSync(bytes, { level: 9 }).length)} gzip`;
   say(`${app.dist}: ${dir}${name}_bg.wasm ${size(optimised)}`);
+  // Each screen's chunk by name; the many small chunks of shared code as one line.
+  const shared = [];
   for (const c of chunks.filter((c) => c.endsWith('.wasm'))) {
     const file = c.split('/').pop();
-    say(`${app.dist}: ${dir}${file} ${size(await readFile(join(dist, dir, file)))} (loaded when needed)`);
+    const bytes = await readFile(join(dist, dir, file));
+    if (file.startsWith('chunk_')) shared.push(bytes);
+    else say(`${app.dist}: ${dir}${file} ${size(bytes)} (loaded when needed)`);
   }
+  if (shared.length) say(`${app.dist}: ${shared.length} chunks of shared code, ${size(Buffer.concat(shared))} together`);
 }
 
 const script = await readFile(fileURLToPath(import.meta.url));
