@@ -142,7 +142,7 @@ pub fn compile(src: &TemplateSource, body_is_html: bool) -> Result<Compiled, Tem
 
 impl Compiled {
     /// Renders every part; HTML bodies escape variables, text parts and subjects do not.
-    pub fn render(&self, vars: &MessageVars) -> Result<Rendered, TemplateError> {
+    pub fn render(&self, vars: &impl Serialize) -> Result<Rendered, TemplateError> {
         let one = |part: &'static str, name: &str| -> Result<String, TemplateError> {
             let err = |e: minijinja::Error| TemplateError { part, message: located(&e) };
             self.env.get_template(name).map_err(err)?.render(vars).map_err(err)
@@ -274,19 +274,12 @@ pub struct RewardVars {
 /// The thank-you email with a reward's code, rendered (subject, HTML, text).
 pub fn reward_email(locale: &str, vars: &RewardVars) -> Result<Rendered, TemplateError> {
     let c = crate::domain::i18n::message_copy(locale);
-    let render = |part: &'static str, src: &str, html: bool| -> Result<String, TemplateError> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        let name = if html { "t.html" } else { "t.txt" };
-        let err = |e: minijinja::Error| TemplateError { part, message: located(&e) };
-        env.add_template(name, src).map_err(err)?;
-        env.get_template(name).map_err(err)?.render(vars).map_err(err)
+    let src = TemplateSource {
+        subject: Some(c.reward_subject.to_owned()),
+        body: layout::reward_html(c),
+        body_text: Some(layout::reward_text(c)),
     };
-    Ok(Rendered {
-        subject: Some(render("subject", c.reward_subject, false)?),
-        body: render("body", &layout::reward_html(c), true)?,
-        body_text: Some(render("bodyText", &layout::reward_text(c), false)?),
-    })
+    compile(&src, true)?.render(vars)
 }
 
 /// The built-in emails' layout: one column at most 600 px wide, tables and inline styles only
