@@ -55,6 +55,25 @@ fuzz() {
   fi
 }
 
+# Clippy inside the host builds. `cargo clippy` is a check build with clippy-driver as the
+# compiler of the workspace's own crates; the same driver in an ordinary build lints those
+# crates and compiles them too. So the test build is also the lint (CI builds the dependencies
+# once, not once for clippy's check and again for the tests), and the dev server's build shares
+# it. CLIPPY_ARGS carries lint levels in cargo clippy's own encoding: `.ci/run` denies warnings,
+# elsewhere they are shown. Not for release builds: the driver turns MIR optimisations off.
+lint_while_building() {
+  local driver
+  driver="$(command -v clippy-driver || true)"
+  if [ -n "$driver" ]; then
+    export RUSTC_WORKSPACE_WRAPPER="$driver"
+  fi
+}
+
+# `.ci/run`'s lint level for lint_while_building: every warning fails the build.
+deny_warnings() {
+  export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+}
+
 ensure_ui_tools() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     say "rustup target add wasm32-unknown-unknown"
