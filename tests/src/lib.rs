@@ -69,7 +69,7 @@ impl TestApp {
     }
 
     async fn start(mode: Mode, tweak: impl FnOnce(&mut Config)) -> Self {
-        let db = TestDb::create().await;
+        let db = TestDb::migrated().await;
         let data_dir = tempfile::tempdir().expect("temp dir");
         let shopify = match mode {
             // Nothing listens on the discard port: a shop's Admin API is "down" unless a test
