@@ -59,8 +59,9 @@ fuzz() {
 # compiler of the workspace's own crates; the same driver in an ordinary build lints those
 # crates and compiles them too. So the test build is also the lint (CI builds the dependencies
 # once, not once for clippy's check and again for the tests), and the dev server's build shares
-# it. CLIPPY_ARGS carries lint levels in cargo clippy's own encoding: `.ci/run` denies warnings,
-# elsewhere they are shown. Not for release builds: the driver turns MIR optimisations off.
+# it; the WASM apps' release build too (build_uis). CLIPPY_ARGS carries lint levels in cargo
+# clippy's own encoding: `.ci/run` denies warnings, elsewhere they are shown. Not for the
+# server's release build (benchmarks, images): the driver turns MIR optimisations off.
 lint_while_building() {
   local driver
   driver="$(command -v clippy-driver || true)"
@@ -169,7 +170,10 @@ build_graphiql() {
 build_uis() {
   cd "$ROOT"
   ensure_polaris_tokens
-  node "$ROOT/.ci/build-ui.mjs"
+  # Linted as they compile (lint_while_building), for the target they are built for. Measured,
+  # the driver moves the apps' size by under 0.1 % (admin 217.3 against 217.1 KB gzip), and a
+  # separate `cargo clippy` would compile their dependencies a second time (3 min cold).
+  (lint_while_building && node "$ROOT/.ci/build-ui.mjs")
   build_graphiql
 }
 

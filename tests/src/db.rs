@@ -3,8 +3,8 @@
 //! fails: `Drop` cleans up on its own thread).
 //!
 //! On Postgres a test app's database is a copy of a migrated template ([`TestDb::migrated`]):
-//! running the migrations took about 1.3 s of each test's 1.9 s, and the suite runs 200 such
-//! tests. The template is named after a hash of the migrations' sources, so an edited
+//! migrating a new database took about 0.3 s of each test app's start, and the suite starts
+//! 200 of them. The template is named after a hash of the migrations' sources, so an edited
 //! migration gets a template of its own, built by the first test that needs it.
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
