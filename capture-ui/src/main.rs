@@ -90,6 +90,14 @@ fn megabytes(bytes: f64) -> String {
 
 /// The content type of a picked file: the browser's, or guessed from the name (some phones
 /// leave it empty for `.mov`).
+/// A picture that failed to load (the shop's logo or the product's, both served from elsewhere)
+/// is hidden rather than shown as the browser's broken-image icon.
+fn hide_broken_image(ev: leptos::ev::ErrorEvent) {
+    if let Some(img) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) {
+        img.set_hidden(true);
+    }
+}
+
 fn content_type_of(file: &web_sys::File, accepted: &[String]) -> Result<String, String> {
     let given = file.type_().to_ascii_lowercase();
     let name = file.name().to_ascii_lowercase();
@@ -379,11 +387,11 @@ fn App() -> impl IntoView {
         info.get().map(|i| {
             view! {
                 <header>
-                    {i.logo_url.clone().map(|src| view! { <img class="logo" src=src alt=""/> })}
+                    {i.logo_url.clone().map(|src| view! { <img class="logo" src=src alt="" on:error=hide_broken_image/> })}
                     <strong>{i.shop_name.clone()}</strong>
                 </header>
                 <div class="product">
-                    {i.product_image_url.clone().map(|src| view! { <img src=src alt=""/> })}
+                    {i.product_image_url.clone().map(|src| view! { <img src=src alt="" on:error=hide_broken_image/> })}
                     <h1>{tf("heading", &[("product", &i.product_title)])}</h1>
                 </div>
             }

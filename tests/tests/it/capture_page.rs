@@ -181,3 +181,37 @@ async fn markup_in_a_product_title_or_a_customers_name_shows_as_text_on_the_capt
     b.close().await;
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_logo_or_product_picture_that_fails_to_load_is_hidden_not_shown_broken() {
+    let app = TestApp::spawn().await;
+    // Nothing listens on the discard port: both pictures fail to load.
+    let shop = server::store::shops::get(app.db(), app.shop_id()).await.unwrap().unwrap();
+    let mut s = server::domain::settings::ShopSettings::from_json(&shop.settings);
+    s.logo_url = Some("http://127.0.0.1:9/logo.png".into());
+    server::store::shops::set_settings(app.db(), app.shop_id(), s.to_json()).await.unwrap();
+    let (request, token) = sent(&app).await;
+    server::store::requests::set_product_image_url(
+        app.db(),
+        app.shop_id(),
+        &[request.id],
+        "http://127.0.0.1:9/chair.jpg",
+    )
+    .await
+    .unwrap();
+    let b = Browser::launch(&[PHONE]).await;
+    b.client.goto(&app.url(&format!("/t/{token}"))).await.unwrap();
+    b.text_of("h1", LONG).await;
+    wait_for("both broken pictures to be hidden", LONG, || async {
+        let hidden = b
+            .js("return [...document.querySelectorAll('header img, .product img')].filter(i => i.hidden).length")
+            .await;
+        (hidden == 2).then_some(())
+    })
+    .await;
+    b.screenshot("capture-broken-pictures").await;
+    // The shop's name and the heading still say whose page it is.
+    assert!(!b.text_of("header", LONG).await.is_empty());
+    b.close().await;
+    app.finish().await;
+}
