@@ -58,8 +58,8 @@ fuzz() {
 # Clippy inside the host builds. `cargo clippy` is a check build with clippy-driver as the
 # compiler of the workspace's own crates; the same driver in an ordinary build lints those
 # crates and compiles them too. So the test build is also the lint (CI builds the dependencies
-# once, not once for clippy's check and again for the tests), and the dev server's build shares
-# it; the WASM apps' release build too (build_uis). CLIPPY_ARGS carries lint levels in cargo
+# once, not once for clippy's check and again for the tests); the WASM apps' release build too
+# (build_uis). CLIPPY_ARGS carries lint levels in cargo
 # clippy's own encoding: `.ci/run` denies warnings, elsewhere they are shown. Not for the
 # server's release build (benchmarks, images): the driver turns MIR optimisations off.
 lint_while_building() {

@@ -88,8 +88,6 @@ fn megabytes(bytes: f64) -> String {
     format!("{:.0} MB", bytes / (1024.0 * 1024.0))
 }
 
-/// The content type of a picked file: the browser's, or guessed from the name (some phones
-/// leave it empty for `.mov`).
 /// A picture that failed to load (the shop's logo or the product's, both served from elsewhere)
 /// is hidden rather than shown as the browser's broken-image icon.
 fn hide_broken_image(ev: leptos::ev::ErrorEvent) {
@@ -98,6 +96,8 @@ fn hide_broken_image(ev: leptos::ev::ErrorEvent) {
     }
 }
 
+/// The content type of a picked file: the browser's, or guessed from the name (some phones
+/// leave it empty for `.mov`).
 fn content_type_of(file: &web_sys::File, accepted: &[String]) -> Result<String, String> {
     let given = file.type_().to_ascii_lowercase();
     let name = file.name().to_ascii_lowercase();
