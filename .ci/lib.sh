@@ -37,40 +37,32 @@ wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock"
 }
 
-# cargo-fuzz (libFuzzer) for `.ci/fuzz`.
-ensure_fuzz_tools() {
-  if ! command -v cargo-fuzz >/dev/null; then
-    say "cargo install cargo-fuzz"
-    cargo install cargo-fuzz --locked
-  fi
+# The fuzz targets (fuzz/Cargo.toml), in the order .ci/fuzz runs them.
+FUZZ_TARGETS=(webhook_payloads provider_callbacks app_proxy_query csv_import template_render)
+
+# The test build and the fuzz targets' build in one cargo invocation: the fuzz targets share
+# every dependency with the tests (compiled once), and only the server library is compiled a
+# second time, instrumented for libFuzzer (.ci/rustc-wrapper, fuzz/server/Cargo.toml). Cargo
+# resolves dependency features per invocation over the packages and targets it builds; `fuzz` is
+# a default member and `--tests` is what `cargo nextest run` builds, so a later `cargo nextest
+# run` finds all of it up to date. Needs use_rustc_wrapper (the instrumentation is the wrapper's).
+build_tests_and_fuzz_targets() {
+  cargo build --quiet --locked --tests "${FUZZ_TARGETS[@]/#/--bin=}" "$@"
 }
 
-# cargo fuzz builds with flags only a nightly compiler takes: nightly when rustup has it, else
-# the stable compiler with those flags unlocked (RUSTC_BOOTSTRAP), which builds the same code.
-fuzz() {
-  if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    cargo +nightly fuzz "$@"
-  else
-    RUSTC_BOOTSTRAP=1 cargo fuzz "$@"
-  fi
-}
-
-# Clippy inside the host builds. `cargo clippy` is a check build with clippy-driver as the
-# compiler of the workspace's own crates; the same driver in an ordinary build lints those
-# crates and compiles them too. So the test build is also the lint (CI builds the dependencies
-# once, not once for clippy's check and again for the tests); the WASM apps' release build too
-# (build_uis). CLIPPY_ARGS carries lint levels in cargo
-# clippy's own encoding: `.ci/run` denies warnings, elsewhere they are shown. Not for the
+# The compiler wrapper of the workspace's own crates, .ci/rustc-wrapper: clippy lints while
+# compiling when clippy-driver is installed, and the fuzz targets are instrumented. `cargo
+# clippy` is a check build with clippy-driver as the compiler of the workspace's own crates; the
+# same driver in an ordinary build lints those crates and compiles them too. So the test build
+# is also the lint (CI builds the dependencies once, not once for clippy's check and again for
+# the tests); the WASM apps' release build too (build_uis). CLIPPY_ARGS carries lint levels in
+# cargo clippy's own encoding: `.ci/run` denies warnings, elsewhere they are shown. Not for the
 # server's release build (benchmarks, images): the driver turns MIR optimisations off.
-lint_while_building() {
-  local driver
-  driver="$(command -v clippy-driver || true)"
-  if [ -n "$driver" ]; then
-    export RUSTC_WORKSPACE_WRAPPER="$driver"
-  fi
+use_rustc_wrapper() {
+  export RUSTC_WORKSPACE_WRAPPER="$ROOT/.ci/rustc-wrapper"
 }
 
-# `.ci/run`'s lint level for lint_while_building: every warning fails the build.
+# `.ci/run`'s lint level for use_rustc_wrapper: every warning fails the build.
 deny_warnings() {
   export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 }
@@ -170,10 +162,10 @@ build_graphiql() {
 build_uis() {
   cd "$ROOT"
   ensure_polaris_tokens
-  # Linted as they compile (lint_while_building), for the target they are built for. Measured,
+  # Linted as they compile (use_rustc_wrapper), for the target they are built for. Measured,
   # the driver moves the apps' size by under 0.1 % (admin 217.3 against 217.1 KB gzip), and a
   # separate `cargo clippy` would compile their dependencies a second time (3 min cold).
-  (lint_while_building && node "$ROOT/.ci/build-ui.mjs")
+  (use_rustc_wrapper && node "$ROOT/.ci/build-ui.mjs")
   build_graphiql
 }
 

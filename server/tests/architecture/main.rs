@@ -262,3 +262,27 @@ fn architecture_checker_flags_an_unscoped_store_function() {
     .unwrap();
     assert_eq!(checker::unscoped_store_functions(&file, &[]), vec!["leak".to_owned()]);
 }
+
+/// The fuzz targets' copy of the server library (`fuzz/server/Cargo.toml`) compiles
+/// `server/src` with its own manifest: a dependency added to the server and not to the copy
+/// would break only the fuzz build, and one declared differently would resolve differently and
+/// compile its dependents twice. Its `[dependencies]` must be the server's, entry for entry.
+#[test]
+fn the_fuzz_builds_copy_of_the_server_declares_the_servers_dependencies() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the server is one folder below the root");
+    let dependencies = |manifest: &str| -> toml::Table {
+        let text = std::fs::read_to_string(root.join(manifest)).unwrap_or_else(|e| panic!("{manifest}: {e}"));
+        let mut table: toml::Table = text.parse().unwrap_or_else(|e| panic!("{manifest}: {e}"));
+        match table.remove("dependencies") {
+            Some(toml::Value::Table(deps)) => deps,
+            other => panic!("{manifest} has no [dependencies] table: {other:?}"),
+        }
+    };
+    let server = dependencies("server/Cargo.toml");
+    let copy = dependencies("fuzz/server/Cargo.toml");
+    let names = |t: &toml::Table| t.keys().cloned().collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(names(&copy), names(&server), "fuzz/server/Cargo.toml must list the server's dependencies");
+    for (name, spec) in &server {
+        assert_eq!(&copy[name], spec, "`{name}` is declared differently in fuzz/server/Cargo.toml");
+    }
+}
