@@ -41,6 +41,7 @@ impl TestDb {
     async fn new(migrated: bool) -> Self {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
+                let admin_url = without_tls_on_loopback(&admin_url);
                 let name = format!("reelproof_test_{}", Uuid::new_v4().simple());
                 let admin = Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
                 let template = if migrated { Some(migrated_template(&admin, &admin_url).await) } else { None };
@@ -67,6 +68,24 @@ impl TestDb {
             pg.drop_database().await;
         }
     }
+}
+
+/// The test database's URL without TLS when the server is on this machine and the URL does not
+/// choose (`sslmode`). TLS over loopback protects nothing, and its handshake is what made a
+/// Postgres test app slow to start: about 85 ms a connection in the debug build, against 5 ms
+/// without (measured; PostgreSQL offers TLS by default, and sqlx's default `prefer` takes it),
+/// and an app opens five — 1.1 s of the 1.4 s a trivial test took.
+fn without_tls_on_loopback(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else { return url.to_owned() };
+    // A `postgres:` URL's host is opaque to the url crate (not a special scheme): an IPv4
+    // address comes back as text.
+    let host = parsed.host_str().unwrap_or("").trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if !loopback || parsed.query_pairs().any(|(k, _)| k == "sslmode") {
+        return url.to_owned();
+    }
+    parsed.query_pairs_mut().append_pair("sslmode", "disable");
+    parsed.to_string()
 }
 
 /// Creates `name` (a copy of `template` when given), its commits not waiting for the disk: a
