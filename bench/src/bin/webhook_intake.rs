@@ -157,6 +157,8 @@ async fn plain_insert(
 ) -> anyhow::Result<()> {
     let now = Utc::now();
     let txn = db.begin().await?;
+    // As the server's intake does before its inserts, so both plan their writes the same way.
+    server::store::reuse_plans(&txn).await?;
     entity::webhook_deliveries::Entity::insert(entity::webhook_deliveries::ActiveModel {
         id: Set(entity::new_id()),
         shop_id: Set(Some(shop_id)),

@@ -307,6 +307,7 @@ pub async fn record_sent_all_shops<C: TransactionTrait + ConnectionTrait>(
     );
     let txn = db.begin().await?;
     let written = returned_ids(&txn, sql, values).await?;
+    super::reuse_plans(&txn).await?;
     let mut events = Vec::with_capacity(sent.len());
     let mut recorded = Vec::with_capacity(written.len());
     for s in sent.into_iter().filter(|s| written.contains(&s.id)) {
@@ -395,13 +396,19 @@ pub async fn insert_planned(
         })
         .collect();
     use requests::Column as C;
+    // Intake reads before this and, with several campaigns, after it: only the inserts and
+    // their foreign-key checks may reuse generic plans.
+    super::reuse_plans(db).await?;
     let inserted = requests::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([C::ShopId, C::CampaignId, C::ShopifyOrderId, C::ProductId, C::VariantId])
         .exec_with_returning_keys(db)
         .await?;
     let ids = match inserted {
         sea_orm::TryInsertResult::Inserted(ids) => ids,
-        sea_orm::TryInsertResult::Conflicted | sea_orm::TryInsertResult::Empty => return Ok(0),
+        sea_orm::TryInsertResult::Conflicted | sea_orm::TryInsertResult::Empty => {
+            super::plan_for_values(db).await?;
+            return Ok(0);
+        }
     };
     let events = ids.iter().filter_map(|id| {
         let at = scheduled_for.get(id)?;
@@ -414,6 +421,7 @@ pub async fn insert_planned(
         ))
     });
     request_events::append_owned(db, events.map(|(id, e)| (shop_id, id, e)).collect()).await?;
+    super::plan_for_values(db).await?;
     Ok(u32::try_from(ids.len()).unwrap_or(u32::MAX))
 }
 
@@ -613,12 +621,6 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
         ))
         .all(&txn)
         .await?;
-    let event = request_state::transition(RequestStatus::Scheduled, RequestStatus::Queued)
-        .expect("scheduled -> queued is in the table");
-    if !fresh.is_empty() {
-        let queued = fresh.iter().map(|r| (r.shop_id, r.id, request_events::NewEvent::new(event, now))).collect();
-        request_events::append_owned(&txn, queued).await?;
-    }
     let room = limit.saturating_sub(fresh.len() as u64);
     let mut retries = Vec::new();
     if room > 0 {
@@ -632,6 +634,14 @@ pub async fn claim_due_all_shops<C: TransactionTrait + ConnectionTrait>(
             ))
             .all(&txn)
             .await?;
+    }
+    let event = request_state::transition(RequestStatus::Scheduled, RequestStatus::Queued)
+        .expect("scheduled -> queued is in the table");
+    if !fresh.is_empty() {
+        // The claims above are planned for their values; the events' key checks need not be.
+        super::reuse_plans(&txn).await?;
+        let queued = fresh.iter().map(|r| (r.shop_id, r.id, request_events::NewEvent::new(event, now))).collect();
+        request_events::append_owned(&txn, queued).await?;
     }
     txn.commit().await?;
     Ok(fresh.into_iter().chain(retries).collect())

@@ -105,6 +105,9 @@ const UNSCOPED_ALLOWED: &[&str] = &[
     "insert_if_absent",
     // Runs no query: wraps a unit of work and lists the shops whose storefront it changed.
     "tracked",
+    // Runs no query on a table: sets how the rest of the caller's transaction is planned.
+    "reuse_plans",
+    "plan_for_values",
 ];
 
 fn server_src() -> PathBuf {
