@@ -29,6 +29,57 @@ impl ScratchDb {
     }
 }
 
+/// CPU time (user and system) spent so far by this process and by the local PostgreSQL's
+/// processes. A phase's cost is the difference of two readings: what the work cost the
+/// machine, which the load of the machine's other tenants moves far less than it moves a rate.
+/// A Postgres process that ends between the readings takes its share with it, so read the
+/// second one before the phase's connections close.
+#[derive(Clone, Copy)]
+pub struct CpuClock {
+    pub ours: Duration,
+    pub postgres: Duration,
+}
+
+impl CpuClock {
+    pub fn read() -> Self {
+        // SAFETY: `getrusage` fills the zeroed struct it is given and reads nothing else.
+        let ours = unsafe {
+            let mut usage: libc::rusage = std::mem::zeroed();
+            libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+            let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+            Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+        };
+        Self { ours, postgres: postgres_cpu() }
+    }
+
+    /// The CPU spent since `earlier`, per unit of work (`n` units), in microseconds: ours and
+    /// Postgres's.
+    pub fn per_unit_since(&self, earlier: &CpuClock, n: usize) -> (f64, f64) {
+        let per = |a: Duration, b: Duration| a.saturating_sub(b).as_secs_f64() * 1e6 / n.max(1) as f64;
+        (per(self.ours, earlier.ours), per(self.postgres, earlier.postgres))
+    }
+}
+
+/// The summed `utime + stime` of every process named `postgres` (`/proc/<pid>/stat`).
+fn postgres_cpu() -> Duration {
+    // SAFETY: `sysconf` only reads a constant of the system.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    let mut total = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // `pid (comm) state ppid …`: the name can hold spaces, so split after its `)`.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else { continue };
+        if &stat[open + 1..close] != "postgres" {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        // After the name: state is field 0, utime field 11, stime field 12.
+        let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        total += field(11) + field(12);
+    }
+    Duration::from_micros(total * 1_000_000 / ticks)
+}
+
 /// p50/p99/max of a set of latencies.
 pub struct Latencies(Vec<Duration>);
 

@@ -71,6 +71,43 @@ async fn no_statement_can_hold_a_postgres_connection_for_long() {
 }
 
 #[tokio::test]
+async fn a_write_transaction_reuses_plans_for_its_inserts_only_and_the_connection_keeps_its_setting() {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let app = TestApp::spawn().await;
+    let db = app.db();
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        // SQLite has no plan cache to set; the calls change nothing and must not fail.
+        let txn = db.begin().await.unwrap();
+        server::store::reuse_plans(&txn).await.unwrap();
+        server::store::plan_for_values(&txn).await.unwrap();
+        txn.commit().await.unwrap();
+        app.finish().await;
+        return;
+    }
+    async fn mode(db: &impl ConnectionTrait) -> String {
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), "SHOW plan_cache_mode"))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index::<String>(0).unwrap()
+    }
+    let txn = db.begin().await.unwrap();
+    assert_eq!(mode(&txn).await, "force_custom_plan", "reads are planned for their values");
+    server::store::reuse_plans(&txn).await.unwrap();
+    assert_eq!(mode(&txn).await, "auto", "inserts and their foreign-key checks may reuse plans");
+    server::store::plan_for_values(&txn).await.unwrap();
+    assert_eq!(mode(&txn).await, "force_custom_plan", "reads after the inserts are planned for their values again");
+    server::store::reuse_plans(&txn).await.unwrap();
+    txn.commit().await.unwrap();
+    // The pooled connection that ran it is back to its own setting: try every one.
+    for _ in 0..6 {
+        assert_eq!(mode(db).await, "force_custom_plan");
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn admin_work_holds_at_most_half_the_pool_so_webhooks_are_never_starved() {
     use std::time::Duration;
     let app = TestApp::spawn().await;
