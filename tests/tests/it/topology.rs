@@ -130,6 +130,13 @@ async fn two_web_processes_and_a_worker_share_the_work_and_a_stopped_worker_drai
     let request_id: entity::RequestId =
         request_id_of(&first[0]).expect("a request id in the email").parse().expect("a request id");
     let token = app.state().links().capture_token(request_id).expose().to_owned();
+    // The sink has the email before the worker records its group of sends: the customer's
+    // click comes after that here, as from a real inbox.
+    wait_for("the first email's request to be recorded as sent", Duration::from_secs(30), || async {
+        let r = requests::Entity::find_by_id(request_id).one(app.db()).await.ok()??;
+        (r.status == entity::RequestStatus::Sent).then_some(())
+    })
+    .await;
 
     // The customer records on replica A; the video goes straight to the bucket.
     let dir = tempfile::tempdir().unwrap();
