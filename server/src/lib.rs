@@ -133,7 +133,12 @@ impl Application {
         if state.config().database_url.starts_with("postgres") {
             let (url, db) = (state.config().database_url.clone(), state.db().clone());
             state.live().connect_postgres(&url, db).await?;
-            state.storefront_cache().connect_postgres(&url, store::storefront_changes::CHANNEL).await?;
+            let channels = providers::storefront_cache::Channels {
+                changes: store::storefront_changes::CHANNEL,
+                acks: store::storefront_changes::ACK_CHANNEL,
+                listener_name: store::storefront_changes::LISTENER_NAME,
+            };
+            state.storefront_cache().connect_postgres(&url, channels).await?;
         }
         Ok(Self { listener, state })
     }

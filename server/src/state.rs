@@ -163,9 +163,9 @@ impl JobContext for AppState {
         AppState::now(self)
     }
 
-    fn storefront_changed(&self, shops: &[entity::ShopId]) {
-        for shop in shops {
-            self.0.storefront_cache.forget(*shop);
+    fn storefront_changed(&self, changes: &[crate::domain::storefront_notice::Change]) {
+        for change in changes {
+            self.0.storefront_cache.forget(change.shop);
         }
     }
 }

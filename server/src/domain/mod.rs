@@ -32,6 +32,7 @@ pub mod shop_facts;
 pub mod signed_url;
 pub mod storefront;
 pub mod storefront_copy;
+pub mod storefront_notice;
 pub mod submission_state;
 pub mod templates;
 pub mod testimonial_csv;

@@ -31,8 +31,10 @@ pub enum JobFailure {
 pub trait JobContext: Clone + Send + Sync + 'static {
     fn db(&self) -> &DatabaseConnection;
     fn now(&self) -> DateTime<Utc>;
-    /// A job ended that changed these shops' storefronts (`store::storefront_changes`).
-    fn storefront_changed(&self, _shops: &[entity::ShopId]) {}
+    /// A job ended that changed these shops' storefronts (`store::storefront_changes`). No one
+    /// waits on a job's end, so it does not wait for the other replicas' acknowledgements as a
+    /// merchant's request does; their notices reach them within milliseconds.
+    fn storefront_changed(&self, _changes: &[crate::domain::storefront_notice::Change]) {}
 }
 
 /// One job kind's handler; `C` is the context handlers run with (the application state).

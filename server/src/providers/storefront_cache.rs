@@ -5,17 +5,21 @@
 //! A shop's version is trusted from memory only on Postgres, while this replica's `LISTEN`
 //! connection on `store::storefront_changes::CHANNEL` is up (every change is announced there at
 //! commit), and for at most [`TRUST`] after it was read (a safety net for a writer that did not
-//! announce). The replica that made a change also forgets the shop when the change's unit of
-//! work ends (`services::storefront::tracking`), before the merchant sees the answer. Without
-//! the connection — SQLite, or while it is down — the version is read from the database on
-//! every request; answers are still cached.
+//! announce). On each notice the replica forgets the shop, then acknowledges the change on the
+//! acknowledgements' channel; the replica that made a change forgets the shop when the change's
+//! unit of work ends and waits for every listening replica's acknowledgement
+//! ([`StorefrontCache::wait_for_acks`], `services::storefront::tracking`) before the merchant
+//! sees the answer. Without the connection — SQLite, or while it is down — the version is read
+//! from the database on every request; answers are still cached.
 //!
 //! Architecture invariant: an entry read from the database goes into the map only if nothing
 //! was forgotten while it was being read ([`StorefrontCache::epoch`]); otherwise a notice that
 //! arrived between the read and the insert would be lost.
 
+use crate::domain::storefront_notice::{self, Change};
 use entity::ShopId;
 use lru::LruCache;
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,6 +28,10 @@ use std::time::{Duration, Instant};
 
 /// How long a shop's version read from the database is trusted while notices arrive.
 pub const TRUST: Duration = Duration::from_secs(5);
+/// Acknowledgements kept for a writer that has not started waiting yet; older ones are pruned
+/// once there are many.
+const ACKS_KEPT: Duration = Duration::from_secs(60);
+const ACKS_PRUNED_ABOVE: usize = 4096;
 /// Answers kept at most, and their bytes at most; larger answers are not kept.
 const ANSWERS: usize = 4096;
 const ANSWER_BYTES: usize = 64 << 20;
@@ -46,6 +54,17 @@ pub struct Answer {
     pub shops: Vec<(String, i64)>,
 }
 
+/// Where a replica hears storefront changes (`store::storefront_changes` names them).
+#[derive(Debug, Clone, Copy)]
+pub struct Channels {
+    /// The changes' notices, `{shop id}:{version}`.
+    pub changes: &'static str,
+    /// The replicas' acknowledgements (`domain::storefront_notice`).
+    pub acks: &'static str,
+    /// The `application_name` of the `LISTEN` connection, by which writers count replicas.
+    pub listener_name: &'static str,
+}
+
 #[derive(Clone)]
 pub struct StorefrontCache(Arc<Shared>);
 
@@ -56,6 +75,9 @@ struct Shared {
     listening: AtomicBool,
     /// [`TRUST`], unless a test stretched it.
     trust_ms: AtomicU64,
+    /// The newest version each replica (by backend pid) acknowledged for each shop, and when.
+    acks: Mutex<HashMap<(ShopId, i32), (i64, Instant)>>,
+    acked: tokio::sync::Notify,
 }
 
 struct Answers {
@@ -74,6 +96,8 @@ impl Default for StorefrontCache {
             epoch: AtomicU64::new(0),
             listening: AtomicBool::new(false),
             trust_ms: AtomicU64::new(TRUST.as_millis() as u64),
+            acks: Mutex::default(),
+            acked: tokio::sync::Notify::new(),
         }))
     }
 }
@@ -155,44 +179,118 @@ impl StorefrontCache {
         self.0.listening.load(Ordering::Acquire)
     }
 
+    /// A replica's acknowledgement arrived.
+    fn record_ack(&self, payload: &str) {
+        let Some((pid, shop, version)) = storefront_notice::parse_ack(payload) else {
+            tracing::warn!("unreadable storefront acknowledgement");
+            return;
+        };
+        if let Ok(mut acks) = self.0.acks.lock() {
+            if acks.len() > ACKS_PRUNED_ABOVE {
+                acks.retain(|_, (_, at)| at.elapsed() < ACKS_KEPT);
+            }
+            let entry = acks.entry((shop, pid)).or_insert((version, Instant::now()));
+            *entry = (entry.0.max(version), Instant::now());
+        }
+        self.0.acked.notify_waiters();
+    }
+
+    /// The replicas among `pids` that have not acknowledged every one of `changes` yet.
+    fn unacknowledged(&self, changes: &[(ShopId, i64)], pids: &[i32]) -> Vec<i32> {
+        let Ok(acks) = self.0.acks.lock() else { return pids.to_vec() };
+        let done = |pid: i32| changes.iter().all(|(shop, v)| acks.get(&(*shop, pid)).is_some_and(|(seen, _)| seen >= v));
+        pids.iter().copied().filter(|pid| !done(*pid)).collect()
+    }
+
+    /// Waits until every replica in `pids` (their `LISTEN` connections' backends) has applied
+    /// `changes` — each shop at least at its version —, or `within` has passed. Returns the
+    /// replicas that had not: a replica whose connection dropped meanwhile trusts nothing it
+    /// learnt before, so only a live but slow one can still answer from an old version.
+    pub async fn wait_for_acks(&self, changes: &[(ShopId, i64)], pids: &[i32], within: Duration) -> Vec<i32> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            // Registered before the check, so an acknowledgement in between still wakes us.
+            let notified = self.0.acked.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let missing = self.unacknowledged(changes, pids);
+            if missing.is_empty() || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.unacknowledged(changes, pids);
+            }
+        }
+    }
+
     /// On Postgres: `LISTEN` for storefront changes on a connection of its own, forgetting each
-    /// changed shop; while the connection is down nothing is trusted, and everything learnt
-    /// before it went down is forgotten (notices sent meanwhile are lost).
-    pub async fn connect_postgres(&self, url: &str, channel: &'static str) -> Result<(), sea_orm::DbErr> {
+    /// changed shop and acknowledging it; while the connection is down nothing is trusted, and
+    /// everything learnt before it went down is forgotten (notices sent meanwhile are lost).
+    pub async fn connect_postgres(&self, url: &str, channels: Channels) -> Result<(), sea_orm::DbErr> {
         let db_err = |e: sea_orm::sqlx::Error| sea_orm::DbErr::Custom(format!("LISTEN connection: {e}"));
-        let mut listener = sea_orm::sqlx::postgres::PgListener::connect(url).await.map_err(db_err)?;
-        listener.listen(channel).await.map_err(db_err)?;
+        let (mut listener, mut pid) = listen(url, channels).await.map_err(db_err)?;
         let (cache, url) = (self.clone(), url.to_owned());
         cache.forget_all();
         cache.0.listening.store(true, Ordering::Release);
         tokio::spawn(async move {
             loop {
-                match listener.try_recv().await {
-                    Ok(Some(n)) => match n.payload().parse::<uuid::Uuid>() {
-                        Ok(id) => cache.forget(ShopId(id)),
-                        Err(_) => tracing::warn!("unreadable storefront change notice"),
-                    },
-                    Ok(None) | Err(_) => {
-                        cache.0.listening.store(false, Ordering::Release);
-                        cache.forget_all();
-                        tracing::warn!("storefront LISTEN connection lost; reading versions from the database");
-                        listener = loop {
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                            if let Ok(mut l) = sea_orm::sqlx::postgres::PgListener::connect(&url).await
-                                && l.listen(channel).await.is_ok()
-                            {
-                                break l;
-                            }
-                        };
-                        cache.forget_all();
-                        cache.0.listening.store(true, Ordering::Release);
-                        tracing::info!("storefront LISTEN connection back");
+                let lost = cache.follow(&mut listener, pid, channels).await;
+                cache.0.listening.store(false, Ordering::Release);
+                cache.forget_all();
+                tracing::warn!(error = %lost, "storefront LISTEN connection lost; reading versions from the database");
+                (listener, pid) = loop {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    if let Ok(connected) = listen(&url, channels).await {
+                        break connected;
                     }
-                }
+                };
+                cache.forget_all();
+                cache.0.listening.store(true, Ordering::Release);
+                tracing::info!("storefront LISTEN connection back");
             }
         });
         Ok(())
     }
+
+    /// Applies notices and records acknowledgements until the connection fails.
+    async fn follow(&self, listener: &mut PgListener, pid: i32, channels: Channels) -> sea_orm::sqlx::Error {
+        loop {
+            let notice = match listener.try_recv().await {
+                Ok(Some(n)) => n,
+                Ok(None) => return sea_orm::sqlx::Error::PoolClosed,
+                Err(e) => return e,
+            };
+            if notice.channel() == channels.acks {
+                self.record_ack(notice.payload());
+                continue;
+            }
+            let Some(change) = Change::parse(notice.payload()) else {
+                tracing::warn!("unreadable storefront change notice");
+                continue;
+            };
+            self.forget(change.shop);
+            if let Some(version) = change.version {
+                let ack = storefront_notice::ack(pid, change.shop, version);
+                let sent = sea_orm::sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(channels.acks)
+                    .bind(ack)
+                    .execute(&mut *listener)
+                    .await;
+                if let Err(e) = sent {
+                    return e;
+                }
+            }
+        }
+    }
+}
+
+/// A `LISTEN` connection on both channels, named for writers to find, and its backend's pid.
+async fn listen(url: &str, channels: Channels) -> Result<(PgListener, i32), sea_orm::sqlx::Error> {
+    use std::str::FromStr;
+    let options = PgConnectOptions::from_str(url)?.application_name(channels.listener_name);
+    // A pool of one that never retires its connection: the listener holds it for good.
+    let pool = PgPoolOptions::new().max_connections(1).max_lifetime(None).idle_timeout(None).connect_lazy_with(options);
+    let mut listener = PgListener::connect_with(&pool).await?;
+    listener.listen_all([channels.changes, channels.acks]).await?;
+    let pid: i32 = sea_orm::sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut listener).await?;
+    Ok((listener, pid))
 }
 
 #[cfg(test)]

@@ -64,15 +64,52 @@ pub async fn still_current(state: &AppState, shops: &[(String, i64)]) -> bool {
     true
 }
 
-/// Runs a unit of work (an HTTP request, a job) and then makes this replica's storefront cache
-/// forget the shops whose storefront it changed: their transactions are over by then, so the
-/// very next storefront request reads the new version (`store::storefront_changes`).
+/// How long a merchant's request that changed a storefront waits for the other replicas'
+/// acknowledgements (milliseconds, normally); past it, the answer goes out and the delay is
+/// reported.
+const ACK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Runs a unit of work (an HTTP request) and then makes every replica's storefront cache
+/// forget the shops whose storefront it changed: this one's at once, the others' through the
+/// change's notice, whose acknowledgements it waits for (Postgres). Their transactions are over
+/// by then, so the very next storefront request, on any replica, reads the new version
+/// (`store::storefront_changes`).
 pub async fn tracking<F: Future>(state: &AppState, work: F) -> F::Output {
     let (out, changed) = store::storefront_changes::tracked(work).await;
-    for shop_id in changed {
-        state.storefront_cache().forget(shop_id);
+    let cache = state.storefront_cache();
+    for change in &changed {
+        cache.forget(change.shop);
+    }
+    let announced: Vec<(ShopId, i64)> = changed.iter().filter_map(|c| Some((c.shop, c.version?))).collect();
+    if !announced.is_empty() && cache.listening() {
+        wait_for_every_replica(state, &announced).await;
     }
     out
+}
+
+/// Waits until every replica listening has applied the changes that committed.
+async fn wait_for_every_replica(state: &AppState, announced: &[(ShopId, i64)]) {
+    let shops: Vec<ShopId> = announced.iter().map(|(shop, _)| *shop).collect();
+    let (replicas, now) = match store::storefront_changes::listeners_and_versions_all_shops(state.db(), &shops).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not list the replicas to wait for; storefront change not confirmed");
+            return;
+        }
+    };
+    // A version below the one announced was rolled back (no notice went out); a shop without a
+    // row was deleted, and its notice did go out.
+    let committed: Vec<(ShopId, i64)> =
+        announced.iter().filter(|(shop, v)| now.get(shop).is_none_or(|now| now >= v)).copied().collect();
+    let late = state.storefront_cache().wait_for_acks(&committed, &replicas, ACK_WAIT).await;
+    if !late.is_empty() {
+        metrics::counter!("reelproof_storefront_acks_late_total").increment(late.len() as u64);
+        tracing::warn!(
+            replicas = late.len(),
+            waited_ms = ACK_WAIT.as_millis() as u64,
+            "a replica did not acknowledge a storefront change in time; it may show the old storefront until it does"
+        );
+    }
 }
 
 /// The storefront's link to a testimonial's video or poster: stable (cacheable, fit for search

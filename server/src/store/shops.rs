@@ -209,16 +209,21 @@ pub async fn installed_ids_all_shops(db: &impl ConnectionTrait) -> Result<Vec<Sh
 /// next storefront response (and its ETag) reflects it, and announced to every replica's
 /// storefront cache (`storefront_changes`).
 pub async fn bump_storefront_version(db: &impl ConnectionTrait, shop_id: ShopId) -> Result<(), DbErr> {
-    super::storefront_changes::note(shop_id);
     if db.get_database_backend() == DbBackend::Postgres {
-        // One round trip: the bump and its notice, delivered when the transaction commits.
-        let sql = "WITH bumped AS (UPDATE shops SET storefront_version = storefront_version + 1 WHERE id = $1 RETURNING id) \
-                   SELECT pg_notify($2, id::text) FROM bumped";
+        // One round trip: the bump and its notice (with the new version, which each replica
+        // acknowledges), delivered when the transaction commits.
+        let sql = "WITH bumped AS (UPDATE shops SET storefront_version = storefront_version + 1 WHERE id = $1 \
+                   RETURNING id, storefront_version) \
+                   SELECT pg_notify($2, id::text || ':' || storefront_version::text), storefront_version FROM bumped";
         let channel = super::storefront_changes::CHANNEL;
-        db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [shop_id.0.into(), channel.into()]))
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [shop_id.0.into(), channel.into()]))
             .await?;
+        let version = row.map(|r| r.try_get::<i64>("", "storefront_version")).transpose()?;
+        super::storefront_changes::note(shop_id, version);
         return Ok(());
     }
+    super::storefront_changes::note(shop_id, None);
     shops::Entity::update_many()
         .col_expr(shops::Column::StorefrontVersion, Expr::col(shops::Column::StorefrontVersion).add(1))
         .filter(shops::Column::Id.eq(shop_id))
