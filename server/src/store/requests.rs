@@ -487,8 +487,9 @@ pub struct PlanningContext {
 
 /// Whether `order_id` was cancelled, and what this shop already asked the customer behind
 /// `customer_key`: whether they unsubscribed, every product ever, and how many requests in the
-/// 30 days before `now`. Two statements (one without a customer): the two yes/no facts are
-/// one `SELECT EXISTS …, EXISTS …`, because webhook intake pays for every round trip.
+/// 30 days before `now`. One statement, because webhook intake pays for every round trip: the
+/// two yes/no facts on every row of the customer's requests, joined to one row so that a
+/// customer without requests (or no customer) still gets them.
 pub async fn planning_context(
     db: &impl ConnectionTrait,
     shop_id: ShopId,
@@ -497,45 +498,54 @@ pub async fn planning_context(
     now: DateTime<Utc>,
 ) -> Result<PlanningContext, DbErr> {
     use entity::{order_cancellations as cancellations, suppressions};
-    use sea_orm::QuerySelect;
-    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, JoinType, Query};
     let cancelled = Query::select()
         .expr(Expr::val(1))
         .from(cancellations::Entity)
         .and_where(cancellations::Column::ShopId.eq(shop_id))
         .and_where(cancellations::Column::ShopifyOrderId.eq(order_id))
         .to_owned();
-    // Without a customer there is nobody to have unsubscribed.
-    let unsubscribed = match customer_key {
-        Some(key) => Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(suppressions::Entity)
-                .and_where(suppressions::Column::ShopId.eq(shop_id))
-                .and_where(suppressions::Column::CustomerKey.eq(key))
-                .to_owned(),
+    // Without a customer there is nobody to have unsubscribed, and no history.
+    let (unsubscribed, theirs) = match customer_key {
+        Some(key) => (
+            Expr::exists(
+                Query::select()
+                    .expr(Expr::val(1))
+                    .from(suppressions::Entity)
+                    .and_where(suppressions::Column::ShopId.eq(shop_id))
+                    .and_where(suppressions::Column::CustomerKey.eq(key))
+                    .to_owned(),
+            ),
+            Condition::all()
+                .add(Expr::col((requests::Entity, requests::Column::ShopId)).eq(shop_id))
+                .add(Expr::col((requests::Entity, requests::Column::CustomerKey)).eq(key)),
         ),
-        None => Expr::val(false),
+        None => (Expr::val(false), Condition::all().add(Expr::val(false))),
     };
-    let flags =
-        Query::select().expr_as(Expr::exists(cancelled), "cancelled").expr_as(unsubscribed, "unsubscribed").to_owned();
-    let row = db.query_one(&flags).await?.ok_or_else(|| DbErr::RecordNotFound("planning flags".into()))?;
-    let mut context = PlanningContext { cancelled: row.try_get("", "cancelled")?, ..PlanningContext::default() };
-    context.history.unsubscribed = row.try_get("", "unsubscribed")?;
-    let Some(key) = customer_key else { return Ok(context) };
-    let rows: Vec<(i64, DateTime<Utc>)> = requests::Entity::find()
-        .select_only()
-        .column(requests::Column::ProductId)
-        .column(requests::Column::CreatedAt)
-        .filter(requests::Column::ShopId.eq(shop_id))
-        .filter(requests::Column::CustomerKey.eq(key))
-        .into_tuple()
-        .all(db)
-        .await?;
+    let one = Alias::new("one");
+    let query = Query::select()
+        .expr_as(Expr::exists(cancelled), "cancelled")
+        .expr_as(unsubscribed, "unsubscribed")
+        .expr_as(Expr::col((requests::Entity, requests::Column::ProductId)), "product_id")
+        .expr_as(Expr::col((requests::Entity, requests::Column::CreatedAt)), "created_at")
+        .from_subquery(Query::select().expr_as(Expr::val(1), "x").to_owned(), one)
+        .join(JoinType::LeftJoin, requests::Entity, theirs)
+        .to_owned();
+    let rows = db.query_all(&query).await?;
+    let mut context = PlanningContext::default();
     let since = now - chrono::Duration::days(30);
-    context.history.asked_products = rows.iter().map(|(p, _)| *p).collect();
-    context.history.requests_last_30d =
-        u32::try_from(rows.iter().filter(|(_, at)| *at > since).count()).unwrap_or(u32::MAX);
+    for row in &rows {
+        context.cancelled = row.try_get("", "cancelled")?;
+        context.history.unsubscribed = row.try_get("", "unsubscribed")?;
+        let asked: Option<(i64, DateTime<Utc>)> =
+            row.try_get::<Option<i64>>("", "product_id")?.zip(row.try_get::<Option<DateTime<Utc>>>("", "created_at")?);
+        if let Some((product, at)) = asked {
+            context.history.asked_products.insert(product);
+            if at > since {
+                context.history.requests_last_30d = context.history.requests_last_30d.saturating_add(1);
+            }
+        }
+    }
     Ok(context)
 }
 
