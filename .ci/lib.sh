@@ -41,7 +41,7 @@ wasm_bindgen_version() {
 FUZZ_TARGETS=(webhook_payloads provider_callbacks app_proxy_query csv_import template_render)
 
 # The benchmarks whose own checks CI runs on a few rows (bench_checks).
-BENCH_CHECKS=(dispatch webhook_intake)
+BENCH_CHECKS=(dispatch webhook_intake storefront)
 
 # The test build and the fuzz targets' build in one cargo invocation: the fuzz targets share
 # every dependency with the tests (compiled once), and only the server library is compiled a
@@ -53,19 +53,23 @@ build_tests_and_fuzz_targets() {
   cargo build --quiet --locked --tests "${FUZZ_TARGETS[@]/#/--bin=}" "${BENCH_CHECKS[@]/#/--bin=}" "$@"
 }
 
-# The checks inside the benchmarks of the write paths — every due request sent, none twice;
-# every delivery answered 200 with its requests written — on a few hundred rows, against the
-# local Postgres, in the debug build the tests use (built with them: built alone, cargo
+# The checks inside the benchmarks — every due request sent, none twice; every delivery
+# answered 200 with its requests written; every storefront answer complete, and none stale on
+# either replica while a testimonial is unpublished and published again 10 times a second — on
+# a few hundred rows and a few seconds, against the local Postgres, in the debug build the tests use (built with them: built alone, cargo
 # resolves their dependencies' features differently and compiles many again, 8.5 min). Their
 # figures mean nothing in a debug build; `.ci/bench` measures. The output is shown on failure.
 bench_checks() {
   local log
   log="$(mktemp)"
-  if ! { BENCH_N=300 "$ROOT/target/debug/dispatch" && BENCH_N=200 "$ROOT/target/debug/webhook_intake"; } >"$log" 2>&1; then
+  if ! { BENCH_N=300 "$ROOT/target/debug/dispatch" && BENCH_N=200 "$ROOT/target/debug/webhook_intake" &&
+    BENCH_SECONDS=2 BENCH_CONCURRENCY=8 "$ROOT/target/debug/storefront"; } >"$log" 2>&1; then
     cat "$log" >&2
     return 1
   fi
   echo "  dispatch: 300 due requests each sent once; webhook intake: 200 deliveries, each with its 3 requests"
+  grep -E "^RESULT \| storefront stale" "$log" | cut -d'|' -f2,3 | sed 's/^ */  /'
+
 }
 
 # The compiler wrapper of the workspace's own crates, .ci/rustc-wrapper: clippy lints while
