@@ -198,7 +198,8 @@ impl StorefrontCache {
     /// The replicas among `pids` that have not acknowledged every one of `changes` yet.
     fn unacknowledged(&self, changes: &[(ShopId, i64)], pids: &[i32]) -> Vec<i32> {
         let Ok(acks) = self.0.acks.lock() else { return pids.to_vec() };
-        let done = |pid: i32| changes.iter().all(|(shop, v)| acks.get(&(*shop, pid)).is_some_and(|(seen, _)| seen >= v));
+        let done =
+            |pid: i32| changes.iter().all(|(shop, v)| acks.get(&(*shop, pid)).is_some_and(|(seen, _)| seen >= v));
         pids.iter().copied().filter(|pid| !done(*pid)).collect()
     }
 

@@ -70,7 +70,8 @@ pub async fn listeners_and_versions_all_shops(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
         [LISTENER_NAME.into()],
     );
-    let pids = db.query_all_raw(listeners).await?.iter().map(|r| r.try_get::<i32>("", "pid")).collect::<Result<_, _>>()?;
+    let pids =
+        db.query_all_raw(listeners).await?.iter().map(|r| r.try_get::<i32>("", "pid")).collect::<Result<_, _>>()?;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
     let committed = entity::shops::Entity::find()
         .select_only()

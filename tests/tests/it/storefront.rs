@@ -570,11 +570,12 @@ async fn a_replica_that_does_not_acknowledge_a_change_delays_the_merchant_a_seco
         (row.unwrap().try_get::<i64>("", "n").unwrap() == 1).then_some(())
     })
     .await;
-    let r = app.graphql(
-        "mutation($id: ID!) { publishSubmission(id: $id, placements: [HOME]) { published } }",
-        json!({"id": id}),
-    )
-    .await;
+    let r = app
+        .graphql(
+            "mutation($id: ID!) { publishSubmission(id: $id, placements: [HOME]) { published } }",
+            json!({"id": id}),
+        )
+        .await;
     assert_eq!(r["data"]["publishSubmission"]["published"], true, "{r}");
     assert_eq!(late().await, 1, "the live replica acknowledged the next change; no one was late");
     app.finish().await;
