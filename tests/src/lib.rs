@@ -234,6 +234,11 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.expect("request reaches the server")
     }
 
+    /// A counter or gauge from this server's `/metrics` (0 while it was never set).
+    pub async fn metric(&self, name: &str) -> f64 {
+        metric(&self.url("/metrics"), name).await.unwrap_or(0.0)
+    }
+
     /// The server's "now" (a manual clock).
     pub fn now(&self) -> chrono::DateTime<Utc> {
         self.state.now()
@@ -407,6 +412,12 @@ pub fn ui_dir() -> PathBuf {
 }
 
 /// Polls `check` until it returns `Some`, or panics after `timeout` naming `what`.
+/// A number from a server's `/metrics` (this process's or another's), if it is there.
+pub async fn metric(url: &str, name: &str) -> Option<f64> {
+    let text = http().get(url).send().await.ok()?.text().await.ok()?;
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: std::time::Duration, mut check: F) -> T
 where
     F: FnMut() -> Fut,

@@ -9,7 +9,6 @@
 use crate::domain::engagement::Signals;
 use crate::domain::settings::ShopSettings;
 use crate::domain::signed_url::UploadGrant;
-use crate::domain::tokens::CaptureToken;
 use crate::providers::live::LiveEvent;
 use crate::services::engagement::{self, LinkError};
 use crate::state::AppState;
@@ -149,17 +148,10 @@ fn campaign_texts_for(
     (prompt, theirs.map(str::to_owned).unwrap_or(consent))
 }
 
-/// The request a token names, if it can still take a submission.
+/// The request a token names, if it can still take a submission (the capture link's own rule,
+/// a send still being recorded included).
 async fn open_request(state: &AppState, token: &str) -> Result<requests::Model, CaptureError> {
-    let token = CaptureToken::parse(token).map_err(|_| CaptureError::TokenInvalid)?;
-    let r = store::requests::find_by_token_hash_all_shops(state.db(), &token.hash())
-        .await?
-        .ok_or(CaptureError::TokenInvalid)?;
-    match r.status {
-        RequestStatus::Submitted => Err(CaptureError::AlreadySubmitted),
-        RequestStatus::Sent | RequestStatus::Clicked if r.expires_at > state.now() => Ok(r),
-        _ => Err(CaptureError::TokenInvalid),
-    }
+    Ok(engagement::request_for_token(state, token).await?)
 }
 
 fn upload_prefix(r: &requests::Model) -> String {

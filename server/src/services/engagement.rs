@@ -156,16 +156,41 @@ pub enum LinkError {
     Database(#[from] DbErr),
 }
 
-async fn by_token(state: &AppState, token: &str) -> Result<requests::Model, LinkError> {
+/// How long opening a link waits for its send to be recorded, and how often it looks.
+const SEND_RECORD_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const SEND_RECORD_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The request behind a capture link, if the link works: sent or clicked, and not expired.
+///
+/// A link only ever leaves in a message, and a worker records a wave of sends once all of them
+/// went out (`services::messaging`), so a customer quick on their phone can open the link while
+/// its request is still `queued` under the worker's live claim. That is a send in flight, not a
+/// bad link: the lookup waits (at most [`SEND_RECORD_WAIT`]) for the record. A claim that ran
+/// out (the worker died) is not waited for; the link works once the retried send is recorded.
+pub async fn request_for_token(state: &AppState, token: &str) -> Result<requests::Model, LinkError> {
     let token = CaptureToken::parse(token).map_err(|_| LinkError::NotFound)?;
-    let r =
-        store::requests::find_by_token_hash_all_shops(state.db(), &token.hash()).await?.ok_or(LinkError::NotFound)?;
+    let hash = token.hash();
+    let find =
+        || async { store::requests::find_by_token_hash_all_shops(state.db(), &hash).await?.ok_or(LinkError::NotFound) };
+    let mut r = find().await?;
+    let in_flight = |r: &requests::Model| {
+        r.status == RequestStatus::Queued && r.lease_until.is_some_and(|lease| lease > state.now())
+    };
+    if in_flight(&r) {
+        metrics::counter!("reelproof_links_opened_before_their_send_was_recorded_total").increment(1);
+        let deadline = tokio::time::Instant::now() + SEND_RECORD_WAIT;
+        while in_flight(&r) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(SEND_RECORD_POLL).await;
+            r = find().await?;
+        }
+    }
     match r.status {
         RequestStatus::Expired => Err(LinkError::Expired),
         RequestStatus::Submitted => Err(LinkError::AlreadySubmitted),
         RequestStatus::Sent | RequestStatus::Clicked if r.expires_at > state.now() => Ok(r),
         RequestStatus::Sent | RequestStatus::Clicked => Err(LinkError::Expired),
-        // Never sent (its link cannot be known) or failed: not a working link.
+        // Never sent (its link cannot be known), failed, or a send still unrecorded after the
+        // wait: not a working link.
         _ => Err(LinkError::NotFound),
     }
 }
@@ -187,7 +212,7 @@ async fn view(state: &AppState, r: requests::Model) -> Result<LinkView, LinkErro
 /// The customer (or a scanner) opened the capture link: record `clicked`, and for a human on
 /// a `sent` request move it to `clicked`.
 pub async fn open_capture_link(state: &AppState, token: &str, signals: Signals<'_>) -> Result<LinkView, LinkError> {
-    let r = by_token(state, token).await?;
+    let r = request_for_token(state, token).await?;
     record_click(state, r, signals, serde_json::json!({ "source": "capture_link" })).await
 }
 
@@ -202,7 +227,7 @@ pub async fn open_star_link(
     signature: &str,
     signals: Signals<'_>,
 ) -> Result<LinkView, LinkError> {
-    let r = by_token(state, token).await?;
+    let r = request_for_token(state, token).await?;
     if !(1..=5).contains(&rating) || !state.links().verify(&format!("rating/{rating}"), r.id, signature) {
         return Err(LinkError::NotFound);
     }
@@ -332,7 +357,7 @@ pub async fn unsubscribe(state: &AppState, token: &str) -> Result<String, LinkEr
 
 /// What the postpone confirmation page shows.
 pub async fn postpone_preview(state: &AppState, token: &str) -> Result<LinkView, LinkError> {
-    let r = by_token(state, token).await?;
+    let r = request_for_token(state, token).await?;
     view(state, r).await
 }
 
@@ -340,7 +365,7 @@ pub async fn postpone_preview(state: &AppState, token: &str) -> Result<LinkView,
 /// days, at most `max_postpones` times.
 pub async fn postpone(state: &AppState, token: &str) -> Result<LinkView, LinkError> {
     let now = state.now();
-    let r = by_token(state, token).await?;
+    let r = request_for_token(state, token).await?;
     let campaign =
         store::campaigns::get(state.db(), r.shop_id, r.campaign_id).await?.ok_or(LinkError::CannotPostpone)?;
     if campaign.postpone_days <= 0 || r.postpone_count >= campaign.max_postpones {

@@ -107,6 +107,56 @@ async fn open_upload_submit_and_the_video_becomes_playable() {
     app.finish().await;
 }
 
+/// A customer quick on their phone opens the link while the worker that sent it is still
+/// sending the rest of its wave (it records a wave at once): the capture page waits for the
+/// record instead of calling a real link invalid. A request whose claim ran out (its worker
+/// died) is refused at once, as a link that was never sent.
+#[tokio::test]
+async fn a_link_opened_before_its_send_is_recorded_works_and_one_whose_claim_ran_out_does_not() {
+    use server::store::requests::{SentRecord, claim_due_all_shops, record_sent_all_shops};
+    const OPENED_BEFORE_RECORDED: &str = "reelproof_links_opened_before_their_send_was_recorded_total";
+    let app = TestApp::spawn().await;
+    active(&app, json!({"delayDays": 0})).await;
+    app.webhook("orders/paid", &fixtures::order(4_001, &[(11, 101)], Some("ada@example.com"))).await;
+    let r = only_request(&app).await;
+    let token = app.state().links().capture_token(r.id).expose().to_owned();
+    let now = app.now();
+    let claimed = claim_due_all_shops(app.db(), now, now + Duration::minutes(5), 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|c| c.id).collect::<Vec<_>>(), [r.id]);
+
+    let record = async {
+        // The worker records its wave once the customer's open is waiting for it.
+        reelproof_tests::wait_for("the open to wait for the record", std::time::Duration::from_secs(20), || async {
+            (app.metric(OPENED_BEFORE_RECORDED).await == 1.0).then_some(())
+        })
+        .await;
+        let sent = SentRecord {
+            shop_id: r.shop_id,
+            id: r.id,
+            fence: claimed[0].attempts,
+            provider_message_id: "m-1".into(),
+            next_reminder_at: None,
+            payload: json!({}),
+            more_events: Vec::new(),
+        };
+        record_sent_all_shops(app.db(), now, vec![sent]).await.unwrap()
+    };
+    let (c, recorded) = tokio::join!(app.public_graphql(CAPTURE, json!({"t": token})), record);
+    assert_eq!(recorded, [r.id]);
+    assert_eq!(c["data"]["capture"]["productTitle"], "Product 101", "{c}");
+
+    // Another order's request is claimed by a worker that then dies: its claim runs out.
+    app.webhook("orders/paid", &fixtures::order(4_002, &[(12, 102)], Some("bob@example.com"))).await;
+    let claimed = claim_due_all_shops(app.db(), now, now + Duration::minutes(5), 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let token = app.state().links().capture_token(claimed[0].id).expose().to_owned();
+    app.advance_clock(Duration::minutes(10));
+    let c = app.public_graphql(CAPTURE, json!({"t": token})).await;
+    assert_eq!(code(&c), "TOKEN_INVALID", "{c}");
+    assert_eq!(app.metric(OPENED_BEFORE_RECORDED).await, 1.0, "nothing in flight: no wait");
+    app.finish().await;
+}
+
 #[tokio::test]
 async fn bad_tokens_types_sizes_and_signatures_are_refused_clearly() {
     let app = TestApp::spawn().await;

@@ -347,12 +347,6 @@ async fn a_subscriber_on_one_replica_hears_a_change_made_on_another() {
     a.finish().await;
 }
 
-/// A number from a server's `/metrics`.
-async fn metric(url: String, name: &str) -> Option<f64> {
-    let text = reelproof_tests::http().get(url).send().await.ok()?.text().await.ok()?;
-    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-}
-
 #[tokio::test]
 async fn graphql_ws_clients_on_this_and_on_a_second_server_process_hear_a_capture_submission() {
     let app = TestApp::spawn().await;
@@ -365,7 +359,11 @@ async fn graphql_ws_clients_on_this_and_on_a_second_server_process_hear_a_captur
     let postgres = reelproof_tests::db::TestDb::is_postgres();
     let there = postgres.then(|| reelproof_tests::graphql_ws_client(&second.url("/api/graphql"), &auth, query, 1));
     wait_for("the subscriptions to be open", Duration::from_secs(30), || async {
-        let remote = if postgres { metric(second.url("/metrics"), "reelproof_live_subscribers").await? } else { 1.0 };
+        let remote = if postgres {
+            reelproof_tests::metric(&second.url("/metrics"), "reelproof_live_subscribers").await?
+        } else {
+            1.0
+        };
         (app.state().live().subscribers() >= 1 && remote >= 1.0).then_some(())
     })
     .await;

@@ -545,19 +545,12 @@ async fn a_replica_that_does_not_acknowledge_a_change_delays_the_merchant_a_seco
     let pool = PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
     let mut silent = PgListener::connect_with(&pool).await.unwrap();
     silent.listen("reelproof_storefront").await.unwrap();
-    let late = || async {
-        let m = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-        m.lines()
-            .find(|l| l.starts_with("reelproof_storefront_acks_late_total"))
-            .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-
+    const LATE: &str = "reelproof_storefront_acks_late_total";
     let started = Instant::now();
     let r = app.graphql("mutation($id: ID!) { unpublishSubmission(id: $id) { published } }", json!({"id": id})).await;
     assert_eq!(r["data"]["unpublishSubmission"]["published"], false, "{r}");
     assert!(started.elapsed() >= Duration::from_secs(1), "the answer waited for the silent replica");
-    assert_eq!(late().await, 1, "and reported it");
+    assert_eq!(app.metric(LATE).await, 1.0, "and reported it");
     let n = silent.try_recv().await.unwrap().expect("the silent replica heard the change");
     assert!(n.payload().starts_with(&format!("{}:", app.shop_id())), "{}", n.payload());
 
@@ -577,7 +570,7 @@ async fn a_replica_that_does_not_acknowledge_a_change_delays_the_merchant_a_seco
         )
         .await;
     assert_eq!(r["data"]["publishSubmission"]["published"], true, "{r}");
-    assert_eq!(late().await, 1, "the live replica acknowledged the next change; no one was late");
+    assert_eq!(app.metric(LATE).await, 1.0, "the live replica acknowledged the next change; no one was late");
     app.finish().await;
 }
 
