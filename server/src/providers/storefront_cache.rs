@@ -251,12 +251,13 @@ impl StorefrontCache {
     }
 
     /// Applies notices and records acknowledgements until the connection fails.
-    async fn follow(&self, listener: &mut PgListener, pid: i32, channels: Channels) -> sea_orm::sqlx::Error {
+    /// Returns why it stopped, for the log.
+    async fn follow(&self, listener: &mut PgListener, pid: i32, channels: Channels) -> String {
         loop {
             let notice = match listener.try_recv().await {
                 Ok(Some(n)) => n,
-                Ok(None) => return sea_orm::sqlx::Error::PoolClosed,
-                Err(e) => return e,
+                Ok(None) => return "the connection closed".into(),
+                Err(e) => return e.to_string(),
             };
             if notice.channel() == channels.acks {
                 self.record_ack(notice.payload());
@@ -275,7 +276,7 @@ impl StorefrontCache {
                     .execute(&mut *listener)
                     .await;
                 if let Err(e) = sent {
-                    return e;
+                    return format!("acknowledging: {e}");
                 }
             }
         }
