@@ -5,6 +5,8 @@
 // registries are), and building it from source took eight of a newcomer's first twenty minutes.
 // What we need of it is small: one cargo build for the three apps (they share one dependency
 // build), then per app wasm-bindgen, wasm-opt and an index.html naming the content-hashed files.
+// wasm-bindgen and the admin's split are `ui-build` (ui-build/), built here from the workspace's
+// lock file: installing the crates' own commands took five minutes on a new machine.
 // Node runs it because Node is already required (npm's binaryen is the wasm-opt we use).
 //
 // wasm-opt runs inside this process, in one worker thread per core (.ci/wasm-opt-worker.mjs),
@@ -30,6 +32,8 @@ import { gzipSync } from 'node:zlib';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TARGET = resolve(ROOT, process.env.CARGO_TARGET_DIR ?? 'target');
+// ui-build in the workspace's `tools` profile (Cargo.toml).
+const UI_BUILD = join(TARGET, 'tools', 'ui-build');
 // Where .ci/lib.sh installs npm's binaryen (ensure_ui_tools).
 const TOOLS = process.env.REELPROOF_TOOLS_DIR ?? join(process.env.HOME, '.cache', 'reelproof-tools');
 const PROFILE = 'wasm-release';
@@ -135,12 +139,11 @@ async function buildApp(app, script) {
   if (app.split) {
     const split = join(TARGET, 'ui-build', `${app.bin}-split`);
     await rm(split, { recursive: true, force: true });
-    await run('wasm-split-cli', [wasmIn, split, '--target=web', `--out-name=${name}`]);
+    await run(UI_BUILD, ['split', wasmIn, split, name]);
     main = join(split, `${name}.wasm`);
     for (const f of await readdir(split)) if (f !== `${name}.wasm`) chunks.push(join(split, f));
   }
-  const splitArgs = app.split ? ['--keep-lld-exports', '--no-demangle'] : [];
-  await run('wasm-bindgen', ['--target=web', '--no-typescript', ...splitArgs, `--out-dir=${bindgen}`, `--out-name=${name}`, main]);
+  await run(UI_BUILD, ['bindgen', main, bindgen, name, ...(app.split ? ['--split'] : [])]);
   const { optimise } = optimiser;
   await Promise.all([
     optimise(join(bindgen, `${name}_bg.wasm`), join(out, `${name}_bg.wasm`)),
@@ -192,18 +195,21 @@ async function buildApp(app, script) {
   if (shared.length) say(`${app.dist}: ${shared.length} chunks of shared code, ${size(Buffer.concat(shared))} together`);
 }
 
-// The stamp covers the worker too: it decides what the optimised modules are.
+const cargo = (args) => {
+  const built = spawnSync('cargo', ['build', '--quiet', '--locked', ...args], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+};
+say('cargo build --profile tools -p ui-build');
+cargo(['--profile', 'tools', '-p', 'ui-build']);
+say(`cargo build --profile ${PROFILE} --target wasm32-unknown-unknown: ${APPS.map((a) => a.bin).join(', ')}`);
+cargo(['--profile', PROFILE, '--target', 'wasm32-unknown-unknown', ...APPS.flatMap((a) => ['-p', a.bin])]);
+// The stamp covers whatever decides the output besides an app's own files: this script, the
+// optimiser's worker and ui-build.
 const script = Buffer.concat([
   await readFile(fileURLToPath(import.meta.url)),
   await readFile(fileURLToPath(new URL('./wasm-opt-worker.mjs', import.meta.url))),
+  await readFile(UI_BUILD),
 ]);
-say(`cargo build --profile ${PROFILE} --target wasm32-unknown-unknown: ${APPS.map((a) => a.bin).join(', ')}`);
-const cargo = spawnSync(
-  'cargo',
-  ['build', '--quiet', '--locked', '--profile', PROFILE, '--target', 'wasm32-unknown-unknown', ...APPS.flatMap((a) => ['-p', a.bin])],
-  { cwd: ROOT, stdio: 'inherit' },
-);
-if (cargo.status !== 0) process.exit(cargo.status ?? 1);
 // The apps' wasm-bindgen runs overlap; their modules share the optimiser's threads.
 const results = await Promise.allSettled(APPS.map((app) => buildApp(app, script)));
 await optimiser.close();

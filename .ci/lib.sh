@@ -6,8 +6,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="${REELPROOF_TOOLS_DIR:-$HOME/.cache/reelproof-tools}"
 BINARYEN_VERSION="132.0.0"
-# wasm-split-cli, which cuts the admin into lazily loaded chunks (the splitter cargo-leptos uses).
-WASM_SPLIT_VERSION="0.2.4"
 POLARIS_TOKENS_VERSION="9.4.2"
 # GraphiQL 3.x ships one UMD file over React 18's UMD builds: served as they are, no bundler.
 GRAPHIQL_VERSION="3.9.0"
@@ -30,11 +28,6 @@ apt_install() {
   fi
   say "apt-get install $*"
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
-}
-
-# The wasm-bindgen version Cargo.lock resolved; the CLI must match it exactly.
-wasm_bindgen_version() {
-  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock"
 }
 
 # The fuzz targets (fuzz/Cargo.toml), in the order .ci/fuzz runs them.
@@ -94,19 +87,9 @@ ensure_ui_tools() {
     say "rustup target add wasm32-unknown-unknown"
     rustup target add wasm32-unknown-unknown
   fi
-  local wb
-  wb="$(wasm_bindgen_version)"
-  if ! wasm-bindgen --version 2>/dev/null | grep -q "$wb"; then
-    say "cargo install wasm-bindgen-cli $wb (about 3 minutes, once)"
-    # No --locked: the registry mirror lags some of its locked dependencies.
-    cargo install wasm-bindgen-cli --version "$wb" --force
-  fi
-  if ! cargo install --list | grep -q "^wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
-    say "cargo install wasm_split_cli_support $WASM_SPLIT_VERSION (wasm-split-cli, about 2 minutes, once)"
-    cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked
-  fi
+  # wasm-bindgen and wasm-split are no install: .ci/build-ui.mjs builds them as ui-build/.
   # Debian's binaryen (108) produces broken modules; npm's binaryen 132 works (TOOLCHAIN.md).
-  if ! "$TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version 132"; then
+  if ! grep -q "\"version\": \"$BINARYEN_VERSION\"" "$TOOLS/node_modules/binaryen/package.json" 2>/dev/null; then
     say "npm install binaryen@$BINARYEN_VERSION (wasm-opt) into $TOOLS"
     mkdir -p "$TOOLS"
     npm install --silent --no-audit --no-fund --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION" >/dev/null
