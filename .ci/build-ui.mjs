@@ -144,7 +144,7 @@ async function buildApp(app, script) {
     for (const f of await readdir(split)) if (f !== `${name}.wasm`) chunks.push(join(split, f));
   }
   await run(UI_BUILD, ['bindgen', main, bindgen, name, ...(app.split ? ['--split'] : [])]);
-  const { optimise } = optimiser;
+  const { optimise } = optimiser; // shared by the three apps' builds
   await Promise.all([
     optimise(join(bindgen, `${name}_bg.wasm`), join(out, `${name}_bg.wasm`)),
     ...chunks.map((c) => {

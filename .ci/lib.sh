@@ -60,7 +60,7 @@ bench_checks() {
     cat "$log" >&2
     return 1
   fi
-  echo "  dispatch: 300 due requests each sent once; webhook intake: 200 deliveries, each with its 3 requests"
+  echo "  dispatch: 300 due requests each sent once; webhook intake: 200 deliveries 16 at a time and 200 paced, each with its 3 requests"
   grep -E "^RESULT \| storefront stale" "$log" | cut -d'|' -f2,3 | sed 's/^ */  /'
 
 }

@@ -67,11 +67,11 @@ fn split(input: &Path, out_dir: &Path, name: &str) -> Result<()> {
 /// the linker's exports its chunks import, under their mangled names.
 fn bindgen(input: &Path, out_dir: &Path, name: &str, split: bool) -> Result<()> {
     let mut b = Bindgen::new();
+    // Every setting the command sets, at the command's default where we pass no flag: the
+    // library's own defaults differ in places (it omits the default module path).
     // `reference_types` is deprecated (the features are read from the module) but the command
     // still sets it from its flag, overriding an environment variable the library reads.
     #[allow(deprecated)]
-    // Every setting the command sets, at the command's default where we pass no flag: the
-    // library's own defaults differ in places (it omits the default module path).
     b.web(true)?
         .input_path(input)
         .out_name(name)
